@@ -1,0 +1,1 @@
+"""Procurement Gateway: the Lambda code, one package, one asset."""

@@ -1,0 +1,58 @@
+"""Environment read once, validated, in one place. Deploy-time values come from CDK; the local
+stack (local/server.py) sets the same variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+class ConfigurationError(RuntimeError):
+    """A deployment mistake (missing table name...): fail loudly, it is not the caller's fault."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    integrations_table: str
+    sessions_table: str
+    session_ttl_seconds: int
+    public_base_url: str | None
+    admin_auth: str  # "iam" deployed (API Gateway checks SigV4) or "token" locally
+    admin_token: str | None
+    ariba_shared_secret: str | None  # local only; deployed it lives in Secrets Manager
+    ariba_secret_arn: str | None
+    supplier_domain: str
+    supplier_identity: str
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"environment variable {name} is not set")
+    return value
+
+
+@cache
+def settings() -> Settings:
+    admin_auth = os.environ.get("ADMIN_AUTH", "iam").strip().lower()
+    if admin_auth not in {"iam", "token"}:
+        raise ConfigurationError("ADMIN_AUTH must be 'iam' or 'token'")
+    admin_token = os.environ.get("ADMIN_TOKEN") or None
+    if admin_auth == "token" and not admin_token:
+        raise ConfigurationError("ADMIN_AUTH=token needs ADMIN_TOKEN")
+    base_url = (os.environ.get("PUBLIC_BASE_URL") or "").strip().rstrip("/") or None
+    return Settings(
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        integrations_table=_required("INTEGRATIONS_TABLE"),
+        sessions_table=_required("SESSIONS_TABLE"),
+        session_ttl_seconds=int(os.environ.get("SESSION_TTL_SECONDS", "3600")),
+        public_base_url=base_url,
+        admin_auth=admin_auth,
+        admin_token=admin_token,
+        ariba_shared_secret=os.environ.get("ARIBA_SHARED_SECRET") or None,
+        ariba_secret_arn=os.environ.get("ARIBA_SECRET_ARN") or None,
+        supplier_domain=os.environ.get("SUPPLIER_DOMAIN", "NetworkID"),
+        supplier_identity=os.environ.get("SUPPLIER_IDENTITY", "procurement-gateway"),
+    )

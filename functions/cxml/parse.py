@@ -1,0 +1,309 @@
+"""The only place raw XML from outside is parsed, with defusedxml.
+
+Be lenient in what we accept (PROTOCOL.md §2): any 1.2.x DOCTYPE or none, a UTF-8 BOM, several
+Credentials per party, domains in any case, whitespace-padded values, timestamps in several
+shapes, children out of DTD order. Never fetch a DTD; refuse entity declarations (XXE, bombs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from functions.errors import BadRequest, NotAcceptable, NotImplementedByGateway, Unauthenticated
+
+MAX_DOCUMENT_BYTES = 1024 * 1024
+"""A punchout or order document is kilobytes; a megabyte leaves room for large POs."""
+
+_COUPA_TIMESTAMP = "%a %b %d %H:%M:%S %z %Y"  # "Mon May 19 18:29:48 +0000 2008"
+
+
+def normalize(value: str | None) -> str:
+    """Trim and collapse whitespace: real documents pad values with newlines and spaces."""
+    return " ".join((value or "").split())
+
+
+def credential_key(domain: str, identity: str) -> str:
+    """How a party is recognised: domain and identity, trimmed, case-insensitive."""
+    return f"{normalize(domain).casefold()}#{normalize(identity).casefold()}"
+
+
+@dataclass(frozen=True)
+class Credential:
+    domain: str
+    identity: str
+    shared_secret: str | None = None
+
+    @property
+    def key(self) -> str:
+        return credential_key(self.domain, self.identity)
+
+
+@dataclass(frozen=True)
+class Header:
+    from_credentials: tuple[Credential, ...]
+    to_credentials: tuple[Credential, ...]
+    sender_credentials: tuple[Credential, ...]
+    user_agent: str
+
+    @property
+    def sender_secrets(self) -> tuple[str, ...]:
+        return tuple(c.shared_secret for c in self.sender_credentials if c.shared_secret)
+
+
+@dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    supplier_part_id: str
+    supplier_part_auxiliary_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemOut:
+    """A line the buyer sends back to us (edit/inspect carts, purchase orders)."""
+
+    quantity: Decimal
+    item: ItemRef
+    line_number: str | None = None
+    unit_price: Money | None = None
+    description: str = ""
+    short_name: str = ""
+    unit_of_measure: str = ""
+    classification: str = ""
+    classification_domain: str = ""
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str = ""
+    email: str = ""
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class PunchOutSetup:
+    operation: str
+    buyer_cookie: str
+    browser_form_post_url: str | None
+    extrinsics: dict[str, str] = field(default_factory=dict)
+    contacts: tuple[Contact, ...] = ()
+    ship_to_email: str = ""
+    selected_item: ItemRef | None = None
+    items_out: tuple[ItemOut, ...] = ()
+
+
+@dataclass(frozen=True)
+class CxmlRequest:
+    """An authenticated-to-be request: envelope facts plus the request element, kept private to
+    this package (the domain receives typed values through the parse_* functions)."""
+
+    payload_id: str
+    timestamp: datetime | None
+    lang: str | None
+    header: Header
+    request_name: str
+    deployment_mode: str
+    _element: Element = field(repr=False, compare=False)
+
+
+def parse_timestamp(raw: str | None) -> datetime | None:
+    """ISO 8601 with `Z`, `+02:00`, `+0200` or no offset (taken as UTC), or Coupa's old
+    `Mon May 19 18:29:48 +0000 2008`. Unparseable gives None: never reject a document for it."""
+    text = normalize(raw)
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        try:
+            moment = datetime.strptime(text, _COUPA_TIMESTAMP)
+        except ValueError:
+            return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parse_xml(body: bytes) -> Element:
+    if not body or not body.strip():
+        raise NotAcceptable("The request body is empty: expected a cXML document.")
+    if len(body) > MAX_DOCUMENT_BYTES:
+        raise BadRequest(
+            f"Document too large: {len(body)} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes."
+        )
+    try:
+        root: Element = fromstring(body, forbid_dtd=False, forbid_entities=True)
+    except DefusedXmlException as exc:
+        raise NotAcceptable(
+            "Entity declarations and external references are not accepted in cXML documents "
+            f"({type(exc).__name__})."
+        ) from exc
+    except ParseError as exc:
+        raise NotAcceptable(f"The body is not well-formed XML: {exc}.") from exc
+    except (ValueError, LookupError) as exc:  # unknown encoding and the like
+        raise NotAcceptable(f"The body could not be decoded as XML: {exc}.") from exc
+    return root
+
+
+def _text(element: Element | None, path: str | None = None) -> str:
+    if element is None:
+        return ""
+    target = element.find(path) if path else element
+    if target is None:
+        return ""
+    return normalize("".join(target.itertext()))
+
+
+def _credentials(party: Element | None) -> tuple[Credential, ...]:
+    if party is None:
+        return ()
+    found = []
+    for credential in party.findall("Credential"):
+        identity = _text(credential, "Identity")
+        if not identity:
+            continue
+        secret_element = credential.find("SharedSecret")
+        secret = None
+        if secret_element is not None:
+            # Secrets are compared exactly, but padding whitespace is never part of them.
+            secret = "".join(secret_element.itertext()).strip() or None
+        found.append(Credential(normalize(credential.get("domain")), identity, secret))
+    return tuple(found)
+
+
+def parse_request(body: bytes) -> CxmlRequest:
+    """Parse a cXML Request document, or raise the status the buyer should see."""
+    root = _parse_xml(body)
+    if root.tag != "cXML":
+        raise NotAcceptable(
+            f"The root element is <{root.tag}>; a cXML document starts with <cXML>."
+        )
+    header_element = root.find("Header")
+    request_element = root.find("Request")
+    if request_element is None:
+        if root.find("Message") is not None:
+            raise NotImplementedByGateway("cXML Messages are not accepted at this URL.")
+        if root.find("Response") is not None:
+            raise BadRequest("This URL accepts cXML Requests, not Responses.")
+        raise BadRequest("The document has no <Request> element.")
+    if header_element is None:
+        raise BadRequest("The document has no <Header>: From, To and Sender are required.")
+    header = Header(
+        from_credentials=_credentials(header_element.find("From")),
+        to_credentials=_credentials(header_element.find("To")),
+        sender_credentials=_credentials(header_element.find("Sender")),
+        user_agent=_text(header_element, "Sender/UserAgent"),
+    )
+    if not header.from_credentials:
+        raise Unauthenticated("The Header has no From credential identifying the buyer.")
+    kinds = [child for child in request_element if isinstance(child.tag, str)]
+    if not kinds:
+        raise BadRequest("The <Request> element is empty.")
+    mode = normalize(request_element.get("deploymentMode")).lower()
+    return CxmlRequest(
+        payload_id=normalize(root.get("payloadID")),
+        timestamp=parse_timestamp(root.get("timestamp")),
+        lang=root.get("{http://www.w3.org/XML/1998/namespace}lang"),
+        header=header,
+        request_name=kinds[0].tag,
+        deployment_mode="test" if mode == "test" else "production",
+        _element=kinds[0],
+    )
+
+
+def _decimal(raw: str, what: str) -> Decimal:
+    try:
+        value = Decimal(normalize(raw))
+    except InvalidOperation:
+        raise BadRequest(f"{what} is not a number: {raw!r}.") from None
+    if not value.is_finite():
+        raise BadRequest(f"{what} is not a finite number: {raw!r}.")
+    return value
+
+
+def _money(element: Element | None, what: str) -> Money | None:
+    if element is None:
+        return None
+    money = element.find("Money")
+    if money is None:
+        return None
+    return Money(_decimal(_text(money), what), normalize(money.get("currency")).upper())
+
+
+def _item_ref(item_id: Element | None, what: str) -> ItemRef:
+    part = _text(item_id, "SupplierPartID")
+    if not part:
+        raise BadRequest(f"{what} has no ItemID/SupplierPartID.")
+    return ItemRef(part, _text(item_id, "SupplierPartAuxiliaryID") or None)
+
+
+def parse_item_out(element: Element, index: int) -> ItemOut:
+    what = f"ItemOut #{index}"
+    detail = element.find("ItemDetail")
+    description_element = detail.find("Description") if detail is not None else None
+    classification = detail.find("Classification") if detail is not None else None
+    description = ""
+    if description_element is not None:
+        description = normalize(
+            (description_element.text or "")
+            + "".join(child.tail or "" for child in description_element)
+        )
+    return ItemOut(
+        quantity=_decimal(element.get("quantity", ""), f"{what} quantity"),
+        item=_item_ref(element.find("ItemID"), what),
+        line_number=normalize(element.get("lineNumber")) or None,
+        unit_price=_money(detail.find("UnitPrice") if detail is not None else None, what),
+        description=description,
+        short_name=_text(description_element, "ShortName"),
+        unit_of_measure=_text(detail, "UnitOfMeasure"),
+        classification=_text(classification),
+        classification_domain=normalize(classification.get("domain"))
+        if classification is not None
+        else "",
+    )
+
+
+def parse_punchout_setup(request: CxmlRequest) -> PunchOutSetup:
+    element = request._element
+    operation = normalize(element.get("operation")).lower()
+    cookie = (
+        "".join(element.find("BuyerCookie").itertext())
+        if element.find("BuyerCookie") is not None
+        else ""
+    )
+    if not cookie.strip():
+        raise BadRequest("PunchOutSetupRequest has no BuyerCookie.")
+    extrinsics = {}
+    for extrinsic in element.findall("Extrinsic"):
+        name = normalize(extrinsic.get("name"))
+        if name and name not in extrinsics:
+            extrinsics[name] = _text(extrinsic)
+    contacts = tuple(
+        Contact(name=_text(c, "Name"), email=_text(c, "Email"), role=normalize(c.get("role")))
+        for c in element.findall("Contact")
+    )
+    selected = element.find("SelectedItem")
+    return PunchOutSetup(
+        operation=operation,
+        # The BuyerCookie is opaque: echo it exactly, only trimming the XML layout around it.
+        buyer_cookie=cookie.strip(),
+        browser_form_post_url=_text(element, "BrowserFormPost/URL") or None,
+        extrinsics=extrinsics,
+        contacts=contacts,
+        ship_to_email=_text(element.find("ShipTo"), ".//Email"),
+        selected_item=_item_ref(selected.find("ItemID"), "SelectedItem")
+        if selected is not None
+        else None,
+        items_out=tuple(
+            parse_item_out(item, index)
+            for index, item in enumerate(element.findall("ItemOut"), start=1)
+        ),
+    )

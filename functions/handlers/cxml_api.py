@@ -1,0 +1,57 @@
+"""Lambda: the cXML endpoints procurement systems call server to server."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import punchout, store
+from functions.config import settings
+from functions.cxml.parse import parse_request
+from functions.handlers import cxml_edge
+from functions.handlers.http import base_url
+from functions.integrations import Endpoints
+from functions.observability import logger
+from functions.store.integrations import DynamoIntegrationStore
+from functions.store.secrets import AribaSecret
+from functions.store.sessions import DynamoSessionStore
+
+app = APIGatewayRestResolver()
+cxml_edge.install(app)
+
+
+@cache
+def _wiring() -> tuple[DynamoIntegrationStore, DynamoSessionStore, AribaSecret]:
+    store.bind(settings())
+    return DynamoIntegrationStore(), DynamoSessionStore(), AribaSecret(settings())
+
+
+@app.post("/cxml/punchout")
+def punchout_request() -> Response:
+    integrations, sessions, ariba_secret = _wiring()
+    config = settings()
+    request = parse_request(cxml_edge.document_bytes(app))
+    logger.append_keys(payload_id=request.payload_id, request_name=request.request_name)
+    document = punchout.answer(
+        request,
+        integrations,
+        sessions,
+        ariba_secret,
+        Endpoints(
+            base_url(app.current_event, config), config.supplier_domain, config.supplier_identity
+        ),
+        timedelta(seconds=config.session_ttl_seconds),
+    )
+    return cxml_edge.cxml_reply(document)
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,62 @@
+"""The JSON edge for APIs (admin): errors as `{"error": {...}}` with the HTTP status, mapped
+once here; bodies parsed defensively."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from functions.errors import BadRequest, GatewayError, NotFound
+from functions.handlers.http import raw_body
+from functions.observability import logger
+
+MAX_JSON_BYTES = 64 * 1024
+
+
+def json_reply(payload: Any, status: int = 200) -> Response:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(payload, separators=(",", ":"), sort_keys=True),
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def error_reply(status: int, message: str, field: str | None = None) -> Response:
+    error: dict[str, Any] = {"status": status, "message": message}
+    if field:
+        error["field"] = field
+    return json_reply({"error": error}, status)
+
+
+def json_body(app: APIGatewayRestResolver) -> Any:
+    body = raw_body(app.current_event)
+    if len(body) > MAX_JSON_BYTES:
+        raise BadRequest(f"The body is larger than {MAX_JSON_BYTES} bytes.")
+    if not body.strip():
+        raise BadRequest("The body is empty: expected a JSON object.")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"The body is not valid JSON: {exc}.") from None
+
+
+def install(app: APIGatewayRestResolver) -> None:
+    @app.not_found
+    def _unknown_route(_: Exception) -> Response:
+        event = app.current_event
+        return error_reply(404, f"No API route answers {event.http_method} {event.path}.")
+
+    @app.exception_handler(GatewayError)
+    def _refused(error: GatewayError) -> Response:
+        status = error.status if error.status in (400, 401, 403, 404, 409) else 500
+        if isinstance(error, NotFound):
+            status = 404
+        return error_reply(status, error.message, error.field)
+
+    @app.exception_handler(Exception)
+    def _unexpected(_: Exception) -> Response:
+        logger.exception("unexpected failure on a JSON route")
+        return error_reply(500, "Internal error; please retry. The failure has been logged.")

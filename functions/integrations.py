@@ -1,0 +1,327 @@
+"""Integrations: what a buyer's admin sets up so one Coupa or Ariba instance can punch out to us.
+
+Plain Python: validation of admin input, the purchase information to paste into the procurement
+system, and authentication of cXML requests against an integration (PROTOCOL.md §4).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from functions import ids
+from functions.clock import iso, now
+from functions.cxml.parse import Credential, Header, credential_key, normalize
+from functions.errors import BadRequest, Forbidden, Unauthenticated
+
+System = Literal["coupa", "ariba"]
+CART_FIELDS = ("cxml-base64", "cxml-urlencoded")
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+_MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class BuyerIdentity:
+    """The From credential the procurement system sends (Coupa domain/identity, Ariba ANID)."""
+
+    domain: str
+    identity: str
+
+    @property
+    def key(self) -> str:
+        return credential_key(self.domain, self.identity)
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: str
+    name: str
+    system: System
+    buyer: BuyerIdentity
+    account_id: str
+    account_email: str
+    description: str = ""
+    test_mode: bool = True
+    preapprove_free: bool = False
+    preapprove_byol: bool = False
+    cart_field: str = "cxml-base64"
+    approval_redirect_url: str | None = None
+    enabled: bool = True
+    secret_digest: str | None = None  # Coupa only: Ariba uses the marketplace's Ariba secret
+    created_at: str = ""
+    updated_at: str = ""
+    version: int = 0
+
+    def public_view(self) -> dict[str, Any]:
+        """What the admin API shows: everything but the secret digest."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "system": self.system,
+            "buyer_identity": {"domain": self.buyer.domain, "identity": self.buyer.identity},
+            "account_id": self.account_id,
+            "account_email": self.account_email,
+            "test_mode": self.test_mode,
+            "preapprove_free": self.preapprove_free,
+            "preapprove_byol": self.preapprove_byol,
+            "cart_field": self.cart_field,
+            "approval_redirect_url": self.approval_redirect_url,
+            "enabled": self.enabled,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where procurement systems reach this deployment, and who we are to them."""
+
+    base_url: str
+    supplier_domain: str
+    supplier_identity: str
+
+    @property
+    def punchout_url(self) -> str:
+        return f"{self.base_url}/cxml/punchout"
+
+    @property
+    def order_url(self) -> str:
+        return f"{self.base_url}/cxml/orders"
+
+
+def purchase_information(
+    integration: Integration, endpoints: Endpoints, shared_secret: str | None = None
+) -> dict[str, Any]:
+    """What the buyer's admin pastes into Coupa or Ariba. The secret appears only when just
+    generated (creation, rotation): we keep nothing but its digest."""
+    info: dict[str, Any] = {
+        "punchout_url": endpoints.punchout_url,
+        "order_url": endpoints.order_url,
+        "supplier_domain": endpoints.supplier_domain,
+        "supplier_identity": endpoints.supplier_identity,
+        "buyer_domain": integration.buyer.domain,
+        "buyer_identity": integration.buyer.identity,
+    }
+    if integration.system == "coupa":
+        info["shared_secret"] = shared_secret
+    else:
+        info["credential_note"] = (
+            "Ariba Network replaces the buyer's credential with the supplier's Ariba shared "
+            "secret: configure the marketplace Ariba secret in Ariba Network, not per buyer."
+        )
+    return info
+
+
+# --- validation of admin input -------------------------------------------------------------
+
+
+def _text(payload: Mapping[str, Any], name: str, *, required: bool, limit: int = _MAX_TEXT) -> str:
+    value = payload.get(name)
+    if value is None:
+        if required:
+            raise BadRequest(f"'{name}' is required.", field=name)
+        return ""
+    if not isinstance(value, str):
+        raise BadRequest(f"'{name}' must be a string.", field=name)
+    value = value.strip()
+    if required and not value:
+        raise BadRequest(f"'{name}' must not be empty.", field=name)
+    if len(value) > limit:
+        raise BadRequest(f"'{name}' is longer than {limit} characters.", field=name)
+    if any(ord(ch) < 32 for ch in value):
+        raise BadRequest(f"'{name}' contains control characters.", field=name)
+    return value
+
+
+def _flag(payload: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = payload.get(name, default)
+    if not isinstance(value, bool):
+        raise BadRequest(f"'{name}' must be true or false.", field=name)
+    return value
+
+
+def _buyer(payload: Mapping[str, Any]) -> BuyerIdentity:
+    value = payload.get("buyer_identity")
+    if not isinstance(value, Mapping):
+        raise BadRequest(
+            "'buyer_identity' is required: an object with 'domain' and 'identity'.",
+            field="buyer_identity",
+        )
+    try:
+        domain = _text(value, "domain", required=True)
+        identity = _text(value, "identity", required=True)
+    except BadRequest as exc:
+        raise BadRequest(
+            exc.message.replace("'", "'buyer_identity.", 1), field=f"buyer_identity.{exc.field}"
+        ) from None
+    return BuyerIdentity(normalize(domain), normalize(identity))
+
+
+def _email(payload: Mapping[str, Any], name: str) -> str:
+    value = _text(payload, name, required=True, limit=254)
+    if not _EMAIL.match(value):
+        raise BadRequest(f"'{name}' is not an email address.", field=name)
+    return value
+
+
+def _https_url(payload: Mapping[str, Any], name: str) -> str | None:
+    value = _text(payload, name, required=False, limit=2000)
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise BadRequest(f"'{name}' must be an absolute https URL.", field=name)
+    return value
+
+
+_FIELDS = {
+    "name", "description", "system", "buyer_identity", "account_id", "account_email",
+    "test_mode", "preapprove_free", "preapprove_byol", "cart_field", "approval_redirect_url",
+}  # fmt: skip
+_IMMUTABLE = {"system"}
+
+
+def _check_known(payload: Mapping[str, Any], allowed: set[str]) -> None:
+    for name in payload:
+        if name not in allowed:
+            raise BadRequest(f"'{name}' is not a field of an integration.", field=str(name))
+
+
+def _settings(payload: Mapping[str, Any], base: Integration | None) -> dict[str, Any]:
+    """Validate a full (create) or partial (patch, base given) set of settings."""
+    merged: dict[str, Any] = {}
+    if base is not None:
+        current = base.public_view()
+        merged.update({k: current[k] for k in _FIELDS})
+    merged.update(payload)
+    system = merged.get("system")
+    if system not in ("coupa", "ariba"):
+        raise BadRequest("'system' must be 'coupa' or 'ariba'.", field="system")
+    cart_field = merged.get("cart_field", "cxml-base64")
+    if cart_field not in CART_FIELDS:
+        raise BadRequest(
+            "'cart_field' must be 'cxml-base64' or 'cxml-urlencoded'.", field="cart_field"
+        )
+    approval_url = _https_url(merged, "approval_redirect_url")
+    if approval_url and system != "coupa":
+        raise BadRequest(
+            "'approval_redirect_url' is for Coupa only: Ariba users always start from Ariba.",
+            field="approval_redirect_url",
+        )
+    return {
+        "name": _text(merged, "name", required=True),
+        "description": _text(merged, "description", required=False, limit=1000),
+        "system": system,
+        "buyer": _buyer(merged),
+        "account_id": _text(merged, "account_id", required=True, limit=64),
+        "account_email": _email(merged, "account_email"),
+        "test_mode": _flag(merged, "test_mode", True),
+        "preapprove_free": _flag(merged, "preapprove_free", False),
+        "preapprove_byol": _flag(merged, "preapprove_byol", False),
+        "cart_field": cart_field,
+        "approval_redirect_url": approval_url,
+    }
+
+
+def new_integration(payload: Any) -> tuple[Integration, str | None]:
+    """A validated integration and, for Coupa, its freshly generated shared secret."""
+    if not isinstance(payload, Mapping):
+        raise BadRequest("The body must be a JSON object.")
+    _check_known(payload, _FIELDS)
+    values = _settings(payload, None)
+    secret = ids.shared_secret() if values["system"] == "coupa" else None
+    stamp = iso(now())
+    integration = Integration(
+        id=ids.record_id("int"),
+        secret_digest=ids.digest(secret) if secret else None,
+        created_at=stamp,
+        updated_at=stamp,
+        **values,
+    )
+    return integration, secret
+
+
+def patched(integration: Integration, payload: Any) -> Integration:
+    if not isinstance(payload, Mapping) or not payload:
+        raise BadRequest("The body must be a JSON object with at least one field to change.")
+    _check_known(payload, _FIELDS)
+    for name in _IMMUTABLE:
+        if name in payload and payload[name] != integration.system:
+            raise BadRequest(f"'{name}' cannot change: create a new integration.", field=name)
+    return replace(integration, updated_at=iso(now()), **_settings(payload, integration))
+
+
+def with_new_secret(integration: Integration) -> tuple[Integration, str]:
+    if integration.system != "coupa":
+        raise BadRequest(
+            "Ariba integrations use the marketplace's Ariba shared secret; there is none to rotate "
+            "per integration."
+        )
+    secret = ids.shared_secret()
+    return replace(integration, secret_digest=ids.digest(secret), updated_at=iso(now())), secret
+
+
+def with_enabled(integration: Integration, enabled: bool) -> Integration:
+    """Disabling keeps every setting, so enabling again restores the integration as it was."""
+    return replace(integration, enabled=enabled, updated_at=iso(now()))
+
+
+# --- authentication of cXML requests --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    integration: Integration
+    buyer_credential: Credential
+
+
+def describe(credentials: tuple[Credential, ...]) -> str:
+    return ", ".join(f"{c.domain or '(no domain)'}/{c.identity}" for c in credentials[:5])
+
+
+def authenticate(
+    header: Header,
+    candidates: Mapping[str, Integration],
+    ariba_secret: Callable[[], str | None],
+) -> Authenticated:
+    """Find the integration by any From credential, then check the secret PROTOCOL.md §4 asks
+    for: Coupa's per-integration secret, or, for Ariba (which replaces the buyer's secret with
+    the supplier's), the marketplace Ariba secret. `candidates` maps credential keys to the
+    integrations found for them (one batch read)."""
+    for credential in header.from_credentials:
+        integration = candidates.get(credential.key)
+        if integration is not None:
+            break
+    else:
+        raise Unauthenticated(
+            "No integration is set up for the buyer credential(s) "
+            f"{describe(header.from_credentials)}: "
+            "check the From credential configured in your procurement system against the "
+            "purchase information."
+        )
+    secrets_sent = header.sender_secrets
+    if integration.system == "coupa":
+        ok = any(ids.matches_digest(s, integration.secret_digest) for s in secrets_sent)
+        problem = f"Shared secret does not match integration '{integration.name}'."
+    else:
+        expected = ariba_secret() if secrets_sent else None
+        ok = any(ids.same_secret(s, expected) for s in secrets_sent)
+        problem = (
+            f"Shared secret does not match the marketplace's Ariba secret (integration "
+            f"'{integration.name}'): check the supplier's shared secret in Ariba Network."
+        )
+    if not secrets_sent:
+        problem = (
+            f"The Sender credential carries no SharedSecret (integration '{integration.name}')."
+        )
+    if not ok:
+        raise Unauthenticated(problem)
+    if not integration.enabled:
+        raise Forbidden(
+            f"Integration '{integration.name}' is disabled: ask the marketplace admin to enable it."
+        )
+    return Authenticated(integration, credential)

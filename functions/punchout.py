@@ -1,0 +1,203 @@
+"""Punchout setup: a procurement system asks for a shopping session; we authenticate it, keep
+the session on our side and answer with a short, opaque StartPage URL (PROTOCOL.md §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from functions import ids
+from functions.clock import now
+from functions.cxml import build
+from functions.cxml.parse import (
+    CxmlRequest,
+    ItemOut,
+    ItemRef,
+    PunchOutSetup,
+    normalize,
+    parse_punchout_setup,
+)
+from functions.errors import BadRequest, NotImplementedByGateway
+from functions.integrations import Endpoints, Integration, authenticate
+
+SUPPORTED_OPERATIONS = ("create", "edit", "inspect")
+MAX_FROM_CREDENTIALS = 10
+MAX_ITEMS_OUT = 200
+MAX_EXTRINSICS = 50
+MAX_VALUE_CHARS = 500
+MAX_COOKIE_CHARS = 1000
+PROCUREMENT_HOSTS = {
+    "coupa": ("https://*.coupahost.com", "https://*.coupacloud.com"),
+    "ariba": ("https://*.ariba.com",),
+}
+"""Where the procurement UI that may frame our pages lives, beside the BrowserFormPost origin."""
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who punched out, from Extrinsics, then Contact, then ShipTo (PROTOCOL.md §4)."""
+
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    unique_name: str = ""
+
+    @property
+    def display_name(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return full or self.unique_name or self.email or "procurement user"
+
+
+@dataclass(frozen=True)
+class PunchOutSession:
+    token_digest: str
+    integration_id: str
+    integration_name: str
+    system: str
+    buyer_cookie: str
+    browser_form_post_url: str
+    operation: str
+    deployment_mode: str
+    requester: Requester
+    created_at: datetime
+    expires_at: datetime
+    payload_id: str = ""
+    selected_item: ItemRef | None = None
+    items_out: tuple[ItemOut, ...] = ()
+    extrinsics: dict[str, str] = field(default_factory=dict)
+
+    def is_expired(self, at: datetime) -> bool:
+        return at >= self.expires_at
+
+    @property
+    def frame_ancestors(self) -> tuple[str, ...]:
+        """Origins allowed to show our pages in a frame: the procurement system only."""
+        parts = urlsplit(self.browser_form_post_url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return (origin, *PROCUREMENT_HOSTS.get(self.system, ()))
+
+
+class IntegrationDirectory(Protocol):
+    def find_by_buyer_keys(self, keys: list[str]) -> dict[str, Integration]: ...
+
+
+class SessionRepository(Protocol):
+    def put(self, session: PunchOutSession) -> None: ...
+
+    def get(self, token_digest: str) -> PunchOutSession | None: ...
+
+
+def _requester(setup: PunchOutSetup) -> Requester:
+    ext = setup.extrinsics
+    contacts = sorted(setup.contacts, key=lambda c: c.role != "endUser")
+    contact_email = next((c.email for c in contacts if c.email), "")
+    contact_name = next((c.name for c in contacts if c.name), "")
+    return Requester(
+        email=(ext.get("UserEmail") or contact_email or setup.ship_to_email)[:254],
+        first_name=ext.get("FirstName", "")[:100],
+        last_name=ext.get("LastName", "")[:100],
+        unique_name=(ext.get("UniqueName") or ext.get("User") or contact_name)[:200],
+    )
+
+
+def _form_post_url(setup: PunchOutSetup) -> str:
+    url = normalize(setup.browser_form_post_url)
+    if not url:
+        if setup.operation == "inspect":
+            return ""
+        raise BadRequest("PunchOutSetupRequest has no BrowserFormPost URL to return the cart to.")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 2000:
+        raise BadRequest(f"BrowserFormPost URL is not an absolute http(s) URL: {url[:200]!r}.")
+    return url
+
+
+def _validate(setup: PunchOutSetup) -> None:
+    if setup.operation == "source":
+        raise NotImplementedByGateway("PunchOutSetupRequest operation 'source' is not supported.")
+    if setup.operation not in SUPPORTED_OPERATIONS:
+        raise BadRequest(
+            f"Unknown PunchOutSetupRequest operation {setup.operation!r}: expected "
+            "create, edit or inspect."
+        )
+    if len(setup.buyer_cookie) > MAX_COOKIE_CHARS:
+        raise BadRequest(f"BuyerCookie is longer than {MAX_COOKIE_CHARS} characters.")
+    if len(setup.items_out) > MAX_ITEMS_OUT:
+        raise BadRequest(f"More than {MAX_ITEMS_OUT} ItemOut lines in one punchout.")
+
+
+def start_session(
+    request: CxmlRequest,
+    setup: PunchOutSetup,
+    integration: Integration,
+    sessions: SessionRepository,
+    ttl: timedelta,
+) -> tuple[str, PunchOutSession]:
+    """Store the session under the digest of a fresh random token; the token goes in the URL."""
+    _validate(setup)
+    token = ids.session_token()
+    started = now()
+    extrinsics = {
+        name[:100]: value[:MAX_VALUE_CHARS]
+        for name, value in list(setup.extrinsics.items())[:MAX_EXTRINSICS]
+    }
+    session = PunchOutSession(
+        token_digest=ids.digest(token),
+        integration_id=integration.id,
+        integration_name=integration.name,
+        system=integration.system,
+        buyer_cookie=setup.buyer_cookie,
+        browser_form_post_url=_form_post_url(setup),
+        operation=setup.operation,
+        deployment_mode=request.deployment_mode,
+        requester=_requester(setup),
+        created_at=started,
+        expires_at=started + ttl,
+        payload_id=request.payload_id[:300],
+        selected_item=setup.selected_item,
+        items_out=setup.items_out,
+        extrinsics=extrinsics,
+    )
+    sessions.put(session)
+    return token, session
+
+
+def start_page_url(base_url: str, token: str) -> str:
+    return f"{base_url}/s/{token}"
+
+
+ANSWERED_REQUESTS = ("PunchOutSetupRequest", "ProfileRequest")
+
+
+def answer(
+    request: CxmlRequest,
+    directory: IntegrationDirectory,
+    sessions: SessionRepository,
+    ariba_secret: Callable[[], str | None],
+    endpoints: Endpoints,
+    ttl: timedelta,
+) -> bytes:
+    """The cXML answer to a request posted to the punchout URL (errors raise GatewayError)."""
+    if request.request_name not in ANSWERED_REQUESTS:
+        raise NotImplementedByGateway(
+            f"{request.request_name} is not accepted at the punchout URL; it accepts "
+            "PunchOutSetupRequest and ProfileRequest."
+        )
+    credentials = request.header.from_credentials[:MAX_FROM_CREDENTIALS]
+    candidates = directory.find_by_buyer_keys(list(dict.fromkeys(c.key for c in credentials)))
+    integration = authenticate(request.header, candidates, ariba_secret).integration
+    if request.request_name == "ProfileRequest":
+        return build.profile_response(
+            datetime.fromisoformat(integration.created_at),
+            [
+                ("ProfileRequest", endpoints.punchout_url),
+                ("PunchOutSetupRequest", endpoints.punchout_url),
+                ("OrderRequest", endpoints.order_url),
+            ],
+        )
+    setup = parse_punchout_setup(request)
+    token, _ = start_session(request, setup, integration, sessions, ttl)
+    return build.punchout_setup_response(start_page_url(endpoints.base_url, token))

@@ -1,0 +1,20 @@
+"""Storage failures become values the edges understand: a retryable 500."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from pynamodb.exceptions import PynamoDBException
+
+from functions.errors import Transient
+
+
+@contextmanager
+def storage_errors(doing: str) -> Iterator[None]:
+    """Anything DynamoDB throws while `doing` is transient for the caller: nothing was half
+    written (single puts and transactions are atomic), so retrying is safe."""
+    try:
+        yield
+    except PynamoDBException as exc:
+        raise Transient(f"Temporary storage failure while {doing}; please retry.") from exc

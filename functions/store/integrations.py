@@ -1,0 +1,153 @@
+"""Integrations in DynamoDB: the main item plus its buyer-credential lookup item, always
+written together in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from functions.errors import Conflict
+from functions.integrations import BuyerIdentity, Integration
+from functions.store.errors import storage_errors
+from functions.store.models import IntegrationRecord
+
+MAIN = "integration#"
+BUYER = "buyer#"
+
+
+def _attributes(integration: Integration) -> dict[str, Any]:
+    return {
+        "integration_id": integration.id,
+        "name": integration.name,
+        "description": integration.description,
+        "system": integration.system,
+        "buyer_domain": integration.buyer.domain,
+        "buyer_identity": integration.buyer.identity,
+        "account_id": integration.account_id,
+        "account_email": integration.account_email,
+        "test_mode": integration.test_mode,
+        "preapprove_free": integration.preapprove_free,
+        "preapprove_byol": integration.preapprove_byol,
+        "cart_field": integration.cart_field,
+        "approval_redirect_url": integration.approval_redirect_url,
+        "enabled": integration.enabled,
+        "secret_digest": integration.secret_digest,
+        "created_at": integration.created_at,
+        "updated_at": integration.updated_at,
+        "version": integration.version,
+    }
+
+
+def _records(integration: Integration) -> tuple[IntegrationRecord, IntegrationRecord]:
+    values = _attributes(integration)
+    return (
+        IntegrationRecord(MAIN + integration.id, kind="integration", **values),
+        IntegrationRecord(BUYER + integration.buyer.key, kind="buyer", **values),
+    )
+
+
+def _integration(record: IntegrationRecord) -> Integration:
+    return Integration(
+        id=record.integration_id,
+        name=record.name,
+        description=record.description,
+        system=record.system,  # type: ignore[arg-type]
+        buyer=BuyerIdentity(record.buyer_domain, record.buyer_identity),
+        account_id=record.account_id,
+        account_email=record.account_email,
+        test_mode=record.test_mode,
+        preapprove_free=record.preapprove_free,
+        preapprove_byol=record.preapprove_byol,
+        cart_field=record.cart_field,
+        approval_redirect_url=record.approval_redirect_url,
+        enabled=record.enabled,
+        secret_digest=record.secret_digest,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        version=int(record.version),
+    )
+
+
+def _conflict(error: TransactWriteError, integration: Integration) -> Conflict:
+    reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
+    if "ConditionalCheckFailed" in reasons[1:]:
+        return Conflict(
+            f"The buyer identity {integration.buyer.domain}/{integration.buyer.identity} already "
+            "belongs to another integration.",
+            field="buyer_identity",
+        )
+    return Conflict("The integration changed meanwhile; read it again and retry.")
+
+
+class DynamoIntegrationStore:
+    def get(self, integration_id: str) -> Integration | None:
+        with storage_errors("reading an integration"):
+            try:
+                return _integration(IntegrationRecord.get(MAIN + integration_id))
+            except IntegrationRecord.DoesNotExist:
+                return None
+
+    def find_by_buyer_keys(self, keys: list[str]) -> dict[str, Integration]:
+        """One BatchGetItem over every From credential the document carries."""
+        if not keys:
+            return {}
+        with storage_errors("looking up the buyer's integration"):
+            found = IntegrationRecord.batch_get([BUYER + key for key in keys])
+            return {record.pk[len(BUYER) :]: _integration(record) for record in found}
+
+    def list(self) -> list[Integration]:
+        """Admin listing: integrations are few (one per buyer system), a filtered scan is fine."""
+        with storage_errors("listing integrations"):
+            records = IntegrationRecord.scan(IntegrationRecord.kind == "integration")
+            return sorted((_integration(r) for r in records), key=lambda i: i.created_at)
+
+    def create(self, integration: Integration) -> Integration:
+        stored = _replace_version(integration, 1)
+        main, buyer = _records(stored)
+        with storage_errors("creating the integration"):
+            try:
+                with TransactWrite(
+                    connection=Connection(region=IntegrationRecord.Meta.region)
+                ) as tx:
+                    tx.save(main, condition=IntegrationRecord.pk.does_not_exist())
+                    tx.save(buyer, condition=IntegrationRecord.pk.does_not_exist())
+            except TransactWriteError as exc:
+                raise _conflict(exc, stored) from exc
+        return stored
+
+    def replace(self, previous: Integration, updated: Integration) -> Integration:
+        """Write both items, guarded by the version read, moving the lookup item if the buyer
+        identity changed; all or nothing."""
+        stored = _replace_version(updated, previous.version + 1)
+        main, buyer = _records(stored)
+        moved = previous.buyer.key != stored.buyer.key
+        with storage_errors("saving the integration"):
+            try:
+                with TransactWrite(
+                    connection=Connection(region=IntegrationRecord.Meta.region)
+                ) as tx:
+                    tx.save(main, condition=IntegrationRecord.version == previous.version)
+                    if moved:
+                        tx.save(buyer, condition=IntegrationRecord.pk.does_not_exist())
+                        tx.delete(
+                            IntegrationRecord(BUYER + previous.buyer.key),
+                            condition=IntegrationRecord.integration_id == previous.id,
+                        )
+                    else:
+                        tx.save(buyer, condition=IntegrationRecord.integration_id == previous.id)
+            except TransactWriteError as exc:
+                raise _conflict(exc, stored) from exc
+        return stored
+
+
+def _replace_version(integration: Integration, version: int) -> Integration:
+    return replace(integration, version=version)
+
+
+def _connection() -> Connection:
+    """The model's own (cached) connection, so transactions reuse its botocore client."""
+    return IntegrationRecord._get_connection().connection

@@ -1,0 +1,1 @@
+"""Server-rendered HTML: Jinja2 templates, autoescaped, usable in an iframe and without JS."""

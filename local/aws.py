@@ -1,0 +1,58 @@
+"""The embedded AWS: moto in-process, and the tables as infra/ defines them (names differ,
+keys, TTL and billing mode do not). Shared by the local stack and the tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any
+
+LOCAL_ENV = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "INTEGRATIONS_TABLE": "local-integrations",
+    "SESSIONS_TABLE": "local-sessions",
+    "SESSION_TTL_SECONDS": "3600",
+    "ADMIN_AUTH": "token",
+    "POWERTOOLS_SERVICE_NAME": "procurement-gateway",
+    "POWERTOOLS_METRICS_NAMESPACE": "ProcurementGateway",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+
+TABLES: dict[str, dict[str, Any]] = {
+    "INTEGRATIONS_TABLE": {"ttl": None},
+    "SESSIONS_TABLE": {"ttl": "expires_at"},
+}
+
+
+def configure_environment(base_url: str, **overrides: str) -> dict[str, str]:
+    """Set the variables the handlers read (fake credentials: nothing can reach real AWS)."""
+    values = dict(LOCAL_ENV)
+    values["PUBLIC_BASE_URL"] = base_url
+    values["ADMIN_TOKEN"] = os.environ.get("ADMIN_TOKEN") or secrets.token_urlsafe(18)
+    values["ARIBA_SHARED_SECRET"] = os.environ.get("ARIBA_SHARED_SECRET") or secrets.token_urlsafe(
+        18
+    )
+    values.update(overrides)
+    os.environ.update(values)
+    return values
+
+
+def create_resources(dynamodb: Any) -> None:
+    """Create every table in the (mocked) account; `dynamodb` is a boto3 client."""
+    for variable, spec in TABLES.items():
+        name = os.environ[variable]
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        if spec["ttl"]:
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": spec["ttl"]},
+            )

@@ -1,0 +1,67 @@
+"""API Gateway's routing, locally: the same resources and methods as infra/api.py (a test
+checks the two agree), matched with API Gateway's precedence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CXML = "functions.handlers.cxml_api"
+ADMIN = "functions.handlers.admin_api"
+WEB = "functions.handlers.web"
+
+ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("POST", "/cxml/punchout", CXML),
+    ("ANY", "/cxml/{proxy+}", CXML),
+    ("GET", "/admin/integrations", ADMIN),
+    ("POST", "/admin/integrations", ADMIN),
+    ("GET", "/admin/integrations/{id}", ADMIN),
+    ("PATCH", "/admin/integrations/{id}", ADMIN),
+    ("POST", "/admin/integrations/{id}/secret", ADMIN),
+    ("POST", "/admin/integrations/{id}/disable", ADMIN),
+    ("POST", "/admin/integrations/{id}/enable", ADMIN),
+    ("GET", "/health", WEB),
+    ("GET", "/s/{token}", WEB),
+    ("ANY", "/s/{token}/{proxy+}", WEB),
+)
+
+
+@dataclass(frozen=True)
+class Match:
+    resource: str
+    module: str
+    path_parameters: dict[str, str]
+
+
+def _pattern(resource: str) -> re.Pattern[str]:
+    parts = []
+    for segment in resource.strip("/").split("/"):
+        if segment.endswith("+}"):
+            parts.append(f"(?P<{segment[1:-2]}>.+)")
+        elif segment.startswith("{"):
+            parts.append(f"(?P<{segment[1:-1]}>[^/]+)")
+        else:
+            parts.append(re.escape(segment))
+    return re.compile("^/" + "/".join(parts) + "$")
+
+
+def _specificity(resource: str) -> tuple[int, int]:
+    """API Gateway prefers literal segments, then {param}, then {proxy+}."""
+    segments = resource.strip("/").split("/")
+    greedy = sum(s.endswith("+}") for s in segments)
+    params = sum(s.startswith("{") for s in segments)
+    return (greedy, params)
+
+
+_COMPILED = sorted(
+    ((method, resource, module, _pattern(resource)) for method, resource, module in ROUTES),
+    key=lambda route: _specificity(route[1]),
+)
+
+
+def match(method: str, path: str) -> Match | None:
+    for route_method, resource, module, pattern in _COMPILED:
+        found = pattern.match(path)
+        if found and route_method in (method, "ANY"):
+            return Match(resource, module, found.groupdict())
+    return None

@@ -1,0 +1,47 @@
+"""Shared fixtures: an AWS mock (moto, always: no test reaches real AWS), fresh tables per test,
+and the local API Gateway stand-in in front of the real handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.aws import configure_environment, create_resources
+from tests.support import ADMIN_TOKEN, ARIBA_SECRET, BASE_URL
+
+configure_environment(BASE_URL, ADMIN_TOKEN=ADMIN_TOKEN, ARIBA_SHARED_SECRET=ARIBA_SECRET)
+
+
+@pytest.fixture(scope="session")
+def aws() -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        # One client per service for the whole session: creating clients is the slow part.
+        yield {"dynamodb": boto3.client("dynamodb", region_name="us-east-1")}
+
+
+@pytest.fixture
+def tables(aws: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    dynamodb = aws["dynamodb"]
+    create_resources(dynamodb)
+    yield aws
+    for name in dynamodb.list_tables()["TableNames"]:
+        dynamodb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def api(tables: dict[str, Any]) -> Any:
+    from local.stack import LocalApi
+
+    return LocalApi(host="gateway.test")
+
+
+@pytest.fixture
+def clock() -> Iterator[Any]:
+    from functions.clock import CLOCK
+
+    yield CLOCK
+    CLOCK.unfreeze()

@@ -1,0 +1,140 @@
+"""Test helpers: documents built from real samples, cXML answers read back and DTD-checked."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+ROOT = Path(__file__).parent
+SAMPLES = ROOT / "fixtures" / "samples"
+DTD_DIR = ROOT / "dtd" / "1.2.071"
+BASE_URL = "https://gateway.test"
+ADMIN_TOKEN = "test-admin-token-0123456789"
+ARIBA_SECRET = "ariba-marketplace-secret-42"
+_DTDS: dict[str, etree.DTD] = {}
+
+
+def sample(name: str) -> bytes:
+    return next(SAMPLES.glob(f"*{name}")).read_bytes()
+
+
+def dtd_errors(document: bytes, dtd: str = "cXML.dtd") -> list[str]:
+    """Validation against the vendored DTD, never fetching anything."""
+    if dtd not in _DTDS:
+        _DTDS[dtd] = etree.DTD(str(DTD_DIR / dtd))
+    parser = etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False)
+    root = etree.fromstring(document, parser)
+    validator = _DTDS[dtd]
+    return [] if validator.validate(root) else [str(e) for e in validator.error_log]
+
+
+@dataclass
+class CxmlAnswer:
+    http_status: int
+    code: int
+    text: str
+    message: str
+    root: Any
+    raw: bytes
+
+    def find(self, path: str) -> str:
+        found = self.root.find(path)
+        return "" if found is None else (found.text or "").strip()
+
+
+def read_cxml(http_status: int, body: bytes, content_type: str | None) -> CxmlAnswer:
+    """Every cXML answer must be cXML with a Status and DTD-valid; fail the test otherwise."""
+    assert content_type and content_type.startswith("text/xml"), content_type
+    errors = dtd_errors(body)
+    assert not errors, errors
+    parser = etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False)
+    root = etree.fromstring(body, parser)
+    status = root.find("Response/Status")
+    assert status is not None, body
+    return CxmlAnswer(
+        http_status,
+        int(status.get("code")),
+        status.get("text"),
+        (status.text or "").strip(),
+        root,
+        body,
+    )
+
+
+def post_cxml(
+    api: Any, document: bytes | str, path: str = "/cxml/punchout", **kw: Any
+) -> CxmlAnswer:
+    body = document.encode("utf-8") if isinstance(document, str) else document
+    headers = kw.pop("headers", [("Content-Type", "text/xml; charset=utf-8")])
+    answer = api.handle("POST", path, headers=headers, body=body, **kw)
+    return read_cxml(answer.status, answer.body, answer.header("Content-Type"))
+
+
+def admin(
+    api: Any, method: str, path: str, payload: Any = None, token: str | None = ADMIN_TOKEN
+) -> tuple[int, Any]:
+    headers = [("Content-Type", "application/json")]
+    if token is not None:
+        headers.append(("Authorization", f"Bearer {token}"))
+    body = b"" if payload is None else json.dumps(payload).encode()
+    answer = api.handle(method, path, headers=headers, body=body)
+    assert answer.header("Content-Type") == "application/json", answer.headers
+    return answer.status, json.loads(answer.body)
+
+
+def coupa_integration(**overrides: Any) -> dict[str, Any]:
+    payload = {
+        "name": "Acme Coupa",
+        "system": "coupa",
+        "buyer_identity": {"domain": "DUNS", "identity": "acme-coupa"},
+        "account_id": "111122223333",
+        "account_email": "it@acme.example",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def ariba_integration(**overrides: Any) -> dict[str, Any]:
+    payload = {
+        "name": "Globex Ariba",
+        "system": "ariba",
+        "buyer_identity": {"domain": "NetworkID", "identity": "AN01000000001-T"},
+        "account_id": "444455556666",
+        "account_email": "procurement@globex.example",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def punchout_setup(
+    *,
+    from_credentials: list[tuple[str, str]],
+    secret: str,
+    operation: str = "create",
+    cookie: str = "cookie-123",
+    form_post: str = "https://acme.coupahost.com/punchout/checkout/4",
+    extra: str = "",
+    sender: str = "acme-coupa",
+    deployment_mode: str = "production",
+) -> str:
+    froms = "".join(
+        f'<Credential domain="{d}"><Identity>{i}</Identity></Credential>'
+        for d, i in from_credentials
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd">
+<cXML payloadID="1700000000.1.test@buyer" timestamp="2026-11-26T10:00:00+00:00" xml:lang="en-US">
+<Header><From>{froms}</From>
+<To><Credential domain="NetworkID"><Identity>procurement-gateway</Identity></Credential></To>
+<Sender><Credential domain="NetworkID"><Identity>{sender}</Identity><SharedSecret>{secret}</SharedSecret></Credential>
+<UserAgent>Coupa Procurement 1.0</UserAgent></Sender></Header>
+<Request deploymentMode="{deployment_mode}"><PunchOutSetupRequest operation="{operation}">
+<BuyerCookie>{cookie}</BuyerCookie>
+<Extrinsic name="FirstName">Jim</Extrinsic><Extrinsic name="LastName">Halpert</Extrinsic>
+<Extrinsic name="UserEmail">jim@acme.example</Extrinsic>
+<BrowserFormPost><URL>{form_post}</URL></BrowserFormPost>{extra}
+</PunchOutSetupRequest></Request></cXML>"""
