@@ -1,0 +1,89 @@
+"""`make run`: the whole API on http://127.0.0.1:$PORT, AWS mocked in-process by moto.
+
+Seeds a demo Coupa and a demo Ariba integration and prints what a buyer's admin would paste
+into their procurement system. Emails the stack sends are listed at /_local/mailbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from moto import mock_aws
+
+from local import mailbox
+from local.aws import configure_environment, create_resources
+from local.seed import seed
+from local.stack import LocalApi
+
+MAX_BODY = 12 * 1024 * 1024
+
+
+def make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "ProcurementGatewayLocal/1"
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self.send_error(413, "Request Too Long")
+                return
+            body = self.rfile.read(length) if length else b""
+            url = urlsplit(self.path)
+            if url.path.startswith("/_local/"):
+                status, content_type, text = mailbox.page(url.path)
+                self._write(status, [("Content-Type", content_type)], text.encode())
+                return
+            answer = api.handle(self.command, url.path, url.query, list(self.headers.items()), body)
+            self._write(answer.status, answer.headers, answer.body)
+
+        def _write(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+    return Handler
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "8080"))
+    host = os.environ.get("HOST", "127.0.0.1")
+    base_url = os.environ.get("PUBLIC_BASE_URL") or f"http://{host}:{port}"
+    env = configure_environment(base_url)
+    with mock_aws():
+        create_resources(boto3.client("dynamodb", region_name=env["AWS_REGION"]))
+        api = LocalApi(host=f"{host}:{port}")
+        server = ThreadingHTTPServer((host, port), make_handler(api))
+        demo = seed(api, env["ADMIN_TOKEN"])
+        print(json.dumps({
+            "api": base_url,
+            "admin_token": env["ADMIN_TOKEN"],
+            "ariba_shared_secret": env["ARIBA_SHARED_SECRET"],
+            "mailbox": f"{base_url}/_local/mailbox",
+            "integrations": demo,
+        }, indent=2), flush=True)  # fmt: skip
+        print(f"Procurement Gateway (local) listening on {base_url}", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+
+if __name__ == "__main__":
+    main()
