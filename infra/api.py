@@ -1,0 +1,262 @@
+"""The REST API: routes to the three functions, and cXML answers for gateway-level errors."""
+
+import json
+from dataclasses import dataclass
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import constants
+from infra.compliance import acknowledge
+
+PUBLIC_ROUTES_REASON = (
+    "cXML authenticates with the shared secret in the document body; the storefront with the "
+    "session token in the URL; the health check is public."
+)
+
+
+@dataclass(frozen=True)
+class CxmlGatewayError:
+    """A gateway response rendered as a cXML `Response`, so buyers see a cXML status."""
+
+    response_type: apigateway.ResponseType
+    cxml_code: int
+    cxml_text: str
+    message: str
+
+
+# 500 tells the buyer to retry; 4xx not to. The HTTP status stays the gateway's own.
+CXML_GATEWAY_ERRORS = [
+    CxmlGatewayError(
+        apigateway.ResponseType.DEFAULT_5_XX,
+        500,
+        "Internal Server Error",
+        "The gateway could not process the document. Retry later.",
+    ),
+    CxmlGatewayError(
+        apigateway.ResponseType.INTEGRATION_FAILURE,
+        500,
+        "Internal Server Error",
+        "The gateway could not reach its backend. Retry later.",
+    ),
+    CxmlGatewayError(
+        apigateway.ResponseType.INTEGRATION_TIMEOUT,
+        500,
+        "Internal Server Error",
+        "The gateway timed out processing the document. Retry later.",
+    ),
+    CxmlGatewayError(
+        apigateway.ResponseType.THROTTLED,
+        500,
+        "Internal Server Error",
+        "Too many requests. Retry later.",
+    ),
+    CxmlGatewayError(
+        apigateway.ResponseType.QUOTA_EXCEEDED,
+        500,
+        "Internal Server Error",
+        "Request quota exceeded. Retry later.",
+    ),
+    CxmlGatewayError(
+        apigateway.ResponseType.REQUEST_TOO_LARGE,
+        400,
+        "Bad Request",
+        "Document too large.",
+    ),
+    CxmlGatewayError(
+        apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+        406,
+        "Not Acceptable",
+        "Unsupported media type: send the cXML document as text/xml.",
+    ),
+]
+
+CXML_CONTENT_TYPE = "text/xml; charset=utf-8"
+# The gateway picks a response template by content type; the same document serves them all.
+TEMPLATE_CONTENT_TYPES = ["application/json", "text/xml", "application/xml", "text/html"]
+
+
+def cxml_error_document(error: CxmlGatewayError) -> str:
+    """The body template of a gateway response.
+
+    Gateway-response templates are not run through VTL: API Gateway only substitutes `$context`
+    and `$stageVariables` values (no `#if`, no date formatting). The only request times it offers
+    are `$context.requestTimeEpoch` (milliseconds, not a date) and `$context.requestTime`
+    (CLF: `dd/MMM/yyyy:HH:mm:ss +0000`). We use `$context.requestTime`: it is the real time of
+    the request and carries the time zone the DTD asks for (`timestamp` is `%datetime.tz;`, i.e.
+    CDATA, so any string is DTD-valid). It is not ISO 8601 as the User's Guide recommends; a
+    fixed ISO value would parse everywhere but be false, and buyers act on the Status code.
+    """
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<!DOCTYPE cXML SYSTEM "{constants.CXML_DTD_URL}">\n'
+        f'<cXML payloadID="$context.requestId@{constants.SERVICE_NAME}" '
+        'timestamp="$context.requestTime" xml:lang="en-US">'
+        f'<Response><Status code="{error.cxml_code}" text="{error.cxml_text}">'
+        f"{error.message}</Status></Response></cXML>"
+    )
+
+
+class GatewayApi(Construct):
+    """REST API `prod` stage: /cxml (cXML, open), /admin (IAM), /health and /s (open)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        cxml_function: lambda_.IFunction,
+        admin_function: lambda_.IFunction,
+        web_function: lambda_.IFunction,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=constants.LOG_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.rest_api = apigateway.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=constants.API_NAME,
+            description="Procurement Gateway: cXML punchout, admin API and storefront pages.",
+            endpoint_types=[apigateway.EndpointType.REGIONAL],
+            binary_media_types=constants.BINARY_MEDIA_TYPES,
+            # The account-level role API Gateway needs to write access and execution logs.
+            cloud_watch_role=True,
+            deploy_options=apigateway.StageOptions(
+                stage_name=constants.API_STAGE,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigateway.MethodLoggingLevel.ERROR,
+                # Never log bodies: cXML requests carry shared secrets.
+                data_trace_enabled=False,
+                throttling_rate_limit=constants.THROTTLING_RATE_LIMIT,
+                throttling_burst_limit=constants.THROTTLING_BURST_LIMIT,
+                access_log_destination=apigateway.LogGroupLogDestination(access_logs),
+                access_log_format=_access_log_format(),
+            ),
+        )
+        self._add_routes(cxml_function, admin_function, web_function)
+        for error in CXML_GATEWAY_ERRORS:
+            self.rest_api.add_gateway_response(
+                f"Cxml{error.response_type.response_type}",
+                type=error.response_type,
+                response_headers={"Content-Type": f"'{CXML_CONTENT_TYPE}'"},
+                templates=dict.fromkeys(TEMPLATE_CONTENT_TYPES, cxml_error_document(error)),
+            )
+        self._acknowledge_api_findings()
+
+    @property
+    def punchout_url(self) -> str:
+        return self.rest_api.url_for_path(constants.PUNCHOUT_PATH)
+
+    def _add_routes(
+        self,
+        cxml_function: lambda_.IFunction,
+        admin_function: lambda_.IFunction,
+        web_function: lambda_.IFunction,
+    ) -> None:
+        root = self.rest_api.root
+        cxml = _integration(cxml_function)
+        admin = _integration(admin_function)
+        web = _integration(web_function)
+
+        # /cxml answers every method and path with cXML. API Gateway matches the most specific
+        # resource first and does not fall back to {proxy+} when that resource lacks the method:
+        # it answers {"message": "Missing Authentication Token"}. So /cxml and /cxml/punchout
+        # take ANY too (the explicit POST wins for POST).
+        self.cxml_resource = root.add_resource("cxml")
+        self.cxml_resource.add_method("ANY", cxml)
+        punchout = self.cxml_resource.add_resource("punchout")
+        punchout.add_method("POST", cxml)
+        punchout.add_method("ANY", cxml)
+        self.cxml_resource.add_proxy(default_integration=cxml, any_method=True)
+
+        iam_only = apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.IAM)
+        self.admin_resource = root.add_resource("admin", default_method_options=iam_only)
+        integrations = self.admin_resource.add_resource("integrations")
+        integrations.add_method("GET", admin)
+        integrations.add_method("POST", admin)
+        integration = integrations.add_resource("{id}")
+        integration.add_method("GET", admin)
+        integration.add_method("PATCH", admin)
+        for action in ("secret", "disable", "enable"):
+            integration.add_resource(action).add_method("POST", admin)
+
+        self.health_resource = root.add_resource("health")
+        self.health_resource.add_method("GET", web)
+        self.session_resource = root.add_resource("s")
+        session = self.session_resource.add_resource("{token}")
+        session.add_method("GET", web)
+        session.add_proxy(default_integration=web, any_method=True)
+
+    def _acknowledge_api_findings(self) -> None:
+        for public in (self.cxml_resource, self.health_resource, self.session_resource):
+            acknowledge(public, "AwsSolutions-APIG4", PUBLIC_ROUTES_REASON)
+            acknowledge(public, "AwsSolutions-COG4", f"No user pool: {PUBLIC_ROUTES_REASON}")
+        acknowledge(
+            self.admin_resource,
+            "AwsSolutions-COG4",
+            "The admin API is called by the marketplace's back office with AWS SigV4: every "
+            "/admin method uses AWS_IAM authorization, not a Cognito user pool.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "Bodies are cXML documents, form posts and page requests that API Gateway models "
+            "(JSON Schema) cannot describe; the functions validate them (defusedxml parser, "
+            "cXML checks) and answer with a cXML status.",
+        )
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL yet: stage throttling bounds request rates and every route "
+            "authenticates in the function (shared secret, session token) or with IAM. "
+            "A WAFv2 web ACL is a deployment decision left to a later issue.",
+        )
+        cloud_watch_role = self.rest_api.node.try_find_child("CloudWatchRole")
+        if cloud_watch_role is not None:
+            acknowledge(
+                cloud_watch_role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs]",
+                "API Gateway's account-level logging role: AmazonAPIGatewayPushToCloudWatchLogs "
+                "is the AWS-documented policy for it and only grants log delivery.",
+            )
+
+
+def _integration(function: lambda_.IFunction) -> apigateway.LambdaIntegration:
+    # allow_test_invoke=False: no extra Lambda permission for the console's test-invoke stage.
+    return apigateway.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
+
+
+def _access_log_format() -> apigateway.AccessLogFormat:
+    """JSON access log. The resource path is the template (/s/{token}), never the token."""
+    field = apigateway.AccessLogField
+    return apigateway.AccessLogFormat.custom(
+        json.dumps(
+            {
+                "requestId": field.context_request_id(),
+                "requestTime": field.context_request_time(),
+                "sourceIp": field.context_identity_source_ip(),
+                "userAgent": field.context_identity_user_agent(),
+                "caller": field.context_identity_user_arn(),
+                "httpMethod": field.context_http_method(),
+                "resourcePath": field.context_resource_path(),
+                "protocol": field.context_protocol(),
+                "status": field.context_status(),
+                "responseLength": field.context_response_length(),
+                "responseLatency": field.context_response_latency(),
+                "integrationStatus": field.context_integration_status(),
+                "integrationLatency": field.context_integration_latency(),
+                "errorType": field.context_error_response_type(),
+                "errorMessage": field.context_error_message(),
+            }
+        )
+    )

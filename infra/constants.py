@@ -1,0 +1,78 @@
+"""Every name the infrastructure and the application code agree on, in one place."""
+
+from pathlib import Path
+
+from aws_cdk import aws_logs as logs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+STACK_NAME = "ProcurementGateway"
+SERVICE_NAME = "procurement-gateway"
+METRICS_NAMESPACE = "ProcurementGateway"
+LOG_LEVEL = "INFO"
+SESSION_TTL_SECONDS = 3600
+
+# CDK context keys (`cdk ... -c key=value`).
+CONTEXT_LAYER_DIR = "layerDir"
+DEFAULT_LAYER_DIR = "build/layer"
+CONTEXT_PUBLIC_BASE_URL = "publicBaseUrl"
+CONTEXT_SUPPLIER_DOMAIN = "supplierDomain"
+CONTEXT_SUPPLIER_IDENTITY = "supplierIdentity"
+
+# The one Lambda asset: the `functions` package at the repository root.
+FUNCTIONS_PACKAGE = "functions"
+CXML_HANDLER = "functions.handlers.cxml_api.handler"
+ADMIN_HANDLER = "functions.handlers.admin_api.handler"
+WEB_HANDLER = "functions.handlers.web.handler"
+
+# Construct ids, which CloudFormation logical ids and the tests derive from.
+INTEGRATIONS_TABLE_ID = "IntegrationsTable"
+SESSIONS_TABLE_ID = "SessionsTable"
+ARIBA_SECRET_ID = "AribaSharedSecret"  # noqa: S105 (a construct id, not a secret)
+CXML_FUNCTION_ID = "CxmlFunction"
+ADMIN_FUNCTION_ID = "AdminFunction"
+WEB_FUNCTION_ID = "WebFunction"
+
+# DynamoDB key and TTL attributes.
+PARTITION_KEY = "pk"
+SESSION_TTL_ATTRIBUTE = "expires_at"
+
+# Environment variable names read by the functions at start-up.
+ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+ENV_LOG_LEVEL = "LOG_LEVEL"
+ENV_INTEGRATIONS_TABLE = "INTEGRATIONS_TABLE"
+ENV_SESSIONS_TABLE = "SESSIONS_TABLE"
+ENV_SESSION_TTL_SECONDS = "SESSION_TTL_SECONDS"
+ENV_PUBLIC_BASE_URL = "PUBLIC_BASE_URL"
+ENV_ARIBA_SECRET_ARN = "ARIBA_SECRET_ARN"  # noqa: S105 (a variable name)
+ENV_ADMIN_AUTH = "ADMIN_AUTH"
+ENV_SUPPLIER_DOMAIN = "SUPPLIER_DOMAIN"
+ENV_SUPPLIER_IDENTITY = "SUPPLIER_IDENTITY"
+ADMIN_AUTH_IAM = "iam"
+
+# Lambda sizing. The cXML function answers order requests: API Gateway cuts at 29 s and Coupa
+# wants the PO answered within 60 s, so 25 s leaves the gateway time to send a cXML 500.
+FUNCTION_MEMORY_MB = 512
+CXML_TIMEOUT_SECONDS = 25
+DEFAULT_TIMEOUT_SECONDS = 10
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+
+# REST API.
+API_NAME = "procurement-gateway"
+API_STAGE = "prod"
+PUNCHOUT_PATH = "/cxml/punchout"
+# Stage-wide defaults: far above punchout traffic (people clicking), low enough to bound abuse.
+THROTTLING_RATE_LIMIT = 50
+THROTTLING_BURST_LIMIT = 100
+# Form posts (cxml-urlencoded / cxml-base64 carts, storefront forms) arrive base64-encoded, and
+# so do XML bodies: cXML declares its own encoding (ISO-8859-1 is seen), so the parser needs the
+# exact bytes, not API Gateway's UTF-8 text rendering of them.
+BINARY_MEDIA_TYPES = [
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/xml",
+    "application/xml",
+]
+
+CXML_DTD_URL = "http://xml.cxml.org/schemas/cXML/1.2.071/cXML.dtd"

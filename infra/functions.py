@@ -1,0 +1,178 @@
+"""The three Lambda functions, their dependency layer, and exactly the access each one needs."""
+
+import tempfile
+from pathlib import Path
+
+from aws_cdk import Annotations, Duration, IgnoreMode, RemovalPolicy, Stage
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import constants
+from infra.compliance import acknowledge
+from infra.data import GatewayData
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.X86_64
+
+# Git-style ignore rules applied to the repository root: keep only the `functions` package.
+# Everything else at the top level (.venv, tests, cdk.out, node_modules, local, infra...) is
+# skipped without being walked, which also keeps asset fingerprinting fast.
+FUNCTIONS_ASSET_EXCLUDE = [
+    "/*",
+    f"!/{constants.FUNCTIONS_PACKAGE}/",
+    "__pycache__/",
+    "*.pyc",
+    ".DS_Store",
+]
+
+TRACING_REASON = (
+    "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
+    "resource-level permissions, so CDK grants them on '*'."
+)
+
+
+class GatewayFunctions(Construct):
+    """CxmlFunction (the cXML endpoint), AdminFunction (integration setup), WebFunction (pages)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: GatewayData,
+        layer_dir: str,
+        public_base_url: str | None = None,
+        supplier_identity: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.code = lambda_.Code.from_asset(
+            str(constants.REPO_ROOT),
+            exclude=FUNCTIONS_ASSET_EXCLUDE,
+            ignore_mode=IgnoreMode.GIT,
+        )
+        self.layer = lambda_.LayerVersion(
+            self,
+            "Dependencies",
+            code=lambda_.Code.from_asset(str(self._layer_source(layer_dir))),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="Third-party packages from requirements.txt (make layer).",
+        )
+
+        environment = {
+            constants.ENV_SERVICE_NAME: constants.SERVICE_NAME,
+            constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
+            constants.ENV_LOG_LEVEL: constants.LOG_LEVEL,
+            constants.ENV_INTEGRATIONS_TABLE: data.integrations_table.table_name,
+            constants.ENV_SESSIONS_TABLE: data.sessions_table.table_name,
+            constants.ENV_SESSION_TTL_SECONDS: str(constants.SESSION_TTL_SECONDS),
+        }
+        if public_base_url:
+            environment[constants.ENV_PUBLIC_BASE_URL] = public_base_url.rstrip("/")
+        environment.update(supplier_identity or {})
+
+        self.cxml_function = self._function(
+            constants.CXML_FUNCTION_ID,
+            handler=constants.CXML_HANDLER,
+            timeout_seconds=constants.CXML_TIMEOUT_SECONDS,
+            environment={
+                **environment,
+                constants.ENV_ARIBA_SECRET_ARN: data.ariba_secret.secret_arn,
+            },
+            description="cXML endpoint: PunchOutSetupRequest, OrderRequest, ProfileRequest.",
+        )
+        self.admin_function = self._function(
+            constants.ADMIN_FUNCTION_ID,
+            handler=constants.ADMIN_HANDLER,
+            timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
+            environment={**environment, constants.ENV_ADMIN_AUTH: constants.ADMIN_AUTH_IAM},
+            description="Admin API: create, edit, enable and disable buyer integrations.",
+        )
+        self.web_function = self._function(
+            constants.WEB_FUNCTION_ID,
+            handler=constants.WEB_HANDLER,
+            timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
+            environment=environment,
+            description="Health check and the storefront pages of a punchout session.",
+        )
+
+        # Least privilege, one line per need.
+        data.integrations_table.grant(
+            self.cxml_function, "dynamodb:GetItem", "dynamodb:BatchGetItem"
+        )
+        data.sessions_table.grant(self.cxml_function, "dynamodb:PutItem")
+        data.ariba_secret.grant_read(self.cxml_function)
+        data.integrations_table.grant_read_write_data(self.admin_function)
+        data.integrations_table.grant_read_data(self.web_function)
+        data.sessions_table.grant_read_data(self.web_function)
+
+        acknowledge(
+            self,
+            "AwsSolutions-L1",
+            "Python 3.12 on purpose: the dependency layer is built for CPython 3.12 "
+            "(make layer --python-version 3.12); runtime and layer move together in one change.",
+        )
+
+    def _function(
+        self,
+        construct_id: str,
+        *,
+        handler: str,
+        timeout_seconds: int,
+        environment: dict[str, str],
+        description: str,
+    ) -> lambda_.Function:
+        log_group = logs.LogGroup(
+            self,
+            f"{construct_id}Logs",
+            retention=constants.LOG_RETENTION,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # An own role instead of the default one: the default attaches the AWS managed
+        # AWSLambdaBasicExecutionRole (logs on every log group); this one writes to its own.
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {construct_id}",
+        )
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            self,
+            construct_id,
+            code=self.code,
+            handler=handler,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            layers=[self.layer],
+            memory_size=constants.FUNCTION_MEMORY_MB,
+            timeout=Duration.seconds(timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            role=role,
+            environment=environment,
+            description=description,
+        )
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", TRACING_REASON)
+        return function
+
+    def _layer_source(self, layer_dir: str) -> Path:
+        """The built layer directory, or an empty stand-in so synthesis never installs anything."""
+        built = Path(layer_dir)
+        if not built.is_absolute():
+            built = constants.REPO_ROOT / built
+        if built.is_dir():
+            return built
+        Annotations.of(self).add_warning_v2(
+            "procurement-gateway:layer-placeholder",
+            f"{built} does not exist: the dependency layer is an empty placeholder. "
+            "Run `make layer` before deploying (make deploy does).",
+        )
+        stage = Stage.of(self)
+        outdir = stage.outdir if stage else tempfile.gettempdir()
+        placeholder = Path(outdir) / "layer-placeholder" / "python"
+        placeholder.mkdir(parents=True, exist_ok=True)
+        return placeholder.parent

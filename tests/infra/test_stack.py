@@ -1,0 +1,528 @@
+"""The CDK app, synthesized offline: what a deployment would expose, protect and allow.
+
+Synthesis is slow (a Node.js process behind jsii), so the module synthesizes twice in all: the
+app as `python app.py` builds it, and one variant (custom domain, missing layer, a deliberately
+unacknowledged cdk-nag finding) for the tests that need other inputs.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import Stack
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk.assertions import Template
+from lxml import etree
+
+from app import build_app
+from infra import constants
+from infra.compliance import unacknowledged_findings
+
+# Let the tests read cdk-nag findings from the report instead of synth() raising on them.
+REPORT_ONLY = {"@aws-cdk/core:failSynthOnValidationErrors": False}
+CXML_DTD = constants.REPO_ROOT / "tests" / "dtd" / "1.2.071" / "cXML.dtd"
+PUBLIC_BASE_URL = "https://punchout.example.com/"
+
+WRITE_ACTIONS = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+}
+
+Resources = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    template: dict[str, Any]
+    assembly_dir: Path
+
+    @property
+    def resources(self) -> Resources:
+        resources: Resources = self.template["Resources"]
+        return resources
+
+    def assertions(self) -> Template:
+        return Template.from_json(self.template)
+
+    def of_type(self, resource_type: str) -> Resources:
+        return {k: r for k, r in self.resources.items() if r["Type"] == resource_type}
+
+    def logical_id(self, resource_type: str, construct_id: str) -> str:
+        """The logical id CDK derived from a construct id (ids are prefixed by their scopes)."""
+        pattern = re.compile(rf"{construct_id}[0-9A-F]{{8}}$")
+        (match,) = [k for k in self.of_type(resource_type) if pattern.search(k)]
+        return match
+
+    def function_id(self, handler: str) -> str:
+        (match,) = [
+            k
+            for k, r in self.of_type("AWS::Lambda::Function").items()
+            if r["Properties"]["Handler"] == handler
+        ]
+        return match
+
+
+def synthesize(outdir: Path, context: dict[str, Any], canary: bool = False) -> Synthesized:
+    app = build_app(outdir=str(outdir), context={**REPORT_ONLY, **context})
+    if canary:
+        # A secret nobody acknowledged: cdk-nag must report AwsSolutions-SMG4 on it.
+        stack = app.node.find_child(constants.STACK_NAME)
+        assert isinstance(stack, Stack)
+        secretsmanager.Secret(stack, "NagCanary")
+    assembly = app.synth()
+    artifact = assembly.get_stack_by_name(constants.STACK_NAME)
+    return Synthesized(template=artifact.template, assembly_dir=Path(assembly.directory))
+
+
+@pytest.fixture(scope="module")
+def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    layer = tmp_path_factory.mktemp("layer")
+    (layer / "python").mkdir()
+    (layer / "python" / "marker.py").write_text("# a stand-in for make layer's output\n")
+    return layer
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, built_layer: Path) -> Synthesized:
+    return synthesize(tmp_path_factory.mktemp("cdk.out"), {"layerDir": str(built_layer)})
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    return synthesize(
+        tmp_path_factory.mktemp("cdk.out-variant"),
+        {"publicBaseUrl": PUBLIC_BASE_URL, "layerDir": "does/not/exist"},
+        canary=True,
+    )
+
+
+# --- routes and authorization -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    authorization: str
+    function_id: str
+
+
+def routes(stack: Synthesized) -> dict[tuple[str, str], Route]:
+    """(path, method) -> who may call it and which function answers."""
+    api_resources = stack.of_type("AWS::ApiGateway::Resource")
+
+    def path_of(resource_id: str) -> str:
+        properties = api_resources[resource_id]["Properties"]
+        parent = properties["ParentId"]
+        prefix = "" if "Fn::GetAtt" in parent else path_of(parent["Ref"])
+        return f"{prefix}/{properties['PathPart']}"
+
+    functions = stack.of_type("AWS::Lambda::Function")
+    table = {}
+    for method in stack.of_type("AWS::ApiGateway::Method").values():
+        properties = method["Properties"]
+        uri = json.dumps(properties["Integration"]["Uri"])
+        (function_id,) = [f for f in functions if f'"{f}"' in uri]
+        key = (path_of(properties["ResourceId"]["Ref"]), properties["HttpMethod"])
+        table[key] = Route(properties["AuthorizationType"], function_id)
+    return table
+
+
+def test_cxml_routes_reach_the_cxml_function_without_an_authorizer(stack: Synthesized) -> None:
+    cxml = stack.function_id(constants.CXML_HANDLER)
+    table = routes(stack)
+
+    assert table[("/cxml/punchout", "POST")] == Route("NONE", cxml)
+    assert table[("/cxml/{proxy+}", "ANY")] == Route("NONE", cxml)
+    # Every method under /cxml answers with cXML: none falls through to API Gateway's JSON.
+    under_cxml = {k: v for k, v in table.items() if k[0].startswith("/cxml")}
+    assert set(under_cxml.values()) == {Route("NONE", cxml)}
+
+
+def test_every_admin_method_requires_iam_and_reaches_the_admin_function(
+    stack: Synthesized,
+) -> None:
+    admin = stack.function_id(constants.ADMIN_HANDLER)
+    expected = {
+        ("/admin/integrations", "GET"),
+        ("/admin/integrations", "POST"),
+        ("/admin/integrations/{id}", "GET"),
+        ("/admin/integrations/{id}", "PATCH"),
+        ("/admin/integrations/{id}/secret", "POST"),
+        ("/admin/integrations/{id}/disable", "POST"),
+        ("/admin/integrations/{id}/enable", "POST"),
+    }
+
+    under_admin = {k: v for k, v in routes(stack).items() if k[0].startswith("/admin")}
+
+    assert set(under_admin) == expected
+    assert set(under_admin.values()) == {Route("AWS_IAM", admin)}
+
+
+def test_health_and_storefront_routes_reach_the_web_function_without_an_authorizer(
+    stack: Synthesized,
+) -> None:
+    web = stack.function_id(constants.WEB_HANDLER)
+    table = routes(stack)
+
+    for route in [("/health", "GET"), ("/s/{token}", "GET"), ("/s/{token}/{proxy+}", "ANY")]:
+        assert table[route] == Route("NONE", web), route
+    unexpected = {path for path, _ in table if not path.startswith(("/cxml", "/admin", "/s/"))}
+    assert unexpected == {"/health"}
+
+
+# --- API stage and gateway responses ------------------------------------------------------
+
+
+def test_api_is_a_rest_api_with_form_posts_as_binary_and_a_logged_traced_throttled_stage(
+    stack: Synthesized,
+) -> None:
+    (api,) = stack.of_type("AWS::ApiGateway::RestApi").values()
+    (stage,) = stack.of_type("AWS::ApiGateway::Stage").values()
+    properties = stage["Properties"]
+    (settings,) = properties["MethodSettings"]
+
+    assert set(api["Properties"]["BinaryMediaTypes"]) == {
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+        "text/xml",
+        "application/xml",
+    }
+    assert properties["StageName"] == "prod"
+    assert properties["TracingEnabled"] is True
+    assert "DestinationArn" in properties["AccessLogSetting"]
+    assert "$context.path" not in properties["AccessLogSetting"]["Format"]  # holds tokens
+    assert settings["LoggingLevel"] in {"ERROR", "INFO"}
+    assert settings["DataTraceEnabled"] is False  # bodies carry shared secrets
+    assert settings["ThrottlingRateLimit"] > 0
+    assert settings["ThrottlingBurstLimit"] > 0
+
+
+def _gateway_responses(stack: Synthesized) -> dict[str, dict[str, Any]]:
+    return {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in stack.of_type("AWS::ApiGateway::GatewayResponse").values()
+    }
+
+
+@pytest.mark.parametrize(
+    ("response_type", "cxml_code"),
+    [
+        ("DEFAULT_5XX", 500),
+        ("INTEGRATION_FAILURE", 500),
+        ("INTEGRATION_TIMEOUT", 500),
+        ("THROTTLED", 500),
+        ("QUOTA_EXCEEDED", 500),
+        ("REQUEST_TOO_LARGE", 400),
+        ("UNSUPPORTED_MEDIA_TYPE", 406),
+    ],
+)
+def test_gateway_errors_a_cxml_caller_can_meet_are_dtd_valid_cxml(
+    stack: Synthesized, response_type: str, cxml_code: int
+) -> None:
+    response = _gateway_responses(stack)[response_type]
+
+    assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == (
+        "'text/xml; charset=utf-8'"
+    )
+    dtd = etree.DTD(str(CXML_DTD))
+    for body in response["ResponseTemplates"].values():
+        # What API Gateway substitutes at run time (no VTL runs in gateway responses).
+        document = body.replace("$context.requestId", "c0ffee00-1234").replace(
+            "$context.requestTime", "26/Nov/2025:08:40:00 +0000"
+        )
+        assert "$" not in document
+        root = etree.fromstring(document.encode())
+        assert dtd.validate(root), dtd.error_log.filter_from_errors()
+        assert root.find("Response/Status").get("code") == str(cxml_code)
+        assert f'<Status code="{cxml_code}"' in body
+
+
+def test_auth_related_gateway_responses_stay_json(stack: Synthesized) -> None:
+    overridden = set(_gateway_responses(stack))
+
+    assert overridden.isdisjoint(
+        {"MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED", "UNAUTHORIZED", "DEFAULT_4XX"}
+    )
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def test_both_tables_are_encrypted_recoverable_on_demand_and_retained(stack: Synthesized) -> None:
+    template = stack.assertions()
+
+    template.resource_count_is("AWS::DynamoDB::Table", 2)
+    template.all_resources_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "SSESpecification": {"SSEEnabled": True},
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        },
+    )
+    template.all_resources(
+        "AWS::DynamoDB::Table", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
+    )
+
+
+def test_sessions_expire_through_ttl_on_expires_at(stack: Synthesized) -> None:
+    sessions = stack.resources[stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")]
+    integrations = stack.resources[stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable")]
+
+    assert sessions["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at",
+        "Enabled": True,
+    }
+    assert "TimeToLiveSpecification" not in integrations["Properties"]
+
+
+def test_ariba_secret_is_generated_without_punctuation_and_retained(stack: Synthesized) -> None:
+    secret = stack.resources[stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")]
+    generator = secret["Properties"]["GenerateSecretString"]
+
+    assert generator["ExcludePunctuation"] is True
+    assert generator["PasswordLength"] >= 32
+    assert secret["DeletionPolicy"] == "Retain"
+
+
+# --- functions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("handler", "timeout", "extra_environment"),
+    [
+        (constants.CXML_HANDLER, 25, {"ARIBA_SECRET_ARN"}),
+        (constants.ADMIN_HANDLER, 10, {"ADMIN_AUTH"}),
+        (constants.WEB_HANDLER, 10, set()),
+    ],
+)
+def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
+    stack: Synthesized, handler: str, timeout: int, extra_environment: set[str]
+) -> None:
+    properties = stack.resources[stack.function_id(handler)]["Properties"]
+    environment = properties["Environment"]["Variables"]
+    (layer_id,) = stack.of_type("AWS::Lambda::LayerVersion")
+
+    assert properties["Runtime"] == "python3.12"
+    assert properties["Architectures"] == ["x86_64"]
+    assert properties["MemorySize"] == 512
+    assert properties["Timeout"] == timeout
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert properties["Layers"] == [{"Ref": layer_id}]
+    assert set(environment) == {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "LOG_LEVEL",
+        "INTEGRATIONS_TABLE",
+        "SESSIONS_TABLE",
+        "SESSION_TTL_SECONDS",
+        *extra_environment,
+    }
+    assert environment["POWERTOOLS_SERVICE_NAME"] == "procurement-gateway"
+    assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "ProcurementGateway"
+    assert environment["LOG_LEVEL"] == "INFO"
+    assert environment["SESSION_TTL_SECONDS"] == "3600"
+    assert environment["INTEGRATIONS_TABLE"] == {
+        "Ref": stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable")
+    }
+    assert environment["SESSIONS_TABLE"] == {
+        "Ref": stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")
+    }
+    if "ADMIN_AUTH" in environment:
+        assert environment["ADMIN_AUTH"] == "iam"
+    if "ARIBA_SECRET_ARN" in environment:
+        assert environment["ARIBA_SECRET_ARN"] == {
+            "Ref": stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
+        }
+    retention = stack.resources[properties["LoggingConfig"]["LogGroup"]["Ref"]]
+    assert retention["Properties"]["RetentionInDays"] > 0
+
+
+def test_custom_domain_sets_public_base_url_and_the_punchout_url(variant: Synthesized) -> None:
+    for function in variant.of_type("AWS::Lambda::Function").values():
+        environment = function["Properties"]["Environment"]["Variables"]
+        assert environment["PUBLIC_BASE_URL"] == "https://punchout.example.com"
+    assert variant.template["Outputs"]["PunchoutUrl"]["Value"] == (
+        "https://punchout.example.com/cxml/punchout"
+    )
+
+
+def _asset_dir(stack: Synthesized, s3_key: str) -> Path:
+    manifest = json.loads((stack.assembly_dir / f"{constants.STACK_NAME}.assets.json").read_text())
+    asset = manifest["files"][s3_key.removesuffix(".zip")]
+    return stack.assembly_dir / str(asset["source"]["path"])
+
+
+def test_function_asset_holds_only_the_functions_package(stack: Synthesized) -> None:
+    keys = {
+        f["Properties"]["Code"]["S3Key"] for f in stack.of_type("AWS::Lambda::Function").values()
+    }
+    (key,) = keys  # one asset shared by the three functions
+
+    asset = _asset_dir(stack, key)
+
+    assert [p.name for p in asset.iterdir()] == ["functions"]
+    assert (asset / "functions" / "__init__.py").is_file()
+    assert not list(asset.rglob("__pycache__"))
+    assert not list(asset.rglob("*.pyc"))
+
+
+def test_layer_comes_from_the_layer_dir_context(stack: Synthesized) -> None:
+    (layer,) = stack.of_type("AWS::Lambda::LayerVersion").values()
+
+    asset = _asset_dir(stack, layer["Properties"]["Content"]["S3Key"])
+
+    assert (asset / "python" / "marker.py").is_file()
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+
+
+def test_missing_layer_dir_synthesizes_an_empty_placeholder_with_a_warning(
+    variant: Synthesized,
+) -> None:
+    (layer,) = variant.of_type("AWS::Lambda::LayerVersion").values()
+    asset = _asset_dir(variant, layer["Properties"]["Content"]["S3Key"])
+    metadata = json.loads(
+        (variant.assembly_dir / f"{constants.STACK_NAME}.metadata.json").read_text()
+    )
+    warnings = [
+        entry["data"]
+        for entries in metadata.values()
+        for entry in entries
+        if entry["type"] == "aws:cdk:warning"
+    ]
+
+    assert not [p for p in asset.rglob("*") if p.is_file()]
+    assert any("make layer" in warning for warning in warnings)
+
+
+# --- least privilege ----------------------------------------------------------------------
+
+
+def _statements(stack: Synthesized) -> list[dict[str, Any]]:
+    statements = []
+    for policy in stack.of_type("AWS::IAM::Policy").values():
+        statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    for role in stack.of_type("AWS::IAM::Role").values():
+        for policy in role["Properties"].get("Policies", []):
+            statements += policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else actions
+
+
+def _allowed(stack: Synthesized, handler: str, resource_id: str) -> set[str]:
+    """Actions a function's role may perform on the resource with logical id `resource_id`."""
+    role_arn = stack.resources[stack.function_id(handler)]["Properties"]["Role"]
+    role_ref = {"Ref": role_arn["Fn::GetAtt"][0]}
+    allowed: set[str] = set()
+    for policy in stack.of_type("AWS::IAM::Policy").values():
+        if role_ref not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Allow" and (
+                f'"{resource_id}"' in json.dumps(statement["Resource"])
+                or statement["Resource"] == "*"
+            ):
+                allowed.update(_actions(statement))
+    return allowed
+
+
+def test_no_policy_grants_wildcard_actions(stack: Synthesized) -> None:
+    actions = [action for statement in _statements(stack) for action in _actions(statement)]
+
+    assert actions
+    assert [a for a in actions if a == "*" or a.endswith(":*")] == []
+
+
+def test_cxml_function_reads_integrations_writes_only_sessions_and_reads_the_secret(
+    stack: Synthesized,
+) -> None:
+    integrations = stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable")
+    sessions = stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")
+    secret = stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
+    on_integrations = _allowed(stack, constants.CXML_HANDLER, integrations)
+
+    assert {a for a in on_integrations if a.startswith("dynamodb:")} == {
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+    }
+    assert on_integrations.isdisjoint(WRITE_ACTIONS)
+    assert {
+        a for a in _allowed(stack, constants.CXML_HANDLER, sessions) if a.startswith("dynamodb:")
+    } == {"dynamodb:PutItem"}
+    assert "secretsmanager:GetSecretValue" in _allowed(stack, constants.CXML_HANDLER, secret)
+
+
+def test_admin_function_writes_integrations_but_not_sessions_nor_the_secret(
+    stack: Synthesized,
+) -> None:
+    integrations = stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable")
+    sessions = stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")
+    secret = stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
+
+    assert {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:ConditionCheckItem",
+    } <= _allowed(stack, constants.ADMIN_HANDLER, integrations)
+    assert not any(
+        a.startswith("dynamodb:") for a in _allowed(stack, constants.ADMIN_HANDLER, sessions)
+    )
+    assert not any(
+        a.startswith("secretsmanager:") for a in _allowed(stack, constants.ADMIN_HANDLER, secret)
+    )
+
+
+def test_web_function_only_reads_both_tables_and_not_the_secret(stack: Synthesized) -> None:
+    for table_id in ("IntegrationsTable", "SessionsTable"):
+        allowed = _allowed(
+            stack, constants.WEB_HANDLER, stack.logical_id("AWS::DynamoDB::Table", table_id)
+        )
+        assert "dynamodb:GetItem" in allowed
+        assert allowed.isdisjoint(WRITE_ACTIONS), table_id
+    secret = stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
+    assert not any(
+        a.startswith("secretsmanager:") for a in _allowed(stack, constants.WEB_HANDLER, secret)
+    )
+
+
+# --- outputs and cdk-nag ------------------------------------------------------------------
+
+
+def test_outputs_name_the_urls_tables_and_secret(stack: Synthesized) -> None:
+    outputs = stack.template["Outputs"]
+
+    assert {
+        "ApiUrl",
+        "PunchoutUrl",
+        "IntegrationsTableName",
+        "SessionsTableName",
+        "AribaSecretArn",
+    } <= set(outputs)
+    assert json.dumps(outputs["PunchoutUrl"]["Value"]).endswith('"/cxml/punchout"]]}')
+
+
+def test_no_unacknowledged_cdk_nag_findings(stack: Synthesized) -> None:
+    assert unacknowledged_findings(stack.assembly_dir) == []
+
+
+def test_cdk_nag_reports_a_finding_nobody_acknowledged(variant: Synthesized) -> None:
+    findings = unacknowledged_findings(variant.assembly_dir)
+
+    on_canary = [f for f in findings if f"{constants.STACK_NAME}/NagCanary/" in f]
+    assert len(on_canary) == 1, findings
+    assert on_canary[0].startswith("error AwsSolutions-SMG4 ")
