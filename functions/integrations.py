@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from functions import ids
 from functions.clock import iso, now
-from functions.cxml.parse import Credential, Header, credential_key, normalize
+from functions.cxml.model import Credential, Header, credential_key, normalize
 from functions.errors import BadRequest, Forbidden, Unauthenticated
 
 System = Literal["coupa", "ariba"]

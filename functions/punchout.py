@@ -4,7 +4,6 @@ the session on our side and answer with a short, opaque StartPage URL (PROTOCOL.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -12,16 +11,11 @@ from urllib.parse import urlsplit
 from functions import ids
 from functions.clock import now
 from functions.cxml import build
-from functions.cxml.parse import (
-    CxmlRequest,
-    ItemOut,
-    ItemRef,
-    PunchOutSetup,
-    normalize,
-    parse_punchout_setup,
-)
+from functions.cxml.model import PunchOutSetup, normalize
+from functions.cxml.parse import CxmlRequest, parse_punchout_setup
 from functions.errors import BadRequest, NotImplementedByGateway
 from functions.integrations import Endpoints, Integration, authenticate
+from functions.sessions import PunchOutSession, Requester, SessionRepository
 
 SUPPORTED_OPERATIONS = ("create", "edit", "inspect")
 MAX_FROM_CREDENTIALS = 10
@@ -29,65 +23,10 @@ MAX_ITEMS_OUT = 200
 MAX_EXTRINSICS = 50
 MAX_VALUE_CHARS = 500
 MAX_COOKIE_CHARS = 1000
-PROCUREMENT_HOSTS = {
-    "coupa": ("https://*.coupahost.com", "https://*.coupacloud.com"),
-    "ariba": ("https://*.ariba.com",),
-}
-"""Where the procurement UI that may frame our pages lives, beside the BrowserFormPost origin."""
-
-
-@dataclass(frozen=True)
-class Requester:
-    """Who punched out, from Extrinsics, then Contact, then ShipTo (PROTOCOL.md §4)."""
-
-    email: str = ""
-    first_name: str = ""
-    last_name: str = ""
-    unique_name: str = ""
-
-    @property
-    def display_name(self) -> str:
-        full = f"{self.first_name} {self.last_name}".strip()
-        return full or self.unique_name or self.email or "procurement user"
-
-
-@dataclass(frozen=True)
-class PunchOutSession:
-    token_digest: str
-    integration_id: str
-    integration_name: str
-    system: str
-    buyer_cookie: str
-    browser_form_post_url: str
-    operation: str
-    deployment_mode: str
-    requester: Requester
-    created_at: datetime
-    expires_at: datetime
-    payload_id: str = ""
-    selected_item: ItemRef | None = None
-    items_out: tuple[ItemOut, ...] = ()
-    extrinsics: dict[str, str] = field(default_factory=dict)
-
-    def is_expired(self, at: datetime) -> bool:
-        return at >= self.expires_at
-
-    @property
-    def frame_ancestors(self) -> tuple[str, ...]:
-        """Origins allowed to show our pages in a frame: the procurement system only."""
-        parts = urlsplit(self.browser_form_post_url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        return (origin, *PROCUREMENT_HOSTS.get(self.system, ()))
 
 
 class IntegrationDirectory(Protocol):
     def find_by_buyer_keys(self, keys: list[str]) -> dict[str, Integration]: ...
-
-
-class SessionRepository(Protocol):
-    def put(self, session: PunchOutSession) -> None: ...
-
-    def get(self, token_digest: str) -> PunchOutSession | None: ...
 
 
 def _requester(setup: PunchOutSetup) -> Requester:

@@ -11,7 +11,9 @@ ADMIN = "functions.handlers.admin_api"
 WEB = "functions.handlers.web"
 
 ROUTES: tuple[tuple[str, str, str], ...] = (
+    ("ANY", "/cxml", CXML),
     ("POST", "/cxml/punchout", CXML),
+    ("ANY", "/cxml/punchout", CXML),
     ("ANY", "/cxml/{proxy+}", CXML),
     ("GET", "/admin/integrations", ADMIN),
     ("POST", "/admin/integrations", ADMIN),

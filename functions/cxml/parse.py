@@ -15,91 +15,39 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from functions.cxml.model import (
+    Contact,
+    Credential,
+    Header,
+    ItemOut,
+    ItemRef,
+    Money,
+    PunchOutSetup,
+    credential_key,
+    normalize,
+)
 from functions.errors import BadRequest, NotAcceptable, NotImplementedByGateway, Unauthenticated
+
+__all__ = [
+    "Contact",
+    "Credential",
+    "CxmlRequest",
+    "Header",
+    "ItemOut",
+    "ItemRef",
+    "Money",
+    "PunchOutSetup",
+    "credential_key",
+    "normalize",
+    "parse_punchout_setup",
+    "parse_request",
+    "parse_timestamp",
+]
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
 """A punchout or order document is kilobytes; a megabyte leaves room for large POs."""
 
 _COUPA_TIMESTAMP = "%a %b %d %H:%M:%S %z %Y"  # "Mon May 19 18:29:48 +0000 2008"
-
-
-def normalize(value: str | None) -> str:
-    """Trim and collapse whitespace: real documents pad values with newlines and spaces."""
-    return " ".join((value or "").split())
-
-
-def credential_key(domain: str, identity: str) -> str:
-    """How a party is recognised: domain and identity, trimmed, case-insensitive."""
-    return f"{normalize(domain).casefold()}#{normalize(identity).casefold()}"
-
-
-@dataclass(frozen=True)
-class Credential:
-    domain: str
-    identity: str
-    shared_secret: str | None = None
-
-    @property
-    def key(self) -> str:
-        return credential_key(self.domain, self.identity)
-
-
-@dataclass(frozen=True)
-class Header:
-    from_credentials: tuple[Credential, ...]
-    to_credentials: tuple[Credential, ...]
-    sender_credentials: tuple[Credential, ...]
-    user_agent: str
-
-    @property
-    def sender_secrets(self) -> tuple[str, ...]:
-        return tuple(c.shared_secret for c in self.sender_credentials if c.shared_secret)
-
-
-@dataclass(frozen=True)
-class Money:
-    amount: Decimal
-    currency: str
-
-
-@dataclass(frozen=True)
-class ItemRef:
-    supplier_part_id: str
-    supplier_part_auxiliary_id: str | None = None
-
-
-@dataclass(frozen=True)
-class ItemOut:
-    """A line the buyer sends back to us (edit/inspect carts, purchase orders)."""
-
-    quantity: Decimal
-    item: ItemRef
-    line_number: str | None = None
-    unit_price: Money | None = None
-    description: str = ""
-    short_name: str = ""
-    unit_of_measure: str = ""
-    classification: str = ""
-    classification_domain: str = ""
-
-
-@dataclass(frozen=True)
-class Contact:
-    name: str = ""
-    email: str = ""
-    role: str = ""
-
-
-@dataclass(frozen=True)
-class PunchOutSetup:
-    operation: str
-    buyer_cookie: str
-    browser_form_post_url: str | None
-    extrinsics: dict[str, str] = field(default_factory=dict)
-    contacts: tuple[Contact, ...] = ()
-    ship_to_email: str = ""
-    selected_item: ItemRef | None = None
-    items_out: tuple[ItemOut, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -274,11 +222,8 @@ def parse_item_out(element: Element, index: int) -> ItemOut:
 def parse_punchout_setup(request: CxmlRequest) -> PunchOutSetup:
     element = request._element
     operation = normalize(element.get("operation")).lower()
-    cookie = (
-        "".join(element.find("BuyerCookie").itertext())
-        if element.find("BuyerCookie") is not None
-        else ""
-    )
+    cookie_element = element.find("BuyerCookie")
+    cookie = "".join(cookie_element.itertext()) if cookie_element is not None else ""
     if not cookie.strip():
         raise BadRequest("PunchOutSetupRequest has no BuyerCookie.")
     extrinsics = {}

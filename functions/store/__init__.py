@@ -4,14 +4,17 @@
 
 from __future__ import annotations
 
+from pynamodb.models import Model
+
 from functions.config import Settings
 from functions.store.models import IntegrationRecord, SessionRecord
 
 
 def bind(settings: Settings) -> None:
-    for model, table in (
+    tables: tuple[tuple[type[Model], str], ...] = (
         (IntegrationRecord, settings.integrations_table),
         (SessionRecord, settings.sessions_table),
-    ):
+    )
+    for model, table in tables:
         model.Meta.table_name = table
         model.Meta.region = settings.region

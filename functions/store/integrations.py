@@ -103,16 +103,16 @@ class DynamoIntegrationStore:
         """Admin listing: integrations are few (one per buyer system), a filtered scan is fine."""
         with storage_errors("listing integrations"):
             records = IntegrationRecord.scan(IntegrationRecord.kind == "integration")
-            return sorted((_integration(r) for r in records), key=lambda i: i.created_at)
+            return sorted(
+                (_integration(r) for r in records), key=lambda i: (i.created_at, i.name, i.id)
+            )
 
     def create(self, integration: Integration) -> Integration:
         stored = _replace_version(integration, 1)
         main, buyer = _records(stored)
         with storage_errors("creating the integration"):
             try:
-                with TransactWrite(
-                    connection=Connection(region=IntegrationRecord.Meta.region)
-                ) as tx:
+                with TransactWrite(connection=_connection()) as tx:
                     tx.save(main, condition=IntegrationRecord.pk.does_not_exist())
                     tx.save(buyer, condition=IntegrationRecord.pk.does_not_exist())
             except TransactWriteError as exc:
@@ -127,9 +127,7 @@ class DynamoIntegrationStore:
         moved = previous.buyer.key != stored.buyer.key
         with storage_errors("saving the integration"):
             try:
-                with TransactWrite(
-                    connection=Connection(region=IntegrationRecord.Meta.region)
-                ) as tx:
+                with TransactWrite(connection=_connection()) as tx:
                     tx.save(main, condition=IntegrationRecord.version == previous.version)
                     if moved:
                         tx.save(buyer, condition=IntegrationRecord.pk.does_not_exist())

@@ -6,8 +6,8 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
-from functions.cxml.parse import ItemOut, ItemRef, Money
-from functions.punchout import PunchOutSession, Requester
+from functions.cxml.model import ItemOut, ItemRef, Money
+from functions.sessions import PunchOutSession, Requester
 from functions.store.errors import storage_errors
 from functions.store.models import SessionRecord
 

@@ -1,0 +1,68 @@
+"""Punchout sessions: who punched out from which integration, and where the cart goes back.
+
+Kept apart from the punchout setup logic so the pages that only read a session stay light."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from functions.cxml.model import ItemOut, ItemRef
+
+PROCUREMENT_HOSTS = {
+    "coupa": ("https://*.coupahost.com", "https://*.coupacloud.com"),
+    "ariba": ("https://*.ariba.com",),
+}
+"""Where the procurement UI that may frame our pages lives, beside the BrowserFormPost origin."""
+
+
+@dataclass(frozen=True)
+class Requester:
+    """Who punched out, from Extrinsics, then Contact, then ShipTo (PROTOCOL.md §4)."""
+
+    email: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    unique_name: str = ""
+
+    @property
+    def display_name(self) -> str:
+        full = f"{self.first_name} {self.last_name}".strip()
+        return full or self.unique_name or self.email or "procurement user"
+
+
+@dataclass(frozen=True)
+class PunchOutSession:
+    token_digest: str
+    integration_id: str
+    integration_name: str
+    system: str
+    buyer_cookie: str
+    browser_form_post_url: str
+    operation: str
+    deployment_mode: str
+    requester: Requester
+    created_at: datetime
+    expires_at: datetime
+    payload_id: str = ""
+    selected_item: ItemRef | None = None
+    items_out: tuple[ItemOut, ...] = ()
+    extrinsics: dict[str, str] = field(default_factory=dict)
+
+    def is_expired(self, at: datetime) -> bool:
+        return at >= self.expires_at
+
+    @property
+    def frame_ancestors(self) -> tuple[str, ...]:
+        """Origins allowed to show our pages in a frame: the procurement system only."""
+        parts = urlsplit(self.browser_form_post_url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        return (origin, *PROCUREMENT_HOSTS.get(self.system, ()))
+
+
+class SessionRepository(Protocol):
+    def put(self, session: PunchOutSession) -> None: ...
+
+    def get(self, token_digest: str) -> PunchOutSession | None: ...
