@@ -1,0 +1,165 @@
+"""`python -m bench`: measure, print a table with targets, end with one JSON line.
+
+Exit status: 0 whatever the verdicts (a benchmark reports, it does not gate); 1 only when a
+figure could not be measured at all (the punchout failed, an import crashed), because then the
+output is not a benchmark result."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from bench import coldstart
+from bench.counting import by_operation, service_total
+from bench.report import Figure, json_line, table
+
+CALLS_TARGET = 2
+IMPORT_RATIO_TARGET = 1.5
+TIME_RATIO_TARGET = 2.0
+FIGURES = (
+    Figure("dynamodb_calls", "DynamoDB calls per PunchOutSetupRequest", CALLS_TARGET, None, 0),
+    *(
+        Figure(
+            f"import_ratio.{module.rsplit('.', 1)[-1]}",
+            f"import {module} / import boto3",
+            IMPORT_RATIO_TARGET,
+            None,
+        )
+        for module in coldstart.HANDLERS
+    ),
+    Figure("time_ratio", "PunchOutSetupRequest time / floor", TIME_RATIO_TARGET, None),
+)
+"""Every figure, in report order: one a section could not measure still shows, as such."""
+
+
+def _section(title: str) -> None:
+    print(f"\n== {title}", flush=True)
+
+
+def _guarded(run: Callable[[], None]) -> None:
+    """One section failing must not hide the others' figures."""
+    try:
+        run()
+    except Exception:
+        sys.stdout.flush()
+        traceback.print_exc()
+
+
+def cold_start(runs: int, values: dict[str, float], details: dict[str, Any]) -> None:
+    _section(f"Cold-start import time (fresh interpreter each, median of {runs}, cached .pyc)")
+    result = coldstart.measure(runs)
+    print(f"  {'module':<30} {'median ms':>10} {'min':>7} {'max':>7} {'x boto3':>8}")
+    for module, samples in result.samples_ms.items():
+        print(
+            f"  {module:<30} {statistics.median(samples):>10.1f} {min(samples):>7.1f}"
+            f" {max(samples):>7.1f} {result.ratio(module):>8.2f}"
+        )
+    for module in coldstart.HANDLERS:
+        error = result.importable_unconfigured[module]
+        if error is not None:
+            print(f"  ! {module} does not import without configuration: {error}")
+    if not any(result.importable_unconfigured.values()):
+        print("  (every handler also imports with no environment configured)")
+    for module in coldstart.HANDLERS:
+        print(
+            f"  costliest imports of {module} (-X importtime, one run; "
+            f"functions.* own code {result.project_self_ms[module]:.1f} ms):"
+        )
+        print(f"    {'package':<24} {'self ms':>8} {'cumul. ms':>9}  first imported by")
+        for cost in result.costs[module][:5]:
+            print(
+                f"    {cost.package:<24} {cost.self_ms:>8.1f} {cost.cumulative_ms:>9.1f}"
+                f"  {cost.imported_by}"
+            )
+        unique = ", ".join(f"{c.package} {c.cumulative_ms:.1f} ms" for c in result.only_in(module))
+        if unique:
+            print(f"    imported by this handler only: {unique}")
+        values[f"import_ratio.{module.rsplit('.', 1)[-1]}"] = result.ratio(module)
+    details["import_ms"] = {m: round(v, 2) for m, v in result.medians_ms.items()}
+    details["import_unconfigured_errors"] = {
+        m: e for m, e in result.importable_unconfigured.items() if e
+    }
+
+
+def in_process(
+    iterations: int, warmup: int, values: dict[str, float], details: dict[str, Any]
+) -> None:
+    from bench.punchout import count_calls, time_punchout
+    from bench.stack import moto_stack
+
+    with moto_stack() as stack:
+        _section("AWS API calls per PunchOutSetupRequest (moto; counted after one warm-up)")
+        counted = count_calls(stack)
+        calls = by_operation(counted.per_request[0])
+        for (name, origin), n in sorted(calls.items()):
+            print(f"  {name:<30} {n:>3}  via {origin}")
+        first = by_operation(counted.first_request)
+        print(
+            "  first request of a fresh container (information): "
+            + ", ".join(f"{name} x{n}" for (name, _), n in sorted(first.items()))
+        )
+        if not counted.steady:
+            print("  ! the counted requests did not all make the same calls")
+        seen = "yes" if counted.pynamodb_seen else "NO: the count is not trustworthy"
+        print(f"  counter sees pynamodb's calls (self-check): {seen}")
+        details["aws_calls"] = {f"{name} ({origin})": n for (name, origin), n in calls.items()}
+        details["dynamodb_calls_first_request"] = service_total(counted.first_request, "dynamodb")
+        if counted.pynamodb_seen:
+            values["dynamodb_calls"] = counted.dynamodb_calls
+
+        _section(f"In-process PunchOutSetupRequest time (median of {iterations}, same moto)")
+        timing = time_punchout(stack, iterations, warmup)
+        rows = (
+            ("handler (API Gateway event in, response out)", timing.handler_ms),
+            ("  of which inside AWS calls (separate pass)", timing.handler_aws_ms),
+            ("floor (parse + GetItem + PutItem)", timing.floor_ms),
+            ("  defusedxml fromstring", timing.parse_ms),
+            ("  GetItem (boto3 client)", timing.get_ms),
+            ("  PutItem (boto3 client)", timing.put_ms),
+        )
+        for label, ms in rows:
+            print(f"  {label:<46} {ms:8.3f} ms")
+        print(f"  {'ratio handler / floor':<46} {timing.ratio:8.2f}")
+        details["punchout_ms"] = {
+            "handler": round(timing.handler_ms, 4),
+            "handler_in_aws_calls": round(timing.handler_aws_ms, 4),
+            "floor": round(timing.floor_ms, 4),
+            "iterations": timing.iterations,
+        }
+        values["time_ratio"] = timing.ratio
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--iterations", type=int, default=300, help="timed punchouts")
+    parser.add_argument("--warmup", type=int, default=30, help="untimed punchouts first")
+    parser.add_argument("--import-runs", type=int, default=9, help="fresh interpreters each")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    print(
+        f"Procurement Gateway benchmarks: PunchOutSetupRequest "
+        f"(Python {platform.python_version()}, {os.cpu_count()} CPUs, {sys.executable})"
+    )
+    values: dict[str, float] = {}
+    details: dict[str, Any] = {}
+    # Subprocesses first, while this process is still small and idle.
+    _guarded(lambda: cold_start(args.import_runs, values, details))
+    _guarded(lambda: in_process(args.iterations, args.warmup, values, details))
+    figures = [replace(f, value=values.get(f.key)) for f in FIGURES]
+    _section(f"Summary ({time.perf_counter() - started:.0f} s)")
+    print(table(figures))
+    print(json_line(figures, details))
+    return 1 if any(f.value is None for f in figures) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Cold-start import time of each handler module, as a ratio to `import boto3` alone.
+
+Each import runs in a fresh interpreter (nothing already in `sys.modules`), timed inside the
+child around the import statement only, so interpreter start-up and process creation stay out.
+Dividing by boto3's time, measured the same way in the same run, cancels the machine's speed.
+
+Bytecode: every child reads .pyc files from one private, pre-warmed cache
+(PYTHONPYCACHEPREFIX), for the project and site-packages alike. Otherwise the result would
+depend on whether this checkout happens to have __pycache__ directories (PYTHONDONTWRITEBYTECODE
+is common in containers) and the bench would write into the work tree."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from local.aws import LOCAL_ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = "boto3"
+HANDLERS = (
+    "functions.handlers.cxml_api",
+    "functions.handlers.admin_api",
+    "functions.handlers.web",
+)
+PROJECT_PACKAGE = "functions"
+_MARK = "bench: import starts"
+_CHILD = (
+    "import sys, time\n"
+    f"print({_MARK!r}, file=sys.stderr, flush=True)\n"
+    "_started = time.perf_counter()\n"
+    "import {module}\n"
+    "_elapsed = time.perf_counter() - _started\n"
+    "print(repr(_elapsed))\n"
+)
+_DROPPED = ("PYTHON", "AWS_")
+"""Parent variables that could change how the child imports (PYTHONPATH, PYTHONSTARTUP,
+PYTHONPROFILEIMPORTTIME...) or what it is configured with: the child gets a known environment."""
+_CONFIGURATION = {
+    **LOCAL_ENV,
+    "PUBLIC_BASE_URL": "https://gateway.test",
+    "ADMIN_TOKEN": "bench-admin-token",
+    "ARIBA_SHARED_SECRET": "bench-ariba-secret",
+}
+
+
+@dataclass(frozen=True)
+class PackageCost:
+    package: str
+    self_ms: float
+    """Time in the package's own module bodies, summed over its modules."""
+    cumulative_ms: float
+    """Time from the package's first import to its end, dependencies included."""
+    imported_by: str
+    """The module whose import pulled it in first: where to look to avoid it."""
+
+
+@dataclass(frozen=True)
+class ColdStart:
+    runs: int
+    samples_ms: dict[str, list[float]]
+    importable_unconfigured: dict[str, str | None]
+    """Module → None when it imports with no configuration at all, else the error's last line."""
+    costs: dict[str, list[PackageCost]] = field(default_factory=dict)
+    project_self_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def medians_ms(self) -> dict[str, float]:
+        return {module: statistics.median(s) for module, s in self.samples_ms.items()}
+
+    def ratio(self, module: str) -> float:
+        return self.medians_ms[module] / self.medians_ms[BASELINE]
+
+    def only_in(self, module: str, at_least_ms: float = 1.0) -> list[PackageCost]:
+        """Packages this handler imports and no other handler does: usually what makes one
+        handler slower than its siblings (a template engine, a parser it does not need)."""
+        others = {c.package for m, costs in self.costs.items() if m != module for c in costs}
+        mine = self.costs[module]
+        return [c for c in mine if c.package not in others and c.cumulative_ms >= at_least_ms]
+
+
+def _environment(pycache: str, *, configured: bool, write_bytecode: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_DROPPED)}
+    if configured:
+        env.update(_CONFIGURATION)
+    env["PYTHONPYCACHEPREFIX"] = pycache
+    if not write_bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _child(
+    module: str, env: dict[str, str], *flags: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    if module != BASELINE and module not in HANDLERS:
+        raise ValueError(f"not a benchmarked module: {module}")
+    done = subprocess.run(
+        [sys.executable, "-X", "frozen_modules=on", *flags, "-c", _CHILD.format(module=module)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if check and done.returncode != 0:
+        raise RuntimeError(f"importing {module} failed:\n{done.stderr.strip()}")
+    return done
+
+
+def _seconds(done: subprocess.CompletedProcess[str]) -> float:
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def measure(runs: int) -> ColdStart:
+    modules = (BASELINE, *HANDLERS)
+    with tempfile.TemporaryDirectory(prefix="bench-pycache-") as pycache:
+        warm = _environment(pycache, configured=True, write_bytecode=True)
+        timed = _environment(pycache, configured=True, write_bytecode=False)
+        bare = _environment(pycache, configured=False, write_bytecode=False)
+        for module in modules:  # fills the private bytecode cache; not measured
+            _child(module, warm)
+        unconfigured = {}
+        for module in HANDLERS:
+            done = _child(module, bare, check=False)
+            lines = done.stderr.strip().splitlines()
+            unconfigured[module] = None if done.returncode == 0 else (lines or ["?"])[-1]
+        samples: dict[str, list[float]] = {module: [] for module in modules}
+        for run in range(runs):
+            # Rotate the order every round: no module is always first after a quiet spell.
+            shift = run % len(modules)
+            for module in modules[shift:] + modules[:shift]:
+                samples[module].append(_seconds(_child(module, timed)))
+        costs, project = {}, {}
+        for module in HANDLERS:
+            report = _child(module, timed, "-X", "importtime").stderr
+            ranked = package_costs(report)
+            project[module] = sum(c.self_ms for c in ranked if c.package == PROJECT_PACKAGE)
+            costs[module] = [c for c in ranked if c.package != PROJECT_PACKAGE]
+    return ColdStart(
+        runs=runs,
+        samples_ms={m: [seconds * 1000 for seconds in s] for m, s in samples.items()},
+        importable_unconfigured=unconfigured,
+        costs=costs,
+        project_self_ms=project,
+    )
+
+
+@dataclass
+class _Node:
+    name: str
+    self_us: int
+    cumulative_us: int
+    children: list[_Node] = field(default_factory=list)
+
+    @property
+    def package(self) -> str:
+        return self.name.split(".")[0]
+
+
+def _tree(report: str) -> list[_Node]:
+    """`-X importtime` prints each module after its dependencies, indented two spaces per
+    level: a line at depth d adopts the pending lines at depth d + 1."""
+    pending: dict[int, list[_Node]] = {}
+    _, _, report = report.rpartition(_MARK)  # what interpreter start-up imports is not ours
+    for line in report.splitlines():
+        if not line.startswith("import time:") or "[us]" in line:
+            continue
+        self_us, cumulative_us, raw = line[len("import time:") :].split("|", 2)
+        depth = (len(raw) - len(raw.lstrip(" ")) - 1) // 2
+        node = _Node(raw.strip(), int(self_us), int(cumulative_us))
+        node.children = pending.pop(depth + 1, [])
+        pending.setdefault(depth, []).append(node)
+    return pending.get(0, [])
+
+
+def package_costs(report: str) -> list[PackageCost]:
+    """Per top-level package, costliest (cumulative) first. A package's cumulative time counts
+    its outermost imports only, so a package re-entered from its own dependencies is not
+    counted twice."""
+    self_us: dict[str, int] = {}
+    cumulative_us: dict[str, int] = {}
+    imported_by: dict[str, str] = {}
+
+    def walk(node: _Node, parent: str, inside: frozenset[str]) -> None:
+        package = node.package
+        self_us[package] = self_us.get(package, 0) + node.self_us
+        if package not in inside:
+            cumulative_us[package] = cumulative_us.get(package, 0) + node.cumulative_us
+            imported_by.setdefault(package, parent)
+        for child in node.children:
+            walk(child, node.name, inside | {package})
+
+    for root in _tree(report):
+        walk(root, "(top level)", frozenset())
+    costs = [
+        PackageCost(name, self_us[name] / 1000, cumulative_us[name] / 1000, imported_by[name])
+        for name in cumulative_us
+    ]
+    return sorted(costs, key=lambda c: c.cumulative_ms, reverse=True)
