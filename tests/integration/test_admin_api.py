@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -222,3 +223,30 @@ def test_unknown_admin_route_is_json_404(api: Any) -> None:
     # /admin/integrations/{id}/nothing is not an API Gateway resource: the gateway answers.
     answer = api.handle("DELETE", "/admin/integrations")
     assert answer.status == 403 and answer.header("Content-Type") == "application/json"
+
+
+@pytest.fixture
+def iam_mode(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The deployed mode: API Gateway has checked SigV4 and put the caller in the context."""
+    from functions.config import settings
+
+    monkeypatch.setenv("ADMIN_AUTH", "iam")
+    settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    settings.cache_clear()
+
+
+def test_deployed_admin_api_trusts_the_iam_identity_api_gateway_checked(
+    api: Any, tables: dict[str, Any], iam_mode: Any
+) -> None:
+    headers = [("Content-Type", "application/json")]
+    body = json.dumps(coupa_integration()).encode()
+    caller = {"userArn": "arn:aws:iam::123456789012:user/admin", "accessKey": "AKIAEXAMPLE"}
+
+    signed = api.handle("POST", "/admin/integrations", headers=headers, body=body, identity=caller)
+    unsigned = api.handle("GET", "/admin/integrations", headers=headers)
+
+    assert signed.status == 201, signed.text
+    assert unsigned.status == 403
+    assert "IAM" in json.loads(unsigned.body)["error"]["message"]
