@@ -17,6 +17,8 @@ class Settings:
     region: str
     integrations_table: str
     sessions_table: str
+    products_table: str
+    requests_table: str
     session_ttl_seconds: int
     public_base_url: str | None
     admin_auth: str  # "iam" deployed (API Gateway checks SigV4) or "token" locally
@@ -47,6 +49,8 @@ def settings() -> Settings:
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         integrations_table=_required("INTEGRATIONS_TABLE"),
         sessions_table=_required("SESSIONS_TABLE"),
+        products_table=_required("PRODUCTS_TABLE"),
+        requests_table=_required("REQUESTS_TABLE"),
         session_ttl_seconds=int(os.environ.get("SESSION_TTL_SECONDS", "3600")),
         public_base_url=base_url,
         admin_auth=admin_auth,

@@ -22,6 +22,12 @@ def record_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(10)}"
 
 
+def slug_id(prefix: str) -> str:
+    """Ids that travel in cXML and URLs (`prod-…`, `req-…`): lowercase, digits and dashes only,
+    so they are valid SupplierPartIDs and SupplierPartAuxiliaryIDs (no `?`, `{`, `}`)."""
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
 def session_token() -> str:
     """256 random bits, URL-safe: the session lives in the URL, so it must be unguessable."""
     return secrets.token_urlsafe(32)

@@ -14,8 +14,13 @@ from functions.cxml import build
 from functions.cxml.model import PunchOutSetup, normalize
 from functions.cxml.parse import CxmlRequest, parse_punchout_setup
 from functions.errors import BadRequest, NotImplementedByGateway
-from functions.integrations import Endpoints, Integration, authenticate
-from functions.sessions import PunchOutSession, Requester, SessionRepository
+from functions.integrations import Authenticated, Endpoints, Integration, authenticate
+from functions.sessions import (
+    IntegrationSnapshot,
+    PunchOutSession,
+    Requester,
+    SessionRepository,
+)
 
 SUPPORTED_OPERATIONS = ("create", "edit", "inspect")
 MAX_FROM_CREDENTIALS = 10
@@ -71,12 +76,13 @@ def _validate(setup: PunchOutSetup) -> None:
 def start_session(
     request: CxmlRequest,
     setup: PunchOutSetup,
-    integration: Integration,
+    authenticated: Authenticated,
     sessions: SessionRepository,
     ttl: timedelta,
 ) -> tuple[str, PunchOutSession]:
     """Store the session under the digest of a fresh random token; the token goes in the URL."""
     _validate(setup)
+    integration = authenticated.integration
     token = ids.session_token()
     started = now()
     extrinsics = {
@@ -99,6 +105,15 @@ def start_session(
         selected_item=setup.selected_item,
         items_out=setup.items_out,
         extrinsics=extrinsics,
+        integration=IntegrationSnapshot(
+            account_id=integration.account_id,
+            cart_field=integration.cart_field,
+            test_mode=integration.test_mode,
+            preapprove_free=integration.preapprove_free,
+            preapprove_byol=integration.preapprove_byol,
+            buyer_domain=authenticated.buyer_credential.domain,
+            buyer_identity=authenticated.buyer_credential.identity,
+        ),
     )
     sessions.put(session)
     return token, session
@@ -127,7 +142,8 @@ def answer(
         )
     credentials = request.header.from_credentials[:MAX_FROM_CREDENTIALS]
     candidates = directory.find_by_buyer_keys(list(dict.fromkeys(c.key for c in credentials)))
-    integration = authenticate(request.header, candidates, ariba_secret).integration
+    authenticated = authenticate(request.header, candidates, ariba_secret)
+    integration = authenticated.integration
     if request.request_name == "ProfileRequest":
         return build.profile_response(
             datetime.fromisoformat(integration.created_at),
@@ -138,5 +154,5 @@ def answer(
             ],
         )
     setup = parse_punchout_setup(request)
-    token, _ = start_session(request, setup, integration, sessions, ttl)
+    token, _ = start_session(request, setup, authenticated, sessions, ttl)
     return build.punchout_setup_response(start_page_url(endpoints.base_url, token))

@@ -34,6 +34,20 @@ class Requester:
 
 
 @dataclass(frozen=True)
+class IntegrationSnapshot:
+    """The integration settings a session acts on, copied at punchout so the pages and the cart
+    return need no second read (settings changed mid-session apply to the next session)."""
+
+    account_id: str = ""
+    cart_field: str = "cxml-base64"
+    test_mode: bool = True
+    preapprove_free: bool = False
+    preapprove_byol: bool = False
+    buyer_domain: str = ""
+    buyer_identity: str = ""
+
+
+@dataclass(frozen=True)
 class PunchOutSession:
     token_digest: str
     integration_id: str
@@ -50,9 +64,14 @@ class PunchOutSession:
     selected_item: ItemRef | None = None
     items_out: tuple[ItemOut, ...] = ()
     extrinsics: dict[str, str] = field(default_factory=dict)
+    integration: IntegrationSnapshot = field(default_factory=IntegrationSnapshot)
 
     def is_expired(self, at: datetime) -> bool:
         return at >= self.expires_at
+
+    @property
+    def read_only(self) -> bool:
+        return self.operation == "inspect"
 
     @property
     def frame_ancestors(self) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The REST API: routes to the three functions, and cXML answers for gateway-level errors."""
+"""The REST API: routes to the four functions, and cXML answers for gateway-level errors."""
 
 import json
 from dataclasses import dataclass
@@ -15,6 +15,17 @@ from infra.compliance import acknowledge
 PUBLIC_ROUTES_REASON = (
     "cXML authenticates with the shared secret in the document body; the storefront with the "
     "session token in the URL; the health check is public."
+)
+CATALOG_REASON = (
+    "The public storefront: anyone may browse the listed products, as on a marketplace's "
+    "website. A subscription request started here is only stored as awaiting punchout: it "
+    "reaches no buyer until the buyer's procurement system punches out with its shared secret."
+)
+OPENBUY_REASON = (
+    "Coupa Open Buy calls these server to server and cannot sign with SigV4 nor hold Cognito "
+    "tokens: /openbuy/authentication trades the integration's Coupa shared secret for a "
+    "short-lived bearer token that search, detail and checkout must present; OpenBuyFunction "
+    "issues and checks those tokens."
 )
 
 
@@ -101,7 +112,8 @@ def cxml_error_document(error: CxmlGatewayError) -> str:
 
 
 class GatewayApi(Construct):
-    """REST API `prod` stage: /cxml (cXML, open), /admin (IAM), /health and /s (open)."""
+    """REST API `prod` stage: /cxml (cXML, open), /admin (IAM), /health, /catalog and /s (open),
+    /openbuy (Coupa Open Buy, token checked in the function)."""
 
     def __init__(
         self,
@@ -111,6 +123,7 @@ class GatewayApi(Construct):
         cxml_function: lambda_.IFunction,
         admin_function: lambda_.IFunction,
         web_function: lambda_.IFunction,
+        openbuy_function: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -124,7 +137,9 @@ class GatewayApi(Construct):
             self,
             "RestApi",
             rest_api_name=constants.API_NAME,
-            description="Procurement Gateway: cXML punchout, admin API and storefront pages.",
+            description=(
+                "Procurement Gateway: cXML punchout, admin API, storefront and Coupa Open Buy."
+            ),
             endpoint_types=[apigateway.EndpointType.REGIONAL],
             binary_media_types=constants.BINARY_MEDIA_TYPES,
             # The account-level role API Gateway needs to write access and execution logs.
@@ -142,7 +157,7 @@ class GatewayApi(Construct):
                 access_log_format=_access_log_format(),
             ),
         )
-        self._add_routes(cxml_function, admin_function, web_function)
+        self._add_routes(cxml_function, admin_function, web_function, openbuy_function)
         for error in CXML_GATEWAY_ERRORS:
             self.rest_api.add_gateway_response(
                 f"Cxml{error.response_type.response_type}",
@@ -161,11 +176,13 @@ class GatewayApi(Construct):
         cxml_function: lambda_.IFunction,
         admin_function: lambda_.IFunction,
         web_function: lambda_.IFunction,
+        openbuy_function: lambda_.IFunction,
     ) -> None:
         root = self.rest_api.root
         cxml = _integration(cxml_function)
         admin = _integration(admin_function)
         web = _integration(web_function)
+        openbuy = _integration(openbuy_function)
 
         # /cxml answers every method and path with cXML. API Gateway matches the most specific
         # resource first and does not fall back to {proxy+} when that resource lacks the method:
@@ -188,18 +205,40 @@ class GatewayApi(Construct):
         integration.add_method("PATCH", admin)
         for action in ("secret", "disable", "enable"):
             integration.add_resource(action).add_method("POST", admin)
+        products = self.admin_resource.add_resource("products")
+        products.add_method("GET", admin)
+        products.add_method("POST", admin)
+        product = products.add_resource("{id}")
+        for method in ("GET", "PATCH", "DELETE"):
+            product.add_method(method, admin)
 
         self.health_resource = root.add_resource("health")
         self.health_resource.add_method("GET", web)
+        self.catalog_resource = root.add_resource("catalog")
+        self.catalog_resource.add_method("GET", web)
+        self.catalog_resource.add_proxy(default_integration=web, any_method=True)
         self.session_resource = root.add_resource("s")
         session = self.session_resource.add_resource("{token}")
         session.add_method("GET", web)
         session.add_proxy(default_integration=web, any_method=True)
 
+        # Coupa Open Buy: POST only, one versioned resource per operation.
+        self.openbuy_resource = root.add_resource("openbuy")
+        for operation in constants.OPENBUY_OPERATIONS:
+            self.openbuy_resource.add_resource(operation).add_resource(
+                constants.OPENBUY_VERSION
+            ).add_method("POST", openbuy)
+
     def _acknowledge_api_findings(self) -> None:
-        for public in (self.cxml_resource, self.health_resource, self.session_resource):
-            acknowledge(public, "AwsSolutions-APIG4", PUBLIC_ROUTES_REASON)
-            acknowledge(public, "AwsSolutions-COG4", f"No user pool: {PUBLIC_ROUTES_REASON}")
+        for public, reason in (
+            (self.cxml_resource, PUBLIC_ROUTES_REASON),
+            (self.health_resource, PUBLIC_ROUTES_REASON),
+            (self.session_resource, PUBLIC_ROUTES_REASON),
+            (self.catalog_resource, CATALOG_REASON),
+            (self.openbuy_resource, OPENBUY_REASON),
+        ):
+            acknowledge(public, "AwsSolutions-APIG4", reason)
+            acknowledge(public, "AwsSolutions-COG4", f"No user pool: {reason}")
         acknowledge(
             self.admin_resource,
             "AwsSolutions-COG4",
@@ -211,13 +250,15 @@ class GatewayApi(Construct):
             "AwsSolutions-APIG2",
             "Bodies are cXML documents, form posts and page requests that API Gateway models "
             "(JSON Schema) cannot describe; the functions validate them (defusedxml parser, "
-            "cXML checks) and answer with a cXML status.",
+            "cXML checks) and answer with a cXML status. Coupa Open Buy's JSON bodies are "
+            "validated by OpenBuyFunction next to its token check, one place for every rule.",
         )
         acknowledge(
             self.rest_api,
             "AwsSolutions-APIG3",
-            "No WAF web ACL yet: stage throttling bounds request rates and every route "
-            "authenticates in the function (shared secret, session token) or with IAM. "
+            "No WAF web ACL yet: stage throttling bounds request rates, and every route "
+            "authenticates in the function (cXML shared secret, session token, Open Buy token) "
+            "or with IAM, except the health check and the catalog, public by design. "
             "A WAFv2 web ACL is a deployment decision left to a later issue.",
         )
         cloud_watch_role = self.rest_api.node.try_find_child("CloudWatchRole")

@@ -24,18 +24,38 @@ FUNCTIONS_PACKAGE = "functions"
 CXML_HANDLER = "functions.handlers.cxml_api.handler"
 ADMIN_HANDLER = "functions.handlers.admin_api.handler"
 WEB_HANDLER = "functions.handlers.web.handler"
+OPENBUY_HANDLER = "functions.handlers.openbuy_api.handler"
 
 # Construct ids, which CloudFormation logical ids and the tests derive from.
 INTEGRATIONS_TABLE_ID = "IntegrationsTable"
 SESSIONS_TABLE_ID = "SessionsTable"
+PRODUCTS_TABLE_ID = "ProductsTable"
+REQUESTS_TABLE_ID = "RequestsTable"
 ARIBA_SECRET_ID = "AribaSharedSecret"  # noqa: S105 (a construct id, not a secret)
 CXML_FUNCTION_ID = "CxmlFunction"
 ADMIN_FUNCTION_ID = "AdminFunction"
 WEB_FUNCTION_ID = "WebFunction"
+OPENBUY_FUNCTION_ID = "OpenBuyFunction"
 
 # DynamoDB key and TTL attributes.
 PARTITION_KEY = "pk"
 SESSION_TTL_ATTRIBUTE = "expires_at"
+
+# Global secondary indexes (functions/store/models.py queries them by these names). All are
+# sparse and project every attribute; keys are strings.
+INTEGRATIONS_BY_ACCOUNT_INDEX = "by-account"  # integrations of a buyer's marketplace account
+PRODUCTS_CATALOG_INDEX = "catalog"  # listed products, by name
+REQUESTS_AWAITING_PUNCHOUT_INDEX = "awaiting-punchout"  # started outside a punchout, by age
+INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
+    INTEGRATIONS_BY_ACCOUNT_INDEX: ("account_key", None),
+}
+PRODUCTS_INDEXES: dict[str, tuple[str, str | None]] = {
+    PRODUCTS_CATALOG_INDEX: ("catalog", "name_key"),
+}
+REQUESTS_INDEXES: dict[str, tuple[str, str | None]] = {
+    REQUESTS_AWAITING_PUNCHOUT_INDEX: ("awaiting_integration", "created_at"),
+}
+"""Index name -> (partition key, sort key or None), as in local/aws.py's TABLES."""
 
 # Environment variable names read by the functions at start-up.
 ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
@@ -43,6 +63,8 @@ ENV_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 ENV_LOG_LEVEL = "LOG_LEVEL"
 ENV_INTEGRATIONS_TABLE = "INTEGRATIONS_TABLE"
 ENV_SESSIONS_TABLE = "SESSIONS_TABLE"
+ENV_PRODUCTS_TABLE = "PRODUCTS_TABLE"
+ENV_REQUESTS_TABLE = "REQUESTS_TABLE"
 ENV_SESSION_TTL_SECONDS = "SESSION_TTL_SECONDS"
 ENV_PUBLIC_BASE_URL = "PUBLIC_BASE_URL"
 ENV_ARIBA_SECRET_ARN = "ARIBA_SECRET_ARN"  # noqa: S105 (a variable name)
@@ -62,6 +84,9 @@ LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 API_NAME = "procurement-gateway"
 API_STAGE = "prod"
 PUNCHOUT_PATH = "/cxml/punchout"
+# Coupa Open Buy: the versioned JSON operations Coupa calls (PROTOCOL.md §9).
+OPENBUY_OPERATIONS = ("authentication", "search", "detail", "checkout")
+OPENBUY_VERSION = "v1.0.0"
 # Stage-wide defaults: far above punchout traffic (people clicking), low enough to bound abuse.
 THROTTLING_RATE_LIMIT = 50
 THROTTLING_BURST_LIMIT = 100

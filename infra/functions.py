@@ -1,9 +1,11 @@
-"""The three Lambda functions, their dependency layer, and exactly the access each one needs."""
+"""The four Lambda functions, their dependency layer, and exactly the access each one needs."""
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import Annotations, Duration, IgnoreMode, RemovalPolicy, Stage
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -27,6 +29,18 @@ FUNCTIONS_ASSET_EXCLUDE = [
     ".DS_Store",
 ]
 
+# DynamoDB access, by need. Item actions are granted on the table's ARN and Query on the indexes
+# a function reads by name: never `<table>/index/*` (what CDK's Table.grant* add once a table
+# has an index). pynamodb 6 never calls DescribeTable on reads and writes.
+READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")  # items by key
+LIST = ("dynamodb:Query", "dynamodb:Scan")  # admin listings
+WRITE = (
+    "dynamodb:PutItem",  # conditional puts, also inside transactions
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+
 TRACING_REASON = (
     "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
     "resource-level permissions, so CDK grants them on '*'."
@@ -34,7 +48,8 @@ TRACING_REASON = (
 
 
 class GatewayFunctions(Construct):
-    """CxmlFunction (the cXML endpoint), AdminFunction (integration setup), WebFunction (pages)."""
+    """CxmlFunction (the cXML endpoint), AdminFunction (integrations and products), WebFunction
+    (storefront pages), OpenBuyFunction (Coupa Open Buy)."""
 
     def __init__(
         self,
@@ -68,6 +83,8 @@ class GatewayFunctions(Construct):
             constants.ENV_LOG_LEVEL: constants.LOG_LEVEL,
             constants.ENV_INTEGRATIONS_TABLE: data.integrations_table.table_name,
             constants.ENV_SESSIONS_TABLE: data.sessions_table.table_name,
+            constants.ENV_PRODUCTS_TABLE: data.products_table.table_name,
+            constants.ENV_REQUESTS_TABLE: data.requests_table.table_name,
             constants.ENV_SESSION_TTL_SECONDS: str(constants.SESSION_TTL_SECONDS),
         }
         if public_base_url:
@@ -89,25 +106,49 @@ class GatewayFunctions(Construct):
             handler=constants.ADMIN_HANDLER,
             timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
             environment={**environment, constants.ENV_ADMIN_AUTH: constants.ADMIN_AUTH_IAM},
-            description="Admin API: create, edit, enable and disable buyer integrations.",
+            description="Admin API: buyer integrations and the product catalog.",
         )
         self.web_function = self._function(
             constants.WEB_FUNCTION_ID,
             handler=constants.WEB_HANDLER,
             timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
             environment=environment,
-            description="Health check and the storefront pages of a punchout session.",
+            description="Health check, the public catalog and the pages of a punchout session.",
+        )
+        self.openbuy_function = self._function(
+            constants.OPENBUY_FUNCTION_ID,
+            handler=constants.OPENBUY_HANDLER,
+            timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
+            environment=environment,
+            description="Coupa Open Buy: authentication, search, detail and checkout.",
         )
 
         # Least privilege, one line per need.
-        data.integrations_table.grant(
-            self.cxml_function, "dynamodb:GetItem", "dynamodb:BatchGetItem"
-        )
-        data.sessions_table.grant(self.cxml_function, "dynamodb:PutItem")
-        data.ariba_secret.grant_read(self.cxml_function)
-        data.integrations_table.grant_read_write_data(self.admin_function)
-        data.integrations_table.grant_read_data(self.web_function)
-        data.sessions_table.grant_read_data(self.web_function)
+        integrations, sessions = data.integrations_table, data.sessions_table
+        products, requests = data.products_table, data.requests_table
+        by_account = constants.INTEGRATIONS_BY_ACCOUNT_INDEX
+        catalog = constants.PRODUCTS_CATALOG_INDEX
+        awaiting_punchout = constants.REQUESTS_AWAITING_PUNCHOUT_INDEX
+
+        cxml = self.cxml_function  # later issues add orders
+        _grant(cxml, integrations, *READ)
+        _grant(cxml, sessions, "dynamodb:PutItem")
+        data.ariba_secret.grant_read(cxml)
+
+        admin = self.admin_function  # nothing on sessions and requests
+        _grant(admin, integrations, *READ, *LIST, *WRITE, indexes=[by_account])
+        _grant(admin, products, *READ, *LIST, *WRITE, indexes=[catalog])
+
+        web = self.web_function  # one BatchGetItem across sessions, products and requests
+        _grant(web, sessions, *READ)
+        _grant(web, integrations, *READ, indexes=[by_account])
+        _grant(web, products, *READ, indexes=[catalog])
+        _grant(web, requests, *READ, "dynamodb:PutItem", indexes=[awaiting_punchout])
+
+        openbuy = self.openbuy_function  # Open Buy tokens are short-lived items in sessions
+        _grant(openbuy, integrations, *READ)
+        _grant(openbuy, products, *READ, indexes=[catalog])
+        _grant(openbuy, sessions, "dynamodb:PutItem", "dynamodb:GetItem")
 
         acknowledge(
             self,
@@ -176,3 +217,21 @@ class GatewayFunctions(Construct):
         placeholder = Path(outdir) / "layer-placeholder" / "python"
         placeholder.mkdir(parents=True, exist_ok=True)
         return placeholder.parent
+
+
+def _grant(
+    grantee: iam.IGrantable,
+    table: dynamodb.ITable,
+    *actions: str,
+    indexes: Sequence[str] = (),
+) -> None:
+    """`actions` on the table's items, and Query on exactly the named global secondary indexes."""
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=list(actions), resource_arns=[table.table_arn]
+    )
+    if indexes:
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:Query"],
+            resource_arns=[f"{table.table_arn}/index/{name}" for name in indexes],
+        )

@@ -43,6 +43,7 @@ class ProcurementGatewayStack(Stack):
             cxml_function=functions.cxml_function,
             admin_function=functions.admin_function,
             web_function=functions.web_function,
+            openbuy_function=functions.openbuy_function,
         )
 
         punchout_url = (
@@ -59,6 +60,8 @@ class ProcurementGatewayStack(Stack):
         )
         CfnOutput(self, "IntegrationsTableName", value=data.integrations_table.table_name)
         CfnOutput(self, "SessionsTableName", value=data.sessions_table.table_name)
+        CfnOutput(self, "ProductsTableName", value=data.products_table.table_name)
+        CfnOutput(self, "RequestsTableName", value=data.requests_table.table_name)
         CfnOutput(
             self,
             "AribaSecretArn",

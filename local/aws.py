@@ -15,6 +15,8 @@ LOCAL_ENV = {
     "AWS_REGION": "us-east-1",
     "INTEGRATIONS_TABLE": "local-integrations",
     "SESSIONS_TABLE": "local-sessions",
+    "PRODUCTS_TABLE": "local-products",
+    "REQUESTS_TABLE": "local-requests",
     "SESSION_TTL_SECONDS": "3600",
     "ADMIN_AUTH": "token",
     "POWERTOOLS_SERVICE_NAME": "procurement-gateway",
@@ -23,9 +25,15 @@ LOCAL_ENV = {
 }
 
 TABLES: dict[str, dict[str, Any]] = {
-    "INTEGRATIONS_TABLE": {"ttl": None},
-    "SESSIONS_TABLE": {"ttl": "expires_at"},
+    "INTEGRATIONS_TABLE": {"ttl": None, "indexes": {"by-account": ("account_key", None)}},
+    "SESSIONS_TABLE": {"ttl": "expires_at", "indexes": {}},
+    "PRODUCTS_TABLE": {"ttl": None, "indexes": {"catalog": ("catalog", "name_key")}},
+    "REQUESTS_TABLE": {
+        "ttl": None,
+        "indexes": {"awaiting-punchout": ("awaiting_integration", "created_at")},
+    },
 }
+"""Partition key `pk` everywhere; global secondary indexes as (hash, range) attribute names."""
 
 
 def configure_environment(base_url: str, **overrides: str) -> dict[str, str]:
@@ -45,11 +53,30 @@ def create_resources(dynamodb: Any) -> None:
     """Create every table in the (mocked) account; `dynamodb` is a boto3 client."""
     for variable, spec in TABLES.items():
         name = os.environ[variable]
+        attributes = {"pk"}
+        indexes = []
+        for index_name, (hash_key, range_key) in spec["indexes"].items():
+            schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+            attributes.add(hash_key)
+            if range_key:
+                schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
+                attributes.add(range_key)
+            indexes.append(
+                {
+                    "IndexName": index_name,
+                    "KeySchema": schema,
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            )
+        extra: dict[str, Any] = {"GlobalSecondaryIndexes": indexes} if indexes else {}
         dynamodb.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            AttributeDefinitions=[
+                {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
+            ],
             BillingMode="PAY_PER_REQUEST",
+            **extra,
         )
         if spec["ttl"]:
             dynamodb.update_time_to_live(

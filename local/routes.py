@@ -9,6 +9,7 @@ from dataclasses import dataclass
 CXML = "functions.handlers.cxml_api"
 ADMIN = "functions.handlers.admin_api"
 WEB = "functions.handlers.web"
+OPENBUY = "functions.handlers.openbuy_api"
 
 ROUTES: tuple[tuple[str, str, str], ...] = (
     ("ANY", "/cxml", CXML),
@@ -22,9 +23,20 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/admin/integrations/{id}/secret", ADMIN),
     ("POST", "/admin/integrations/{id}/disable", ADMIN),
     ("POST", "/admin/integrations/{id}/enable", ADMIN),
+    ("GET", "/admin/products", ADMIN),
+    ("POST", "/admin/products", ADMIN),
+    ("GET", "/admin/products/{id}", ADMIN),
+    ("PATCH", "/admin/products/{id}", ADMIN),
+    ("DELETE", "/admin/products/{id}", ADMIN),
     ("GET", "/health", WEB),
+    ("GET", "/catalog", WEB),
+    ("ANY", "/catalog/{proxy+}", WEB),
     ("GET", "/s/{token}", WEB),
     ("ANY", "/s/{token}/{proxy+}", WEB),
+    ("POST", "/openbuy/authentication/v1.0.0", OPENBUY),
+    ("POST", "/openbuy/search/v1.0.0", OPENBUY),
+    ("POST", "/openbuy/detail/v1.0.0", OPENBUY),
+    ("POST", "/openbuy/checkout/v1.0.0", OPENBUY),
 )
 
 

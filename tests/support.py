@@ -138,3 +138,16 @@ def punchout_setup(
 <Extrinsic name="UserEmail">jim@acme.example</Extrinsic>
 <BrowserFormPost><URL>{form_post}</URL></BrowserFormPost>{extra}
 </PunchOutSetupRequest></Request></cXML>"""
+
+
+def openbuy(
+    api: Any, endpoint: str, payload: Any = None, token: str | None = None, raw: bytes | None = None
+) -> tuple[int, Any]:
+    """POST to `/openbuy/<endpoint>/v1.0.0` as Coupa does; every answer must be JSON."""
+    headers = [("Content-Type", "application/json")]
+    if token is not None:
+        headers.append(("Authorization", f"Bearer {token}"))
+    body = raw if raw is not None else json.dumps(payload).encode()
+    answer = api.handle("POST", f"/openbuy/{endpoint}/v1.0.0", headers=headers, body=body)
+    assert answer.header("Content-Type") == "application/json", answer.headers
+    return answer.status, json.loads(answer.body)

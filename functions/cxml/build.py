@@ -6,13 +6,18 @@ escaped. Child order follows the cXML 1.2.071 DTD; tests validate every kind aga
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import base64
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from functions.clock import iso, now
+from functions.cxml.model import Credential
 from functions.cxml.status import status_text
 from functions.ids import payload_id
+from functions.money import format_money, to_cents
 
 CXML_VERSION = "1.2.071"
 LANG = "en-US"
@@ -66,3 +71,106 @@ def profile_response(effective: datetime, transactions: Iterable[tuple[str, str]
         transaction = SubElement(payload, "Transaction", {"requestName": request_name})
         SubElement(transaction, "URL").text = url
     return response(200, "", payload)
+
+
+class CartItem(Protocol):
+    """What an ItemIn is built from (the domain's cart lines have these attributes)."""
+
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def supplier_part_id(self) -> str: ...
+    @property
+    def auxiliary_id(self) -> str: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def unit_of_measure(self) -> str: ...
+    @property
+    def unspsc(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def short_name(self) -> str: ...
+
+
+USER_AGENT = "Procurement Gateway"
+
+
+def _party(parent: Element, tag: str, credential: Credential) -> None:
+    party = SubElement(parent, tag)
+    element = SubElement(party, "Credential", {"domain": credential.domain})
+    SubElement(element, "Identity").text = credential.identity
+
+
+def _money(parent: Element, tag: str, amount: Decimal, currency: str) -> None:
+    SubElement(SubElement(parent, tag), "Money", {"currency": currency}).text = format_money(amount)
+
+
+def punchout_order_message(
+    *,
+    buyer_cookie: str,
+    supplier: Credential,
+    buyer: Credential,
+    items: Sequence[CartItem],
+    currency: str,
+    deployment_mode: str = "production",
+    operation_allowed: str = "edit",
+    status: tuple[int, str] | None = None,
+) -> bytes:
+    """The cart we hand back through the user's browser. From is us, To is the buyer, Sender
+    is us without a SharedSecret (nothing secret travels through a browser). `Total` is the sum
+    of the lines; `status` (204) marks a return without change."""
+    root = envelope()
+    header = SubElement(root, "Header")
+    _party(header, "From", supplier)
+    _party(header, "To", buyer)
+    sender = SubElement(header, "Sender")
+    credential = SubElement(sender, "Credential", {"domain": supplier.domain})
+    SubElement(credential, "Identity").text = supplier.identity
+    SubElement(sender, "UserAgent").text = USER_AGENT
+    message = SubElement(root, "Message")
+    if deployment_mode == "test":
+        message.set("deploymentMode", "test")
+    if status is not None:
+        code, text = status
+        SubElement(
+            message, "Status", {"code": str(code), "text": status_text(code), _XML_LANG: LANG}
+        ).text = text or None
+    order = SubElement(message, "PunchOutOrderMessage")
+    SubElement(order, "BuyerCookie").text = buyer_cookie
+    order_header = SubElement(
+        order, "PunchOutOrderMessageHeader", {"operationAllowed": operation_allowed}
+    )
+    total = sum((to_cents(i.quantity * i.unit_price) for i in items), Decimal("0.00"))
+    _money(order_header, "Total", total, currency)
+    for item in items:
+        item_in = SubElement(order, "ItemIn", {"quantity": f"{item.quantity.normalize():f}"})
+        item_id = SubElement(item_in, "ItemID")
+        SubElement(item_id, "SupplierPartID").text = item.supplier_part_id
+        SubElement(item_id, "SupplierPartAuxiliaryID").text = item.auxiliary_id
+        detail = SubElement(item_in, "ItemDetail")
+        _money(detail, "UnitPrice", item.unit_price, item.currency)
+        description = SubElement(detail, "Description", {_XML_LANG: "en"})
+        description.text = item.description
+        SubElement(description, "ShortName").text = item.short_name
+        SubElement(detail, "UnitOfMeasure").text = item.unit_of_measure
+        SubElement(detail, "Classification", {"domain": "UNSPSC"}).text = item.unspsc
+    return serialize(root)
+
+
+CART_FIELDS = ("cxml-base64", "cxml-urlencoded")
+
+
+def cart_form_value(document: bytes, field: str) -> str:
+    """The hidden form field's value (PROTOCOL.md §5). `cxml-base64` carries any character;
+    `cxml-urlencoded` is the document as US-ASCII with non-ASCII characters as numeric
+    character references: the template HTML-escapes it into the attribute and the browser
+    URL-encodes it when posting (never URL-encode it here)."""
+    if field == "cxml-base64":
+        return base64.b64encode(document).decode("ascii")
+    if field == "cxml-urlencoded":
+        return document.decode("utf-8").encode("ascii", "xmlcharrefreplace").decode("ascii")
+    raise ValueError(f"unknown cart field {field!r}")

@@ -12,13 +12,15 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import ids, integrations, store
+from functions import catalog, ids, integrations, store
+from functions.catalog import Product
 from functions.config import settings
 from functions.errors import Forbidden, NotFound, Unauthenticated
 from functions.handlers import json_edge
 from functions.handlers.http import base_url
 from functions.integrations import Endpoints, Integration
 from functions.observability import logger
+from functions.store.catalog import DynamoProductStore
 from functions.store.integrations import DynamoIntegrationStore
 
 app = APIGatewayRestResolver()
@@ -29,6 +31,12 @@ json_edge.install(app)
 def _store() -> DynamoIntegrationStore:
     store.bind(settings())
     return DynamoIntegrationStore()
+
+
+@cache
+def _products() -> DynamoProductStore:
+    store.bind(settings())
+    return DynamoProductStore()
 
 
 def _authorize(app: APIGatewayRestResolver, next_middleware: Callable[..., Response]) -> Response:
@@ -121,6 +129,46 @@ def enable_integration(integration_id: str) -> Response:
     return json_edge.json_reply(
         _view(_store().replace(current, integrations.with_enabled(current, True)))
     )
+
+
+def _existing_product(product_id: str) -> Product:
+    found = _products().get(product_id)
+    if found is None:
+        raise NotFound(f"No product with id {product_id!r}.")
+    return found
+
+
+@app.post("/admin/products")
+def create_product() -> Response:
+    product = catalog.product_from_json(json_edge.json_body(app))
+    stored = _products().save(product, expected_version=None)
+    logger.info("product created", extra={"product_id": stored.id})
+    return json_edge.json_reply({"product": stored.to_json()}, 201)
+
+
+@app.get("/admin/products")
+def list_products() -> Response:
+    return json_edge.json_reply({"products": [p.to_json() for p in _products().all()]})
+
+
+@app.get("/admin/products/<product_id>")
+def get_product(product_id: str) -> Response:
+    return json_edge.json_reply({"product": _existing_product(product_id).to_json()})
+
+
+@app.patch("/admin/products/<product_id>")
+def patch_product(product_id: str) -> Response:
+    current = _existing_product(product_id)
+    updated = catalog.product_from_json(json_edge.json_body(app), base=current)
+    stored = _products().save(updated, expected_version=current.version)
+    return json_edge.json_reply({"product": stored.to_json()})
+
+
+@app.delete("/admin/products/<product_id>")
+def delete_product(product_id: str) -> Response:
+    if not _products().delete(product_id):
+        raise NotFound(f"No product with id {product_id!r}.")
+    return json_edge.json_reply({"deleted": product_id})
 
 
 @logger.inject_lambda_context(

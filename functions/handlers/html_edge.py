@@ -12,8 +12,17 @@ from functions.web.render import render
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
 
 
-def html_reply(body: str, status: int = 200, frame_ancestors: tuple[str, ...] = ()) -> Response:
+def html_reply(
+    body: str,
+    status: int = 200,
+    frame_ancestors: tuple[str, ...] = (),
+    form_targets: tuple[str, ...] = (),
+    script_nonce: str | None = None,
+) -> Response:
+    """A page. Framing is allowed only for the procurement system's origins, forms post only
+    to us (and to the session's cart URL), and the only script is the one carrying the nonce."""
     ancestors = " ".join(frame_ancestors) or "'none'"
+    scripts = f"'nonce-{script_nonce}'" if script_nonce else "'none'"
     return Response(
         status_code=status,
         content_type=HTML_CONTENT_TYPE,
@@ -21,7 +30,8 @@ def html_reply(body: str, status: int = 200, frame_ancestors: tuple[str, ...] = 
         headers={
             "Content-Security-Policy": (
                 "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                f"form-action *; frame-ancestors {ancestors}; base-uri 'none'"
+                f"script-src {scripts}; form-action 'self' {' '.join(form_targets)}".rstrip()
+                + f"; frame-ancestors {ancestors}; base-uri 'none'"
             ),
             "Referrer-Policy": "no-referrer",
             "X-Content-Type-Options": "nosniff",

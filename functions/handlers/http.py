@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from urllib.parse import parse_qsl
 
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import (
     APIGatewayProxyEvent,
@@ -23,6 +24,23 @@ def raw_body(event: APIGatewayProxyEvent) -> bytes:
         except (binascii.Error, ValueError) as exc:
             raise NotAcceptable("The body is not valid base64.") from exc
     return body.encode("utf-8")
+
+
+MAX_FORM_BYTES = 64 * 1024
+
+
+def form_fields(event: APIGatewayProxyEvent) -> dict[str, str]:
+    """A browser form post (application/x-www-form-urlencoded), first value of each field.
+    Oversized or undecodable bodies give an empty form: the page then says what is missing."""
+    body = raw_body(event)
+    if len(body) > MAX_FORM_BYTES:
+        return {}
+    text = body.decode("utf-8", errors="replace")
+    return {k: v for k, v in reversed(parse_qsl(text, keep_blank_values=True))}
+
+
+def query_params(event: APIGatewayProxyEvent) -> dict[str, str]:
+    return {k: v for k, v in (event.query_string_parameters or {}).items() if v is not None}
 
 
 def content_type(event: APIGatewayProxyEvent) -> str:

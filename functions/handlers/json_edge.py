@@ -4,6 +4,7 @@ once here; bodies parsed defensively."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -38,7 +39,8 @@ def json_body(app: APIGatewayRestResolver) -> Any:
     if not body.strip():
         raise BadRequest("The body is empty: expected a JSON object.")
     try:
-        return json.loads(body)
+        # Decimal, never float: prices must survive exactly.
+        return json.loads(body, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest(f"The body is not valid JSON: {exc}.") from None
 

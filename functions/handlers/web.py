@@ -1,21 +1,37 @@
-"""Lambda: the pages a punchout user's browser opens (StartPage, later the storefront)."""
+"""Lambda: the storefront pages. Inside a punchout session (`/s/<token>/...`, the token is the
+credential) the action is Request approval; outside (`/catalog/...`) anyone can browse."""
 
 from __future__ import annotations
 
 import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import ids, store
-from functions.clock import iso, now
+from functions import ids, store, storefront
+from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
+from functions.clock import now
 from functions.config import settings
+from functions.cxml.model import Credential
+from functions.errors import BadRequest, NotFound
 from functions.handlers import html_edge
+from functions.handlers.http import base_url, form_fields, query_params
+from functions.money import format_money
 from functions.observability import logger
+from functions.sessions import PunchOutSession
+from functions.store.batch import page_records
+from functions.store.catalog import DynamoProductStore
+from functions.store.integrations import DynamoIntegrationStore
+from functions.store.requests import DynamoRequestStore
 from functions.store.sessions import DynamoSessionStore
+from functions.subscription_requests import AWAITING_PUNCHOUT, PREAPPROVED, SubscriptionRequest
 from functions.web.render import render
 
 app = APIGatewayRestResolver()
@@ -23,22 +39,88 @@ html_edge.install(app)
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SYSTEM_LABELS = {"coupa": "Coupa", "ariba": "SAP Ariba"}
-OPERATION_LABELS = {
-    "create": "New request",
-    "edit": "Editing an earlier request",
-    "inspect": "Viewing an earlier request (read-only)",
-}
+
+
+@dataclass(frozen=True)
+class Stores:
+    sessions: DynamoSessionStore
+    products: DynamoProductStore
+    requests: DynamoRequestStore
+    integrations: DynamoIntegrationStore
 
 
 @cache
-def _sessions() -> DynamoSessionStore:
+def _stores() -> Stores:
     store.bind(settings())
-    return DynamoSessionStore()
+    return Stores(
+        DynamoSessionStore(), DynamoProductStore(), DynamoRequestStore(), DynamoIntegrationStore()
+    )
 
 
-@app.get("/health")
-def health() -> Response:
-    return Response(200, "application/json", '{"status":"ok"}', {"Cache-Control": "no-store"})
+@dataclass(frozen=True)
+class Links:
+    """Absolute links (API Gateway puts a stage in front of every path), inside a session or
+    on the public catalog."""
+
+    root: str
+    token: str | None = None
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.root}/s/{self.token}" if self.token else f"{self.root}/catalog"
+
+    def catalog(self, **params: Any) -> str:
+        target = f"{self.prefix}/catalog" if self.token else self.prefix
+        kept = {k: v for k, v in params.items() if v not in ("", None) and (k, v) != ("page", 1)}
+        return f"{target}?{urlencode(kept)}" if kept else target
+
+    def product(self, product_id: str) -> str:
+        return f"{self.prefix}/products/{product_id}"
+
+    def subscribe(self, product_id: str, offer_id: str) -> str:
+        return f"{self.prefix}/products/{product_id}/subscribe?{urlencode({'offer': offer_id})}"
+
+    def requests(self) -> str:
+        return f"{self.prefix}/requests"
+
+    def request(self, request_id: str) -> str:
+        return f"{self.prefix}/requests/{request_id}"
+
+    def cancel(self) -> str:
+        return f"{self.prefix}/cancel"
+
+
+def _links(token: str | None = None) -> Links:
+    return Links(base_url(app.current_event, settings()), token)
+
+
+def _page(
+    template: str,
+    *,
+    session: PunchOutSession | None,
+    links: Links,
+    status: int = 200,
+    nonce: str | None = None,
+    form_targets: tuple[str, ...] = (),
+    **context: Any,
+) -> Response:
+    body = render(
+        template,
+        session=session,
+        links=links,
+        system_label=SYSTEM_LABELS.get(session.system, session.system) if session else "",
+        money=format_money,
+        pricing_labels=PRICING_MODELS,
+        nonce=nonce,
+        **context,
+    )
+    return html_edge.html_reply(
+        body,
+        status,
+        frame_ancestors=session.frame_ancestors if session else (),
+        form_targets=form_targets,
+        script_nonce=nonce,
+    )
 
 
 def _session_gone() -> Response:
@@ -50,21 +132,278 @@ def _session_gone() -> Response:
     )
 
 
+def _live(session: PunchOutSession | None) -> PunchOutSession | None:
+    return session if session is not None and not session.is_expired(now()) else None
+
+
+def _with_session(
+    view: Callable[..., Response],
+) -> Callable[..., Response]:
+    """Session pages: an invalid or expired token is a clear page, before any other work."""
+
+    def wrapper(token: str, **path: str) -> Response:
+        if not _TOKEN.match(token):
+            return _session_gone()
+        return view(token, ids.digest(token), **path)
+
+    wrapper.__name__ = view.__name__
+    return wrapper
+
+
+@app.get("/health")
+def health() -> Response:
+    return Response(200, "application/json", '{"status":"ok"}', {"Cache-Control": "no-store"})
+
+
+# --- inside a punchout session --------------------------------------------------------------
+
+
 @app.get("/s/<token>")
-def start_page(token: str) -> Response:
-    if not _TOKEN.match(token):
+@_with_session
+def start_page(token: str, digest: str) -> Response:
+    """Where the StartPage lands: the selected product (level 2), the request being edited or
+    inspected, or the catalog (with requests started on the marketplace, for Coupa)."""
+    session = _live(_stores().sessions.get(digest))
+    if session is None:
         return _session_gone()
-    session = _sessions().get(ids.digest(token))
-    if session is None or session.is_expired(now()):
+    links = _links(token)
+    in_cart = sorted(storefront.request_ids_in_cart(session))
+    if session.operation in ("edit", "inspect") and in_cart:
+        return _redirect(links.request(in_cart[0]))
+    if session.selected_item is not None:
+        # Our SupplierPartIDs are `<product>/<offer>`; a level-2 punchout may name either.
+        product_id = session.selected_item.supplier_part_id.split("/")[0]
+        return _redirect(links.product(product_id))
+    return _catalog(session, links)
+
+
+@app.get("/s/<token>/catalog")
+@_with_session
+def session_catalog(token: str, digest: str) -> Response:
+    session = _live(_stores().sessions.get(digest))
+    if session is None:
         return _session_gone()
-    page = render(
-        "landing.html",
-        session=session,
-        system_label=SYSTEM_LABELS.get(session.system, session.system),
-        operation_label=OPERATION_LABELS.get(session.operation, session.operation),
-        expires_iso=iso(session.expires_at),
+    return _catalog(session, _links(token))
+
+
+@app.get("/s/<token>/products/<product_id>")
+@_with_session
+def session_product(token: str, digest: str, product_id: str) -> Response:
+    session, product, _ = page_records(digest, product_id)
+    if _live(session) is None:
+        return _session_gone()
+    return _product(session, _links(token), product)
+
+
+@app.get("/s/<token>/products/<product_id>/subscribe")
+@_with_session
+def session_subscribe(token: str, digest: str, product_id: str) -> Response:
+    session, product, _ = page_records(digest, product_id)
+    session = _live(session)
+    if session is None:
+        return _session_gone()
+    found, offer = storefront.offer_of(product, query_params(app.current_event).get("offer", ""))
+    return _subscribe(session, _links(token), found, offer)
+
+
+@app.get("/s/<token>/requests/<request_id>")
+@_with_session
+def session_request(token: str, digest: str, request_id: str) -> Response:
+    """Reopen a request: for change (edit), read-only (inspect), or one a Coupa user started
+    on the marketplace, to send it to the cart now."""
+    session, _, request = page_records(digest, None, request_id)
+    session = _live(session)
+    if session is None:
+        return _session_gone()
+    if request is None or not storefront.may_view(session, request):
+        raise NotFound("This request is not part of your procurement session.")
+    product = _stores().products.get(request.product_id)
+    found, offer = storefront.offer_of(product, request.offer_id)
+    return _subscribe(session, _links(token), found, offer, request=request)
+
+
+@app.post("/s/<token>/requests")
+@_with_session
+def request_approval(token: str, digest: str) -> Response:
+    """Request approval: store the request, answer the auto-submitting cart return. Two
+    DynamoDB calls: one BatchGetItem (session, product, reopened request), one PutItem."""
+    form = form_fields(app.current_event)
+    session, product, previous = page_records(
+        digest, form.get("product_id") or None, form.get("request_id") or None
     )
-    return html_edge.html_reply(page, frame_ancestors=session.frame_ancestors)
+    session = _live(session)
+    if session is None:
+        return _session_gone()
+    links = _links(token)
+    try:
+        request = storefront.request_approval(session, product, form, previous)
+    except BadRequest as problem:
+        found, offer = storefront.offer_of(product, form.get("offer_id", ""))
+        return _subscribe(
+            session, links, found, offer, error=problem.message, form=form, status=400
+        )
+    stored = _stores().requests.save(request)
+    logger.info(
+        "subscription request",
+        extra={"request_id": stored.id, "state": stored.state, "lines": len(stored.lines)},
+    )
+    if stored.state == PREAPPROVED:
+        return _page(
+            "subscribed.html",
+            session=session,
+            links=links,
+            request=stored,
+            usage_instructions=product.usage_instructions if product else "",
+        )
+    return _cart_return(session, links, stored)
+
+
+@app.post("/s/<token>/cancel")
+@_with_session
+def cancel(token: str, digest: str) -> Response:
+    """Return to the procurement system without change (Status 204)."""
+    session = _live(_stores().sessions.get(digest))
+    if session is None:
+        return _session_gone()
+    return _cart_return(session, _links(token), None)
+
+
+# --- outside a punchout session -------------------------------------------------------------
+
+
+@app.get("/catalog")
+def public_catalog() -> Response:
+    return _catalog(None, _links())
+
+
+@app.get("/catalog/products/<product_id>")
+def public_product(product_id: str) -> Response:
+    return _product(None, _links(), _stores().products.get(product_id))
+
+
+@app.get("/catalog/products/<product_id>/subscribe")
+def public_subscribe(product_id: str) -> Response:
+    product, offer = storefront.offer_of(
+        _stores().products.get(product_id), query_params(app.current_event).get("offer", "")
+    )
+    return _subscribe(None, _links(), product, offer)
+
+
+@app.post("/catalog/requests")
+def public_request() -> Response:
+    """A Coupa user who starts here is sent to the integration's approval-request URL in Coupa
+    with the request kept for their next punchout; Ariba users are told to start from Ariba."""
+    form = form_fields(app.current_event)
+    links = _links()
+    product = _stores().products.get(form.get("product_id", ""))
+    found, offer = storefront.offer_of(product, form.get("offer_id", ""))
+    account = " ".join(form.get("account_id", "").split())[:64]
+    if not account:
+        return _subscribe(None, links, found, offer, error="Enter your marketplace account ID.",
+                          form=form, status=400)  # fmt: skip
+    decision = storefront.outside_punchout(_stores().integrations.by_account(account))
+    if decision.integration is None or decision.redirect_url is None:
+        return _subscribe(None, links, found, offer, ariba_only=decision.refusal, form=form,
+                          status=403)  # fmt: skip
+    try:
+        request = storefront.pending_request(found, form, decision.integration)
+    except BadRequest as problem:
+        return _subscribe(None, links, found, offer, error=problem.message, form=form, status=400)
+    stored = _stores().requests.save(request)
+    logger.info("request awaiting punchout", extra={"request_id": stored.id})
+    return _redirect(decision.redirect_url)
+
+
+# --- shared page building -------------------------------------------------------------------
+
+
+def _redirect(url: str) -> Response:
+    return Response(303, "text/plain", "", {"Location": url, "Cache-Control": "no-store"})
+
+
+def _catalog(session: PunchOutSession | None, links: Links) -> Response:
+    stores = _stores()
+    query = storefront.catalog_query(query_params(app.current_event))
+    page = storefront.search(stores.products.listed(), query)
+    pending: list[SubscriptionRequest] = []
+    if session is not None and session.operation == "create" and session.system == "coupa":
+        pending = stores.requests.awaiting_punchout(session.integration_id)
+    return _page(
+        "catalog.html",
+        session=session,
+        links=links,
+        page=page,
+        search_text=query.text,
+        pending=pending,
+        product_types=[(k, v[0]) for k, v in PRODUCT_TYPES.items()],
+        pricing_models=list(PRICING_MODELS.items()),
+    )
+
+
+def _product(session: PunchOutSession | None, links: Links, product: Product | None) -> Response:
+    if product is None or not product.listed:
+        raise NotFound("This product is not in the catalog.")
+    return _page("product.html", session=session, links=links, product=product)
+
+
+def _subscribe(
+    session: PunchOutSession | None,
+    links: Links,
+    product: Product,
+    offer: Offer,
+    *,
+    request: SubscriptionRequest | None = None,
+    error: str = "",
+    form: dict[str, str] | None = None,
+    ariba_only: str | None = None,
+    status: int = 200,
+) -> Response:
+    estimates: dict[str, str] = {
+        k: f"{v.normalize():f}" for k, v in (request.estimates if request else {}).items()
+    }
+    for key, value in (form or {}).items():
+        if key.startswith("estimate."):
+            estimates[key.removeprefix("estimate.")] = value
+    request_id = (form or {}).get("request_id") or (request.id if request else "")
+    if session is not None and session.operation != "edit" and request is not None:
+        # Only an edit session or a request waiting for this punchout is re-submitted as is.
+        request_id = request.id if request.state == AWAITING_PUNCHOUT else ""
+    return _page(
+        "subscribe.html",
+        session=session,
+        links=links,
+        status=status,
+        product=product,
+        offer=offer,
+        other_offers=[o for o in product.offers if o.id != offer.id],
+        estimates=estimates,
+        request_id=request_id,
+        error=error,
+        read_only=bool(session and session.read_only),
+        outside=session is None,
+        ariba_only=ariba_only,
+        account_id=(form or {}).get("account_id", ""),
+        preapproved=bool(session and storefront.is_preapproved(offer, session)),
+        form_action=links.requests(),
+    )
+
+
+def _cart_return(
+    session: PunchOutSession, links: Links, request: SubscriptionRequest | None
+) -> Response:
+    config = settings()
+    cart = storefront.cart_return(
+        session, Credential(config.supplier_domain, config.supplier_identity), request
+    )
+    parts = urlsplit(cart.url)
+    return _page(
+        "cart_return.html",
+        session=session,
+        links=links,
+        cart=cart,
+        nonce=secrets.token_urlsafe(16),
+        form_targets=(f"{parts.scheme}://{parts.netloc}",),
+    )
 
 
 @logger.inject_lambda_context(

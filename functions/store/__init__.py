@@ -7,13 +7,17 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from functions.config import Settings
-from functions.store.models import IntegrationRecord, SessionRecord
+from functions.store.models import IntegrationRecord, ProductRecord, RequestRecord, SessionRecord
+from functions.store.openbuy import OpenBuyTokenRecord
 
 
 def bind(settings: Settings) -> None:
     tables: tuple[tuple[type[Model], str], ...] = (
         (IntegrationRecord, settings.integrations_table),
         (SessionRecord, settings.sessions_table),
+        (OpenBuyTokenRecord, settings.sessions_table),
+        (ProductRecord, settings.products_table),
+        (RequestRecord, settings.requests_table),
     )
     for model, table in tables:
         model.Meta.table_name = table

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
 from functions.errors import Transient
@@ -16,5 +17,5 @@ def storage_errors(doing: str) -> Iterator[None]:
     written (single puts and transactions are atomic), so retrying is safe."""
     try:
         yield
-    except PynamoDBException as exc:
+    except (PynamoDBException, ClientError, BotoCoreError) as exc:
         raise Transient(f"Temporary storage failure while {doing}; please retry.") from exc

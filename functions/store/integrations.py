@@ -45,7 +45,9 @@ def _attributes(integration: Integration) -> dict[str, Any]:
 def _records(integration: Integration) -> tuple[IntegrationRecord, IntegrationRecord]:
     values = _attributes(integration)
     return (
-        IntegrationRecord(MAIN + integration.id, kind="integration", **values),
+        IntegrationRecord(
+            MAIN + integration.id, kind="integration", account_key=integration.account_id, **values
+        ),
         IntegrationRecord(BUYER + integration.buyer.key, kind="buyer", **values),
     )
 
@@ -98,6 +100,13 @@ class DynamoIntegrationStore:
         with storage_errors("looking up the buyer's integration"):
             found = IntegrationRecord.batch_get([BUYER + key for key in keys])
             return {record.pk[len(BUYER) :]: _integration(record) for record in found}
+
+    def by_account(self, account_id: str) -> list[Integration]:
+        """The integrations of one buyer account (one Query on a sparse index)."""
+        if not account_id:
+            return []
+        with storage_errors("looking up the account's integrations"):
+            return [_integration(r) for r in IntegrationRecord.by_account.query(account_id)]
 
     def list(self) -> list[Integration]:
         """Admin listing: integrations are few (one per buyer system), a filtered scan is fine."""

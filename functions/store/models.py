@@ -11,9 +11,20 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 UNBOUND = "unbound-call-functions.store.bind"
+
+
+class AccountIndex(GlobalSecondaryIndex["IntegrationRecord"]):
+    """Integrations by the buyer's marketplace account (sparse: main items only)."""
+
+    class Meta:
+        index_name = "by-account"
+        projection = AllProjection()
+
+    account_key = UnicodeAttribute(hash_key=True)
 
 
 class IntegrationRecord(Model):
@@ -43,6 +54,8 @@ class IntegrationRecord(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = NumberAttribute()
+    account_key = UnicodeAttribute(null=True)  # set on the main item only
+    by_account = AccountIndex()
 
 
 class SessionRecord(Model):
@@ -64,11 +77,69 @@ class SessionRecord(Model):
     selected_item = JSONAttribute(null=True)
     items_out = JSONAttribute(default=list)
     extrinsics = JSONAttribute(default=dict)
+    integration = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
+
+
+class CatalogIndex(GlobalSecondaryIndex["ProductRecord"]):
+    """Listed products by name (sparse: unlisted products carry no `catalog` attribute), so a
+    catalog page is one Query, never a Scan."""
+
+    class Meta:
+        index_name = "catalog"
+        projection = AllProjection()
+
+    catalog = UnicodeAttribute(hash_key=True)
+    name_key = UnicodeAttribute(range_key=True)
+
+
+class ProductRecord(Model):
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    name_key = UnicodeAttribute()
+    catalog = UnicodeAttribute(null=True)
+    seller = UnicodeAttribute()
+    seller_account = UnicodeAttribute(default="")
+    product_type = UnicodeAttribute()
+    document = JSONAttribute()  # the validated product, as the admin API shows it
+    version = NumberAttribute()
+    by_catalog = CatalogIndex()
+
+
+class PendingIndex(GlobalSecondaryIndex["RequestRecord"]):
+    """Requests waiting for their integration's next punchout (sparse), newest last."""
+
+    class Meta:
+        index_name = "awaiting-punchout"
+        projection = AllProjection()
+
+    awaiting_integration = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class RequestRecord(Model):
+    """A subscription request and its cart lines, keyed by request id."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True)
+    integration_id = UnicodeAttribute()
+    state = UnicodeAttribute()
+    awaiting_integration = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    document = JSONAttribute()
+    version = NumberAttribute()
+    by_pending = PendingIndex()
 
 
 ALL_MODELS: dict[str, type[Model]] = {
     "integrations": IntegrationRecord,
     "sessions": SessionRecord,
+    "products": ProductRecord,
+    "requests": RequestRecord,
 }

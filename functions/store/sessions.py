@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from functions.cxml.model import ItemOut, ItemRef, Money
-from functions.sessions import PunchOutSession, Requester
+from functions.sessions import IntegrationSnapshot, PunchOutSession, Requester
 from functions.store.errors import storage_errors
 from functions.store.models import SessionRecord
 
@@ -38,6 +38,27 @@ def _item_out(data: dict[str, Any]) -> ItemOut:
     )
 
 
+def session_of(record: SessionRecord) -> PunchOutSession:
+    return PunchOutSession(
+        token_digest=record.pk,
+        integration_id=record.integration_id,
+        integration_name=record.integration_name,
+        system=record.system,
+        buyer_cookie=record.buyer_cookie,
+        browser_form_post_url=record.browser_form_post_url,
+        operation=record.operation,
+        deployment_mode=record.deployment_mode,
+        requester=Requester(**record.requester),
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        payload_id=record.payload_id,
+        selected_item=ItemRef(**record.selected_item) if record.selected_item else None,
+        items_out=tuple(_item_out(item) for item in record.items_out or []),
+        extrinsics=dict(record.extrinsics or {}),
+        integration=IntegrationSnapshot(**(record.integration or {})),
+    )
+
+
 class DynamoSessionStore:
     def put(self, session: PunchOutSession) -> None:
         record = SessionRecord(
@@ -54,6 +75,7 @@ class DynamoSessionStore:
             selected_item=asdict(session.selected_item) if session.selected_item else None,
             items_out=[_item_out_json(item) for item in session.items_out],
             extrinsics=session.extrinsics,
+            integration=asdict(session.integration),
             created_at=session.created_at,
             expires_at=session.expires_at,
         )
@@ -66,20 +88,4 @@ class DynamoSessionStore:
                 record = SessionRecord.get(token_digest)
             except SessionRecord.DoesNotExist:
                 return None
-        return PunchOutSession(
-            token_digest=record.pk,
-            integration_id=record.integration_id,
-            integration_name=record.integration_name,
-            system=record.system,
-            buyer_cookie=record.buyer_cookie,
-            browser_form_post_url=record.browser_form_post_url,
-            operation=record.operation,
-            deployment_mode=record.deployment_mode,
-            requester=Requester(**record.requester),
-            created_at=record.created_at,
-            expires_at=record.expires_at,
-            payload_id=record.payload_id,
-            selected_item=ItemRef(**record.selected_item) if record.selected_item else None,
-            items_out=tuple(_item_out(item) for item in record.items_out or []),
-            extrinsics=dict(record.extrinsics or {}),
-        )
+        return session_of(record)

@@ -1,12 +1,13 @@
-"""The local stack stands in for API Gateway: its routes and binary media types must be the
-deployed ones, or `make run` would show behaviour a deployment does not have."""
+"""The local stack stands in for API Gateway and DynamoDB: its routes, binary media types,
+tables, indexes and table variables must be the deployed ones, or `make run` would show
+behaviour a deployment does not have."""
 
 from __future__ import annotations
 
 import pytest
 
 from infra import constants
-from local import events, routes
+from local import aws, events, routes
 from tests.infra.test_stack import Synthesized, built_layer, stack  # noqa: F401 (fixtures)
 from tests.infra.test_stack import routes as deployed_routes
 
@@ -14,6 +15,7 @@ HANDLER_OF_MODULE = {
     routes.CXML: constants.CXML_HANDLER,
     routes.ADMIN: constants.ADMIN_HANDLER,
     routes.WEB: constants.WEB_HANDLER,
+    routes.OPENBUY: constants.OPENBUY_HANDLER,
 }
 
 
@@ -33,6 +35,43 @@ def test_local_binary_media_types_are_the_deployed_ones() -> None:
     assert set(events.BINARY_MEDIA_TYPES) == set(constants.BINARY_MEDIA_TYPES)
 
 
+def _table_variables(stack: Synthesized) -> dict[str, str]:  # noqa: F811
+    """`*_TABLE` variable -> the logical id of the table it names, the same on every function."""
+    variables: dict[str, str] = {}
+    for function_id, function in stack.of_type("AWS::Lambda::Function").items():
+        environment = function["Properties"]["Environment"]["Variables"]
+        named = {k: v["Ref"] for k, v in environment.items() if k.endswith("_TABLE")}
+        assert variables in ({}, named), function_id
+        variables = named
+    return variables
+
+
+def test_every_local_table_variable_is_set_on_every_function(stack: Synthesized) -> None:  # noqa: F811
+    local_variables = {name for name in aws.LOCAL_ENV if name.endswith("_TABLE")}
+
+    for function_id, function in stack.of_type("AWS::Lambda::Function").items():
+        environment = function["Properties"]["Environment"]["Variables"]
+        deployed_variables = {name for name in environment if name.endswith("_TABLE")}
+        assert deployed_variables == local_variables, function_id
+    assert set(aws.TABLES) == local_variables
+
+
+def test_local_tables_and_indexes_are_the_deployed_ones(stack: Synthesized) -> None:  # noqa: F811
+    tables = stack.of_type("AWS::DynamoDB::Table")
+    deployed = {}
+    for variable, table_id in _table_variables(stack).items():
+        properties = tables[table_id]["Properties"]
+        indexes = {}
+        for index in properties.get("GlobalSecondaryIndexes", []):
+            keys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
+            indexes[index["IndexName"]] = (keys["HASH"], keys.get("RANGE"))
+        ttl = properties.get("TimeToLiveSpecification", {}).get("AttributeName")
+        deployed[variable] = {"ttl": ttl, "indexes": indexes}
+
+    assert len(deployed) == len(tables)  # every table is named by a variable
+    assert deployed == aws.TABLES
+
+
 @pytest.mark.parametrize(
     ("method", "path", "resource"),
     [
@@ -42,6 +81,10 @@ def test_local_binary_media_types_are_the_deployed_ones() -> None:
         ("GET", "/s/abc", "/s/{token}"),
         ("POST", "/s/abc/cart/return", "/s/{token}/{proxy+}"),
         ("POST", "/admin/integrations/int_1/secret", "/admin/integrations/{id}/secret"),
+        ("DELETE", "/admin/products/prod_1", "/admin/products/{id}"),
+        ("GET", "/catalog", "/catalog"),
+        ("POST", "/catalog/prod_1/request", "/catalog/{proxy+}"),
+        ("POST", "/openbuy/search/v1.0.0", "/openbuy/search/v1.0.0"),
     ],
 )
 def test_local_matching_follows_api_gateway_precedence(
@@ -54,3 +97,5 @@ def test_local_matching_follows_api_gateway_precedence(
 def test_unrouted_paths_and_methods_do_not_match() -> None:
     assert routes.match("DELETE", "/admin/integrations") is None
     assert routes.match("GET", "/nowhere") is None
+    assert routes.match("POST", "/catalog") is None
+    assert routes.match("GET", "/openbuy/search/v1.0.0") is None

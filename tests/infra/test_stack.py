@@ -36,6 +36,13 @@ WRITE_ACTIONS = {
     "dynamodb:PartiQLDelete",
 }
 
+TABLE_OF_VARIABLE = {
+    "INTEGRATIONS_TABLE": "IntegrationsTable",
+    "SESSIONS_TABLE": "SessionsTable",
+    "PRODUCTS_TABLE": "ProductsTable",
+    "REQUESTS_TABLE": "RequestsTable",
+}
+
 Resources = dict[str, dict[str, Any]]
 
 
@@ -157,6 +164,11 @@ def test_every_admin_method_requires_iam_and_reaches_the_admin_function(
         ("/admin/integrations/{id}/secret", "POST"),
         ("/admin/integrations/{id}/disable", "POST"),
         ("/admin/integrations/{id}/enable", "POST"),
+        ("/admin/products", "GET"),
+        ("/admin/products", "POST"),
+        ("/admin/products/{id}", "GET"),
+        ("/admin/products/{id}", "PATCH"),
+        ("/admin/products/{id}", "DELETE"),
     }
 
     under_admin = {k: v for k, v in routes(stack).items() if k[0].startswith("/admin")}
@@ -165,16 +177,45 @@ def test_every_admin_method_requires_iam_and_reaches_the_admin_function(
     assert set(under_admin.values()) == {Route("AWS_IAM", admin)}
 
 
-def test_health_and_storefront_routes_reach_the_web_function_without_an_authorizer(
+def test_health_catalog_and_storefront_routes_reach_the_web_function_without_an_authorizer(
     stack: Synthesized,
 ) -> None:
     web = stack.function_id(constants.WEB_HANDLER)
     table = routes(stack)
+    expected = {
+        ("/health", "GET"),
+        ("/catalog", "GET"),
+        ("/catalog/{proxy+}", "ANY"),
+        ("/s/{token}", "GET"),
+        ("/s/{token}/{proxy+}", "ANY"),
+    }
 
-    for route in [("/health", "GET"), ("/s/{token}", "GET"), ("/s/{token}/{proxy+}", "ANY")]:
-        assert table[route] == Route("NONE", web), route
-    unexpected = {path for path, _ in table if not path.startswith(("/cxml", "/admin", "/s/"))}
-    assert unexpected == {"/health"}
+    reaching_web = {k for k, v in table.items() if v.function_id == web}
+
+    assert reaching_web == expected
+    assert {table[route] for route in expected} == {Route("NONE", web)}
+
+
+def test_open_buy_operations_are_post_only_and_reach_the_open_buy_function(
+    stack: Synthesized,
+) -> None:
+    openbuy = stack.function_id(constants.OPENBUY_HANDLER)
+    expected = {
+        (f"/openbuy/{operation}/v1.0.0", "POST")
+        for operation in ("authentication", "search", "detail", "checkout")
+    }
+
+    under_openbuy = {k: v for k, v in routes(stack).items() if k[0].startswith("/openbuy")}
+
+    assert set(under_openbuy) == expected
+    # No API Gateway authorizer: Coupa presents the token /openbuy/authentication issued.
+    assert set(under_openbuy.values()) == {Route("NONE", openbuy)}
+
+
+def test_every_route_is_under_a_known_prefix(stack: Synthesized) -> None:
+    prefixes = ("/cxml", "/admin/", "/health", "/catalog", "/s/", "/openbuy/")
+
+    assert [path for path, _ in routes(stack) if not path.startswith(prefixes)] == []
 
 
 # --- API stage and gateway responses ------------------------------------------------------
@@ -255,10 +296,12 @@ def test_auth_related_gateway_responses_stay_json(stack: Synthesized) -> None:
 # --- data ---------------------------------------------------------------------------------
 
 
-def test_both_tables_are_encrypted_recoverable_on_demand_and_retained(stack: Synthesized) -> None:
+def test_every_table_is_encrypted_recoverable_on_demand_protected_and_retained(
+    stack: Synthesized,
+) -> None:
     template = stack.assertions()
 
-    template.resource_count_is("AWS::DynamoDB::Table", 2)
+    template.resource_count_is("AWS::DynamoDB::Table", 4)
     template.all_resources_properties(
         "AWS::DynamoDB::Table",
         {
@@ -266,6 +309,7 @@ def test_both_tables_are_encrypted_recoverable_on_demand_and_retained(stack: Syn
             "BillingMode": "PAY_PER_REQUEST",
             "SSESpecification": {"SSEEnabled": True},
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "DeletionProtectionEnabled": True,
         },
     )
     template.all_resources(
@@ -273,15 +317,36 @@ def test_both_tables_are_encrypted_recoverable_on_demand_and_retained(stack: Syn
     )
 
 
-def test_sessions_expire_through_ttl_on_expires_at(stack: Synthesized) -> None:
-    sessions = stack.resources[stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")]
-    integrations = stack.resources[stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable")]
+def test_only_sessions_expire_through_ttl_on_expires_at(stack: Synthesized) -> None:
+    sessions_id = stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")
+    sessions = stack.resources[sessions_id]
 
     assert sessions["Properties"]["TimeToLiveSpecification"] == {
         "AttributeName": "expires_at",
         "Enabled": True,
     }
-    assert "TimeToLiveSpecification" not in integrations["Properties"]
+    for table_id, table in stack.of_type("AWS::DynamoDB::Table").items():
+        if table_id != sessions_id:
+            assert "TimeToLiveSpecification" not in table["Properties"], table_id
+
+
+def test_global_secondary_indexes_project_everything_on_string_keys(stack: Synthesized) -> None:
+    indexes = {}
+    for table_id, table in stack.of_type("AWS::DynamoDB::Table").items():
+        properties = table["Properties"]
+        key_types = {
+            a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]
+        }
+        for index in properties.get("GlobalSecondaryIndexes", []):
+            indexes[index["IndexName"]] = table_id
+            assert index["Projection"] == {"ProjectionType": "ALL"}
+            assert {key_types[k["AttributeName"]] for k in index["KeySchema"]} == {"S"}
+
+    assert indexes == {
+        "by-account": stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable"),
+        "catalog": stack.logical_id("AWS::DynamoDB::Table", "ProductsTable"),
+        "awaiting-punchout": stack.logical_id("AWS::DynamoDB::Table", "RequestsTable"),
+    }
 
 
 def test_ariba_secret_is_generated_without_punctuation_and_retained(stack: Synthesized) -> None:
@@ -302,6 +367,7 @@ def test_ariba_secret_is_generated_without_punctuation_and_retained(stack: Synth
         (constants.CXML_HANDLER, 25, {"ARIBA_SECRET_ARN"}),
         (constants.ADMIN_HANDLER, 10, {"ADMIN_AUTH"}),
         (constants.WEB_HANDLER, 10, set()),
+        (constants.OPENBUY_HANDLER, 10, set()),
     ],
 )
 def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
@@ -323,6 +389,8 @@ def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
         "LOG_LEVEL",
         "INTEGRATIONS_TABLE",
         "SESSIONS_TABLE",
+        "PRODUCTS_TABLE",
+        "REQUESTS_TABLE",
         "SESSION_TTL_SECONDS",
         *extra_environment,
     }
@@ -330,12 +398,8 @@ def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
     assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "ProcurementGateway"
     assert environment["LOG_LEVEL"] == "INFO"
     assert environment["SESSION_TTL_SECONDS"] == "3600"
-    assert environment["INTEGRATIONS_TABLE"] == {
-        "Ref": stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable")
-    }
-    assert environment["SESSIONS_TABLE"] == {
-        "Ref": stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")
-    }
+    for variable, table_id in TABLE_OF_VARIABLE.items():
+        assert environment[variable] == {"Ref": stack.logical_id("AWS::DynamoDB::Table", table_id)}
     if "ADMIN_AUTH" in environment:
         assert environment["ADMIN_AUTH"] == "iam"
     if "ARIBA_SECRET_ARN" in environment:
@@ -365,7 +429,7 @@ def test_function_asset_holds_only_the_functions_package(stack: Synthesized) -> 
     keys = {
         f["Properties"]["Code"]["S3Key"] for f in stack.of_type("AWS::Lambda::Function").values()
     }
-    (key,) = keys  # one asset shared by the three functions
+    (key,) = keys  # one asset shared by the four functions
 
     asset = _asset_dir(stack, key)
 
@@ -465,39 +529,193 @@ def test_cxml_function_reads_integrations_writes_only_sessions_and_reads_the_sec
     assert "secretsmanager:GetSecretValue" in _allowed(stack, constants.CXML_HANDLER, secret)
 
 
-def test_admin_function_writes_integrations_but_not_sessions_nor_the_secret(
+def _resource_name(resource: Any) -> str:
+    """`*`, a logical id (from `Ref` or `Fn::GetAtt`), or `<logical id>/index/<index name>`."""
+    if isinstance(resource, str):
+        return resource
+    if "Ref" in resource:
+        return str(resource["Ref"])
+    if "Fn::GetAtt" in resource:
+        return str(resource["Fn::GetAtt"][0])
+    if "Fn::Join" in resource:
+        _, parts = resource["Fn::Join"]
+        return "".join(_resource_name(part) for part in parts)
+    raise AssertionError(f"unexpected policy resource {resource}")
+
+
+def _dynamodb_grants(stack: Synthesized, handler: str) -> dict[str, set[str]]:
+    """What a function may do in DynamoDB: `Table` or `Table/index/<name>` -> actions."""
+    construct_of = {
+        stack.logical_id("AWS::DynamoDB::Table", table_id): table_id
+        for table_id in TABLE_OF_VARIABLE.values()
+    }
+    role_arn = stack.resources[stack.function_id(handler)]["Properties"]["Role"]
+    role_ref = {"Ref": role_arn["Fn::GetAtt"][0]}
+    grants: dict[str, set[str]] = {}
+    for policy in stack.of_type("AWS::IAM::Policy").values():
+        if role_ref not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = {a for a in _actions(statement) if a.startswith("dynamodb:")}
+            resources = statement["Resource"]
+            for resource in resources if isinstance(resources, list) else [resources]:
+                if actions and statement["Effect"] == "Allow":
+                    name = _resource_name(resource)
+                    table_id, _, index = name.partition("/")
+                    key = construct_of.get(table_id, table_id) + (f"/{index}" if index else "")
+                    grants.setdefault(key, set()).update(actions)
+    return grants
+
+
+READ_ITEMS = {"dynamodb:GetItem", "dynamodb:BatchGetItem"}
+ADMIN_ITEMS = READ_ITEMS | {
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+}
+QUERY = {"dynamodb:Query"}
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [
+        (
+            constants.CXML_HANDLER,
+            {"IntegrationsTable": READ_ITEMS, "SessionsTable": {"dynamodb:PutItem"}},
+        ),
+        (
+            constants.ADMIN_HANDLER,
+            {
+                "IntegrationsTable": ADMIN_ITEMS,
+                "IntegrationsTable/index/by-account": QUERY,
+                "ProductsTable": ADMIN_ITEMS,
+                "ProductsTable/index/catalog": QUERY,
+            },
+        ),
+        (
+            constants.WEB_HANDLER,
+            {
+                "SessionsTable": READ_ITEMS,
+                "IntegrationsTable": READ_ITEMS,
+                "IntegrationsTable/index/by-account": QUERY,
+                "ProductsTable": READ_ITEMS,
+                "ProductsTable/index/catalog": QUERY,
+                "RequestsTable": READ_ITEMS | {"dynamodb:PutItem"},
+                "RequestsTable/index/awaiting-punchout": QUERY,
+            },
+        ),
+        (
+            constants.OPENBUY_HANDLER,
+            {
+                "IntegrationsTable": READ_ITEMS,
+                "ProductsTable": READ_ITEMS,
+                "ProductsTable/index/catalog": QUERY,
+                "SessionsTable": {"dynamodb:PutItem", "dynamodb:GetItem"},
+            },
+        ),
+    ],
+)
+def test_each_function_has_exactly_the_dynamodb_access_it_needs(
+    stack: Synthesized, handler: str, expected: dict[str, set[str]]
+) -> None:
+    assert _dynamodb_grants(stack, handler) == expected
+
+
+def test_queries_name_their_index_never_every_index_of_a_table(stack: Synthesized) -> None:
+    for handler in (
+        constants.CXML_HANDLER,
+        constants.ADMIN_HANDLER,
+        constants.WEB_HANDLER,
+        constants.OPENBUY_HANDLER,
+    ):
+        granted = _dynamodb_grants(stack, handler)
+        assert [r for r in granted if r.endswith("/*") or r == "*"] == [], handler
+
+
+def test_admin_function_writes_integrations_and_products_but_not_sessions_requests_or_secret(
     stack: Synthesized,
 ) -> None:
     integrations = stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable")
-    sessions = stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")
+    products = stack.logical_id("AWS::DynamoDB::Table", "ProductsTable")
     secret = stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
 
-    assert {
-        "dynamodb:GetItem",
-        "dynamodb:Query",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:ConditionCheckItem",
-    } <= _allowed(stack, constants.ADMIN_HANDLER, integrations)
-    assert not any(
-        a.startswith("dynamodb:") for a in _allowed(stack, constants.ADMIN_HANDLER, sessions)
-    )
+    for table in (integrations, products):
+        assert {
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:ConditionCheckItem",
+        } <= _allowed(stack, constants.ADMIN_HANDLER, table)
+    for untouched in ("SessionsTable", "RequestsTable"):
+        table = stack.logical_id("AWS::DynamoDB::Table", untouched)
+        assert not any(
+            a.startswith("dynamodb:") for a in _allowed(stack, constants.ADMIN_HANDLER, table)
+        ), untouched
     assert not any(
         a.startswith("secretsmanager:") for a in _allowed(stack, constants.ADMIN_HANDLER, secret)
     )
 
 
-def test_web_function_only_reads_both_tables_and_not_the_secret(stack: Synthesized) -> None:
-    for table_id in ("IntegrationsTable", "SessionsTable"):
+def test_web_function_writes_only_requests_and_not_the_secret(stack: Synthesized) -> None:
+    for table_id in ("IntegrationsTable", "SessionsTable", "ProductsTable"):
         allowed = _allowed(
             stack, constants.WEB_HANDLER, stack.logical_id("AWS::DynamoDB::Table", table_id)
         )
         assert "dynamodb:GetItem" in allowed
         assert allowed.isdisjoint(WRITE_ACTIONS), table_id
+    requests = _allowed(
+        stack, constants.WEB_HANDLER, stack.logical_id("AWS::DynamoDB::Table", "RequestsTable")
+    )
+    assert requests & WRITE_ACTIONS == {"dynamodb:PutItem"}
     secret = stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
     assert not any(
         a.startswith("secretsmanager:") for a in _allowed(stack, constants.WEB_HANDLER, secret)
     )
+
+
+def test_open_buy_function_writes_only_sessions_and_not_requests_nor_the_secret(
+    stack: Synthesized,
+) -> None:
+    for table_id in ("IntegrationsTable", "ProductsTable"):
+        allowed = _allowed(
+            stack, constants.OPENBUY_HANDLER, stack.logical_id("AWS::DynamoDB::Table", table_id)
+        )
+        assert "dynamodb:GetItem" in allowed
+        assert allowed.isdisjoint(WRITE_ACTIONS), table_id
+    sessions = _allowed(
+        stack, constants.OPENBUY_HANDLER, stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")
+    )
+    assert sessions & WRITE_ACTIONS == {"dynamodb:PutItem"}
+    requests = stack.logical_id("AWS::DynamoDB::Table", "RequestsTable")
+    assert not any(
+        a.startswith("dynamodb:") for a in _allowed(stack, constants.OPENBUY_HANDLER, requests)
+    )
+    secret = stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
+    assert not any(
+        a.startswith("secretsmanager:") for a in _allowed(stack, constants.OPENBUY_HANDLER, secret)
+    )
+
+
+def test_only_the_cxml_function_reads_the_ariba_secret(stack: Synthesized) -> None:
+    secret = stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
+
+    readers = {
+        handler
+        for handler in (
+            constants.CXML_HANDLER,
+            constants.ADMIN_HANDLER,
+            constants.WEB_HANDLER,
+            constants.OPENBUY_HANDLER,
+        )
+        if "secretsmanager:GetSecretValue" in _allowed(stack, handler, secret)
+    }
+
+    assert readers == {constants.CXML_HANDLER}
 
 
 # --- outputs and cdk-nag ------------------------------------------------------------------
@@ -511,6 +729,8 @@ def test_outputs_name_the_urls_tables_and_secret(stack: Synthesized) -> None:
         "PunchoutUrl",
         "IntegrationsTableName",
         "SessionsTableName",
+        "ProductsTableName",
+        "RequestsTableName",
         "AribaSecretArn",
     } <= set(outputs)
     assert json.dumps(outputs["PunchoutUrl"]["Value"]).endswith('"/cxml/punchout"]]}')

@@ -1,0 +1,29 @@
+"""Money is Decimal, never float, and its currency travels with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Amount:
+    value: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return f"{format_money(self.value)} {self.currency}"
+
+
+def to_cents(value: Decimal) -> Decimal:
+    """Round to the cent, half up: what a buyer is asked to approve and later invoiced."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_money(value: Decimal) -> str:
+    """At least two decimals (`12.50`), more only when a usage rate needs them (`0.0045`)."""
+    if value == value.quantize(CENT):
+        return f"{value.quantize(CENT):f}"
+    return f"{value.normalize():f}"

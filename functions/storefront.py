@@ -1,0 +1,225 @@
+"""The storefront's decisions, pure: what a catalog search shows, what Request approval
+creates and sends back to the procurement cart, what happens outside a punchout session.
+
+Pages call these with values the store read; the handler renders what comes back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
+from functions.cxml import build
+from functions.cxml.model import Credential
+from functions.errors import BadRequest, Forbidden, NotFound
+from functions.integrations import Integration
+from functions.sessions import PunchOutSession
+from functions.subscription_requests import (
+    AWAITING_PUNCHOUT,
+    IN_CART,
+    PREAPPROVED,
+    SubscriptionRequest,
+    new_request,
+    request_id_of,
+)
+
+PAGE_SIZE = 12
+MAX_QUERY = 200
+
+
+@dataclass(frozen=True)
+class CatalogQuery:
+    text: str = ""
+    product_type: str = ""
+    model: str = ""
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CatalogPage:
+    query: CatalogQuery
+    products: tuple[Product, ...]
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def catalog_query(params: Mapping[str, str]) -> CatalogQuery:
+    """Lenient with what a browser sends: unknown filters are ignored, not refused."""
+    text = " ".join((params.get("q") or "").split())[:MAX_QUERY]
+    product_type = params.get("type") or ""
+    model = params.get("model") or ""
+    try:
+        page = max(1, min(int(params.get("page") or 1), 1000))
+    except ValueError:
+        page = 1
+    return CatalogQuery(
+        text=text,
+        product_type=product_type if product_type in PRODUCT_TYPES else "",
+        model=model if model in PRICING_MODELS else "",
+        page=page,
+    )
+
+
+def search(products: Sequence[Product], query: CatalogQuery) -> CatalogPage:
+    found = [p for p in products if p.matches(query.text, query.product_type, query.model)]
+    start = (query.page - 1) * PAGE_SIZE
+    return CatalogPage(query, tuple(found[start : start + PAGE_SIZE]), len(found))
+
+
+def offer_of(product: Product | None, offer_id: str) -> tuple[Product, Offer]:
+    if product is None or not product.listed:
+        raise NotFound("This product is not in the catalog.")
+    offer = product.offer(offer_id) or (product.offers[0] if not offer_id else None)
+    if offer is None:
+        raise NotFound(f"{product.name} has no offer {offer_id!r}.")
+    return product, offer
+
+
+def is_preapproved(offer: Offer, session: PunchOutSession) -> bool:
+    """Free and BYOL offers skip the procurement round trip when the integration says so."""
+    model = offer.pricing.model
+    snapshot = session.integration
+    return (model == "free" and snapshot.preapprove_free) or (
+        model == "byol" and snapshot.preapprove_byol
+    )
+
+
+def request_ids_in_cart(session: PunchOutSession) -> set[str]:
+    """The requests this (edit/inspect) session's ItemOut lines name: the only ones it may
+    reopen. Another session's token never reaches a request it was not given."""
+    return {
+        rid
+        for item in session.items_out
+        if (rid := request_id_of(item.item.supplier_part_auxiliary_id or ""))
+    }
+
+
+def may_view(session: PunchOutSession, request: SubscriptionRequest | None) -> bool:
+    if request is None or request.integration_id != session.integration_id:
+        return False
+    return (
+        request.session_digest == session.token_digest
+        or request.id in request_ids_in_cart(session)
+        or request.state == AWAITING_PUNCHOUT
+    )
+
+
+def request_approval(
+    session: PunchOutSession,
+    product: Product | None,
+    form: Mapping[str, str],
+    previous: SubscriptionRequest | None,
+) -> SubscriptionRequest:
+    """The request a press on Request approval (or Subscribe, when pre-approved) creates. An
+    edit session re-submits the request it reopened, keeping its id and so its aux IDs."""
+    if session.read_only:
+        raise Forbidden("This request is open for viewing only: it cannot be changed here.")
+    product, offer = offer_of(product, form.get("offer_id", ""))
+    if previous is not None and not (
+        previous.integration_id == session.integration_id
+        and (previous.id in request_ids_in_cart(session) or previous.state == AWAITING_PUNCHOUT)
+    ):
+        raise Forbidden("This request does not belong to your procurement session.")
+    state = PREAPPROVED if is_preapproved(offer, session) else IN_CART
+    return new_request(
+        product,
+        offer,
+        form,
+        integration_id=session.integration_id,
+        session=session,
+        state=state,
+        previous=previous,
+    )
+
+
+@dataclass(frozen=True)
+class CartReturn:
+    """An auto-submitting form the browser posts to the procurement system."""
+
+    url: str
+    field: str
+    value: str
+    system: str
+    lines: int
+
+
+def cart_return(
+    session: PunchOutSession, supplier: Credential, request: SubscriptionRequest | None
+) -> CartReturn:
+    """The PunchOutOrderMessage for `request`, or, with no request, a return without change
+    (Status 204: "Cancel" on any session, "Return" on an inspect session)."""
+    if not session.browser_form_post_url:
+        raise BadRequest(
+            "This session has no cart to return to (the procurement system gave none)."
+        )
+    buyer = Credential(session.integration.buyer_domain, session.integration.buyer_identity)
+    lines = request.lines if request is not None else ()
+    document = build.punchout_order_message(
+        buyer_cookie=session.buyer_cookie,
+        supplier=supplier,
+        buyer=buyer,
+        items=lines,
+        currency=request.currency if request is not None else "USD",
+        deployment_mode=session.deployment_mode,
+        operation_allowed="edit",
+        status=None if request is not None else (204, "Returned without changes."),
+    )
+    field = session.integration.cart_field
+    return CartReturn(
+        url=session.browser_form_post_url,
+        field=field,
+        value=build.cart_form_value(document, field),
+        system=session.system,
+        lines=len(lines),
+    )
+
+
+@dataclass(frozen=True)
+class OutsideDecision:
+    """What Request approval does for someone browsing without a punchout session."""
+
+    integration: Integration | None
+    redirect_url: str | None
+    refusal: str | None
+
+
+def outside_punchout(integrations: Sequence[Integration]) -> OutsideDecision:
+    """PROTOCOL.md §9: a Coupa user who starts here is sent to the integration's
+    approval-request URL in Coupa; Ariba users must start from Ariba, always."""
+    enabled = [i for i in integrations if i.enabled]
+    coupa = [i for i in enabled if i.system == "coupa" and i.approval_redirect_url]
+    if coupa:
+        return OutsideDecision(coupa[0], coupa[0].approval_redirect_url, None)
+    if any(i.system == "ariba" for i in enabled):
+        return OutsideDecision(
+            None,
+            None,
+            "Your company buys through SAP Ariba: purchases must start from Ariba. Open the "
+            "marketplace from your Ariba catalog (punchout) and request approval there.",
+        )
+    if any(i.system == "coupa" for i in enabled):
+        return OutsideDecision(
+            None,
+            None,
+            "Your company's Coupa integration does not accept requests started on the "
+            "marketplace. Open the marketplace from Coupa (Shop Online) and request approval "
+            "there.",
+        )
+    return OutsideDecision(
+        None,
+        None,
+        "No procurement integration is set up for this account. Ask your procurement admin, "
+        "or open the marketplace from your procurement system.",
+    )
+
+
+def pending_request(
+    product: Product | None, form: Mapping[str, str], integration: Integration
+) -> SubscriptionRequest:
+    product, offer = offer_of(product, form.get("offer_id", ""))
+    return new_request(
+        product, offer, form, integration_id=integration.id, session=None, state=AWAITING_PUNCHOUT
+    )
