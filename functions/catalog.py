@@ -39,7 +39,7 @@ UNITS = {
     "DAY": "day",
     "MON": "month",
     "ANN": "year",
-    "EA": "each",
+    "EA": "item",
     "C62": "unit",
     "E34": "GB",
     "E35": "TB",
@@ -95,7 +95,7 @@ class Pricing:
         return next((d for d in self.dimensions if d.key == key), None)
 
     def summary(self, currency: str) -> str:
-        """One line a buyer reads: "12,000.00 USD per year + 0.12 USD per hour"."""
+        """One line a buyer reads: "12000.00 USD per year + 0.12 USD per hour (Hours)"."""
         if self.model == "free":
             return "Free"
         if self.model == "byol":
@@ -256,10 +256,11 @@ def _amount(data: Mapping[str, Any], name: str, path: str, *, places: int) -> De
         raise BadRequest(f"'{where}' is not a number: {raw!r}.", field=where) from None
     if not value.is_finite() or value < 0 or value > MAX_PRICE:
         raise BadRequest(f"'{where}' must be between 0 and {MAX_PRICE}.", field=where)
-    exponent = value.as_tuple().exponent
+    exponent = value.normalize().as_tuple().exponent  # "12.500" is 12.5: two places are fine
     if isinstance(exponent, int) and -exponent > places:
         raise BadRequest(f"'{where}' has more than {places} decimal places.", field=where)
-    return value
+    # Stored and shown in plain notation ("1E+3" is 1000, "-0" is 0).
+    return Decimal(f"{abs(value) if value == 0 else value:f}")
 
 
 def _integer(data: Mapping[str, Any], name: str, path: str, low: int, high: int) -> int:
@@ -269,6 +270,28 @@ def _integer(data: Mapping[str, Any], name: str, path: str, low: int, high: int)
             f"'{path}{name}' must be a whole number from {low} to {high}.", field=f"{path}{name}"
         )
     return value
+
+
+PRICING_KEYS = {
+    "free": {"model"},
+    "byol": {"model"},
+    "free_trial": {"model", "trial_days", "then"},
+    "payg": {"model", "dimensions"},
+    "contract": {"model", "price", "period", "term"},
+    "contract_payg": {"model", "price", "period", "term", "dimensions"},
+}
+OFFER_KEYS = {"id", "name", "description", "currency", "pricing"}
+DIMENSION_KEYS = {"key", "name", "unit", "unit_price"}
+
+
+def _only(data: Mapping[str, Any], allowed: set[str], path: str) -> None:
+    """A misspelt key ("trem": 3) must not silently change a price: refuse unknown keys."""
+    for name in data:
+        if name not in allowed:
+            raise BadRequest(
+                f"'{path}{name}' is not a field here; expected {', '.join(sorted(allowed))}.",
+                field=f"{path}{name}",
+            )
 
 
 def _dimensions(data: Mapping[str, Any], path: str) -> tuple[Dimension, ...]:
@@ -282,6 +305,7 @@ def _dimensions(data: Mapping[str, Any], path: str) -> tuple[Dimension, ...]:
         where = f"{path}dimensions[{index}]."
         if not isinstance(item, Mapping):
             raise BadRequest(f"'{where[:-1]}' must be an object.", field=where[:-1])
+        _only(item, DIMENSION_KEYS, where)
         unit = item.get("unit")
         if unit not in UNITS:
             raise BadRequest(
@@ -310,6 +334,7 @@ def _pricing(data: Any, path: str, *, nested: bool = False) -> Pricing:
         raise BadRequest(
             f"'{path}model' must be one of: {', '.join(allowed)}.", field=f"{path}model"
         )
+    _only(data, PRICING_KEYS[model], path)
     if model in ("free", "byol"):
         return Pricing(model)
     if model == "free_trial":
@@ -338,6 +363,7 @@ def _offers(raw: Any) -> tuple[Offer, ...]:
         path = f"offers[{index}]."
         if not isinstance(item, Mapping):
             raise BadRequest(f"'offers[{index}]' must be an object.", field=f"offers[{index}]")
+        _only(item, OFFER_KEYS, path)
         currency = item.get("currency", "USD")
         if not isinstance(currency, str) or not _CURRENCY.match(currency):
             raise BadRequest(

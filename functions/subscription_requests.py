@@ -98,7 +98,7 @@ def parse_estimates(offer: Offer, form: Mapping[str, str]) -> dict[str, Decimal]
     pricing = offer.pricing
     for dimension in pricing.dimensions if pricing.has_usage else ():
         name = f"estimate.{dimension.key}"
-        raw = (form.get(name) or "").strip().replace(",", "")
+        raw = (form.get(name) or "").strip()  # "1,2" is ambiguous (1.2 or 12): refused
         try:
             value = Decimal(raw)
         except InvalidOperation:

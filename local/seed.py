@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
-from local.stack import LocalApi
+from local.stack import HttpAnswer, LocalApi
+
+DEMO_CATALOG = Path(__file__).with_name("demo_catalog.json")
+"""Every product type and pricing model, with the ids the browser tests rely on
+(`datastream-pro`, `sentinel-siem-trial`); tests/unit/test_catalog.py checks the coverage."""
 
 DEMO_INTEGRATIONS: tuple[dict[str, Any], ...] = (
     {
@@ -29,21 +34,43 @@ DEMO_INTEGRATIONS: tuple[dict[str, Any], ...] = (
 )
 
 
+def demo_products() -> list[dict[str, Any]]:
+    """The demo catalog as admin API payloads (prices are strings: exact decimals)."""
+    products: list[dict[str, Any]] = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))[
+        "products"
+    ]
+    return products
+
+
+def _create(api: LocalApi, admin_token: str, path: str, payload: dict[str, Any]) -> HttpAnswer:
+    answer = api.handle(
+        "POST",
+        path,
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Authorization", f"Bearer {admin_token}"),
+        ],
+        body=json.dumps(payload).encode(),
+    )
+    if answer.status != 201:
+        raise RuntimeError(f"seeding {payload.get('id') or payload['name']} failed: {answer.text}")
+    return answer
+
+
+def seed_catalog(api: LocalApi, admin_token: str) -> list[str]:
+    """Create every demo product through `POST /admin/products`; the ids created, in order."""
+    return [
+        json.loads(_create(api, admin_token, "/admin/products", payload).body)["product"]["id"]
+        for payload in demo_products()
+    ]
+
+
 def seed(api: LocalApi, admin_token: str) -> list[dict[str, Any]]:
+    """The demo integrations (returned, for the server to print) and the demo catalog."""
     created = []
     for payload in DEMO_INTEGRATIONS:
-        answer = api.handle(
-            "POST",
-            "/admin/integrations",
-            headers=[
-                ("Content-Type", "application/json"),
-                ("Authorization", f"Bearer {admin_token}"),
-            ],
-            body=json.dumps(payload).encode(),
-        )
-        if answer.status != 201:
-            raise RuntimeError(f"seeding {payload['name']} failed: {answer.text}")
-        body = json.loads(answer.body)
+        body = json.loads(_create(api, admin_token, "/admin/integrations", payload).body)
         created.append({"id": body["id"], "name": payload["name"], "system": payload["system"],
                         "purchase_information": body["purchase_information"]})  # fmt: skip
+    seed_catalog(api, admin_token)
     return created
