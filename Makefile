@@ -7,6 +7,7 @@ PORT ?= 8080
 CDK_CLI := npx --yes aws-cdk@2.1148.1
 LAYER_DIR := build/layer
 LAYER_PLATFORM ?= manylinux2014_x86_64
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint typecheck unit synth deploy layer bench browser clean
 
@@ -20,8 +21,16 @@ run: $(VENV)/.installed
 	PORT=$(PORT) $(PY) -m local.server
 
 ## make test: lint, types and the whole suite (unit, integration, infra, end to end).
-test: $(VENV)/.installed lint typecheck
+test: $(VENV)/.installed browser lint typecheck
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
+
+## make browser: Chromium for the browser tests (Playwright cannot download its own here).
+## Nothing to do when installed; else apt-get, as root (CI is root on Debian), or fail.
+browser:
+	@test -x $(CHROMIUM) || { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	  && test -x $(CHROMIUM); } \
+	  || { echo "make browser: could not install Chromium at $(CHROMIUM) (apt-get needs root): the browser tests need it" >&2; exit 1; }
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -36,6 +36,9 @@ FIGURES = (
         for module in coldstart.HANDLERS
     ),
     Figure("time_ratio", "PunchOutSetupRequest time / floor", TIME_RATIO_TARGET, None),
+    Figure("request_approval_calls", "DynamoDB calls per Request approval", 2, None, 0),
+    Figure("session_search_calls", "DynamoDB calls per catalog search (session)", 2, None, 0),
+    Figure("public_search_calls", "DynamoDB calls per catalog search (public)", 1, None, 0),
 )
 """Every figure, in report order: one a section could not measure still shows, as such."""
 
@@ -135,6 +138,16 @@ def in_process(
             "iterations": timing.iterations,
         }
         values["time_ratio"] = timing.ratio
+
+        _section("AWS API calls on the storefront (demo catalog, counted after a warm-up)")
+        from bench.storefront import count_storefront_calls
+
+        storefront = count_storefront_calls(stack)
+        for name, operations in storefront.summary().items():
+            listed = ", ".join(f"{op} x{n}" for op, n in sorted(operations.items()))
+            print(f"  {name:<20} {listed}")
+            values[f"{name}_calls"] = storefront.dynamodb(name)
+        details["storefront_calls"] = storefront.summary()
 
 
 def main(argv: list[str] | None = None) -> int:

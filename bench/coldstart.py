@@ -27,6 +27,7 @@ HANDLERS = (
     "functions.handlers.cxml_api",
     "functions.handlers.admin_api",
     "functions.handlers.web",
+    "functions.handlers.openbuy_api",
 )
 PROJECT_PACKAGE = "functions"
 _MARK = "bench: import starts"

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class Amount:
-    value: Decimal
-    currency: str
-
-    def __str__(self) -> str:
-        return f"{format_money(self.value)} {self.currency}"
 
 
 def to_cents(value: Decimal) -> Decimal:

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from functions import ids
 from functions.clock import now
 from functions.cxml import build
-from functions.cxml.model import PunchOutSetup, normalize
-from functions.cxml.parse import CxmlRequest, parse_punchout_setup
+from functions.cxml.model import normalize
+from functions.cxml.parse import CxmlRequest, PunchOutSetup, parse_punchout_setup
 from functions.errors import BadRequest, NotImplementedByGateway
 from functions.integrations import Authenticated, Endpoints, Integration, authenticate
 from functions.sessions import (

@@ -6,13 +6,11 @@ Pages call these with values the store read; the handler renders what comes back
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
-from functions.cxml import build
 from functions.cxml.model import Credential
 from functions.errors import BadRequest, Forbidden, NotFound
-from functions.integrations import Integration
 from functions.sessions import PunchOutSession
 from functions.subscription_requests import (
     AWAITING_PUNCHOUT,
@@ -23,20 +21,21 @@ from functions.subscription_requests import (
     request_id_of,
 )
 
+if TYPE_CHECKING:  # pages that never leave the catalog need neither at run time
+    from functions.integrations import Integration
+
 PAGE_SIZE = 12
 MAX_QUERY = 200
 
 
-@dataclass(frozen=True)
-class CatalogQuery:
+class CatalogQuery(NamedTuple):
     text: str = ""
     product_type: str = ""
     model: str = ""
     page: int = 1
 
 
-@dataclass(frozen=True)
-class CatalogPage:
+class CatalogPage(NamedTuple):
     query: CatalogQuery
     products: tuple[Product, ...]
     total: int
@@ -135,8 +134,7 @@ def request_approval(
     )
 
 
-@dataclass(frozen=True)
-class CartReturn:
+class CartReturn(NamedTuple):
     """An auto-submitting form the browser posts to the procurement system."""
 
     url: str
@@ -151,6 +149,8 @@ def cart_return(
 ) -> CartReturn:
     """The PunchOutOrderMessage for `request`, or, with no request, a return without change
     (Status 204: "Cancel" on any session, "Return" on an inspect session)."""
+    from functions.cxml import build  # only the cart return builds cXML: catalog pages stay light
+
     if not session.browser_form_post_url:
         raise BadRequest(
             "This session has no cart to return to (the procurement system gave none)."
@@ -177,8 +177,7 @@ def cart_return(
     )
 
 
-@dataclass(frozen=True)
-class OutsideDecision:
+class OutsideDecision(NamedTuple):
     """What Request approval does for someone browsing without a punchout session."""
 
     integration: Integration | None

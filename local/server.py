@@ -1,7 +1,8 @@
 """`make run`: the whole API on http://127.0.0.1:$PORT, AWS mocked in-process by moto.
 
 Seeds a demo Coupa and a demo Ariba integration and prints what a buyer's admin would paste
-into their procurement system. Emails the stack sends are listed at /_local/mailbox."""
+into their procurement system. Local-only pages: the emails the stack sent at /_local/mailbox,
+a buyer simulator (Coupa or Ariba punching out) at /_local/simulator."""
 
 from __future__ import annotations
 
@@ -15,15 +16,16 @@ from urllib.parse import urlsplit
 import boto3
 from moto import mock_aws
 
-from local import mailbox
+from local import mailbox, simulator
 from local.aws import configure_environment, create_resources
 from local.seed import seed
+from local.simulator import BuyerSimulator, accounts_from_seed
 from local.stack import LocalApi
 
 MAX_BODY = 12 * 1024 * 1024
 
 
-def make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
+def make_handler(api: LocalApi, buyer: BuyerSimulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "ProcurementGatewayLocal/1"
         protocol_version = "HTTP/1.1"
@@ -35,6 +37,10 @@ def make_handler(api: LocalApi) -> type[BaseHTTPRequestHandler]:
                 return
             body = self.rfile.read(length) if length else b""
             url = urlsplit(self.path)
+            if url.path == simulator.PREFIX or url.path.startswith(f"{simulator.PREFIX}/"):
+                answer = buyer.handle(self.command, url.path, body)
+                self._write(answer.status, answer.headers, answer.body)
+                return
             if url.path.startswith("/_local/"):
                 status, content_type, text = mailbox.page(url.path)
                 self._write(status, [("Content-Type", content_type)], text.encode())
@@ -67,13 +73,15 @@ def main() -> None:
     with mock_aws():
         create_resources(boto3.client("dynamodb", region_name=env["AWS_REGION"]))
         api = LocalApi(host=f"{host}:{port}")
-        server = ThreadingHTTPServer((host, port), make_handler(api))
         demo = seed(api, env["ADMIN_TOKEN"])
+        buyer = BuyerSimulator(api, base_url, accounts_from_seed(demo, env["ARIBA_SHARED_SECRET"]))
+        server = ThreadingHTTPServer((host, port), make_handler(api, buyer))
         print(json.dumps({
             "api": base_url,
             "admin_token": env["ADMIN_TOKEN"],
             "ariba_shared_secret": env["ARIBA_SHARED_SECRET"],
             "mailbox": f"{base_url}/_local/mailbox",
+            "simulator": f"{base_url}{simulator.PREFIX}",
             "integrations": demo,
         }, indent=2), flush=True)  # fmt: skip
         print(f"Procurement Gateway (local) listening on {base_url}", flush=True)

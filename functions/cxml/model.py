@@ -3,7 +3,7 @@ library is imported here, so code that only stores or shows these values stays l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 
@@ -65,22 +65,3 @@ class ItemOut:
     unit_of_measure: str = ""
     classification: str = ""
     classification_domain: str = ""
-
-
-@dataclass(frozen=True)
-class Contact:
-    name: str = ""
-    email: str = ""
-    role: str = ""
-
-
-@dataclass(frozen=True)
-class PunchOutSetup:
-    operation: str
-    buyer_cookie: str
-    browser_form_post_url: str | None
-    extrinsics: dict[str, str] = field(default_factory=dict)
-    contacts: tuple[Contact, ...] = ()
-    ship_to_email: str = ""
-    selected_item: ItemRef | None = None
-    items_out: tuple[ItemOut, ...] = ()

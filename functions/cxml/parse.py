@@ -16,13 +16,11 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from functions.cxml.model import (
-    Contact,
     Credential,
     Header,
     ItemOut,
     ItemRef,
     Money,
-    PunchOutSetup,
     credential_key,
     normalize,
 )
@@ -48,6 +46,25 @@ MAX_DOCUMENT_BYTES = 1024 * 1024
 """A punchout or order document is kilobytes; a megabyte leaves room for large POs."""
 
 _COUPA_TIMESTAMP = "%a %b %d %H:%M:%S %z %Y"  # "Mon May 19 18:29:48 +0000 2008"
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str = ""
+    email: str = ""
+    role: str = ""
+
+
+@dataclass(frozen=True)
+class PunchOutSetup:
+    operation: str
+    buyer_cookie: str
+    browser_form_post_url: str | None
+    extrinsics: dict[str, str] = field(default_factory=dict)
+    contacts: tuple[Contact, ...] = ()
+    ship_to_email: str = ""
+    selected_item: ItemRef | None = None
+    items_out: tuple[ItemOut, ...] = ()
 
 
 @dataclass(frozen=True)

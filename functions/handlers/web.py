@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -28,7 +27,6 @@ from functions.observability import logger
 from functions.sessions import PunchOutSession
 from functions.store.batch import page_records
 from functions.store.catalog import DynamoProductStore
-from functions.store.integrations import DynamoIntegrationStore
 from functions.store.requests import DynamoRequestStore
 from functions.store.sessions import DynamoSessionStore
 from functions.subscription_requests import AWAITING_PUNCHOUT, PREAPPROVED, SubscriptionRequest
@@ -41,29 +39,34 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SYSTEM_LABELS = {"coupa": "Coupa", "ariba": "SAP Ariba"}
 
 
-@dataclass(frozen=True)
 class Stores:
-    sessions: DynamoSessionStore
-    products: DynamoProductStore
-    requests: DynamoRequestStore
-    integrations: DynamoIntegrationStore
+    def __init__(self) -> None:
+        store.bind(settings())
+        self.sessions = DynamoSessionStore()
+        self.products = DynamoProductStore()
+        self.requests = DynamoRequestStore()
 
 
 @cache
 def _stores() -> Stores:
-    store.bind(settings())
-    return Stores(
-        DynamoSessionStore(), DynamoProductStore(), DynamoRequestStore(), DynamoIntegrationStore()
-    )
+    return Stores()
 
 
-@dataclass(frozen=True)
+def _integrations_of(account_id: str) -> list[Any]:
+    """Only a request started outside a punchout reads integrations: imported on that path."""
+    from functions.store.integrations import DynamoIntegrationStore
+
+    _stores()
+    return DynamoIntegrationStore().by_account(account_id)
+
+
 class Links:
     """Absolute links (API Gateway puts a stage in front of every path), inside a session or
     on the public catalog."""
 
-    root: str
-    token: str | None = None
+    def __init__(self, root: str, token: str | None = None) -> None:
+        self.root = root
+        self.token = token
 
     @property
     def prefix(self) -> str:
@@ -174,7 +177,11 @@ def start_page(token: str, digest: str) -> Response:
         # Our SupplierPartIDs are `<product>/<offer>`; a level-2 punchout may name either.
         product_id = session.selected_item.supplier_part_id.split("/")[0]
         return _redirect(links.product(product_id))
-    return _catalog(session, links)
+    pending: list[SubscriptionRequest] = []
+    if session.operation == "create" and session.system == "coupa":
+        # A Coupa user who started on the marketplace finds the request here (PROTOCOL.md §9).
+        pending = _stores().requests.awaiting_punchout(session.integration_id)
+    return _catalog(session, links, pending)
 
 
 @app.get("/s/<token>/catalog")
@@ -301,7 +308,7 @@ def public_request() -> Response:
     if not account:
         return _subscribe(None, links, found, offer, error="Enter your marketplace account ID.",
                           form=form, status=400)  # fmt: skip
-    decision = storefront.outside_punchout(_stores().integrations.by_account(account))
+    decision = storefront.outside_punchout(_integrations_of(account))
     if decision.integration is None or decision.redirect_url is None:
         return _subscribe(None, links, found, offer, ariba_only=decision.refusal, form=form,
                           status=403)  # fmt: skip
@@ -321,20 +328,18 @@ def _redirect(url: str) -> Response:
     return Response(303, "text/plain", "", {"Location": url, "Cache-Control": "no-store"})
 
 
-def _catalog(session: PunchOutSession | None, links: Links) -> Response:
-    stores = _stores()
+def _catalog(
+    session: PunchOutSession | None, links: Links, pending: list[SubscriptionRequest] | None = None
+) -> Response:
     query = storefront.catalog_query(query_params(app.current_event))
-    page = storefront.search(stores.products.listed(), query)
-    pending: list[SubscriptionRequest] = []
-    if session is not None and session.operation == "create" and session.system == "coupa":
-        pending = stores.requests.awaiting_punchout(session.integration_id)
+    page = storefront.search(_stores().products.listed(), query)
     return _page(
         "catalog.html",
         session=session,
         links=links,
         page=page,
         search_text=query.text,
-        pending=pending,
+        pending=pending or [],
         product_types=[(k, v[0]) for k, v in PRODUCT_TYPES.items()],
         pricing_models=list(PRICING_MODELS.items()),
     )

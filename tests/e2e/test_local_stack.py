@@ -2,65 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from tests.support import punchout_setup, read_cxml
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def stack() -> Iterator[dict[str, Any]]:
-    port = _free_port()
-    env = dict(os.environ, PORT=str(port), ADMIN_TOKEN="e2e-admin", ARIBA_SHARED_SECRET="e2e-ariba")
-    env.pop("PUBLIC_BASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "local.server"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line)
-            if line.startswith("Procurement Gateway (local) listening"):
-                break
-        start = lines.index("{\n")  # JSON log lines come first; the banner is indented JSON
-        banner = json.loads("".join(lines[start:-1]))
-        # Keep draining the server's log lines so a full pipe never blocks it.
-        threading.Thread(target=process.stdout.read, daemon=True).start()
-        assert requests.get(f"{base}/health", timeout=5).status_code == 200
-        yield {"base": base, "banner": banner}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_banner_prints_purchase_information_for_both_demo_integrations(
@@ -96,7 +42,7 @@ def test_coupa_punchout_over_http_then_the_start_page(stack: dict[str, Any]) -> 
     assert start.startswith(f"{stack['base']}/s/")
     page = requests.get(start, timeout=10)
     assert page.status_code == 200
-    assert "Welcome, Jim Halpert" in page.text
+    assert "as Jim Halpert" in page.text
     assert "Demo Coupa (Initech)" in page.text
 
 
