@@ -14,7 +14,7 @@ from typing import Any
 from functions import ids
 from functions.clock import iso, now
 from functions.errors import BadRequest
-from functions.money import format_money
+from functions.money import display_money
 
 PRODUCT_TYPES = {
     "saas": ("SaaS", "81162000"),
@@ -46,6 +46,7 @@ UNITS = {
 }
 """UN/CEFACT Rec. 20 codes Coupa and Ariba accept (an unknown UOM breaks Coupa's cart import)."""
 PERIOD_UNITS = {"month": "MON", "year": "ANN"}
+COUNT_UNITS = ("EA", "C62")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}\Z")
 _CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 MAX_PRICE = Decimal("10000000")
@@ -63,6 +64,23 @@ class Dimension:
     @property
     def unit_label(self) -> str:
         return UNITS[self.unit]
+
+    @property
+    def counted(self) -> bool:
+        """A plain count (EA, C62): the dimension's own name is the unit ("per 1M requests")."""
+        return self.unit in COUNT_UNITS
+
+    def rate(self, currency: str) -> str:
+        """ "0.08 USD per hour (Broker hours)", or "0.60 USD each (Million requests)"."""
+        price = f"{display_money(self.unit_price)} {currency}"
+        if self.counted:
+            return f"{price} each ({self.name})"
+        return f"{price} per {self.unit_label} ({self.name})"
+
+    def amount(self, quantity: Decimal) -> str:
+        """ "1,000 hours", or "25 Million requests"."""
+        count = f"{quantity.normalize():,f}"
+        return f"{count} {self.name}" if self.counted else f"{count} {self.unit_label}s"
 
 
 @dataclass(frozen=True)
@@ -95,7 +113,7 @@ class Pricing:
         return next((d for d in self.dimensions if d.key == key), None)
 
     def summary(self, currency: str) -> str:
-        """One line a buyer reads: "12000.00 USD per year + 0.12 USD per hour (Hours)"."""
+        """One line a buyer reads: "12,000.00 USD per year + 0.12 USD per hour (Hours)"."""
         if self.model == "free":
             return "Free"
         if self.model == "byol":
@@ -106,11 +124,8 @@ class Pricing:
         parts = []
         if self.has_contract and self.price is not None and self.period:
             term = f" for {self.term} {self.period}s" if self.term > 1 else ""
-            parts.append(f"{format_money(self.price)} {currency} per {self.period}{term}")
-        parts.extend(
-            f"{format_money(d.unit_price)} {currency} per {d.unit_label} ({d.name})"
-            for d in self.dimensions
-        )
+            parts.append(f"{display_money(self.price)} {currency} per {self.period}{term}")
+        parts.extend(d.rate(currency) for d in self.dimensions)
         return " + ".join(parts)
 
 

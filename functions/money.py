@@ -17,3 +17,11 @@ def format_money(value: Decimal) -> str:
     if value == value.quantize(CENT):
         return f"{value.quantize(CENT):f}"
     return f"{value.normalize():f}"
+
+
+def display_money(value: Decimal) -> str:
+    """For people: thousands grouped (`15,000.00`), extra decimals kept for rates (`0.0045`).
+    Never in cXML Money elements, which take plain numbers (`format_money`)."""
+    if value == value.quantize(CENT):
+        return f"{value.quantize(CENT):,f}"
+    return f"{value.normalize():,f}"

@@ -43,7 +43,8 @@ def _requester(setup: PunchOutSetup) -> Requester:
         email=(ext.get("UserEmail") or contact_email or setup.ship_to_email)[:254],
         first_name=ext.get("FirstName", "")[:100],
         last_name=ext.get("LastName", "")[:100],
-        unique_name=(ext.get("UniqueName") or ext.get("User") or contact_name)[:200],
+        unique_name=(ext.get("UniqueName") or ext.get("User") or "")[:200],
+        name=contact_name[:200],
     )
 
 

@@ -26,11 +26,12 @@ class Requester:
     first_name: str = ""
     last_name: str = ""
     unique_name: str = ""
+    name: str = ""  # Contact/Name: a person's name, where Ariba puts it
 
     @property
     def display_name(self) -> str:
         full = f"{self.first_name} {self.last_name}".strip()
-        return full or self.unique_name or self.email or "procurement user"
+        return full or self.name or self.unique_name or self.email or "procurement user"
 
 
 @dataclass(frozen=True)

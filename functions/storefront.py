@@ -6,14 +6,17 @@ Pages call these with values the store read; the handler renders what comes back
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, NamedTuple
 
 from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
 from functions.cxml.model import Credential
 from functions.errors import BadRequest, Forbidden, NotFound
+from functions.money import to_cents
 from functions.sessions import PunchOutSession
 from functions.subscription_requests import (
     AWAITING_PUNCHOUT,
+    MAX_ESTIMATE,
     IN_CART,
     PREAPPROVED,
     SubscriptionRequest,
@@ -75,6 +78,34 @@ def offer_of(product: Product | None, offer_id: str) -> tuple[Product, Offer]:
     if offer is None:
         raise NotFound(f"{product.name} has no offer {offer_id!r}.")
     return product, offer
+
+
+class ApprovalPreview(NamedTuple):
+    """What the subscription page shows the buyer will approve, before they press the button."""
+
+    contract: Decimal
+    usage: dict[str, Decimal | None]
+    total: Decimal | None
+
+
+def approval_preview(offer: Offer, estimates: Mapping[str, str]) -> ApprovalPreview:
+    """Contract amount plus rate x estimate per usage dimension; the total only once every
+    estimate is a usable number (the cart lines are rounded the same way)."""
+    pricing = offer.pricing
+    contract = Decimal("0.00")
+    if pricing.has_contract and pricing.price is not None:
+        contract = to_cents(pricing.price * pricing.term)
+    usage: dict[str, Decimal | None] = {}
+    for dimension in pricing.dimensions if pricing.has_usage else ():
+        try:
+            quantity = Decimal((estimates.get(dimension.key) or "").strip())
+        except InvalidOperation:
+            quantity = Decimal(-1)
+        valid = quantity.is_finite() and 0 < quantity <= MAX_ESTIMATE
+        usage[dimension.key] = to_cents(quantity * dimension.unit_price) if valid else None
+    known = [amount for amount in usage.values() if amount is not None]
+    total = contract + sum(known, Decimal("0.00")) if len(known) == len(usage) else None
+    return ApprovalPreview(contract, usage, total)
 
 
 def is_preapproved(offer: Offer, session: PunchOutSession) -> bool:

@@ -16,7 +16,7 @@ from functions import ids
 from functions.catalog import PERIOD_UNITS, Offer, Product
 from functions.clock import iso, now
 from functions.errors import BadRequest
-from functions.money import format_money, to_cents
+from functions.money import display_money, to_cents
 from functions.sessions import PunchOutSession, Requester
 
 DESCRIPTION_LIMIT = 255  # what survives on an Ariba PO
@@ -165,16 +165,13 @@ def cart_lines(
             Decimal(pricing.term),
             pricing.price,
             PERIOD_UNITS[pricing.period],
-            f"{_label(product, offer)}: contract, {format_money(pricing.price)} "
+            f"{_label(product, offer)}: contract, {display_money(pricing.price)} "
             f"{offer.currency} per {pricing.period} for {pricing.term} {pricing.period}(s). "
             f"Sold by {product.seller}.",
             f"{product.name} contract",
         )
     if pricing.has_usage:
-        rates = ", ".join(
-            f"{format_money(d.unit_price)} {offer.currency} per {d.unit_label} ({d.name})"
-            for d in pricing.dimensions
-        )
+        rates = ", ".join(d.rate(offer.currency) for d in pricing.dimensions)
         if len(pricing.dimensions) == 1:
             (dimension,) = pricing.dimensions
             quantity = estimates[dimension.key]
@@ -184,7 +181,7 @@ def cart_lines(
                 dimension.unit_price,
                 dimension.unit,
                 f"{_label(product, offer)}: pay-as-you-go usage at {rates}; approved budget "
-                f"{quantity.normalize():f} {dimension.unit_label}s.",
+                f"{dimension.amount(quantity)}.",
                 f"{product.name} usage",
             )
         else:

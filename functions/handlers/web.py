@@ -22,7 +22,7 @@ from functions.cxml.model import Credential
 from functions.errors import BadRequest, NotFound
 from functions.handlers import html_edge
 from functions.handlers.http import base_url, form_fields, query_params
-from functions.money import format_money
+from functions.money import display_money
 from functions.observability import logger
 from functions.sessions import PunchOutSession
 from functions.store.batch import page_records
@@ -112,7 +112,7 @@ def _page(
         session=session,
         links=links,
         system_label=SYSTEM_LABELS.get(session.system, session.system) if session else "",
-        money=format_money,
+        money=display_money,
         pricing_labels=PRICING_MODELS,
         nonce=nonce,
         **context,
@@ -390,6 +390,8 @@ def _subscribe(
         account_id=(form or {}).get("account_id", ""),
         preapproved=bool(session and storefront.is_preapproved(offer, session)),
         form_action=links.requests(),
+        preview=storefront.approval_preview(offer, estimates),
+        nonce=secrets.token_urlsafe(16),
     )
 
 

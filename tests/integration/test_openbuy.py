@@ -357,7 +357,7 @@ def test_detail_describes_the_product_and_its_offers(api: Any, token: str) -> No
     assert (body["product_type"], body["unspsc"]) == ("saas", "81162000")
     assert body["url"] == "https://gateway.test/catalog/products/siem-cloud"
     annual, usage = body["offers"]
-    assert annual["summary"] == "12000.00 USD per year"
+    assert annual["summary"] == "12,000.00 USD per year"
     assert annual["contract"] == {"price": "12000.00", "period": "year", "term": 1, "uom": "ANN"}
     assert usage["model"] == "payg" and usage["currency"] == "USD"
     assert usage["dimensions"] == [

@@ -22,7 +22,15 @@ from tests.storefront_support import (
     post_form,
     punch_out,
 )
-from tests.support import ARIBA_SECRET, admin, ariba_integration, coupa_integration
+from tests.support import (
+    ARIBA_SECRET,
+    BASE_URL,
+    admin,
+    ariba_integration,
+    coupa_integration,
+    post_cxml,
+    punchout_setup,
+)
 
 AUX = re.compile(r"^(req-[0-9a-f]{16})-(\d)$")
 
@@ -98,7 +106,7 @@ def test_level_two_punchout_lands_on_the_selected_product(api: Any, coupa: dict[
     assert start.header("Location") == f"https://gateway.test{session}/products/datastream-pro"
     page = api.handle("GET", f"{session}/products/datastream-pro")
     assert "Annual + usage" in page.text
-    assert "15000.00 USD per year + 0.08 USD per hour (Broker hours)" in page.text
+    assert "15,000.00 USD per year + 0.08 USD per hour (Broker hours)" in page.text
 
 
 def test_public_catalog_without_a_session(api: Any, coupa: dict[str, Any]) -> None:
@@ -462,3 +470,37 @@ def test_cart_totals_are_exact_decimals(api: Any, coupa: dict[str, Any]) -> None
     cart = cart_of(_approve(api, punch_out(api, coupa), "datastream-pro", "annual", hours="0.5"))
     total = cart.text("Message/PunchOutOrderMessage/PunchOutOrderMessageHeader/Total/Money")
     assert Decimal(total) == Decimal("15000.04")
+
+
+def test_ariba_user_is_greeted_by_the_contact_name_not_the_login(api: Any) -> None:
+    ariba = create_integration(api, ariba_integration())
+    info = ariba["purchase_information"]
+    document = (
+        punchout_setup(
+            from_credentials=[(info["buyer_domain"], info["buyer_identity"])],
+            secret=ARIBA_SECRET,
+            sender="sysadmin@ariba.com",
+            extra="<Contact role='endUser'><Name xml:lang='en'>Hank Scorpio</Name></Contact>",
+        )
+        .replace('<Extrinsic name="FirstName">Jim</Extrinsic>', "")
+        .replace('<Extrinsic name="LastName">Halpert</Extrinsic>', "")
+        .replace("</BuyerCookie>", '</BuyerCookie><Extrinsic name="User">hank.scorpio</Extrinsic>')
+    )
+    answer = post_cxml(api, document)
+    path = answer.find("Response/PunchOutSetupResponse/StartPage/URL").removeprefix(BASE_URL)
+
+    assert "as Hank Scorpio" in api.handle("GET", path).text
+
+
+def test_subscription_page_shows_the_total_to_approve(api: Any, coupa: dict[str, Any]) -> None:
+    first = cart_of(_approve(api, punch_out(api, coupa), "datastream-pro", "annual", hours="100"))
+    edit = punch_out(api, coupa, operation="edit", extra=_item_out(first))
+    request_id = AUX.match(first.lines[0].findtext("ItemID/SupplierPartAuxiliaryID")).group(1)
+
+    page = api.handle("GET", f"{edit}/requests/{request_id}")
+    blank = api.handle("GET", f"{edit}/products/datastream-pro/subscribe", query="offer=annual")
+
+    assert 'id="amount-hours">8.00 USD</td>' in page.text
+    assert "<strong>15,008.00 USD</strong>" in page.text
+    assert "<strong>enter your estimate</strong>" in blank.text
+    assert "'nonce-" in (page.header("Content-Security-Policy") or "")

@@ -430,7 +430,7 @@ def test_unspsc_follows_the_product_type(product_type: str, unspsc: str, label: 
         (
             "USD",
             {"model": "contract", "price": "9600", "period": "year"},
-            "9600.00 USD per year",
+            "9,600.00 USD per year",
         ),
         (
             "USD",
@@ -440,7 +440,7 @@ def test_unspsc_follows_the_product_type(product_type: str, unspsc: str, label: 
         (
             "USD",
             {"model": "contract", "price": "7200.00", "period": "year", "term": 3},
-            "7200.00 USD per year for 3 years",
+            "7,200.00 USD per year for 3 years",
         ),
         (
             "GBP",
@@ -450,7 +450,7 @@ def test_unspsc_follows_the_product_type(product_type: str, unspsc: str, label: 
                     {"key": "docs", "name": "Synced documents", "unit": "EA", "unit_price": "0.15"}
                 ],
             },
-            "0.15 GBP per item (Synced documents)",
+            "0.15 GBP each (Synced documents)",
         ),
         (
             "USD",
@@ -473,7 +473,7 @@ def test_unspsc_follows_the_product_type(product_type: str, unspsc: str, label: 
                     {"key": "hours", "name": "Pipeline hours", "unit": "HUR", "unit_price": "0.08"}
                 ],
             },
-            "15000.00 USD per year + 0.08 USD per hour (Pipeline hours)",
+            "15,000.00 USD per year + 0.08 USD per hour (Pipeline hours)",
         ),
         (
             "EUR",
@@ -725,7 +725,7 @@ def test_demo_catalog_has_the_products_browser_tests_rely_on() -> None:
     assert datastream is not None and datastream.pricing.model == "contract_payg"
     assert datastream.currency == "USD"
     assert [d.key for d in datastream.pricing.dimensions] == ["hours"]
-    assert datastream.summary == "15000.00 USD per year + 0.08 USD per hour (Pipeline hours)"
+    assert datastream.summary == "15,000.00 USD per year + 0.08 USD per hour (Pipeline hours)"
     sentinel = by_id["sentinel-siem-trial"]
     assert sentinel.pricing_models == ("free_trial",)
     assert sentinel.offer("trial") is not None

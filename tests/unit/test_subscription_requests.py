@@ -141,7 +141,7 @@ def test_multi_dimension_payg_is_one_budget_line_because_a_line_has_only_one_uni
     )
     assert line.unit_of_measure == "EA"
     assert line.unspsc == "43230000"
-    for rate in ("0.012 USD per hour", "0.05 USD per item", "0.0045 USD per GB"):
+    for rate in ("0.012 USD per hour", "0.05 USD each (Image scans)", "0.0045 USD per GB"):
         assert rate in line.description
 
 
