@@ -16,8 +16,8 @@ from functions.money import to_cents
 from functions.sessions import PunchOutSession
 from functions.subscription_requests import (
     AWAITING_PUNCHOUT,
-    MAX_ESTIMATE,
     IN_CART,
+    MAX_ESTIMATE,
     PREAPPROVED,
     SubscriptionRequest,
     new_request,

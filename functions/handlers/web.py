@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -16,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import ids, store, storefront
 from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
-from functions.clock import now
+from functions.clock import iso, now
 from functions.config import settings
 from functions.cxml.model import Credential
 from functions.errors import BadRequest, NotFound
@@ -37,6 +38,8 @@ html_edge.install(app)
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 SYSTEM_LABELS = {"coupa": "Coupa", "ariba": "SAP Ariba"}
+PENDING_REQUESTS_KEPT = timedelta(days=7)
+"""A request started on the marketplace is offered to the integration's punchouts for a week."""
 
 
 class Stores:
@@ -180,7 +183,8 @@ def start_page(token: str, digest: str) -> Response:
     pending: list[SubscriptionRequest] = []
     if session.operation == "create" and session.system == "coupa":
         # A Coupa user who started on the marketplace finds the request here (PROTOCOL.md §9).
-        pending = _stores().requests.awaiting_punchout(session.integration_id)
+        since = iso(now() - PENDING_REQUESTS_KEPT)
+        pending = _stores().requests.awaiting_punchout(session.integration_id, since)
     return _catalog(session, links, pending)
 
 

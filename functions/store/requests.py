@@ -83,7 +83,15 @@ class DynamoRequestStore:
                 raise
         return stored
 
-    def awaiting_punchout(self, integration_id: str) -> list[SubscriptionRequest]:
-        """Requests a Coupa user started on the marketplace, oldest first."""
+    def awaiting_punchout(
+        self, integration_id: str, since: str, limit: int = 10
+    ) -> list[SubscriptionRequest]:
+        """Requests a Coupa user started on the marketplace since `since` (ISO), newest first."""
         with storage_errors("looking up pending requests"):
-            return [request_of(r) for r in RequestRecord.by_pending.query(integration_id)]
+            records = RequestRecord.by_pending.query(
+                integration_id,
+                RequestRecord.created_at > since,
+                scan_index_forward=False,
+                limit=limit,
+            )
+            return [request_of(r) for r in records]

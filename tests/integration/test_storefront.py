@@ -504,3 +504,33 @@ def test_subscription_page_shows_the_total_to_approve(api: Any, coupa: dict[str,
     assert "<strong>15,008.00 USD</strong>" in page.text
     assert "<strong>enter your estimate</strong>" in blank.text
     assert "'nonce-" in (page.header("Content-Security-Policy") or "")
+
+
+def test_requests_started_on_the_marketplace_are_offered_for_a_week(
+    api: Any, coupa: dict[str, Any], clock: Any
+) -> None:
+    post_form(
+        api,
+        "/catalog/requests",
+        {"product_id": "sentinel-siem-trial", "offer_id": "trial", "account_id": "111122223333"},
+    )
+    clock.advance(timedelta(days=8))
+
+    catalog = api.handle("GET", punch_out(api, coupa))
+
+    assert "Requests you started on the marketplace" not in catalog.text
+
+
+@pytest.mark.parametrize("cart_field", ["cxml-base64", "cxml-urlencoded"])
+def test_both_encodings_round_trip_any_character(api: Any, cart_field: str) -> None:
+    create_products(api, HOSTILE)
+    integration = create_integration(api, coupa_integration(cart_field=cart_field))
+
+    cart = cart_of(_approve(api, punch_out(api, integration), "zurich-qa", "monthly"))
+
+    assert cart.field == cart_field
+    (line,) = cart.lines
+    assert line.findtext("ItemDetail/Description/ShortName").startswith(
+        'Zürich Q&A "Insights" <Pro> (TM)'
+    )
+    assert "Ünïcode & <Sons>" in "".join(line.find("ItemDetail/Description").itertext())
