@@ -19,6 +19,12 @@ class Settings:
     sessions_table: str
     products_table: str
     requests_table: str
+    orders_table: str
+    subscriptions_table: str
+    outbox_table: str
+    email_sender: str
+    link_signing_key: str | None  # local only; deployed it lives in Secrets Manager
+    link_key_secret_arn: str | None
     session_ttl_seconds: int
     public_base_url: str | None
     admin_auth: str  # "iam" deployed (API Gateway checks SigV4) or "token" locally
@@ -51,6 +57,12 @@ def settings() -> Settings:
         sessions_table=_required("SESSIONS_TABLE"),
         products_table=_required("PRODUCTS_TABLE"),
         requests_table=_required("REQUESTS_TABLE"),
+        orders_table=_required("ORDERS_TABLE"),
+        subscriptions_table=_required("SUBSCRIPTIONS_TABLE"),
+        outbox_table=_required("OUTBOX_TABLE"),
+        email_sender=os.environ.get("EMAIL_SENDER", "marketplace@example.com"),
+        link_signing_key=os.environ.get("LINK_SIGNING_KEY") or None,
+        link_key_secret_arn=os.environ.get("LINK_KEY_SECRET_ARN") or None,
         session_ttl_seconds=int(os.environ.get("SESSION_TTL_SECONDS", "3600")),
         public_base_url=base_url,
         admin_auth=admin_auth,

@@ -69,6 +69,8 @@ class SubscriptionRequest:
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
+    usage_instructions: str = ""  # copied from the product: the order path reads no product
+    trial_days: int = 0
 
     @property
     def total(self) -> Decimal:
@@ -235,6 +237,8 @@ def new_request(
         created_at=previous.created_at if previous else stamp,
         updated_at=stamp,
         version=previous.version if previous else 0,
+        usage_instructions=product.usage_instructions,
+        trial_days=offer.pricing.trial_days,
     )
     return request
 

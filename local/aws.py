@@ -17,6 +17,10 @@ LOCAL_ENV = {
     "SESSIONS_TABLE": "local-sessions",
     "PRODUCTS_TABLE": "local-products",
     "REQUESTS_TABLE": "local-requests",
+    "ORDERS_TABLE": "local-orders",
+    "SUBSCRIPTIONS_TABLE": "local-subscriptions",
+    "OUTBOX_TABLE": "local-outbox",
+    "EMAIL_SENDER": "marketplace@procurement-gateway.example",
     "SESSION_TTL_SECONDS": "3600",
     "ADMIN_AUTH": "token",
     "POWERTOOLS_SERVICE_NAME": "procurement-gateway",
@@ -32,6 +36,9 @@ TABLES: dict[str, dict[str, Any]] = {
         "ttl": None,
         "indexes": {"awaiting-punchout": ("awaiting_integration", "created_at")},
     },
+    "ORDERS_TABLE": {"ttl": None, "indexes": {}},
+    "SUBSCRIPTIONS_TABLE": {"ttl": None, "indexes": {"by-account": ("account_id", "created_at")}},
+    "OUTBOX_TABLE": {"ttl": "expires_at", "indexes": {}, "stream": True},
 }
 """Partition key `pk` everywhere; global secondary indexes as (hash, range) attribute names."""
 
@@ -44,13 +51,17 @@ def configure_environment(base_url: str, **overrides: str) -> dict[str, str]:
     values["ARIBA_SHARED_SECRET"] = os.environ.get("ARIBA_SHARED_SECRET") or secrets.token_urlsafe(
         18
     )
+    values["LINK_SIGNING_KEY"] = os.environ.get("LINK_SIGNING_KEY") or secrets.token_urlsafe(32)
     values.update(overrides)
     os.environ.update(values)
     return values
 
 
-def create_resources(dynamodb: Any) -> None:
-    """Create every table in the (mocked) account; `dynamodb` is a boto3 client."""
+def create_resources(dynamodb: Any, ses: Any = None) -> None:
+    """Create every table in the (mocked) account; `dynamodb` is a boto3 client. With an SES
+    client, also verify the sender address (SES refuses unverified senders, moto too)."""
+    if ses is not None:
+        ses.verify_email_identity(EmailAddress=os.environ["EMAIL_SENDER"])
     for variable, spec in TABLES.items():
         name = os.environ[variable]
         attributes = {"pk"}
@@ -69,6 +80,11 @@ def create_resources(dynamodb: Any) -> None:
                 }
             )
         extra: dict[str, Any] = {"GlobalSecondaryIndexes": indexes} if indexes else {}
+        if spec.get("stream"):
+            extra["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": "NEW_IMAGE",
+            }
         dynamodb.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],

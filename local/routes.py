@@ -10,11 +10,14 @@ CXML = "functions.handlers.cxml_api"
 ADMIN = "functions.handlers.admin_api"
 WEB = "functions.handlers.web"
 OPENBUY = "functions.handlers.openbuy_api"
+ORDERS = "functions.handlers.orders_api"
 
 ROUTES: tuple[tuple[str, str, str], ...] = (
     ("ANY", "/cxml", CXML),
     ("POST", "/cxml/punchout", CXML),
     ("ANY", "/cxml/punchout", CXML),
+    ("POST", "/cxml/orders", ORDERS),
+    ("ANY", "/cxml/orders", ORDERS),
     ("ANY", "/cxml/{proxy+}", CXML),
     ("GET", "/admin/integrations", ADMIN),
     ("POST", "/admin/integrations", ADMIN),
@@ -33,6 +36,7 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("ANY", "/catalog/{proxy+}", WEB),
     ("GET", "/s/{token}", WEB),
     ("ANY", "/s/{token}/{proxy+}", WEB),
+    ("GET", "/subscriptions/{account_id}", WEB),
     ("POST", "/openbuy/authentication/v1.0.0", OPENBUY),
     ("POST", "/openbuy/search/v1.0.0", OPENBUY),
     ("POST", "/openbuy/detail/v1.0.0", OPENBUY),

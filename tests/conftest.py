@@ -20,16 +20,29 @@ configure_environment(BASE_URL, ADMIN_TOKEN=ADMIN_TOKEN, ARIBA_SHARED_SECRET=ARI
 def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
         # One client per service for the whole session: creating clients is the slow part.
-        yield {"dynamodb": boto3.client("dynamodb", region_name="us-east-1")}
+        yield {
+            "dynamodb": boto3.client("dynamodb", region_name="us-east-1"),
+            "ses": boto3.client("ses", region_name="us-east-1"),
+        }
 
 
 @pytest.fixture
 def tables(aws: dict[str, Any]) -> Iterator[dict[str, Any]]:
     dynamodb = aws["dynamodb"]
-    create_resources(dynamodb)
+    create_resources(dynamodb, aws["ses"])
+    sent_before = _sent_messages()
     yield aws
+    del sent_before[:]
     for name in dynamodb.list_tables()["TableNames"]:
         dynamodb.delete_table(TableName=name)
+
+
+def _sent_messages() -> list[Any]:
+    """moto's record of mail SES accepted (cleared after each test by the `tables` fixture)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages  # type: ignore[no-any-return]
 
 
 @pytest.fixture

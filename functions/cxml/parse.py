@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -268,4 +269,156 @@ def parse_punchout_setup(request: CxmlRequest) -> PunchOutSetup:
             parse_item_out(item, index)
             for index, item in enumerate(element.findall("ItemOut"), start=1)
         ),
+    )
+
+
+# --- OrderRequest (the purchase order) -----------------------------------------------------
+
+ORDER_TYPES = ("new", "update", "delete")
+MAX_ORDER_LINES = 500
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """An ItemOut of a purchase order, with what invoices will need to reference it."""
+
+    line_number: int
+    quantity: Decimal
+    item: ItemRef
+    unit_price: Money | None
+    description: str = ""
+    unit_of_measure: str = ""
+    classification: str = ""
+    extrinsics: dict[str, str] = field(default_factory=dict)
+    accounting: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class PurchaseOrder:
+    order_id: str
+    order_date: str
+    order_type: str
+    order_version: int
+    total: Money | None
+    lines: tuple[OrderLine, ...]
+    bill_to: dict[str, Any] = field(default_factory=dict)
+    ship_to: dict[str, Any] = field(default_factory=dict)
+    extrinsics: dict[str, str] = field(default_factory=dict)
+    previous_payload_id: str = ""
+
+
+def _address(element: Element | None) -> dict[str, Any]:
+    """BillTo/ShipTo as plain JSON: what invoices and support need, not every element."""
+    address = element.find("Address") if element is not None else None
+    if address is None:
+        return {}
+    postal = address.find("PostalAddress")
+    country = postal.find("Country") if postal is not None else None
+    return {
+        "address_id": normalize(address.get("addressID")),
+        "iso_country_code": normalize(address.get("isoCountryCode")),
+        "name": _text(address, "Name"),
+        "deliver_to": [_text(d) for d in postal.findall("DeliverTo")] if postal is not None else [],
+        "street": [_text(s) for s in postal.findall("Street")] if postal is not None else [],
+        "city": _text(postal, "City"),
+        "state": _text(postal, "State"),
+        "postal_code": _text(postal, "PostalCode"),
+        "country": normalize(country.get("isoCountryCode")) if country is not None else "",
+        "email": _text(address, "Email"),
+    }
+
+
+def _extrinsics(element: Element | None) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for extrinsic in element.findall("Extrinsic") if element is not None else []:
+        name = normalize(extrinsic.get("name"))
+        if name and name not in found and len(found) < 50:
+            found[name[:100]] = _text(extrinsic)[:500]
+    return found
+
+
+def _accounting(item: Element) -> tuple[dict[str, Any], ...]:
+    """Distribution/Accounting segments (cost centres, GL accounts) and their charges."""
+    kept = []
+    for distribution in item.findall("Distribution")[:20]:
+        accounting = distribution.find("Accounting")
+        segments = []
+        for segment in accounting.findall("Segment") if accounting is not None else []:
+            segments.append({k: normalize(segment.get(k)) for k in ("type", "id", "description")})
+        for segment in accounting.findall("AccountingSegment") if accounting is not None else []:
+            segments.append(
+                {
+                    "type": _text(segment, "Name"),
+                    "id": normalize(segment.get("id")),
+                    "description": _text(segment, "Description"),
+                }
+            )
+        charge = _money(distribution.find("Charge"), "Distribution charge")
+        kept.append(
+            {
+                "name": normalize(accounting.get("name")) if accounting is not None else "",
+                "segments": segments,
+                "charge": {"amount": str(charge.amount), "currency": charge.currency}
+                if charge
+                else None,
+            }
+        )
+    return tuple(kept)
+
+
+def parse_order_request(request: CxmlRequest) -> PurchaseOrder:
+    element = request._element
+    header = element.find("OrderRequestHeader")
+    if header is None:
+        raise BadRequest("OrderRequest has no OrderRequestHeader.")
+    order_id = normalize(header.get("orderID"))
+    if not order_id or len(order_id) > 100:
+        raise BadRequest("OrderRequestHeader has no usable orderID (1 to 100 characters).")
+    order_type = normalize(header.get("type")).lower() or "new"
+    if order_type not in ORDER_TYPES:
+        raise BadRequest(f"OrderRequestHeader type {order_type!r} is not new, update or delete.")
+    raw_version = normalize(header.get("orderVersion")) or "1"
+    if not raw_version.isdigit() or not 0 < int(raw_version) < 1_000_000:
+        raise BadRequest(
+            f"OrderRequestHeader orderVersion {raw_version!r} is not a positive number."
+        )
+    items = element.findall("ItemOut")
+    if not items:
+        raise BadRequest("OrderRequest has no ItemOut lines.")
+    if len(items) > MAX_ORDER_LINES:
+        raise BadRequest(f"OrderRequest has more than {MAX_ORDER_LINES} lines.")
+    lines = []
+    for index, item in enumerate(items, start=1):
+        what = f"ItemOut #{index}"
+        raw_line = normalize(item.get("lineNumber")) or str(index)
+        if not raw_line.isdigit():
+            raise BadRequest(f"{what} lineNumber {raw_line!r} is not a number.")
+        detail = item.find("ItemDetail")
+        lines.append(
+            OrderLine(
+                line_number=int(raw_line),
+                quantity=_decimal(item.get("quantity", ""), f"{what} quantity"),
+                item=_item_ref(item.find("ItemID"), what),
+                unit_price=_money(detail.find("UnitPrice") if detail is not None else None, what),
+                description=_text(detail, "Description")[:500],
+                unit_of_measure=_text(detail, "UnitOfMeasure"),
+                classification=_text(detail, "Classification"),
+                extrinsics={**_extrinsics(detail), **_extrinsics(item)},
+                accounting=_accounting(item),
+            )
+        )
+    if len({line.line_number for line in lines}) != len(lines):
+        raise BadRequest("OrderRequest repeats a lineNumber.")
+    reference = header.find("DocumentReference")
+    return PurchaseOrder(
+        order_id=order_id,
+        order_date=normalize(header.get("orderDate")),
+        order_type=order_type,
+        order_version=int(raw_version),
+        total=_money(header.find("Total"), "OrderRequestHeader Total"),
+        lines=tuple(lines),
+        bill_to=_address(header.find("BillTo")),
+        ship_to=_address(header.find("ShipTo")),
+        extrinsics=_extrinsics(header),
+        previous_payload_id=normalize(reference.get("payloadID")) if reference is not None else "",
     )

@@ -7,7 +7,15 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from functions.config import Settings
-from functions.store.models import IntegrationRecord, ProductRecord, RequestRecord, SessionRecord
+from functions.store.models import (
+    IntegrationRecord,
+    OrderRecord,
+    OutboxRecord,
+    ProductRecord,
+    RequestRecord,
+    SessionRecord,
+    SubscriptionRecord,
+)
 from functions.store.openbuy import OpenBuyTokenRecord
 
 
@@ -18,6 +26,9 @@ def bind(settings: Settings) -> None:
         (OpenBuyTokenRecord, settings.sessions_table),
         (ProductRecord, settings.products_table),
         (RequestRecord, settings.requests_table),
+        (OrderRecord, settings.orders_table),
+        (SubscriptionRecord, settings.subscriptions_table),
+        (OutboxRecord, settings.outbox_table),
     )
     for model, table in tables:
         model.Meta.table_name = table

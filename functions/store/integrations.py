@@ -52,7 +52,7 @@ def _records(integration: Integration) -> tuple[IntegrationRecord, IntegrationRe
     )
 
 
-def _integration(record: IntegrationRecord) -> Integration:
+def integration_of(record: IntegrationRecord) -> Integration:
     return Integration(
         id=record.integration_id,
         name=record.name,
@@ -89,7 +89,7 @@ class DynamoIntegrationStore:
     def get(self, integration_id: str) -> Integration | None:
         with storage_errors("reading an integration"):
             try:
-                return _integration(IntegrationRecord.get(MAIN + integration_id))
+                return integration_of(IntegrationRecord.get(MAIN + integration_id))
             except IntegrationRecord.DoesNotExist:
                 return None
 
@@ -99,21 +99,21 @@ class DynamoIntegrationStore:
             return {}
         with storage_errors("looking up the buyer's integration"):
             found = IntegrationRecord.batch_get([BUYER + key for key in keys])
-            return {record.pk[len(BUYER) :]: _integration(record) for record in found}
+            return {record.pk[len(BUYER) :]: integration_of(record) for record in found}
 
     def by_account(self, account_id: str) -> list[Integration]:
         """The integrations of one buyer account (one Query on a sparse index)."""
         if not account_id:
             return []
         with storage_errors("looking up the account's integrations"):
-            return [_integration(r) for r in IntegrationRecord.by_account.query(account_id)]
+            return [integration_of(r) for r in IntegrationRecord.by_account.query(account_id)]
 
     def list(self) -> list[Integration]:
         """Admin listing: integrations are few (one per buyer system), a filtered scan is fine."""
         with storage_errors("listing integrations"):
             records = IntegrationRecord.scan(IntegrationRecord.kind == "integration")
             return sorted(
-                (_integration(r) for r in records), key=lambda i: (i.created_at, i.name, i.id)
+                (integration_of(r) for r in records), key=lambda i: (i.created_at, i.name, i.id)
             )
 
     def create(self, integration: Integration) -> Integration:

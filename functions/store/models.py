@@ -137,9 +137,78 @@ class RequestRecord(Model):
     by_pending = PendingIndex()
 
 
+class OrderRecord(Model):
+    """Purchase orders and their de-duplication markers, one table:
+    `order#<integration>#<orderID>` the PO as it stands (update/delete replace it),
+    `seen#<integration>#<orderID>#<type>#<version>` and `payload#<integration>#<payloadID>`
+    written in the same transaction with "must not exist" conditions: a retry, or a concurrent
+    duplicate, finds them and changes nothing."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()  # "order" | "seen" | "payload"
+    integration_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    document = JSONAttribute(null=True)  # the kept PO (kind "order" only)
+    received_at = UnicodeAttribute()
+
+
+class AccountSubscriptionsIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
+    """An account's subscriptions, newest last (the "Your subscriptions" page)."""
+
+    class Meta:
+        index_name = "by-account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class SubscriptionRecord(Model):
+    """A subscription, keyed by the id of the request it came from (one request, one
+    subscription), so a PO line's aux ID leads straight to it."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    integration_id = UnicodeAttribute()
+    state = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    document = JSONAttribute()
+    version = NumberAttribute()
+    by_account = AccountSubscriptionsIndex()
+
+
+class OutboxRecord(Model):
+    """Mail to send, written in the same transaction as the change it announces. The table's
+    stream triggers the email worker, which retries until SES accepts it (then DLQ)."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True)  # "email#<subscription id>#<event>"
+    template = UnicodeAttribute()  # e.g. "subscription_ready"
+    recipients = JSONAttribute()  # list of addresses
+    context = JSONAttribute()  # what the template needs, plain JSON
+    status = UnicodeAttribute()  # "pending" | "sending" | "sent"
+    attempts = NumberAttribute(default=0)
+    lease_until = NumberAttribute(default=0)
+    message_id = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
 ALL_MODELS: dict[str, type[Model]] = {
     "integrations": IntegrationRecord,
     "sessions": SessionRecord,
     "products": ProductRecord,
     "requests": RequestRecord,
+    "orders": OrderRecord,
+    "subscriptions": SubscriptionRecord,
+    "outbox": OutboxRecord,
 }

@@ -1,0 +1,112 @@
+"""Lambda: the purchase-order endpoint (`POST /cxml/orders`).
+
+Persist first, answer 200, and let the outbox send the email: the answer never waits for SES.
+A retry or a concurrent duplicate of a PO gets 200 again and changes nothing."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import orders, store
+from functions.clock import now
+from functions.config import settings
+from functions.cxml import build
+from functions.cxml.parse import parse_order_request, parse_request
+from functions.errors import GatewayError, NotImplementedByGateway, Transient
+from functions.handlers import cxml_edge
+from functions.handlers.http import base_url
+from functions.integrations import authenticate
+from functions.observability import logger
+from functions.store import orders as order_store
+from functions.store.secrets import AribaSecret
+
+app = APIGatewayRestResolver()
+cxml_edge.install(app)
+
+ATTEMPTS = 4
+"""A PO racing another one on the same subscription is read again and retried."""
+
+
+@cache
+def _ariba_secret() -> AribaSecret:
+    store.bind(settings())
+    return AribaSecret(settings())
+
+
+@app.post("/cxml/orders")
+def order_request() -> Response:
+    document = cxml_edge.document_bytes(app)
+    return cxml_edge.cxml_reply(
+        build.response(200, receive_order(document, base_url(app.current_event, settings())))
+    )
+
+
+def receive_order(document: bytes, public_url: str) -> str:
+    """Process one OrderRequest; the message for a Status 200, or a GatewayError. Safe to run
+    concurrently (nothing here reads the resolver's current event)."""
+    ariba_secret = _ariba_secret()
+    request = parse_request(document)
+    logger.append_keys(payload_id=request.payload_id, request_name=request.request_name)
+    if request.request_name != "OrderRequest":
+        raise NotImplementedByGateway(
+            f"{request.request_name} is not accepted at the order URL; it accepts OrderRequest."
+        )
+    po = parse_order_request(request)
+    logger.append_keys(order_id=po.order_id, order_type=po.order_type)
+    keys = list(dict.fromkeys(c.key for c in request.header.from_credentials[:10]))
+    for _ in range(ATTEMPTS):
+        candidates, requests, subscriptions = order_store.read_for_order(
+            keys, orders.request_ids(po)
+        )
+        integration = authenticate(request.header, candidates, ariba_secret).integration
+        previous = (
+            order_store.previous_order(integration.id, po.order_id)
+            if po.order_type != "new"
+            else None
+        )
+        context = orders.OrderContext(integration, requests, subscriptions, previous)
+        try:
+            outcome = orders.process(
+                po,
+                context,
+                payload_id=request.payload_id,
+                deployment_mode=request.deployment_mode,
+                document=document,
+                base_url=public_url,
+                now=now(),
+            )
+        except GatewayError as refusal:
+            if refusal.status < 500 and order_store.already_received(
+                integration.id, request.payload_id
+            ):
+                return "This order was already received; nothing changed."
+            raise
+        try:
+            order_store.commit(outcome, now())
+        except order_store.DuplicateOrder:
+            logger.info("duplicate purchase order")
+            return f"Order {po.order_id} was already received; nothing changed."
+        except order_store.ConcurrentChange:
+            logger.info("purchase order raced another change; retrying")
+            continue
+        logger.info(
+            "purchase order accepted",
+            extra={
+                "subscriptions": [s.id for s in outcome.subscriptions],
+                "mails": len(outcome.mails),
+            },
+        )
+        return outcome.message
+    raise Transient("The order could not be saved because of concurrent changes; please retry.")
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

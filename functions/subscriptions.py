@@ -1,0 +1,166 @@
+"""Subscriptions: what an approved purchase order turns a subscription request into.
+
+A subscription is pending until every line of its request is approved by a purchase order
+(`contract_payg` has two lines, which may arrive in one PO or two), then active; a deleted PO
+withdraws a pending subscription or cancels an active one from that moment (PROTOCOL.md §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from functions.clock import iso
+from functions.sessions import Requester
+from functions.subscription_requests import SubscriptionRequest
+
+PENDING = "pending"
+ACTIVE = "active"
+CANCELLED = "cancelled"
+WITHDRAWN = "withdrawn"
+STATE_LABELS = {
+    PENDING: "Waiting for approval",
+    ACTIVE: "Active",
+    CANCELLED: "Cancelled",
+    WITHDRAWN: "Withdrawn",
+}
+
+
+@dataclass(frozen=True)
+class LineApproval:
+    """The purchase-order line that approved a request line: what invoices will reference."""
+
+    order_id: str
+    payload_id: str
+    line_number: int
+    quantity: Decimal
+    order_version: int
+    approved_at: str
+
+
+@dataclass(frozen=True)
+class SubscriptionLine:
+    auxiliary_id: str
+    kind: str  # "contract" | "usage" | "zero"
+    supplier_part_id: str
+    unit_price: Decimal
+    currency: str
+    unit_of_measure: str
+    requested_quantity: Decimal
+    approval: LineApproval | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str  # the request's id: one request, one subscription
+    account_id: str
+    integration_id: str
+    integration_name: str
+    product_id: str
+    offer_id: str
+    product_name: str
+    offer_name: str
+    pricing_model: str
+    currency: str
+    lines: tuple[SubscriptionLine, ...]
+    state: str = PENDING
+    test: bool = False
+    requester: Requester = field(default_factory=Requester)
+    usage_instructions: str = ""
+    trial_days: int = 0
+    created_at: str = ""
+    activated_at: str = ""
+    trial_ends_at: str = ""
+    cancelled_at: str = ""
+    version: int = 0
+
+    @property
+    def approved(self) -> bool:
+        return all(line.approval is not None for line in self.lines)
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.state, self.state)
+
+    @property
+    def waiting_for(self) -> tuple[SubscriptionLine, ...]:
+        return tuple(line for line in self.lines if line.approval is None)
+
+    @property
+    def order_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(line.approval.order_id for line in self.lines if line.approval))
+
+
+def from_request(
+    request: SubscriptionRequest, integration_name: str, account_id: str, test: bool, now: datetime
+) -> Subscription:
+    return Subscription(
+        id=request.id,
+        account_id=account_id,
+        integration_id=request.integration_id,
+        integration_name=integration_name,
+        product_id=request.product_id,
+        offer_id=request.offer_id,
+        product_name=request.product_name,
+        offer_name=request.offer_name,
+        pricing_model=request.pricing_model,
+        currency=request.currency,
+        lines=tuple(
+            SubscriptionLine(
+                auxiliary_id=line.auxiliary_id,
+                kind=line.kind,
+                supplier_part_id=line.supplier_part_id,
+                unit_price=line.unit_price,
+                currency=line.currency,
+                unit_of_measure=line.unit_of_measure,
+                requested_quantity=line.quantity,
+            )
+            for line in request.lines
+        ),
+        test=test,
+        requester=request.requester,
+        usage_instructions=request.usage_instructions,
+        trial_days=request.trial_days,
+        created_at=iso(now),
+    )
+
+
+def with_approvals(
+    subscription: Subscription, approvals: dict[str, LineApproval | None]
+) -> Subscription:
+    """Set (or, with None, remove) the approval of the lines named by their aux IDs."""
+    lines = tuple(
+        replace(line, approval=approvals[line.auxiliary_id])
+        if line.auxiliary_id in approvals
+        else line
+        for line in subscription.lines
+    )
+    return replace(subscription, lines=lines)
+
+
+def settle(subscription: Subscription, now: datetime) -> tuple[Subscription, str | None]:
+    """The state its approvals give it, and the event to announce ("ready", "cancelled").
+
+    Pending becomes active once every line is approved. An update that takes an approved line
+    away from an active subscription cancels it: the order no longer pays for it."""
+    if subscription.state == PENDING and subscription.approved:
+        trial_end = (
+            iso(now + timedelta(days=subscription.trial_days)) if subscription.trial_days else ""
+        )
+        return (
+            replace(subscription, state=ACTIVE, activated_at=iso(now), trial_ends_at=trial_end),
+            "ready",
+        )
+    if subscription.state == ACTIVE and not subscription.approved:
+        return replace(subscription, state=CANCELLED, cancelled_at=iso(now)), "cancelled"
+    return subscription, None
+
+
+def end(subscription: Subscription, now: datetime) -> tuple[Subscription, str | None]:
+    """A deleted purchase order: a pending subscription is withdrawn, an active one cancelled
+    from this moment; already ended ones stay as they are."""
+    if subscription.state == PENDING:
+        return replace(subscription, state=WITHDRAWN, cancelled_at=iso(now)), None
+    if subscription.state == ACTIVE:
+        return replace(subscription, state=CANCELLED, cancelled_at=iso(now)), "cancelled"
+    return subscription, None

@@ -1,0 +1,433 @@
+"""Purchase orders through the orders handler against moto: the approved PO completes the
+subscription exactly once, keeps what invoices need, and refuses what does not match."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from tests.order_support import order_request, post_order
+from tests.storefront_support import (
+    CONTRACT_PAYG,
+    FREE_TRIAL,
+    cart_of,
+    create_integration,
+    create_products,
+    post_form,
+    punch_out,
+)
+from tests.support import coupa_integration, sample
+
+BUYER = ("DUNS", "acme-coupa")
+
+
+@pytest.fixture
+def coupa(api: Any) -> dict[str, Any]:
+    create_products(api, CONTRACT_PAYG, FREE_TRIAL)
+    return create_integration(api, coupa_integration(test_mode=False))
+
+
+def _cart(api: Any, integration: dict[str, Any], product: str = "datastream-pro",
+          offer: str = "annual", **fields: str) -> Any:  # fmt: skip
+    session = punch_out(api, integration)
+    form = {"product_id": product, "offer_id": offer, **fields}
+    if product == "datastream-pro" and not fields:
+        form["estimate.hours"] = "1000"
+    return cart_of(post_form(api, f"{session}/requests", form))
+
+
+def _po(integration: dict[str, Any], lines: Any, **kw: Any) -> str:
+    return order_request(
+        lines, buyer=BUYER, secret=integration["purchase_information"]["shared_secret"], **kw
+    )
+
+
+def _items(tables: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    return tables["dynamodb"].scan(TableName=f"local-{table}")["Items"]
+
+
+def _subscription(tables: dict[str, Any]) -> dict[str, Any]:
+    (item,) = _items(tables, "subscriptions")
+    return json.loads(item["document"]["S"])
+
+
+def _outbox(tables: dict[str, Any]) -> list[dict[str, Any]]:
+    return _items(tables, "outbox")
+
+
+def test_an_approved_po_activates_the_subscription_and_queues_one_email(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    cart = _cart(api, coupa)
+
+    answer = post_order(api, _po(coupa, cart.lines, payload_id="p-1@coupa"))
+
+    assert (answer.code, answer.http_status) == (200, 200)
+    assert "DataStream Pro: subscription active." in answer.message
+    subscription = _subscription(tables)
+    assert subscription["state"] == "active" and subscription["test"] is False
+    assert subscription["account_id"] == "111122223333"
+    approvals = [line["approval"] for line in subscription["lines"]]
+    assert [(a["order_id"], a["payload_id"], a["line_number"]) for a in approvals] == [
+        ("PO-1001", "p-1@coupa", 1),
+        ("PO-1001", "p-1@coupa", 2),
+    ]
+    (mail,) = _outbox(tables)
+    assert mail["pk"]["S"] == f"email#{subscription['id']}#ready"
+    assert mail["status"]["S"] == "pending"
+    assert json.loads(mail["recipients"]["S"]) == ["it@acme.example", "jim@acme.example"]
+    context = json.loads(mail["context"]["S"])
+    assert (context["order_id"], context["product_name"], context["test"]) == (
+        "PO-1001", "DataStream Pro", False,
+    )  # fmt: skip
+    (request,) = _items(tables, "requests")
+    assert request["state"]["S"] == "ordered"
+
+
+def test_the_po_is_kept_with_what_invoices_need(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    post_order(api, _po(coupa, _cart(api, coupa).lines, payload_id="p-keep@coupa"))
+
+    orders = {item["pk"]["S"]: item for item in _items(tables, "orders")}
+    order_key = f"order#{coupa['id']}#PO-1001"
+    assert set(orders) == {
+        order_key,
+        f"payload#{coupa['id']}#p-keep@coupa",
+        f"seen#{coupa['id']}#PO-1001#new#1",
+    }
+    kept = json.loads(orders[order_key]["document"]["S"])
+    assert (kept["order_id"], kept["payload_id"], kept["order_type"]) == (
+        "PO-1001", "p-keep@coupa", "new",
+    )  # fmt: skip
+    assert kept["bill_to"]["name"] == "Acme Accounts Payable"
+    assert kept["bill_to"]["postal_code"] == "62701"
+    assert kept["ship_to"]["city"] == "Springfield"
+    assert kept["extrinsics"] == {"CostCenter": "CC-42"}
+    first = kept["lines"][0]
+    assert (first["line_number"], first["classification"]) == (1, "unknown")
+    assert first["extrinsics"] == {"LineType": "Quantity"}
+    assert first["accounting"][0]["segments"] == [
+        {"type": "Cost Center", "id": "CC-42", "description": "Platform"}
+    ]
+    assert kept["document"], "the original document is kept (compressed)"
+
+
+def test_contract_payg_in_two_pos_stays_pending_until_both_lines_are_approved(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    contract, usage = _cart(api, coupa).lines
+
+    first = post_order(api, _po(coupa, [contract], order_id="PO-A"))
+
+    assert first.code == 200
+    assert "pending until line(s)" in first.message and "-2" in first.message
+    assert _subscription(tables)["state"] == "pending"
+    assert _outbox(tables) == []
+
+    second = post_order(api, _po(coupa, [usage], order_id="PO-B", quantities={0: "5000"}))
+
+    assert "subscription active" in second.message
+    subscription = _subscription(tables)
+    assert subscription["state"] == "active"
+    assert [line["approval"]["order_id"] for line in subscription["lines"]] == ["PO-A", "PO-B"]
+    assert subscription["lines"][1]["approval"]["quantity"] == "5000", "the approved budget"
+    assert len(_outbox(tables)) == 1
+
+
+@pytest.mark.parametrize("variant", ["same-payload", "same-order-new-payload"])
+def test_a_retried_po_gets_200_and_changes_nothing(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], variant: str
+) -> None:
+    lines = _cart(api, coupa).lines
+    post_order(api, _po(coupa, lines, payload_id="p-once@coupa"))
+    before = (_subscription(tables), _items(tables, "orders"), _outbox(tables))
+
+    retry = post_order(
+        api, _po(coupa, lines, payload_id="p-once@coupa" if variant == "same-payload" else None)
+    )
+
+    assert (retry.code, retry.http_status) == (200, 200)
+    assert "already received" in retry.message
+    assert (_subscription(tables), _items(tables, "orders"), _outbox(tables)) == before
+
+
+@pytest.fixture
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each request atomically; moto, called from many threads at once, does
+    not (a failed transaction restores a snapshot over others' writes). One lock around each
+    API call gives moto DynamoDB's guarantee while our code still interleaves between calls."""
+    import botocore.client
+
+    lock = threading.Lock()
+    original = botocore.client.BaseClient._make_api_call
+
+    def atomic(self: Any, operation: str, params: Any) -> Any:
+        with lock:
+            return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", atomic)
+
+
+def test_twenty_concurrent_duplicates_make_one_subscription_and_one_email(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], atomic_moto: None
+) -> None:
+    from functions.handlers.orders_api import receive_order
+
+    document = _po(coupa, _cart(api, coupa).lines, payload_id="p-storm@coupa").encode()
+    answers: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(20)
+
+    def send() -> None:
+        start.wait()
+        try:
+            answers.append(receive_order(document, "https://gateway.test"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert len(answers) == 20
+    assert sum("subscription active" in a for a in answers) == 1
+    assert len(_items(tables, "subscriptions")) == 1
+    assert len(_outbox(tables)) == 1
+
+
+def test_update_changes_the_budget_without_a_second_email(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    lines = _cart(api, coupa).lines
+    post_order(api, _po(coupa, lines))
+
+    update = post_order(
+        api, _po(coupa, lines, order_type="update", version=2, quantities={1: "2500"})
+    )
+
+    assert update.code == 200
+    subscription = _subscription(tables)
+    assert subscription["state"] == "active"
+    assert subscription["lines"][1]["approval"]["quantity"] == "2500"
+    assert subscription["lines"][1]["approval"]["order_version"] == 2
+    assert len(_outbox(tables)) == 1
+    stale = post_order(api, _po(coupa, lines, order_type="update", version=1, payload_id="old@c"))
+    assert stale.code == 200 and "older than version 2" in stale.message
+    assert _subscription(tables)["lines"][1]["approval"]["quantity"] == "2500"
+
+
+def test_delete_cancels_an_active_subscription_from_that_moment(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    lines = _cart(api, coupa).lines
+    post_order(api, _po(coupa, lines))
+
+    deleted = post_order(api, _po(coupa, lines, order_type="delete", version=2))
+
+    assert deleted.code == 200 and "cancelled" in deleted.message
+    subscription = _subscription(tables)
+    assert subscription["state"] == "cancelled" and subscription["cancelled_at"]
+    keys = sorted(item["pk"]["S"] for item in _outbox(tables))
+    assert keys == [f"email#{subscription['id']}#cancelled", f"email#{subscription['id']}#ready"]
+
+
+def test_delete_withdraws_a_pending_subscription(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    contract, _ = _cart(api, coupa).lines
+    post_order(api, _po(coupa, [contract], order_id="PO-A"))
+
+    post_order(api, _po(coupa, [contract], order_id="PO-A", order_type="delete", version=2))
+
+    assert _subscription(tables)["state"] == "withdrawn"
+    assert _outbox(tables) == []
+
+
+def test_deleting_an_order_never_received_is_412(api: Any, coupa: dict[str, Any]) -> None:
+    lines = _cart(api, coupa).lines
+    answer = post_order(api, _po(coupa, lines, order_id="PO-NEVER", order_type="delete"))
+    assert (answer.code, answer.http_status) == (412, 412)
+
+
+def test_test_mode_records_everything_and_says_so(api: Any, tables: dict[str, Any]) -> None:
+    create_products(api, FREE_TRIAL)
+    integration = create_integration(api, coupa_integration())  # test_mode defaults to true
+
+    answer = post_order(
+        api, _po(integration, _cart(api, integration, "sentinel-siem-trial", "trial").lines)
+    )
+
+    assert answer.code == 200 and "Test order recorded" in answer.message
+    subscription = _subscription(tables)
+    assert subscription["test"] is True
+    assert json.loads(_outbox(tables)[0]["context"]["S"])["test"] is True
+
+
+def test_deployment_mode_test_also_means_test(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    answer = post_order(api, _po(coupa, _cart(api, coupa).lines, deployment_mode="test"))
+    assert "Test order recorded" in answer.message
+    assert _subscription(tables)["test"] is True
+
+
+def test_free_trial_activates_with_its_trial_end(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    post_order(api, _po(coupa, _cart(api, coupa, "sentinel-siem-trial", "trial").lines))
+    subscription = _subscription(tables)
+    assert subscription["state"] == "active"
+    assert subscription["trial_ends_at"] > subscription["activated_at"]
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "words"),
+    [
+        (
+            {"prices": {0: "14999.99"}},
+            409,
+            "unit price 14999.99 USD differs from the requested 15000.00 USD",
+        ),
+        ({"quantities": {0: "2"}}, 409, "quantity 2 differs"),
+    ],
+)
+def test_a_po_that_does_not_match_the_request_is_refused_and_changes_nothing(
+    api: Any,
+    tables: dict[str, Any],
+    coupa: dict[str, Any],
+    change: dict[str, Any],
+    code: int,
+    words: str,
+) -> None:
+    answer = post_order(api, _po(coupa, _cart(api, coupa).lines, **change))
+
+    assert answer.code == code
+    assert words in answer.message
+    assert "Line 1 (datastream-pro/annual)" in answer.message
+    assert _items(tables, "subscriptions") == [] and _items(tables, "orders") == []
+
+
+def test_a_usage_budget_may_differ_from_the_estimate(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    answer = post_order(api, _po(coupa, _cart(api, coupa).lines, quantities={1: "123.5"}))
+    assert answer.code == 200
+    assert _subscription(tables)["lines"][1]["approval"]["quantity"] == "123.5"
+
+
+def test_another_integrations_request_is_refused(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    lines = _cart(api, coupa).lines
+    other = create_integration(
+        api, coupa_integration(name="Other", buyer_identity={"domain": "DUNS", "identity": "other"})
+    )
+
+    answer = post_order(
+        api,
+        order_request(lines, buyer=("DUNS", "other"),
+                      secret=other["purchase_information"]["shared_secret"]),
+    )  # fmt: skip
+
+    assert answer.code == 403
+    assert "belongs to another procurement integration" in answer.message
+    assert _items(tables, "subscriptions") == []
+
+
+def test_real_coupa_po_for_lines_not_from_our_cart_is_400_not_5xx(
+    api: Any, coupa: dict[str, Any]
+) -> None:
+    staging = create_integration(
+        api,
+        coupa_integration(
+            name="Staging", buyer_identity={"domain": "NetworkID", "identity": "kasdflkjasdf"}
+        ),
+    )
+    secret = staging["purchase_information"]["shared_secret"].encode()
+    document = sample("spec_fixtures_order_request.xml").replace(
+        b"alsdkfjalksdjflaksjdfklj", secret
+    )
+
+    answer = post_order(api, document.decode())
+
+    assert answer.code == 400
+    assert "product-requisition:6236" in answer.message
+    assert "does not name a request made on this marketplace" in answer.message
+
+
+def test_wrong_secret_unknown_buyer_and_wrong_document_kind(
+    api: Any, coupa: dict[str, Any]
+) -> None:
+    lines = _cart(api, coupa).lines
+    assert post_order(api, order_request(lines, buyer=BUYER, secret="nope")).code == 401
+    assert post_order(api, order_request(lines, buyer=("DUNS", "x"), secret="nope")).code == 401
+    setup = post_order(api, sample("punch_out_setup_request_doc_coupa.xml").decode())
+    assert setup.code == 450
+
+
+def test_storage_failure_before_persisting_is_a_retryable_500(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    lines = _cart(api, coupa).lines
+    tables["dynamodb"].delete_table(TableName="local-outbox")
+
+    answer = post_order(api, _po(coupa, lines, payload_id="p-retry@coupa"))
+
+    assert (answer.code, answer.http_status) == (500, 500)
+    assert _items(tables, "subscriptions") == [] and _items(tables, "orders") == []
+    from local.aws import create_resources
+
+    create_resources(tables["dynamodb"]) if False else None
+    tables["dynamodb"].create_table(
+        TableName="local-outbox",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    retried = post_order(api, _po(coupa, lines, payload_id="p-retry@coupa"))
+    assert retried.code == 200 and "subscription active" in retried.message
+
+
+def test_two_pos_racing_on_one_subscription_both_count(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], atomic_moto: None
+) -> None:
+    """The contract PO and the usage PO of one contract_payg request arrive at once: one
+    commit wins, the other reads again and retries; the subscription ends active, one email."""
+    from functions.handlers.orders_api import receive_order
+
+    contract, usage = _cart(api, coupa).lines
+    documents = [
+        _po(coupa, [contract], order_id="PO-A").encode(),
+        _po(coupa, [usage], order_id="PO-B").encode(),
+    ] * 5
+    start = threading.Barrier(len(documents))
+    errors: list[BaseException] = []
+
+    def send(document: bytes) -> None:
+        start.wait()
+        try:
+            receive_order(document, "https://gateway.test")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(d,)) for d in documents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    subscription = _subscription(tables)
+    assert subscription["state"] == "active"
+    assert sorted(line["approval"]["order_id"] for line in subscription["lines"]) == [
+        "PO-A",
+        "PO-B",
+    ]
+    assert len(_outbox(tables)) == 1

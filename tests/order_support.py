@@ -1,0 +1,79 @@
+"""Purchase orders as Coupa and Ariba send them, built from the cart the browser returned."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from tests.support import post_cxml
+
+_PAYLOADS = itertools.count(1)
+
+
+def order_request(
+    lines: Sequence[Any],
+    *,
+    buyer: tuple[str, str],
+    secret: str,
+    order_id: str = "PO-1001",
+    order_type: str = "new",
+    version: int = 1,
+    payload_id: str | None = None,
+    sender: str = "buyer",
+    deployment_mode: str = "production",
+    quantities: dict[int, str] | None = None,
+    prices: dict[int, str] | None = None,
+    line_numbers: Sequence[int] | None = None,
+) -> str:
+    """An OrderRequest whose ItemOut echo the cart's ItemIn (aux IDs, prices), with Coupa's
+    extras: BillTo, ShipTo, Extrinsics, Accounting segments, UNSPSC 'unknown'."""
+    payload = payload_id or f"{next(_PAYLOADS)}.4242.po@coupahost.example"
+    numbers = list(line_numbers or range(1, len(lines) + 1))
+    items = []
+    for index, (number, line) in enumerate(zip(numbers, lines, strict=True)):
+        quantity = (quantities or {}).get(index, line.get("quantity"))
+        money = line.find("ItemDetail/UnitPrice/Money")
+        price = (prices or {}).get(index, money.text)
+        items.append(
+            f'<ItemOut quantity="{quantity}" lineNumber="{number}"><ItemID>'
+            f"<SupplierPartID>{line.findtext('ItemID/SupplierPartID')}</SupplierPartID>"
+            "<SupplierPartAuxiliaryID>"
+            f"{line.findtext('ItemID/SupplierPartAuxiliaryID')}</SupplierPartAuxiliaryID>"
+            f'</ItemID><ItemDetail><UnitPrice><Money currency="{money.get("currency")}">{price}'
+            '</Money></UnitPrice><Description xml:lang="en">'
+            f"{line.findtext('ItemDetail/Description/ShortName')}</Description>"
+            f"<UnitOfMeasure>{line.findtext('ItemDetail/UnitOfMeasure')}</UnitOfMeasure>"
+            '<Classification domain="UNSPSC">unknown</Classification>'
+            '<Extrinsic name="LineType">Quantity</Extrinsic></ItemDetail>'
+            '<Distribution><Accounting name="IT Software"><Segment type="Cost Center" id="CC-42" '
+            'description="Platform"/></Accounting><Charge><Money currency="USD">1.00</Money>'
+            "</Charge></Distribution></ItemOut>"
+        )
+    version_attr = f' orderVersion="{version}"' if version != 1 else ""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd">
+<cXML payloadID="{payload}" timestamp="2026-11-26T12:00:00+00:00" xml:lang="en-US">
+<Header><From><Credential domain="{buyer[0]}"><Identity>{buyer[1]}</Identity></Credential></From>
+<To><Credential domain="NetworkID"><Identity>procurement-gateway</Identity></Credential></To>
+<Sender><Credential domain="NetworkID"><Identity>{sender}</Identity>
+<SharedSecret>{secret}</SharedSecret></Credential><UserAgent>Coupa Procurement 1.0</UserAgent>
+</Sender></Header>
+<Request deploymentMode="{deployment_mode}"><OrderRequest>
+<OrderRequestHeader orderID="{order_id}" orderDate="2026-11-26T12:00:00+00:00" type="{order_type}"{version_attr}>
+<Total><Money currency="USD">0.00</Money></Total>
+<ShipTo><Address addressID="HQ"><Name xml:lang="en">Acme HQ</Name><PostalAddress>
+<Street>1 Main St</Street><City>Springfield</City><Country isoCountryCode="US">US</Country>
+</PostalAddress></Address></ShipTo>
+<BillTo><Address addressID="AP-1" isoCountryCode="US"><Name xml:lang="en">Acme Accounts Payable</Name>
+<PostalAddress><DeliverTo>AP</DeliverTo><Street>2 Ledger Rd</Street><City>Springfield</City>
+<State>IL</State><PostalCode>62701</PostalCode><Country isoCountryCode="US">US</Country>
+</PostalAddress><Email name="default">ap@acme.example</Email></Address></BillTo>
+<Extrinsic name="CostCenter">CC-42</Extrinsic>
+</OrderRequestHeader>
+{"".join(items)}
+</OrderRequest></Request></cXML>"""
+
+
+def post_order(api: Any, document: str) -> Any:
+    return post_cxml(api, document, path="/cxml/orders")
