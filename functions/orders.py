@@ -8,7 +8,6 @@ or a concurrent duplicate changes nothing the second time."""
 from __future__ import annotations
 
 import base64
-import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -24,7 +23,9 @@ from functions.subscription_requests import SubscriptionRequest, request_id_of
 from functions.subscriptions import (
     ACTIVE,
     LineApproval,
+    Mail,
     Subscription,
+    announce,
     end,
     from_request,
     settle,
@@ -33,7 +34,6 @@ from functions.subscriptions import (
 
 ORDERED = "ordered"  # request state once a PO approved at least one of its lines
 MAX_RAW_BYTES = 250_000  # what of the original document fits in the order item
-_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[^@\s<>\"']{2,}$")
 
 
 class PreconditionFailed(GatewayError):
@@ -66,14 +66,6 @@ class StoredOrder:
     @property
     def auxiliary_ids(self) -> set[str]:
         return {line["auxiliary_id"] for line in self.lines if line.get("auxiliary_id")}
-
-
-@dataclass(frozen=True)
-class Mail:
-    key: str  # outbox key: one mail per subscription and event, ever
-    template: str
-    recipients: tuple[str, ...]
-    context: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -174,39 +166,6 @@ def _raw(document: bytes) -> str:
     return packed if len(packed) <= MAX_RAW_BYTES else ""
 
 
-def _recipients(integration: Integration, subscription: Subscription) -> tuple[str, ...]:
-    """The account's email, and the requester's when it looks like an address."""
-    found = [integration.account_email]
-    requester = subscription.requester.email.strip()
-    if _EMAIL.match(requester) and requester.lower() != integration.account_email.lower():
-        found.append(requester)
-    return tuple(found)
-
-
-def _mail(
-    event: str, subscription: Subscription, integration: Integration, order_id: str, base_url: str
-) -> Mail:
-    return Mail(
-        key=f"email#{subscription.id}#{event}",
-        template=f"subscription_{event}",
-        recipients=_recipients(integration, subscription),
-        context={
-            "base_url": base_url,
-            "account_id": subscription.account_id,
-            "integration_name": integration.name,
-            "product_name": subscription.product_name,
-            "offer_name": subscription.offer_name,
-            "order_id": order_id,
-            "subscription_id": subscription.id,
-            "test": subscription.test,
-            "usage_instructions": subscription.usage_instructions,
-            "requester_name": subscription.requester.display_name,
-            "requester_email": subscription.requester.email,
-            "cancelled_at": subscription.cancelled_at,
-        },
-    )
-
-
 def _subscriptions_of(
     requests: Iterable[SubscriptionRequest], context: OrderContext, test: bool, now: datetime
 ) -> dict[str, Subscription]:
@@ -297,7 +256,7 @@ def process(
         if updated != subscription or rid not in context.subscriptions:
             changed.append(updated)
         if event is not None:
-            mails.append(_mail(event, updated, integration, po.order_id, base_url))
+            mails.append(announce(event, updated, integration.account_email, po.order_id, base_url))
         notes.append(_note(updated))
     touched = tuple(
         replace(request, state=ORDERED, updated_at=iso(now))
@@ -348,7 +307,7 @@ def _delete(
             changed.append(ended)
             notes.append(f"{subscription.product_name}: subscription {ended.state}.")
         if event is not None:
-            mails.append(_mail(event, ended, integration, po.order_id, base_url))
+            mails.append(announce(event, ended, integration.account_email, po.order_id, base_url))
     message = " ".join(notes) or f"Order {po.order_id} deleted; nothing was active."
     return OrderOutcome(order, tuple(changed), (), tuple(mails), message)
 

@@ -108,6 +108,7 @@ def start_session(
         extrinsics=extrinsics,
         integration=IntegrationSnapshot(
             account_id=integration.account_id,
+            account_email=integration.account_email,
             cart_field=integration.cart_field,
             test_mode=integration.test_mode,
             preapprove_free=integration.preapprove_free,

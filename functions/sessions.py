@@ -40,6 +40,7 @@ class IntegrationSnapshot:
     return need no second read (settings changed mid-session apply to the next session)."""
 
     account_id: str = ""
+    account_email: str = ""
     cart_field: str = "cxml-base64"
     test_mode: bool = True
     preapprove_free: bool = False

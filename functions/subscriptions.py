@@ -6,14 +6,17 @@ withdraws a pending subscription or cancels an active one from that moment (PROT
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from functions.clock import iso
 from functions.sessions import Requester
 from functions.subscription_requests import SubscriptionRequest
 
+_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[^@\s<>\"']{2,}$")
 PENDING = "pending"
 ACTIVE = "active"
 CANCELLED = "cancelled"
@@ -125,6 +128,30 @@ def from_request(
     )
 
 
+PREAPPROVED_ORDER = "preapproved"
+"""The order reference of lines the integration pre-approves (free, BYOL): nothing to invoice."""
+
+
+def preapproved(
+    request: SubscriptionRequest, integration_name: str, account_id: str, test: bool, now: datetime
+) -> Subscription:
+    """Free and BYOL offers an integration pre-approves subscribe at once, with no PO."""
+    subscription = from_request(request, integration_name, account_id, test, now)
+    approvals: dict[str, LineApproval | None] = {
+        line.auxiliary_id: LineApproval(
+            order_id=PREAPPROVED_ORDER,
+            payload_id="",
+            line_number=number,
+            quantity=line.requested_quantity,
+            order_version=0,
+            approved_at=iso(now),
+        )
+        for number, line in enumerate(subscription.lines, start=1)
+    }
+    active, _ = settle(with_approvals(subscription, approvals), now)
+    return active
+
+
 def with_approvals(
     subscription: Subscription, approvals: dict[str, LineApproval | None]
 ) -> Subscription:
@@ -164,3 +191,46 @@ def end(subscription: Subscription, now: datetime) -> tuple[Subscription, str | 
     if subscription.state == ACTIVE:
         return replace(subscription, state=CANCELLED, cancelled_at=iso(now)), "cancelled"
     return subscription, None
+
+
+@dataclass(frozen=True)
+class Mail:
+    key: str  # outbox key: one mail per subscription and event, ever
+    template: str
+    recipients: tuple[str, ...]
+    context: dict[str, Any]
+
+
+def _recipients(account_email: str, subscription: Subscription) -> tuple[str, ...]:
+    """The account's email, and the requester's when it looks like an address."""
+    found = [account_email]
+    requester = subscription.requester.email.strip()
+    if _EMAIL.match(requester) and requester.lower() != account_email.lower():
+        found.append(requester)
+    return tuple(found)
+
+
+def announce(
+    event: str, subscription: Subscription, account_email: str, order_id: str, base_url: str
+) -> Mail:
+    """The outbox mail for a subscription event ("ready", "cancelled"): one per subscription
+    and event, ever (its key is the outbox item's key)."""
+    return Mail(
+        key=f"email#{subscription.id}#{event}",
+        template=f"subscription_{event}",
+        recipients=_recipients(account_email, subscription),
+        context={
+            "base_url": base_url,
+            "account_id": subscription.account_id,
+            "integration_name": subscription.integration_name,
+            "product_name": subscription.product_name,
+            "offer_name": subscription.offer_name,
+            "order_id": order_id,
+            "subscription_id": subscription.id,
+            "test": subscription.test,
+            "usage_instructions": subscription.usage_instructions,
+            "requester_name": subscription.requester.display_name,
+            "requester_email": subscription.requester.email,
+            "cancelled_at": subscription.cancelled_at,
+        },
+    )

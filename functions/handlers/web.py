@@ -253,20 +253,38 @@ def request_approval(token: str, digest: str) -> Response:
         return _subscribe(
             session, links, found, offer, error=problem.message, form=form, status=400
         )
+    if request.state == PREAPPROVED:
+        return _subscribe_at_once(session, links, request, product)
     stored = _stores().requests.save(request)
     logger.info(
         "subscription request",
         extra={"request_id": stored.id, "state": stored.state, "lines": len(stored.lines)},
     )
-    if stored.state == PREAPPROVED:
-        return _page(
-            "subscribed.html",
-            session=session,
-            links=links,
-            request=stored,
-            usage_instructions=product.usage_instructions if product else "",
-        )
     return _cart_return(session, links, stored)
+
+
+def _subscribe_at_once(
+    session: PunchOutSession, links: Links, request: SubscriptionRequest, product: Product | None
+) -> Response:
+    """Pre-approved free/BYOL: an active subscription now, announced by mail like any other."""
+    from functions.store.orders import OUTBOX_KEPT
+    from functions.store.subscriptions import save_preapproved
+    from functions.subscriptions import announce, preapproved
+
+    moment = now()
+    snapshot = session.integration
+    test = snapshot.test_mode or session.deployment_mode == "test"
+    subscription = preapproved(request, session.integration_name, snapshot.account_id, test, moment)
+    mail = announce("ready", subscription, snapshot.account_email, "", links.root)
+    save_preapproved(request, subscription, mail, moment + OUTBOX_KEPT)
+    logger.info("pre-approved subscription", extra={"subscription_id": subscription.id})
+    return _page(
+        "subscribed.html",
+        session=session,
+        links=links,
+        request=request,
+        usage_instructions=product.usage_instructions if product else "",
+    )
 
 
 @app.post("/s/<token>/cancel")

@@ -4,9 +4,8 @@ outbox mail together (all or nothing)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -14,7 +13,6 @@ from pynamodb.transactions import TransactWrite
 
 from functions.integrations import Integration
 from functions.orders import OrderOutcome, StoredOrder, order_json, order_of
-from functions.sessions import Requester
 from functions.store.batch import get_many
 from functions.store.errors import storage_errors
 from functions.store.integrations import BUYER, integration_of
@@ -27,8 +25,9 @@ from functions.store.models import (
 )
 from functions.store.requests import record_of as request_record
 from functions.store.requests import request_of
+from functions.store.subscriptions import subscription_of, subscription_record
 from functions.subscription_requests import SubscriptionRequest
-from functions.subscriptions import LineApproval, Subscription, SubscriptionLine
+from functions.subscriptions import Subscription
 
 OUTBOX_KEPT = timedelta(days=30)
 
@@ -39,50 +38,6 @@ class DuplicateOrder(Exception):
 
 class ConcurrentChange(Exception):
     """Another PO changed the same subscription meanwhile: read again and retry."""
-
-
-# --- subscriptions as items ---------------------------------------------------------------
-
-
-def subscription_json(subscription: Subscription) -> dict[str, Any]:
-    data = asdict(subscription)
-    for line in data["lines"]:
-        line["unit_price"] = str(line["unit_price"])
-        line["requested_quantity"] = str(line["requested_quantity"])
-        if line["approval"]:
-            line["approval"]["quantity"] = str(line["approval"]["quantity"])
-    return data
-
-
-def subscription_of(record: SubscriptionRecord) -> Subscription:
-    data = dict(record.document)
-    lines = []
-    for raw in data["lines"]:
-        line = dict(raw)
-        line["unit_price"] = Decimal(line["unit_price"])
-        line["requested_quantity"] = Decimal(line["requested_quantity"])
-        approval = line.get("approval")
-        if approval:
-            line["approval"] = LineApproval(
-                **{**approval, "quantity": Decimal(approval["quantity"])}
-            )
-        lines.append(SubscriptionLine(**line))
-    data["lines"] = tuple(lines)
-    data["requester"] = Requester(**data.get("requester", {}))
-    data["version"] = int(record.version)
-    return Subscription(**data)
-
-
-def subscription_record(subscription: Subscription) -> SubscriptionRecord:
-    return SubscriptionRecord(
-        subscription.id,
-        account_id=subscription.account_id,
-        integration_id=subscription.integration_id,
-        state=subscription.state,
-        created_at=subscription.created_at,
-        document=subscription_json(subscription),
-        version=subscription.version,
-    )
 
 
 # --- reads ----------------------------------------------------------------------------------

@@ -212,6 +212,10 @@ def test_free_and_byol_are_zero_lines_unless_preapproved(api: Any, tables: dict[
     assert "cart-return" not in page.text
     states = sorted(item["state"]["S"] for item in _requests(tables))
     assert states == ["in_cart", "preapproved"]
+    (subscription,) = tables["dynamodb"].scan(TableName="local-subscriptions")["Items"]
+    assert subscription["state"]["S"] == "active", "pre-approved: subscribed at once"
+    (mail,) = tables["dynamodb"].scan(TableName="local-outbox")["Items"]
+    assert mail["pk"]["S"] == f"email#{subscription['pk']['S']}#ready"
 
 
 def test_ariba_cart_uses_urlencoded_and_round_trips_any_character(api: Any) -> None:

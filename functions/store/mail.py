@@ -1,0 +1,56 @@
+"""Amazon SES: one `SendEmail` per mail, a text and an HTML part, both UTF-8."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from functions.errors import Transient
+
+
+class MailNotSent(Transient):
+    """SES did not accept the mail (throttled, unreachable, sender not verified...). The worker
+    releases the outbox item and fails the record, so Lambda retries it."""
+
+
+class SesMailer:
+    def __init__(self, region: str) -> None:
+        self._region = region
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def _ses(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import boto3  # created on the first send, once per Lambda container
+
+                self._client = boto3.client("ses", region_name=self._region)
+            return self._client
+
+    def send(
+        self, sender: str, recipients: Sequence[str], subject: str, text: str, html: str
+    ) -> str:
+        """SES's message id."""
+        try:
+            answer = self._ses().send_email(
+                Source=sender,
+                Destination={"ToAddresses": list(recipients)},
+                Message={
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {
+                        "Text": {"Data": text, "Charset": "UTF-8"},
+                        "Html": {"Data": html, "Charset": "UTF-8"},
+                    },
+                },
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "error")
+            raise MailNotSent(
+                f"SES refused the mail to {len(recipients)} recipient(s): {code}."
+            ) from exc
+        except BotoCoreError as exc:
+            raise MailNotSent(f"SES could not be reached: {type(exc).__name__}.") from exc
+        return str(answer["MessageId"])
