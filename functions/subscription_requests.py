@@ -88,6 +88,9 @@ def clean_text(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
+REQUEST_ID = re.compile(r"^req-[0-9a-f]{16}\Z")
+
+
 def request_id_of(auxiliary_id: str) -> str | None:
     """`req-1a2b…-2` → `req-1a2b…`: the request a cart or PO line belongs to."""
     found = re.match(r"^(req-[0-9a-f]{16})-\d{1,2}\Z", auxiliary_id or "")
@@ -214,9 +217,12 @@ def new_request(
     previous: SubscriptionRequest | None = None,
 ) -> SubscriptionRequest:
     """A request for `offer`; when `previous` is given (an edit), the same id, hence the same
-    auxiliary IDs, so the buyer's cart lines stay matched."""
+    auxiliary IDs, so the buyer's cart lines stay matched. A new request takes the form's
+    `request_key` (minted with the page) as its id, so a double submit is the same request."""
     estimates = parse_estimates(offer, form)
-    request_id = previous.id if previous else ids.slug_id("req")
+    key = form.get("request_key", "")
+    fresh = key if REQUEST_ID.match(key) else ids.slug_id("req")
+    request_id = previous.id if previous else fresh
     stamp = iso(now())
     request = SubscriptionRequest(
         id=request_id,

@@ -20,7 +20,7 @@ from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
 from functions.clock import iso, now
 from functions.config import settings
 from functions.cxml.model import Credential
-from functions.errors import BadRequest, NotFound
+from functions.errors import BadRequest, Forbidden, NotFound
 from functions.handlers import html_edge
 from functions.handlers.http import base_url, form_fields, query_params
 from functions.money import display_money
@@ -239,13 +239,24 @@ def request_approval(token: str, digest: str) -> Response:
     """Request approval: store the request, answer the auto-submitting cart return. Two
     DynamoDB calls: one BatchGetItem (session, product, reopened request), one PutItem."""
     form = form_fields(app.current_event)
-    session, product, previous = page_records(
-        digest, form.get("product_id") or None, form.get("request_id") or None
+    reopened = form.get("request_id") or None
+    session, product, found_request = page_records(
+        digest, form.get("product_id") or None, reopened or form.get("request_key") or None
     )
     session = _live(session)
     if session is None:
         return _session_gone()
     links = _links(token)
+    if found_request is not None and reopened is None:
+        # The page's request key is taken: a double submit of this session's own request
+        # answers what the first one did, and creates nothing.
+        if found_request.session_digest != session.token_digest:
+            raise Forbidden("This request does not belong to your procurement session.")
+        if found_request.state == PREAPPROVED:
+            return _page("subscribed.html", session=session, links=links, request=found_request,
+                         usage_instructions=found_request.usage_instructions)  # fmt: skip
+        return _cart_return(session, links, found_request)
+    previous = found_request
     try:
         request = storefront.request_approval(session, product, form, previous)
     except BadRequest as problem:
@@ -413,6 +424,7 @@ def _subscribe(
         preapproved=bool(session and storefront.is_preapproved(offer, session)),
         form_action=links.requests(),
         preview=storefront.approval_preview(offer, estimates),
+        request_key=ids.slug_id("req"),
         nonce=secrets.token_urlsafe(16),
     )
 

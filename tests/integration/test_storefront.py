@@ -538,3 +538,23 @@ def test_both_encodings_round_trip_any_character(api: Any, cart_field: str) -> N
         'Zürich Q&A "Insights" <Pro> (TM)'
     )
     assert "Ünïcode & <Sons>" in "".join(line.find("ItemDetail/Description").itertext())
+
+
+def test_a_double_submit_is_one_request(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    session = punch_out(api, coupa)
+    page = api.handle("GET", f"{session}/products/datastream-pro/subscribe", query="offer=annual")
+    key = re.search(r'name="request_key" value="(req-[0-9a-f]{16})"', page.text).group(1)
+    fields = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "10",
+              "request_key": key}  # fmt: skip
+
+    first = cart_of(post_form(api, f"{session}/requests", fields))
+    second = cart_of(post_form(api, f"{session}/requests", fields))
+
+    aux = [line.findtext("ItemID/SupplierPartAuxiliaryID") for line in first.lines]
+    assert aux == [f"{key}-1", f"{key}-2"]
+    assert [line.findtext("ItemID/SupplierPartAuxiliaryID") for line in second.lines] == aux
+    assert len(_requests(tables)) == 1
+    other = punch_out(api, coupa)
+    assert post_form(api, f"{other}/requests", fields).status == 403
