@@ -95,6 +95,9 @@ class Links:
     def cancel(self) -> str:
         return f"{self.prefix}/cancel"
 
+    def subscriptions(self) -> str:
+        return f"{self.prefix}/subscriptions"
+
 
 def _links(token: str | None = None) -> Links:
     return Links(base_url(app.current_event, settings()), token)
@@ -308,6 +311,42 @@ def cancel(token: str, digest: str) -> Response:
     return _cart_return(session, _links(token), None)
 
 
+@app.get("/s/<token>/subscriptions")
+@_with_session
+def session_subscriptions(token: str, digest: str) -> Response:
+    """The account's subscriptions, reached from inside a punchout session."""
+    session = _live(_stores().sessions.get(digest))
+    if session is None:
+        return _session_gone()
+    return _subscriptions(session, _links(token), session.integration.account_id)
+
+
+@app.get("/subscriptions/<account_id>")
+def linked_subscriptions(account_id: str) -> Response:
+    """The page the success email links to: the signed, expiring link is the credential."""
+    from functions.links import verify_subscriptions_link
+    from functions.store.secrets import LinkSigningKey
+
+    params = query_params(app.current_event)
+    key = _link_key(LinkSigningKey)()
+    if not verify_subscriptions_link(
+        key, account_id, params.get("expires"), params.get("signature"), now()
+    ):
+        return html_edge.error_page(
+            403,
+            "This link has expired or is not valid",
+            "Links in our emails work for 30 days.",
+            "Open the marketplace from your procurement system and choose Your subscriptions.",
+        )
+    return _subscriptions(None, _links(), account_id)
+
+
+@cache
+def _link_key(provider: Callable[..., Any]) -> Callable[[], bytes]:
+    key: Callable[[], bytes] = provider(settings())
+    return key
+
+
 # --- outside a punchout session -------------------------------------------------------------
 
 
@@ -426,6 +465,20 @@ def _subscribe(
         preview=storefront.approval_preview(offer, estimates),
         request_key=ids.slug_id("req"),
         nonce=secrets.token_urlsafe(16),
+    )
+
+
+def _subscriptions(session: PunchOutSession | None, links: Links, account_id: str) -> Response:
+    from functions.store.subscriptions import DynamoSubscriptionStore
+
+    _stores()
+    found = DynamoSubscriptionStore().of_account(account_id) if account_id else []
+    return _page(
+        "subscriptions.html",
+        session=session,
+        links=links,
+        account_id=account_id,
+        subscriptions=found,
     )
 
 

@@ -431,3 +431,38 @@ def test_two_pos_racing_on_one_subscription_both_count(
         "PO-B",
     ]
     assert len(_outbox(tables)) == 1
+
+
+def test_your_subscriptions_from_a_session_and_from_the_signed_link(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], clock: Any
+) -> None:
+    from datetime import timedelta
+
+    from functions.links import sign_subscriptions_link
+
+    post_order(api, _po(coupa, _cart(api, coupa).lines, order_id="PO-777"))
+    session = punch_out(api, coupa)
+
+    page = api.handle("GET", f"{session}/subscriptions")
+    assert page.status == 200
+    assert "DataStream Pro — Annual + usage" in page.text
+    assert 'data-state="active"' in page.text and "PO-777" in page.text
+    assert "Getting started" in page.text
+
+    from functions.config import settings
+
+    key = (settings().link_signing_key or "").encode()  # the local key, as the worker signs
+    expires = clock.now() + timedelta(days=30)
+    link = sign_subscriptions_link(key, "https://gateway.test", "111122223333", expires)
+    path, _, query = link.removeprefix("https://gateway.test").partition("?")
+    good = api.handle("GET", path, query=query)
+    other = api.handle("GET", "/subscriptions/999999999999", query=query)
+    forged = api.handle("GET", path, query=query.replace("signature=", "signature=0"))
+    clock.advance(timedelta(days=31))
+    expired = api.handle("GET", path, query=query)
+
+    assert good.status == 200 and "PO-777" in good.text
+    assert "frame-ancestors 'none'" in (good.header("Content-Security-Policy") or "")
+    for refused in (other, forged, expired):
+        assert refused.status == 403
+        assert "PO-777" not in refused.text
