@@ -12,8 +12,8 @@ from urllib.parse import quote, urlencode
 
 SUBSCRIPTIONS_LINK_LIFETIME = timedelta(days=30)
 
-_EPOCH = re.compile(r"^[0-9]{1,12}$")
-_SIGNATURE = re.compile(r"^[0-9a-f]{64}$")
+_EPOCH = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[0-9a-f]{64}")
 
 
 def _signature(key: bytes, account_id: str, epoch: int) -> str:
@@ -41,7 +41,7 @@ def verify_subscriptions_link(
     expired, tampered-with or other-account links are all just False (the page says so)."""
     if not key or not account_id or not expires_raw or not signature_raw:
         return False
-    if not _EPOCH.match(expires_raw) or not _SIGNATURE.match(signature_raw):
+    if not _EPOCH.fullmatch(expires_raw) or not _SIGNATURE.fullmatch(signature_raw):
         return False
     epoch = int(expires_raw)
     expected = _signature(key, account_id, epoch)

@@ -2,7 +2,8 @@
 
 Seeds a demo Coupa and a demo Ariba integration and prints what a buyer's admin would paste
 into their procurement system. Local-only pages: the emails the stack sent at /_local/mailbox,
-a buyer simulator (Coupa or Ariba punching out) at /_local/simulator."""
+a buyer simulator (Coupa or Ariba punching out) at /_local/simulator. A background thread stands in
+for the outbox stream's Lambda trigger (local/outbox.py): it runs the email worker every 0.5 s."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from moto import mock_aws
 
 from local import mailbox, simulator
 from local.aws import configure_environment, create_resources
+from local.outbox import OutboxPump
 from local.seed import seed
 from local.simulator import BuyerSimulator, accounts_from_seed
 from local.stack import LocalApi
@@ -25,7 +27,9 @@ from local.stack import LocalApi
 MAX_BODY = 12 * 1024 * 1024
 
 
-def make_handler(api: LocalApi, buyer: BuyerSimulator) -> type[BaseHTTPRequestHandler]:
+def make_handler(
+    api: LocalApi, buyer: BuyerSimulator, pump: OutboxPump
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "ProcurementGatewayLocal/1"
         protocol_version = "HTTP/1.1"
@@ -42,7 +46,7 @@ def make_handler(api: LocalApi, buyer: BuyerSimulator) -> type[BaseHTTPRequestHa
                 self._write(answer.status, answer.headers, answer.body)
                 return
             if url.path.startswith("/_local/"):
-                status, content_type, text = mailbox.page(url.path)
+                status, content_type, text = mailbox.page(url.path, pump.dead_letters())
                 self._write(status, [("Content-Type", content_type)], text.encode())
                 return
             answer = api.handle(self.command, url.path, url.query, list(self.headers.items()), body)
@@ -71,11 +75,15 @@ def main() -> None:
     base_url = os.environ.get("PUBLIC_BASE_URL") or f"http://{host}:{port}"
     env = configure_environment(base_url)
     with mock_aws():
-        create_resources(boto3.client("dynamodb", region_name=env["AWS_REGION"]))
+        create_resources(
+            boto3.client("dynamodb", region_name=env["AWS_REGION"]),
+            boto3.client("ses", region_name=env["AWS_REGION"]),
+        )
         api = LocalApi(host=f"{host}:{port}")
         demo = seed(api, env["ADMIN_TOKEN"])
         buyer = BuyerSimulator(api, base_url, accounts_from_seed(demo, env["ARIBA_SHARED_SECRET"]))
-        server = ThreadingHTTPServer((host, port), make_handler(api, buyer))
+        pump = OutboxPump(env["OUTBOX_TABLE"], env["AWS_REGION"])
+        server = ThreadingHTTPServer((host, port), make_handler(api, buyer, pump))
         print(json.dumps({
             "api": base_url,
             "admin_token": env["ADMIN_TOKEN"],
@@ -85,11 +93,13 @@ def main() -> None:
             "integrations": demo,
         }, indent=2), flush=True)  # fmt: skip
         print(f"Procurement Gateway (local) listening on {base_url}", flush=True)
+        pump.start()  # after the banner: the worker's log lines never interleave with it
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
+            pump.stop()
             server.server_close()
 
 
