@@ -39,6 +39,9 @@ FIGURES = (
     Figure("request_approval_calls", "DynamoDB calls per Request approval", 2, None, 0),
     Figure("session_search_calls", "DynamoDB calls per catalog search (session)", 2, None, 0),
     Figure("public_search_calls", "DynamoDB calls per catalog search (public)", 1, None, 0),
+    Figure("order_calls", "DynamoDB calls per new OrderRequest (2 lines)", 4, None, 0),
+    Figure("order_time_ratio", "2-line OrderRequest time / PunchOutSetupRequest time", None, None),
+    Figure("order_own_ratio", "  same, excluding time inside AWS calls (moto)", None, None),
 )
 """Every figure, in report order: one a section could not measure still shows, as such."""
 
@@ -148,6 +151,28 @@ def in_process(
             print(f"  {name:<20} {listed}")
             values[f"{name}_calls"] = storefront.dynamodb(name)
         details["storefront_calls"] = storefront.summary()
+
+        _section(f"New 2-line OrderRequest (median of {iterations // 3}, same moto)")
+        from bench.orders import measure_orders
+
+        order = measure_orders(stack, max(iterations // 3, 30), max(warmup // 3, 5))
+        listed = ", ".join(f"{c.name} ({c.origin})" for c in order.calls)
+        print(f"  AWS calls: {listed}")
+        print(f"  {'OrderRequest handler':<46} {order.order_ms:8.3f} ms")
+        print(f"  {'PunchOutSetupRequest handler (same run)':<46} {order.punchout_ms:8.3f} ms")
+        print(f"  {'ratio':<46} {order.ratio:8.2f}")
+        print(f"  {'OrderRequest handler outside AWS calls':<46} {order.order_own_ms:8.3f} ms")
+        print(
+            f"  {'PunchOutSetupRequest handler outside AWS calls':<46} {order.punchout_own_ms:8.3f} ms"
+        )
+        values["order_calls"] = order.dynamodb_calls
+        values["order_time_ratio"] = order.ratio
+        values["order_own_ratio"] = order.own_ratio
+        details["order_ms"] = {
+            "order": round(order.order_ms, 4),
+            "punchout": round(order.punchout_ms, 4),
+            "iterations": order.iterations,
+        }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,6 +44,10 @@ class BenchStack:
     """The lookup item the punchout reads: the floor reads the same one."""
     integrations_table: str
     sessions_table: str
+    buyer: tuple[str, str] = ("", "")
+    """The integration's From credential (domain, identity)."""
+    secret: str = ""
+    """The integration's Coupa shared secret, for documents other than the punchout."""
 
     def post_punchout(self) -> bytes:
         """One PunchOutSetupRequest through the gateway stand-in; fails loudly unless it got a
@@ -101,4 +105,6 @@ def moto_stack() -> Iterator[BenchStack]:
             buyer_pk=BUYER + credential_key(buyer["domain"], buyer["identity"]),
             integrations_table=os.environ["INTEGRATIONS_TABLE"],
             sessions_table=os.environ["SESSIONS_TABLE"],
+            buyer=(buyer["domain"], buyer["identity"]),
+            secret=created["purchase_information"]["shared_secret"],
         )
