@@ -162,9 +162,8 @@ def in_process(
         print(f"  {'PunchOutSetupRequest handler (same run)':<46} {order.punchout_ms:8.3f} ms")
         print(f"  {'ratio':<46} {order.ratio:8.2f}")
         print(f"  {'OrderRequest handler outside AWS calls':<46} {order.order_own_ms:8.3f} ms")
-        print(
-            f"  {'PunchOutSetupRequest handler outside AWS calls':<46} {order.punchout_own_ms:8.3f} ms"
-        )
+        own = order.punchout_own_ms
+        print(f"  {'PunchOutSetupRequest handler outside AWS calls':<46} {own:8.3f} ms")
         values["order_calls"] = order.dynamodb_calls
         values["order_time_ratio"] = order.ratio
         values["order_own_ratio"] = order.own_ratio

@@ -92,8 +92,10 @@ def measure_orders(stack: BenchStack, iterations: int, warmup: int) -> OrderFigu
     split = len(documents) // 2  # the first half timed plainly, the second with the counter
     for n, document in enumerate(documents):
         keep = n >= warmup
-        pairs = [(orders_api, _event(ORDERS_PATH, document), order_s, "order"),
-                 (cxml_api, _event(PUNCHOUT_PATH, stack.document), punchout_s, "punchout")]  # fmt: skip
+        pairs = [
+            (orders_api, _event(ORDERS_PATH, document), order_s, "order"),
+            (cxml_api, _event(PUNCHOUT_PATH, stack.document), punchout_s, "punchout"),
+        ]
         for module, event, samples, name in pairs if n % 2 else reversed(pairs):
             if n < split or not keep:
                 started = time.perf_counter()
