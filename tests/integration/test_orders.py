@@ -466,3 +466,31 @@ def test_your_subscriptions_from_a_session_and_from_the_signed_link(
     for refused in (other, forged, expired):
         assert refused.status == 403
         assert "PO-777" not in refused.text
+
+
+def test_ses_down_the_po_still_succeeds_and_the_email_goes_out_once_ses_is_back(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    from local.aws import LOCAL_ENV
+    from local.outbox import OutboxPump
+    from tests.conftest import _sent_messages
+
+    sender = LOCAL_ENV["EMAIL_SENDER"]
+    tables["ses"].delete_identity(Identity=sender)  # SES refuses the sender: "down" for us
+    pump = OutboxPump("local-outbox", dynamodb=tables["dynamodb"])
+
+    answer = post_order(api, _po(coupa, _cart(api, coupa).lines))
+    pump.pump_once()
+
+    assert answer.code == 200 and "subscription active" in answer.message
+    assert _sent_messages() == []
+    assert _outbox(tables)[0]["status"]["S"] == "pending"
+
+    tables["ses"].verify_email_identity(EmailAddress=sender)
+    pump.pump_once()
+    pump.pump_once()
+
+    (sent,) = _sent_messages()
+    assert set(sent.destinations["ToAddresses"]) == {"it@acme.example", "jim@acme.example"}
+    assert "PO-1001" in sent.body
+    assert _outbox(tables)[0]["status"]["S"] == "sent"
