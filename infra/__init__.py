@@ -1,6 +1,8 @@
 """The Procurement Gateway's AWS infrastructure, as CDK constructs: one module per concern.
 
-`stack.py` composes `data.py` (tables, secret), `functions.py` (layer, Lambda functions, grants)
-and `api.py` (REST API, routes, cXML gateway responses). Names live in `constants.py`;
-`compliance.py` holds the cdk-nag plumbing.
+`stack.py` composes `data.py` (tables, secrets), `functions.py` (layer, Lambda functions, their
+DynamoDB and secret grants), `api.py` (REST API, routes, cXML gateway responses), `email.py`
+(SES sender identity, the outbox stream trigger, its dead-letter queue) and `alarms.py`
+(CloudWatch alarms, SNS topic). Names live in `constants.py`; `compliance.py` holds the cdk-nag
+plumbing.
 """

@@ -1,4 +1,5 @@
-"""The REST API: routes to the four functions, and cXML answers for gateway-level errors."""
+"""The REST API: routes to the five request functions, and cXML answers for gateway-level
+errors."""
 
 import json
 from dataclasses import dataclass
@@ -20,6 +21,11 @@ CATALOG_REASON = (
     "The public storefront: anyone may browse the listed products, as on a marketplace's "
     "website. A subscription request started here is only stored as awaiting punchout: it "
     "reaches no buyer until the buyer's procurement system punches out with its shared secret."
+)
+SUBSCRIPTIONS_REASON = (
+    "The 'Your subscriptions' page is opened from a link mailed to the buyer's account address: "
+    "the link's HMAC signature (key in Secrets Manager) and expiry are its credential, checked "
+    "by WebFunction before anything is read; buyers have no AWS or Cognito identity."
 )
 OPENBUY_REASON = (
     "Coupa Open Buy calls these server to server and cannot sign with SigV4 nor hold Cognito "
@@ -113,7 +119,7 @@ def cxml_error_document(error: CxmlGatewayError) -> str:
 
 class GatewayApi(Construct):
     """REST API `prod` stage: /cxml (cXML, open), /admin (IAM), /health, /catalog and /s (open),
-    /openbuy (Coupa Open Buy, token checked in the function)."""
+    /subscriptions (signed links), /openbuy (Coupa Open Buy, token checked in the function)."""
 
     def __init__(
         self,
@@ -121,6 +127,7 @@ class GatewayApi(Construct):
         construct_id: str,
         *,
         cxml_function: lambda_.IFunction,
+        orders_function: lambda_.IFunction,
         admin_function: lambda_.IFunction,
         web_function: lambda_.IFunction,
         openbuy_function: lambda_.IFunction,
@@ -157,7 +164,9 @@ class GatewayApi(Construct):
                 access_log_format=_access_log_format(),
             ),
         )
-        self._add_routes(cxml_function, admin_function, web_function, openbuy_function)
+        self._add_routes(
+            cxml_function, orders_function, admin_function, web_function, openbuy_function
+        )
         for error in CXML_GATEWAY_ERRORS:
             self.rest_api.add_gateway_response(
                 f"Cxml{error.response_type.response_type}",
@@ -171,28 +180,38 @@ class GatewayApi(Construct):
     def punchout_url(self) -> str:
         return self.rest_api.url_for_path(constants.PUNCHOUT_PATH)
 
+    @property
+    def orders_url(self) -> str:
+        return self.rest_api.url_for_path(constants.ORDERS_PATH)
+
     def _add_routes(
         self,
         cxml_function: lambda_.IFunction,
+        orders_function: lambda_.IFunction,
         admin_function: lambda_.IFunction,
         web_function: lambda_.IFunction,
         openbuy_function: lambda_.IFunction,
     ) -> None:
         root = self.rest_api.root
         cxml = _integration(cxml_function)
+        orders = _integration(orders_function)
         admin = _integration(admin_function)
         web = _integration(web_function)
         openbuy = _integration(openbuy_function)
 
         # /cxml answers every method and path with cXML. API Gateway matches the most specific
         # resource first and does not fall back to {proxy+} when that resource lacks the method:
-        # it answers {"message": "Missing Authentication Token"}. So /cxml and /cxml/punchout
-        # take ANY too (the explicit POST wins for POST).
+        # it answers {"message": "Missing Authentication Token"}. So /cxml, /cxml/punchout and
+        # /cxml/orders take ANY too (the explicit POST wins for POST).
         self.cxml_resource = root.add_resource("cxml")
         self.cxml_resource.add_method("ANY", cxml)
         punchout = self.cxml_resource.add_resource("punchout")
         punchout.add_method("POST", cxml)
         punchout.add_method("ANY", cxml)
+        # Purchase orders: their own function (longer work, other grants), same cXML rules.
+        order_requests = self.cxml_resource.add_resource("orders")
+        order_requests.add_method("POST", orders)
+        order_requests.add_method("ANY", orders)
         self.cxml_resource.add_proxy(default_integration=cxml, any_method=True)
 
         iam_only = apigateway.MethodOptions(authorization_type=apigateway.AuthorizationType.IAM)
@@ -221,6 +240,8 @@ class GatewayApi(Construct):
         session = self.session_resource.add_resource("{token}")
         session.add_method("GET", web)
         session.add_proxy(default_integration=web, any_method=True)
+        self.subscriptions_resource = root.add_resource("subscriptions")
+        self.subscriptions_resource.add_resource("{account_id}").add_method("GET", web)
 
         # Coupa Open Buy: POST only, one versioned resource per operation.
         self.openbuy_resource = root.add_resource("openbuy")
@@ -235,6 +256,7 @@ class GatewayApi(Construct):
             (self.health_resource, PUBLIC_ROUTES_REASON),
             (self.session_resource, PUBLIC_ROUTES_REASON),
             (self.catalog_resource, CATALOG_REASON),
+            (self.subscriptions_resource, SUBSCRIPTIONS_REASON),
             (self.openbuy_resource, OPENBUY_REASON),
         ):
             acknowledge(public, "AwsSolutions-APIG4", reason)
@@ -257,9 +279,9 @@ class GatewayApi(Construct):
             self.rest_api,
             "AwsSolutions-APIG3",
             "No WAF web ACL yet: stage throttling bounds request rates, and every route "
-            "authenticates in the function (cXML shared secret, session token, Open Buy token) "
-            "or with IAM, except the health check and the catalog, public by design. "
-            "A WAFv2 web ACL is a deployment decision left to a later issue.",
+            "authenticates in the function (cXML shared secret, session token, signed link, "
+            "Open Buy token) or with IAM, except the health check and the catalog, public by "
+            "design. A WAFv2 web ACL is a deployment decision left to a later issue.",
         )
         cloud_watch_role = self.rest_api.node.try_find_child("CloudWatchRole")
         if cloud_watch_role is not None:

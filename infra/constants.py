@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from aws_cdk import Duration
 from aws_cdk import aws_logs as logs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,9 @@ DEFAULT_LAYER_DIR = "build/layer"
 CONTEXT_PUBLIC_BASE_URL = "publicBaseUrl"
 CONTEXT_SUPPLIER_DOMAIN = "supplierDomain"
 CONTEXT_SUPPLIER_IDENTITY = "supplierIdentity"
+CONTEXT_EMAIL_SENDER = "emailSender"
+DEFAULT_EMAIL_SENDER = "marketplace@example.com"
+CONTEXT_ALARM_EMAIL = "alarmEmail"
 
 # The one Lambda asset: the `functions` package at the repository root.
 FUNCTIONS_PACKAGE = "functions"
@@ -25,27 +29,37 @@ CXML_HANDLER = "functions.handlers.cxml_api.handler"
 ADMIN_HANDLER = "functions.handlers.admin_api.handler"
 WEB_HANDLER = "functions.handlers.web.handler"
 OPENBUY_HANDLER = "functions.handlers.openbuy_api.handler"
+ORDERS_HANDLER = "functions.handlers.orders_api.handler"
+EMAIL_HANDLER = "functions.handlers.email_worker.handler"
 
 # Construct ids, which CloudFormation logical ids and the tests derive from.
 INTEGRATIONS_TABLE_ID = "IntegrationsTable"
 SESSIONS_TABLE_ID = "SessionsTable"
 PRODUCTS_TABLE_ID = "ProductsTable"
 REQUESTS_TABLE_ID = "RequestsTable"
+ORDERS_TABLE_ID = "OrdersTable"
+SUBSCRIPTIONS_TABLE_ID = "SubscriptionsTable"
+OUTBOX_TABLE_ID = "OutboxTable"
 ARIBA_SECRET_ID = "AribaSharedSecret"  # noqa: S105 (a construct id, not a secret)
+LINK_SIGNING_KEY_ID = "LinkSigningKey"
 CXML_FUNCTION_ID = "CxmlFunction"
 ADMIN_FUNCTION_ID = "AdminFunction"
 WEB_FUNCTION_ID = "WebFunction"
 OPENBUY_FUNCTION_ID = "OpenBuyFunction"
+ORDERS_FUNCTION_ID = "OrdersFunction"
+EMAIL_FUNCTION_ID = "EmailFunction"
 
 # DynamoDB key and TTL attributes.
 PARTITION_KEY = "pk"
 SESSION_TTL_ATTRIBUTE = "expires_at"
+OUTBOX_TTL_ATTRIBUTE = "expires_at"  # sent mail is forgotten after a while
 
 # Global secondary indexes (functions/store/models.py queries them by these names). All are
 # sparse and project every attribute; keys are strings.
 INTEGRATIONS_BY_ACCOUNT_INDEX = "by-account"  # integrations of a buyer's marketplace account
 PRODUCTS_CATALOG_INDEX = "catalog"  # listed products, by name
 REQUESTS_AWAITING_PUNCHOUT_INDEX = "awaiting-punchout"  # started outside a punchout, by age
+SUBSCRIPTIONS_BY_ACCOUNT_INDEX = "by-account"  # an account's subscriptions, by age
 INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
     INTEGRATIONS_BY_ACCOUNT_INDEX: ("account_key", None),
 }
@@ -54,6 +68,9 @@ PRODUCTS_INDEXES: dict[str, tuple[str, str | None]] = {
 }
 REQUESTS_INDEXES: dict[str, tuple[str, str | None]] = {
     REQUESTS_AWAITING_PUNCHOUT_INDEX: ("awaiting_integration", "created_at"),
+}
+SUBSCRIPTIONS_INDEXES: dict[str, tuple[str, str | None]] = {
+    SUBSCRIPTIONS_BY_ACCOUNT_INDEX: ("account_id", "created_at"),
 }
 """Index name -> (partition key, sort key or None), as in local/aws.py's TABLES."""
 
@@ -65,6 +82,11 @@ ENV_INTEGRATIONS_TABLE = "INTEGRATIONS_TABLE"
 ENV_SESSIONS_TABLE = "SESSIONS_TABLE"
 ENV_PRODUCTS_TABLE = "PRODUCTS_TABLE"
 ENV_REQUESTS_TABLE = "REQUESTS_TABLE"
+ENV_ORDERS_TABLE = "ORDERS_TABLE"
+ENV_SUBSCRIPTIONS_TABLE = "SUBSCRIPTIONS_TABLE"
+ENV_OUTBOX_TABLE = "OUTBOX_TABLE"
+ENV_EMAIL_SENDER = "EMAIL_SENDER"
+ENV_LINK_KEY_SECRET_ARN = "LINK_KEY_SECRET_ARN"  # noqa: S105 (a variable name)
 ENV_SESSION_TTL_SECONDS = "SESSION_TTL_SECONDS"
 ENV_PUBLIC_BASE_URL = "PUBLIC_BASE_URL"
 ENV_ARIBA_SECRET_ARN = "ARIBA_SECRET_ARN"  # noqa: S105 (a variable name)
@@ -73,10 +95,12 @@ ENV_SUPPLIER_DOMAIN = "SUPPLIER_DOMAIN"
 ENV_SUPPLIER_IDENTITY = "SUPPLIER_IDENTITY"
 ADMIN_AUTH_IAM = "iam"
 
-# Lambda sizing. The cXML function answers order requests: API Gateway cuts at 29 s and Coupa
-# wants the PO answered within 60 s, so 25 s leaves the gateway time to send a cXML 500.
+# Lambda sizing. The cXML functions answer servers: API Gateway cuts at 29 s and Coupa wants a
+# purchase order answered within 60 s, so 25 s leaves the gateway time to send a cXML 500.
 FUNCTION_MEMORY_MB = 512
 CXML_TIMEOUT_SECONDS = 25
+ORDERS_TIMEOUT_SECONDS = 25
+EMAIL_TIMEOUT_SECONDS = 30  # a batch of up to EMAIL_BATCH_SIZE SES calls
 DEFAULT_TIMEOUT_SECONDS = 10
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
@@ -84,6 +108,7 @@ LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 API_NAME = "procurement-gateway"
 API_STAGE = "prod"
 PUNCHOUT_PATH = "/cxml/punchout"
+ORDERS_PATH = "/cxml/orders"
 # Coupa Open Buy: the versioned JSON operations Coupa calls (PROTOCOL.md §9).
 OPENBUY_OPERATIONS = ("authentication", "search", "detail", "checkout")
 OPENBUY_VERSION = "v1.0.0"
@@ -101,3 +126,17 @@ BINARY_MEDIA_TYPES = [
 ]
 
 CXML_DTD_URL = "http://xml.cxml.org/schemas/cXML/1.2.071/cXML.dtd"
+
+# The "Your subscriptions" links are signed with this key (HMAC); they expire after 30 days.
+LINK_SIGNING_KEY_LENGTH = 64
+
+# The email worker reads the outbox table's stream. A failing record is retried (the batch is
+# split to isolate it) until RETRY_ATTEMPTS or MAX_RECORD_AGE, then its stream coordinates go to
+# the dead-letter queue (kept DLQ_RETENTION) and an alarm fires.
+EMAIL_BATCH_SIZE = 10
+EMAIL_RETRY_ATTEMPTS = 8
+EMAIL_MAX_RECORD_AGE = Duration.hours(6)
+EMAIL_DLQ_RETENTION = Duration.days(14)
+
+# Alarms: evaluated over one period; any failure is worth a look.
+ALARM_PERIOD = Duration.minutes(5)

@@ -1,5 +1,5 @@
-"""Where the gateway keeps state: the integrations, sessions, products and subscription-request
-tables, and the Ariba secret."""
+"""Where the gateway keeps state: the integrations, sessions, products, subscription-request,
+order, subscription and outbox tables, the Ariba secret and the link-signing key."""
 
 from collections.abc import Mapping
 
@@ -13,8 +13,8 @@ from infra.compliance import acknowledge
 
 
 class GatewayData(Construct):
-    """The tables and the secret. Retained on stack deletion: they hold buyers' setups, the
-    catalog and requests waiting for a purchase order."""
+    """The tables and the secrets. Retained on stack deletion: they hold buyers' setups, the
+    catalog, requests, the purchase orders received and the subscriptions they started."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -32,6 +32,18 @@ class GatewayData(Construct):
         )
         self.requests_table = _table(
             self, constants.REQUESTS_TABLE_ID, indexes=constants.REQUESTS_INDEXES
+        )
+        self.orders_table = _table(self, constants.ORDERS_TABLE_ID)
+        self.subscriptions_table = _table(
+            self, constants.SUBSCRIPTIONS_TABLE_ID, indexes=constants.SUBSCRIPTIONS_INDEXES
+        )
+        # Mail to send, written in the transaction that changes what it announces; the stream
+        # (new images only: the worker needs nothing older) triggers the email worker.
+        self.outbox_table = _table(
+            self,
+            constants.OUTBOX_TABLE_ID,
+            time_to_live_attribute=constants.OUTBOX_TTL_ATTRIBUTE,
+            stream=dynamodb.StreamViewType.NEW_IMAGE,
         )
 
         self.ariba_secret = secretsmanager.Secret(
@@ -54,6 +66,27 @@ class GatewayData(Construct):
             "manual step, documented in README.",
         )
 
+        self.link_signing_key = secretsmanager.Secret(
+            self,
+            constants.LINK_SIGNING_KEY_ID,
+            description=(
+                "Signs the 'Your subscriptions' links mailed to buyers (HMAC); a link is the "
+                "only credential of the page it opens."
+            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True,
+                password_length=constants.LINK_SIGNING_KEY_LENGTH,
+            ),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        acknowledge(
+            self.link_signing_key,
+            "AwsSolutions-SMG4",
+            "Rotating the link-signing key invalidates every link already mailed, so it is not "
+            "rotated on a schedule: rotate it by hand when needed (e.g. after a leak). Links "
+            "expire after 30 days anyway, so no signature outlives that.",
+        )
+
 
 def _table(
     scope: Construct,
@@ -61,6 +94,7 @@ def _table(
     *,
     time_to_live_attribute: str | None = None,
     indexes: Mapping[str, tuple[str, str | None]] | None = None,
+    stream: dynamodb.StreamViewType | None = None,
 ) -> dynamodb.Table:
     table = dynamodb.Table(
         scope,
@@ -72,6 +106,7 @@ def _table(
             point_in_time_recovery_enabled=True
         ),
         time_to_live_attribute=time_to_live_attribute,
+        stream=stream,
         deletion_protection=True,
         removal_policy=RemovalPolicy.RETAIN,
     )

@@ -1,4 +1,5 @@
-"""The four Lambda functions, their dependency layer, and exactly the access each one needs."""
+"""The six Lambda functions, their dependency layer, and exactly the DynamoDB and secret access
+each one needs (the email worker's trigger and SES permission: infra/email.py)."""
 
 import tempfile
 from collections.abc import Sequence
@@ -40,16 +41,25 @@ WRITE = (
     "dynamodb:DeleteItem",
     "dynamodb:ConditionCheckItem",
 )
+# What one TransactWriteItems needs on each table it writes: there is no TransactWriteItems IAM
+# action, each item of the transaction is authorized as its own Put, Update or ConditionCheck.
+TRANSACT = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
 
 TRACING_REASON = (
     "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
     "resource-level permissions, so CDK grants them on '*'."
 )
+STREAM_TRIGGER_REASON = (
+    " The outbox stream trigger (infra/email.py) adds dynamodb:ListStreams on '*', as CDK's "
+    "stream-read grant does: it only lists stream ARNs; reading records (DescribeStream, "
+    "GetShardIterator, GetRecords) is granted on the outbox table's stream alone."
+)
 
 
 class GatewayFunctions(Construct):
-    """CxmlFunction (the cXML endpoint), AdminFunction (integrations and products), WebFunction
-    (storefront pages), OpenBuyFunction (Coupa Open Buy)."""
+    """CxmlFunction (punchout), OrdersFunction (purchase orders), AdminFunction (integrations
+    and products), WebFunction (storefront and subscription pages), OpenBuyFunction (Coupa Open
+    Buy), EmailFunction (the outbox's mail)."""
 
     def __init__(
         self,
@@ -58,6 +68,7 @@ class GatewayFunctions(Construct):
         *,
         data: GatewayData,
         layer_dir: str,
+        email_sender: str,
         public_base_url: str | None = None,
         supplier_identity: dict[str, str] | None = None,
     ) -> None:
@@ -85,7 +96,13 @@ class GatewayFunctions(Construct):
             constants.ENV_SESSIONS_TABLE: data.sessions_table.table_name,
             constants.ENV_PRODUCTS_TABLE: data.products_table.table_name,
             constants.ENV_REQUESTS_TABLE: data.requests_table.table_name,
+            constants.ENV_ORDERS_TABLE: data.orders_table.table_name,
+            constants.ENV_SUBSCRIPTIONS_TABLE: data.subscriptions_table.table_name,
+            constants.ENV_OUTBOX_TABLE: data.outbox_table.table_name,
             constants.ENV_SESSION_TTL_SECONDS: str(constants.SESSION_TTL_SECONDS),
+            constants.ENV_EMAIL_SENDER: email_sender,
+            # An address, not the key: only EmailFunction and WebFunction may read it.
+            constants.ENV_LINK_KEY_SECRET_ARN: data.link_signing_key.secret_arn,
         }
         if public_base_url:
             environment[constants.ENV_PUBLIC_BASE_URL] = public_base_url.rstrip("/")
@@ -99,7 +116,17 @@ class GatewayFunctions(Construct):
                 **environment,
                 constants.ENV_ARIBA_SECRET_ARN: data.ariba_secret.secret_arn,
             },
-            description="cXML endpoint: PunchOutSetupRequest, OrderRequest, ProfileRequest.",
+            description="cXML endpoint: PunchOutSetupRequest, ProfileRequest; 450 elsewhere.",
+        )
+        self.orders_function = self._function(
+            constants.ORDERS_FUNCTION_ID,
+            handler=constants.ORDERS_HANDLER,
+            timeout_seconds=constants.ORDERS_TIMEOUT_SECONDS,
+            environment={
+                **environment,
+                constants.ENV_ARIBA_SECRET_ARN: data.ariba_secret.secret_arn,
+            },
+            description="cXML purchase orders: OrderRequest (new, update, delete).",
         )
         self.admin_function = self._function(
             constants.ADMIN_FUNCTION_ID,
@@ -113,7 +140,10 @@ class GatewayFunctions(Construct):
             handler=constants.WEB_HANDLER,
             timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
             environment=environment,
-            description="Health check, the public catalog and the pages of a punchout session.",
+            description=(
+                "Health check, the public catalog, the pages of a punchout session and the "
+                "signed 'Your subscriptions' page."
+            ),
         )
         self.openbuy_function = self._function(
             constants.OPENBUY_FUNCTION_ID,
@@ -122,18 +152,39 @@ class GatewayFunctions(Construct):
             environment=environment,
             description="Coupa Open Buy: authentication, search, detail and checkout.",
         )
+        self.email_function = self._function(
+            constants.EMAIL_FUNCTION_ID,
+            handler=constants.EMAIL_HANDLER,
+            timeout_seconds=constants.EMAIL_TIMEOUT_SECONDS,
+            environment=environment,
+            description="Sends the outbox's mail through SES, triggered by the outbox stream.",
+            wildcard_reason=TRACING_REASON + STREAM_TRIGGER_REASON,
+        )
 
         # Least privilege, one line per need.
         integrations, sessions = data.integrations_table, data.sessions_table
         products, requests = data.products_table, data.requests_table
+        orders, subscriptions = data.orders_table, data.subscriptions_table
+        outbox = data.outbox_table
         by_account = constants.INTEGRATIONS_BY_ACCOUNT_INDEX
         catalog = constants.PRODUCTS_CATALOG_INDEX
         awaiting_punchout = constants.REQUESTS_AWAITING_PUNCHOUT_INDEX
+        subscriptions_by_account = constants.SUBSCRIPTIONS_BY_ACCOUNT_INDEX
 
-        cxml = self.cxml_function  # later issues add orders
+        cxml = self.cxml_function
         _grant(cxml, integrations, *READ)
         _grant(cxml, sessions, "dynamodb:PutItem")
         data.ariba_secret.grant_read(cxml)
+
+        # A purchase order is one BatchGetItem (integration, requests, subscriptions, markers)
+        # and one TransactWriteItems (order, markers, subscriptions, requests, outbox mail).
+        orders_api = self.orders_function
+        _grant(orders_api, integrations, *READ)
+        _grant(orders_api, requests, *READ, *TRANSACT)
+        _grant(orders_api, subscriptions, *READ, *TRANSACT)
+        _grant(orders_api, orders, *READ, *TRANSACT)
+        _grant(orders_api, outbox, *TRANSACT)
+        data.ariba_secret.grant_read(orders_api)
 
         admin = self.admin_function  # nothing on sessions and requests
         _grant(admin, integrations, *READ, *LIST, *WRITE, indexes=[by_account])
@@ -144,11 +195,21 @@ class GatewayFunctions(Construct):
         _grant(web, integrations, *READ, indexes=[by_account])
         _grant(web, products, *READ, indexes=[catalog])
         _grant(web, requests, *READ, "dynamodb:PutItem", indexes=[awaiting_punchout])
+        _grant(web, subscriptions, "dynamodb:GetItem", indexes=[subscriptions_by_account])
+        # Pre-approved free/BYOL offers subscribe at once: one TransactWriteItems of conditional
+        # puts (request, new subscription, its mail). Puts only: no update, no delete.
+        _grant(web, subscriptions, "dynamodb:PutItem")
+        _grant(web, outbox, "dynamodb:PutItem")
+        data.link_signing_key.grant_read(web)  # checks the signed "Your subscriptions" links
 
         openbuy = self.openbuy_function  # Open Buy tokens are short-lived items in sessions
         _grant(openbuy, integrations, *READ)
         _grant(openbuy, products, *READ, indexes=[catalog])
         _grant(openbuy, sessions, "dynamodb:PutItem", "dynamodb:GetItem")
+
+        email = self.email_function  # claims and marks outbox items; signs the links it mails
+        _grant(email, outbox, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        data.link_signing_key.grant_read(email)
 
         acknowledge(
             self,
@@ -165,6 +226,7 @@ class GatewayFunctions(Construct):
         timeout_seconds: int,
         environment: dict[str, str],
         description: str,
+        wildcard_reason: str = TRACING_REASON,
     ) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
@@ -197,7 +259,7 @@ class GatewayFunctions(Construct):
             environment=environment,
             description=description,
         )
-        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", TRACING_REASON)
+        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
         return function
 
     def _layer_source(self, layer_dir: str) -> Path:

@@ -1,4 +1,5 @@
-"""The whole Procurement Gateway in one stack: data, functions, API, and what to paste where."""
+"""The whole Procurement Gateway in one stack: data, functions, API, mail, alarms, and what to
+paste where."""
 
 from typing import Any
 
@@ -6,20 +7,28 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra import constants
+from infra.alarms import GatewayAlarms
 from infra.api import GatewayApi
 from infra.data import GatewayData
+from infra.email import GatewayEmail
 from infra.functions import GatewayFunctions
 
 
 class ProcurementGatewayStack(Stack):
     """Reads CDK context `layerDir` (built dependency layer), `publicBaseUrl` (custom domain),
-    `supplierDomain`/`supplierIdentity` (who we are to buyers)."""
+    `supplierDomain`/`supplierIdentity` (who we are to buyers), `emailSender` (the address mail
+    comes from), `alarmEmail` (who hears the alarms, optional)."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
         layer_dir = self.node.try_get_context(constants.CONTEXT_LAYER_DIR)
         public_base_url = self.node.try_get_context(constants.CONTEXT_PUBLIC_BASE_URL)
+        email_sender = str(
+            self.node.try_get_context(constants.CONTEXT_EMAIL_SENDER)
+            or constants.DEFAULT_EMAIL_SENDER
+        )
+        alarm_email = self.node.try_get_context(constants.CONTEXT_ALARM_EMAIL)
 
         data = GatewayData(self, "Data")
         functions = GatewayFunctions(
@@ -27,6 +36,7 @@ class ProcurementGatewayStack(Stack):
             "Functions",
             data=data,
             layer_dir=str(layer_dir or constants.DEFAULT_LAYER_DIR),
+            email_sender=email_sender,
             public_base_url=str(public_base_url) if public_base_url else None,
             supplier_identity={
                 env: str(value)
@@ -41,16 +51,30 @@ class ProcurementGatewayStack(Stack):
             self,
             "Api",
             cxml_function=functions.cxml_function,
+            orders_function=functions.orders_function,
             admin_function=functions.admin_function,
             web_function=functions.web_function,
             openbuy_function=functions.openbuy_function,
         )
-
-        punchout_url = (
-            f"{str(public_base_url).rstrip('/')}{constants.PUNCHOUT_PATH}"
-            if public_base_url
-            else api.punchout_url
+        email = GatewayEmail(
+            self,
+            "Email",
+            sender=email_sender,
+            outbox_table=data.outbox_table,
+            worker=functions.email_function,
         )
+        GatewayAlarms(
+            self,
+            "Alarms",
+            rest_api=api.rest_api,
+            orders_function=functions.orders_function,
+            email_dead_letter_queue=email.dead_letter_queue,
+            alarm_email=str(alarm_email) if alarm_email else None,
+        )
+
+        base_url = str(public_base_url).rstrip("/") if public_base_url else None
+        punchout_url = f"{base_url}{constants.PUNCHOUT_PATH}" if base_url else api.punchout_url
+        orders_url = f"{base_url}{constants.ORDERS_PATH}" if base_url else api.orders_url
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the API")
         CfnOutput(
             self,
@@ -58,13 +82,40 @@ class ProcurementGatewayStack(Stack):
             value=punchout_url,
             description="Punchout URL to paste into Coupa / Ariba",
         )
+        CfnOutput(
+            self,
+            "OrdersUrl",
+            value=orders_url,
+            description="Purchase order (cXML OrderRequest) URL to paste into Coupa / Ariba",
+        )
         CfnOutput(self, "IntegrationsTableName", value=data.integrations_table.table_name)
         CfnOutput(self, "SessionsTableName", value=data.sessions_table.table_name)
         CfnOutput(self, "ProductsTableName", value=data.products_table.table_name)
         CfnOutput(self, "RequestsTableName", value=data.requests_table.table_name)
+        CfnOutput(self, "OrdersTableName", value=data.orders_table.table_name)
+        CfnOutput(self, "SubscriptionsTableName", value=data.subscriptions_table.table_name)
+        CfnOutput(self, "OutboxTableName", value=data.outbox_table.table_name)
         CfnOutput(
             self,
             "AribaSecretArn",
             value=data.ariba_secret.secret_arn,
             description="The marketplace's Ariba Network shared secret (read it, paste in Ariba)",
+        )
+        CfnOutput(
+            self,
+            "LinkSigningKeyArn",
+            value=data.link_signing_key.secret_arn,
+            description="Signs the 'Your subscriptions' links (rotate by hand: old links break)",
+        )
+        CfnOutput(
+            self,
+            "EmailSenderIdentity",
+            value=email.sender_identity.email_identity_name,
+            description="SES identity mail is sent as: confirm the verification mail SES sent it",
+        )
+        CfnOutput(
+            self,
+            "EmailDeadLetterQueueUrl",
+            value=email.dead_letter_queue.queue_url,
+            description="Outbox records the email worker gave up on",
         )

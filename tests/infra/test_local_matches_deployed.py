@@ -16,6 +16,7 @@ HANDLER_OF_MODULE = {
     routes.ADMIN: constants.ADMIN_HANDLER,
     routes.WEB: constants.WEB_HANDLER,
     routes.OPENBUY: constants.OPENBUY_HANDLER,
+    routes.ORDERS: constants.ORDERS_HANDLER,
 }
 
 
@@ -67,6 +68,10 @@ def test_local_tables_and_indexes_are_the_deployed_ones(stack: Synthesized) -> N
             indexes[index["IndexName"]] = (keys["HASH"], keys.get("RANGE"))
         ttl = properties.get("TimeToLiveSpecification", {}).get("AttributeName")
         deployed[variable] = {"ttl": ttl, "indexes": indexes}
+        if "StreamSpecification" in properties:
+            # Local tables stream new images (what the email worker reads); so must deployed ones.
+            view = properties["StreamSpecification"]["StreamViewType"]
+            deployed[variable]["stream"] = view == "NEW_IMAGE"
 
     assert len(deployed) == len(tables)  # every table is named by a variable
     assert deployed == aws.TABLES
@@ -77,13 +82,16 @@ def test_local_tables_and_indexes_are_the_deployed_ones(stack: Synthesized) -> N
     [
         ("POST", "/cxml/punchout", "/cxml/punchout"),
         ("GET", "/cxml/punchout", "/cxml/punchout"),
-        ("POST", "/cxml/orders", "/cxml/{proxy+}"),
+        ("POST", "/cxml/orders", "/cxml/orders"),
+        ("GET", "/cxml/orders", "/cxml/orders"),
+        ("POST", "/cxml/invoices", "/cxml/{proxy+}"),
         ("GET", "/s/abc", "/s/{token}"),
         ("POST", "/s/abc/cart/return", "/s/{token}/{proxy+}"),
         ("POST", "/admin/integrations/int_1/secret", "/admin/integrations/{id}/secret"),
         ("DELETE", "/admin/products/prod_1", "/admin/products/{id}"),
         ("GET", "/catalog", "/catalog"),
         ("POST", "/catalog/prod_1/request", "/catalog/{proxy+}"),
+        ("GET", "/subscriptions/111122223333", "/subscriptions/{account_id}"),
         ("POST", "/openbuy/search/v1.0.0", "/openbuy/search/v1.0.0"),
     ],
 )
@@ -99,3 +107,5 @@ def test_unrouted_paths_and_methods_do_not_match() -> None:
     assert routes.match("GET", "/nowhere") is None
     assert routes.match("POST", "/catalog") is None
     assert routes.match("GET", "/openbuy/search/v1.0.0") is None
+    assert routes.match("POST", "/subscriptions/111122223333") is None
+    assert routes.match("GET", "/subscriptions") is None

@@ -41,7 +41,20 @@ TABLE_OF_VARIABLE = {
     "SESSIONS_TABLE": "SessionsTable",
     "PRODUCTS_TABLE": "ProductsTable",
     "REQUESTS_TABLE": "RequestsTable",
+    "ORDERS_TABLE": "OrdersTable",
+    "SUBSCRIPTIONS_TABLE": "SubscriptionsTable",
+    "OUTBOX_TABLE": "OutboxTable",
 }
+FUNCTION_HANDLERS = (
+    constants.CXML_HANDLER,
+    constants.ORDERS_HANDLER,
+    constants.ADMIN_HANDLER,
+    constants.WEB_HANDLER,
+    constants.OPENBUY_HANDLER,
+    constants.EMAIL_HANDLER,
+)
+EMAIL_SENDER = "orders@marketplace.example"
+ALARM_EMAIL = "oncall@marketplace.example"
 
 Resources = dict[str, dict[str, Any]]
 
@@ -106,7 +119,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, built_layer: Path) -> Synthe
 def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(
         tmp_path_factory.mktemp("cdk.out-variant"),
-        {"publicBaseUrl": PUBLIC_BASE_URL, "layerDir": "does/not/exist"},
+        {
+            "publicBaseUrl": PUBLIC_BASE_URL,
+            "layerDir": "does/not/exist",
+            "emailSender": EMAIL_SENDER,
+            "alarmEmail": ALARM_EMAIL,
+        },
         canary=True,
     )
 
@@ -148,8 +166,26 @@ def test_cxml_routes_reach_the_cxml_function_without_an_authorizer(stack: Synthe
     assert table[("/cxml/punchout", "POST")] == Route("NONE", cxml)
     assert table[("/cxml/{proxy+}", "ANY")] == Route("NONE", cxml)
     # Every method under /cxml answers with cXML: none falls through to API Gateway's JSON.
-    under_cxml = {k: v for k, v in table.items() if k[0].startswith("/cxml")}
+    under_cxml = {
+        k: v
+        for k, v in table.items()
+        if k[0].startswith("/cxml") and not k[0].startswith("/cxml/orders")
+    }
     assert set(under_cxml.values()) == {Route("NONE", cxml)}
+
+
+def test_purchase_orders_reach_the_orders_function_without_an_authorizer(
+    stack: Synthesized,
+) -> None:
+    orders = stack.function_id(constants.ORDERS_HANDLER)
+
+    reaching_orders = {k: v for k, v in routes(stack).items() if v.function_id == orders}
+
+    # POST is the order; ANY answers every other method in cXML (no gateway JSON fallback).
+    assert reaching_orders == {
+        ("/cxml/orders", "POST"): Route("NONE", orders),
+        ("/cxml/orders", "ANY"): Route("NONE", orders),
+    }
 
 
 def test_every_admin_method_requires_iam_and_reaches_the_admin_function(
@@ -188,6 +224,7 @@ def test_health_catalog_and_storefront_routes_reach_the_web_function_without_an_
         ("/catalog/{proxy+}", "ANY"),
         ("/s/{token}", "GET"),
         ("/s/{token}/{proxy+}", "ANY"),
+        ("/subscriptions/{account_id}", "GET"),  # the signed link is the credential
     }
 
     reaching_web = {k for k, v in table.items() if v.function_id == web}
@@ -213,7 +250,7 @@ def test_open_buy_operations_are_post_only_and_reach_the_open_buy_function(
 
 
 def test_every_route_is_under_a_known_prefix(stack: Synthesized) -> None:
-    prefixes = ("/cxml", "/admin/", "/health", "/catalog", "/s/", "/openbuy/")
+    prefixes = ("/cxml", "/admin/", "/health", "/catalog", "/s/", "/subscriptions/", "/openbuy/")
 
     assert [path for path, _ in routes(stack) if not path.startswith(prefixes)] == []
 
@@ -301,7 +338,7 @@ def test_every_table_is_encrypted_recoverable_on_demand_protected_and_retained(
 ) -> None:
     template = stack.assertions()
 
-    template.resource_count_is("AWS::DynamoDB::Table", 4)
+    template.resource_count_is("AWS::DynamoDB::Table", 7)
     template.all_resources_properties(
         "AWS::DynamoDB::Table",
         {
@@ -317,17 +354,34 @@ def test_every_table_is_encrypted_recoverable_on_demand_protected_and_retained(
     )
 
 
-def test_only_sessions_expire_through_ttl_on_expires_at(stack: Synthesized) -> None:
-    sessions_id = stack.logical_id("AWS::DynamoDB::Table", "SessionsTable")
-    sessions = stack.resources[sessions_id]
-
-    assert sessions["Properties"]["TimeToLiveSpecification"] == {
-        "AttributeName": "expires_at",
-        "Enabled": True,
+def test_only_sessions_and_the_outbox_expire_through_ttl_on_expires_at(
+    stack: Synthesized,
+) -> None:
+    expiring = {
+        table_id: table["Properties"]["TimeToLiveSpecification"]
+        for table_id, table in stack.of_type("AWS::DynamoDB::Table").items()
+        if "TimeToLiveSpecification" in table["Properties"]
     }
-    for table_id, table in stack.of_type("AWS::DynamoDB::Table").items():
-        if table_id != sessions_id:
-            assert "TimeToLiveSpecification" not in table["Properties"], table_id
+
+    assert expiring == {
+        stack.logical_id("AWS::DynamoDB::Table", table_id): {
+            "AttributeName": "expires_at",
+            "Enabled": True,
+        }
+        for table_id in ("SessionsTable", "OutboxTable")
+    }
+
+
+def test_only_the_outbox_has_a_stream_and_it_carries_new_images(stack: Synthesized) -> None:
+    streams = {
+        table_id: table["Properties"]["StreamSpecification"]
+        for table_id, table in stack.of_type("AWS::DynamoDB::Table").items()
+        if "StreamSpecification" in table["Properties"]
+    }
+
+    assert streams == {
+        stack.logical_id("AWS::DynamoDB::Table", "OutboxTable"): {"StreamViewType": "NEW_IMAGE"}
+    }
 
 
 def test_global_secondary_indexes_project_everything_on_string_keys(stack: Synthesized) -> None:
@@ -338,14 +392,17 @@ def test_global_secondary_indexes_project_everything_on_string_keys(stack: Synth
             a["AttributeName"]: a["AttributeType"] for a in properties["AttributeDefinitions"]
         }
         for index in properties.get("GlobalSecondaryIndexes", []):
-            indexes[index["IndexName"]] = table_id
+            keys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
+            indexes[(table_id, index["IndexName"])] = (keys["HASH"], keys.get("RANGE"))
             assert index["Projection"] == {"ProjectionType": "ALL"}
             assert {key_types[k["AttributeName"]] for k in index["KeySchema"]} == {"S"}
 
+    table = {t: stack.logical_id("AWS::DynamoDB::Table", t) for t in TABLE_OF_VARIABLE.values()}
     assert indexes == {
-        "by-account": stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable"),
-        "catalog": stack.logical_id("AWS::DynamoDB::Table", "ProductsTable"),
-        "awaiting-punchout": stack.logical_id("AWS::DynamoDB::Table", "RequestsTable"),
+        (table["IntegrationsTable"], "by-account"): ("account_key", None),
+        (table["ProductsTable"], "catalog"): ("catalog", "name_key"),
+        (table["RequestsTable"], "awaiting-punchout"): ("awaiting_integration", "created_at"),
+        (table["SubscriptionsTable"], "by-account"): ("account_id", "created_at"),
     }
 
 
@@ -358,6 +415,19 @@ def test_ariba_secret_is_generated_without_punctuation_and_retained(stack: Synth
     assert secret["DeletionPolicy"] == "Retain"
 
 
+def test_link_signing_key_is_64_generated_characters_without_punctuation_and_retained(
+    stack: Synthesized,
+) -> None:
+    secret = stack.resources[stack.logical_id("AWS::SecretsManager::Secret", "LinkSigningKey")]
+    generator = secret["Properties"]["GenerateSecretString"]
+
+    assert generator["ExcludePunctuation"] is True
+    assert generator["PasswordLength"] == 64
+    assert secret["DeletionPolicy"] == "Retain"
+    # Not rotated on a schedule: rotating would break every link already mailed.
+    assert not stack.of_type("AWS::SecretsManager::RotationSchedule")
+
+
 # --- functions ----------------------------------------------------------------------------
 
 
@@ -365,9 +435,12 @@ def test_ariba_secret_is_generated_without_punctuation_and_retained(stack: Synth
     ("handler", "timeout", "extra_environment"),
     [
         (constants.CXML_HANDLER, 25, {"ARIBA_SECRET_ARN"}),
+        # API Gateway cuts at 29 s: 25 s leaves it time to answer a cXML 500 itself.
+        (constants.ORDERS_HANDLER, 25, {"ARIBA_SECRET_ARN"}),
         (constants.ADMIN_HANDLER, 10, {"ADMIN_AUTH"}),
         (constants.WEB_HANDLER, 10, set()),
         (constants.OPENBUY_HANDLER, 10, set()),
+        (constants.EMAIL_HANDLER, 30, set()),
     ],
 )
 def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
@@ -391,13 +464,22 @@ def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
         "SESSIONS_TABLE",
         "PRODUCTS_TABLE",
         "REQUESTS_TABLE",
+        "ORDERS_TABLE",
+        "SUBSCRIPTIONS_TABLE",
+        "OUTBOX_TABLE",
         "SESSION_TTL_SECONDS",
+        "EMAIL_SENDER",
+        "LINK_KEY_SECRET_ARN",
         *extra_environment,
     }
     assert environment["POWERTOOLS_SERVICE_NAME"] == "procurement-gateway"
     assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "ProcurementGateway"
     assert environment["LOG_LEVEL"] == "INFO"
     assert environment["SESSION_TTL_SECONDS"] == "3600"
+    assert environment["EMAIL_SENDER"] == "marketplace@example.com"  # the default
+    assert environment["LINK_KEY_SECRET_ARN"] == {
+        "Ref": stack.logical_id("AWS::SecretsManager::Secret", "LinkSigningKey")
+    }
     for variable, table_id in TABLE_OF_VARIABLE.items():
         assert environment[variable] == {"Ref": stack.logical_id("AWS::DynamoDB::Table", table_id)}
     if "ADMIN_AUTH" in environment:
@@ -410,13 +492,27 @@ def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
     assert retention["Properties"]["RetentionInDays"] > 0
 
 
-def test_custom_domain_sets_public_base_url_and_the_punchout_url(variant: Synthesized) -> None:
-    for function in variant.of_type("AWS::Lambda::Function").values():
+def test_custom_domain_sets_public_base_url_and_the_punchout_and_order_urls(
+    variant: Synthesized,
+) -> None:
+    functions = variant.of_type("AWS::Lambda::Function")
+    for function in functions.values():
         environment = function["Properties"]["Environment"]["Variables"]
         assert environment["PUBLIC_BASE_URL"] == "https://punchout.example.com"
-    assert variant.template["Outputs"]["PunchoutUrl"]["Value"] == (
-        "https://punchout.example.com/cxml/punchout"
-    )
+    assert len(functions) == 6
+    outputs = variant.template["Outputs"]
+    assert outputs["PunchoutUrl"]["Value"] == "https://punchout.example.com/cxml/punchout"
+    assert outputs["OrdersUrl"]["Value"] == "https://punchout.example.com/cxml/orders"
+
+
+def test_email_sender_context_sets_the_sender_everywhere_it_is_used(
+    variant: Synthesized,
+) -> None:
+    (identity,) = variant.of_type("AWS::SES::EmailIdentity").values()
+
+    assert identity["Properties"]["EmailIdentity"] == EMAIL_SENDER
+    for function in variant.of_type("AWS::Lambda::Function").values():
+        assert function["Properties"]["Environment"]["Variables"]["EMAIL_SENDER"] == EMAIL_SENDER
 
 
 def _asset_dir(stack: Synthesized, s3_key: str) -> Path:
@@ -429,7 +525,7 @@ def test_function_asset_holds_only_the_functions_package(stack: Synthesized) -> 
     keys = {
         f["Properties"]["Code"]["S3Key"] for f in stack.of_type("AWS::Lambda::Function").values()
     }
-    (key,) = keys  # one asset shared by the four functions
+    (key,) = keys  # one asset shared by the six functions
 
     asset = _asset_dir(stack, key)
 
@@ -530,13 +626,15 @@ def test_cxml_function_reads_integrations_writes_only_sessions_and_reads_the_sec
 
 
 def _resource_name(resource: Any) -> str:
-    """`*`, a logical id (from `Ref` or `Fn::GetAtt`), or `<logical id>/index/<index name>`."""
+    """`*`, a logical id (from `Ref` or `Fn::GetAtt`), `<logical id>/index/<index name>`, or
+    `<logical id>/stream` (a table's stream)."""
     if isinstance(resource, str):
         return resource
     if "Ref" in resource:
         return str(resource["Ref"])
     if "Fn::GetAtt" in resource:
-        return str(resource["Fn::GetAtt"][0])
+        logical_id, attribute = resource["Fn::GetAtt"]
+        return f"{logical_id}/stream" if attribute == "StreamArn" else str(logical_id)
     if "Fn::Join" in resource:
         _, parts = resource["Fn::Join"]
         return "".join(_resource_name(part) for part in parts)
@@ -577,6 +675,9 @@ ADMIN_ITEMS = READ_ITEMS | {
     "dynamodb:ConditionCheckItem",
 }
 QUERY = {"dynamodb:Query"}
+# One TransactWriteItems: each item is authorized as its Put, Update or ConditionCheck.
+TRANSACT = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"}
+STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 
 
 @pytest.mark.parametrize(
@@ -585,6 +686,16 @@ QUERY = {"dynamodb:Query"}
         (
             constants.CXML_HANDLER,
             {"IntegrationsTable": READ_ITEMS, "SessionsTable": {"dynamodb:PutItem"}},
+        ),
+        (
+            constants.ORDERS_HANDLER,
+            {
+                "IntegrationsTable": READ_ITEMS,
+                "RequestsTable": READ_ITEMS | TRANSACT,
+                "SubscriptionsTable": READ_ITEMS | TRANSACT,
+                "OrdersTable": READ_ITEMS | TRANSACT,
+                "OutboxTable": TRANSACT,
+            },
         ),
         (
             constants.ADMIN_HANDLER,
@@ -605,6 +716,10 @@ QUERY = {"dynamodb:Query"}
                 "ProductsTable/index/catalog": QUERY,
                 "RequestsTable": READ_ITEMS | {"dynamodb:PutItem"},
                 "RequestsTable/index/awaiting-punchout": QUERY,
+                # Pre-approved offers: request, subscription and mail in one transaction of puts.
+                "SubscriptionsTable": {"dynamodb:GetItem", "dynamodb:PutItem"},
+                "SubscriptionsTable/index/by-account": QUERY,
+                "OutboxTable": {"dynamodb:PutItem"},
             },
         ),
         (
@@ -616,6 +731,14 @@ QUERY = {"dynamodb:Query"}
                 "SessionsTable": {"dynamodb:PutItem", "dynamodb:GetItem"},
             },
         ),
+        (
+            constants.EMAIL_HANDLER,
+            {
+                "OutboxTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+                "OutboxTable/stream": STREAM_READ,
+                "*": {"dynamodb:ListStreams"},  # CDK's stream grant; lists ARNs, reads nothing
+            },
+        ),
     ],
 )
 def test_each_function_has_exactly_the_dynamodb_access_it_needs(
@@ -625,14 +748,30 @@ def test_each_function_has_exactly_the_dynamodb_access_it_needs(
 
 
 def test_queries_name_their_index_never_every_index_of_a_table(stack: Synthesized) -> None:
-    for handler in (
-        constants.CXML_HANDLER,
-        constants.ADMIN_HANDLER,
-        constants.WEB_HANDLER,
-        constants.OPENBUY_HANDLER,
-    ):
+    for handler in FUNCTION_HANDLERS:
         granted = _dynamodb_grants(stack, handler)
-        assert [r for r in granted if r.endswith("/*") or r == "*"] == [], handler
+        wildcards = {r: a for r, a in granted.items() if r.endswith("/*") or r == "*"}
+        assert wildcards in ({}, {"*": {"dynamodb:ListStreams"}}), handler
+
+
+def test_only_tracing_and_listing_streams_are_granted_on_every_resource(
+    stack: Synthesized,
+) -> None:
+    """What the `AwsSolutions-IAM5[Resource::*]` acknowledgements say, and nothing more."""
+    tracing = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+    for handler in FUNCTION_HANDLERS:
+        role = stack.resources[stack.function_id(handler)]["Properties"]["Role"]
+        role_ref = {"Ref": role["Fn::GetAtt"][0]}
+        on_everything: set[str] = set()
+        for policy in stack.of_type("AWS::IAM::Policy").values():
+            if role_ref in policy["Properties"]["Roles"]:
+                for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                    if statement["Resource"] == "*":
+                        on_everything.update(_actions(statement))
+        expected = tracing | (
+            {"dynamodb:ListStreams"} if handler == constants.EMAIL_HANDLER else set()
+        )
+        assert on_everything == expected, handler
 
 
 def test_admin_function_writes_integrations_and_products_but_not_sessions_requests_or_secret(
@@ -661,17 +800,26 @@ def test_admin_function_writes_integrations_and_products_but_not_sessions_reques
     )
 
 
-def test_web_function_writes_only_requests_and_not_the_secret(stack: Synthesized) -> None:
+def test_web_function_only_puts_new_items_and_does_not_read_the_ariba_secret(
+    stack: Synthesized,
+) -> None:
     for table_id in ("IntegrationsTable", "SessionsTable", "ProductsTable"):
         allowed = _allowed(
             stack, constants.WEB_HANDLER, stack.logical_id("AWS::DynamoDB::Table", table_id)
         )
         assert "dynamodb:GetItem" in allowed
         assert allowed.isdisjoint(WRITE_ACTIONS), table_id
-    requests = _allowed(
-        stack, constants.WEB_HANDLER, stack.logical_id("AWS::DynamoDB::Table", "RequestsTable")
+    # Requests, and for pre-approved offers a new subscription and its mail: conditional puts.
+    # Never an update or a delete: changing a subscription is a purchase order's job.
+    for table_id in ("RequestsTable", "SubscriptionsTable", "OutboxTable"):
+        allowed = _allowed(
+            stack, constants.WEB_HANDLER, stack.logical_id("AWS::DynamoDB::Table", table_id)
+        )
+        assert allowed & WRITE_ACTIONS == {"dynamodb:PutItem"}, table_id
+    orders = stack.logical_id("AWS::DynamoDB::Table", "OrdersTable")
+    assert not any(
+        a.startswith("dynamodb:") for a in _allowed(stack, constants.WEB_HANDLER, orders)
     )
-    assert requests & WRITE_ACTIONS == {"dynamodb:PutItem"}
     secret = stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
     assert not any(
         a.startswith("secretsmanager:") for a in _allowed(stack, constants.WEB_HANDLER, secret)
@@ -701,21 +849,223 @@ def test_open_buy_function_writes_only_sessions_and_not_requests_nor_the_secret(
     )
 
 
-def test_only_the_cxml_function_reads_the_ariba_secret(stack: Synthesized) -> None:
-    secret = stack.logical_id("AWS::SecretsManager::Secret", "AribaSharedSecret")
+def test_orders_function_touches_neither_sessions_nor_products_and_deletes_nothing(
+    stack: Synthesized,
+) -> None:
+    for untouched in ("SessionsTable", "ProductsTable"):
+        table = stack.logical_id("AWS::DynamoDB::Table", untouched)
+        assert not any(
+            a.startswith("dynamodb:") for a in _allowed(stack, constants.ORDERS_HANDLER, table)
+        ), untouched
+    for table_id in TABLE_OF_VARIABLE.values():
+        table = stack.logical_id("AWS::DynamoDB::Table", table_id)
+        allowed = _allowed(stack, constants.ORDERS_HANDLER, table)
+        # Kept orders are replaced, never deleted; no listings (Query, Scan) either.
+        assert allowed.isdisjoint(
+            {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Query", "dynamodb:Scan"}
+        ), table_id
 
-    readers = {
+
+def test_email_function_touches_only_the_outbox(stack: Synthesized) -> None:
+    granted = _dynamodb_grants(stack, constants.EMAIL_HANDLER)
+
+    assert {r.partition("/")[0] for r in granted} - {"*"} == {"OutboxTable"}
+    assert granted["OutboxTable"] & WRITE_ACTIONS == {"dynamodb:UpdateItem"}
+
+
+def _secret_readers(stack: Synthesized, construct_id: str) -> set[str]:
+    secret = stack.logical_id("AWS::SecretsManager::Secret", construct_id)
+    return {
         handler
-        for handler in (
-            constants.CXML_HANDLER,
-            constants.ADMIN_HANDLER,
-            constants.WEB_HANDLER,
-            constants.OPENBUY_HANDLER,
-        )
+        for handler in FUNCTION_HANDLERS
         if "secretsmanager:GetSecretValue" in _allowed(stack, handler, secret)
     }
 
-    assert readers == {constants.CXML_HANDLER}
+
+def test_only_the_cxml_functions_read_the_ariba_secret(stack: Synthesized) -> None:
+    assert _secret_readers(stack, "AribaSharedSecret") == {
+        constants.CXML_HANDLER,
+        constants.ORDERS_HANDLER,
+    }
+
+
+def test_only_the_email_and_web_functions_read_the_link_signing_key(stack: Synthesized) -> None:
+    # The email worker signs the links it mails; the web function checks them.
+    assert _secret_readers(stack, "LinkSigningKey") == {
+        constants.EMAIL_HANDLER,
+        constants.WEB_HANDLER,
+    }
+
+
+# --- mail -----------------------------------------------------------------------------------
+
+
+def test_email_worker_reads_the_outbox_stream_record_by_record_with_a_dead_letter_queue(
+    stack: Synthesized,
+) -> None:
+    (mapping,) = stack.of_type("AWS::Lambda::EventSourceMapping").values()
+    properties = mapping["Properties"]
+    (queue_id,) = stack.of_type("AWS::SQS::Queue")
+
+    assert properties["FunctionName"] == {"Ref": stack.function_id(constants.EMAIL_HANDLER)}
+    assert properties["EventSourceArn"] == {
+        "Fn::GetAtt": [stack.logical_id("AWS::DynamoDB::Table", "OutboxTable"), "StreamArn"]
+    }
+    assert properties["StartingPosition"] == "TRIM_HORIZON"
+    assert properties["BatchSize"] == 10
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert 0 < properties["MaximumRetryAttempts"] <= 10
+    # Within the stream's 24 h retention, so a record is dead-lettered before it is trimmed.
+    assert 0 < properties["MaximumRecordAgeInSeconds"] < 24 * 3600
+    assert properties["DestinationConfig"] == {
+        "OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    }
+    (criterion,) = properties["FilterCriteria"]["Filters"]
+    assert json.loads(criterion["Pattern"]) == {"eventName": ["INSERT"]}
+
+
+def test_dead_letter_queue_is_encrypted_ssl_only_and_keeps_messages_14_days(
+    stack: Synthesized,
+) -> None:
+    (queue_id, queue), *others = stack.of_type("AWS::SQS::Queue").items()
+    (policy,) = stack.of_type("AWS::SQS::QueuePolicy").values()
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+
+    assert others == []
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # Only the email worker's role may send to it (the on-failure destination).
+    senders = {
+        handler
+        for handler in FUNCTION_HANDLERS
+        if "sqs:SendMessage" in _allowed(stack, handler, queue_id)
+    }
+    assert senders == {constants.EMAIL_HANDLER}
+
+
+def test_mail_is_sent_as_the_ses_identity_of_the_default_sender(stack: Synthesized) -> None:
+    (identity,) = stack.of_type("AWS::SES::EmailIdentity").values()
+
+    assert identity["Properties"]["EmailIdentity"] == "marketplace@example.com"
+
+
+def test_only_the_email_worker_may_send_mail_and_only_as_the_sender_identity(
+    stack: Synthesized,
+) -> None:
+    (identity_id,) = stack.of_type("AWS::SES::EmailIdentity")
+    email_role = stack.resources[stack.function_id(constants.EMAIL_HANDLER)]["Properties"]["Role"]
+    ses_statements = [
+        (policy["Properties"]["Roles"], statement)
+        for policy in stack.of_type("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(a.startswith("ses:") for a in _actions(statement))
+    ]
+
+    ((roles, statement),) = ses_statements
+    assert roles == [{"Ref": email_role["Fn::GetAtt"][0]}]
+    assert set(_actions(statement)) == {"ses:SendEmail", "ses:SendRawEmail"}
+    resource = json.dumps(statement["Resource"])
+    assert '":identity/", {"Ref": "' + identity_id + '"}' in resource
+    assert "*" not in resource
+
+
+# --- alarms ---------------------------------------------------------------------------------
+
+
+def _alarm(stack: Synthesized, metric_name: str) -> dict[str, Any]:
+    (properties,) = [
+        a["Properties"]
+        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["MetricName"] == metric_name
+    ]
+    return properties
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric_name", "statistic"),
+    [
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
+        ("AWS/ApiGateway", "5XXError", "Sum"),
+        ("AWS/Lambda", "Errors", "Sum"),
+    ],
+)
+def test_alarms_fire_on_the_first_failure_and_notify_the_topic(
+    stack: Synthesized, namespace: str, metric_name: str, statistic: str
+) -> None:
+    (topic_id,) = stack.of_type("AWS::SNS::Topic")
+
+    alarm = _alarm(stack, metric_name)
+
+    assert alarm["Namespace"] == namespace
+    assert alarm["Statistic"] == statistic
+    assert alarm["Period"] == 300
+    assert alarm["EvaluationPeriods"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+    assert alarm["TreatMissingData"] == "notBreaching"  # no traffic is not a failure
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_alarms_watch_the_dead_letter_queue_the_api_and_the_orders_function(
+    stack: Synthesized,
+) -> None:
+    (queue_id,) = stack.of_type("AWS::SQS::Queue")
+
+    assert len(stack.of_type("AWS::CloudWatch::Alarm")) == 3
+    assert _alarm(stack, "ApproximateNumberOfMessagesVisible")["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+    ]
+    assert _alarm(stack, "5XXError")["Dimensions"] == [
+        {"Name": "ApiName", "Value": "procurement-gateway"}
+    ]
+    assert _alarm(stack, "Errors")["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": stack.function_id(constants.ORDERS_HANDLER)}}
+    ]
+
+
+def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use_and_ssl_only(
+    stack: Synthesized,
+) -> None:
+    (topic_id, topic), *others = stack.of_type("AWS::SNS::Topic").items()
+    key = stack.resources[topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]]
+    (policy,) = stack.of_type("AWS::SNS::TopicPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    cloudwatch = {"Service": "cloudwatch.amazonaws.com"}
+
+    assert others == []
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    # An AWS managed key would leave the alarms unable to publish: CloudWatch needs the key.
+    key_statements = key["Properties"]["KeyPolicy"]["Statement"]
+    assert any(
+        s["Principal"] == cloudwatch and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(_actions(s))
+        for s in key_statements
+    )
+    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+    assert any(
+        s["Effect"] == "Allow" and s["Principal"] == cloudwatch and s["Action"] == "sns:Publish"
+        for s in statements
+    )
+
+
+def test_alarm_email_context_subscribes_that_address(
+    stack: Synthesized, variant: Synthesized
+) -> None:
+    (subscription,) = variant.of_type("AWS::SNS::Subscription").values()
+    (topic_id,) = variant.of_type("AWS::SNS::Topic")
+
+    assert subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["Endpoint"] == ALARM_EMAIL
+    assert subscription["Properties"]["TopicArn"] == {"Ref": topic_id}
+    assert stack.of_type("AWS::SNS::Subscription") == {}  # none without the context
 
 
 # --- outputs and cdk-nag ------------------------------------------------------------------
@@ -731,9 +1081,17 @@ def test_outputs_name_the_urls_tables_and_secret(stack: Synthesized) -> None:
         "SessionsTableName",
         "ProductsTableName",
         "RequestsTableName",
+        "OrdersTableName",
+        "SubscriptionsTableName",
+        "OutboxTableName",
         "AribaSecretArn",
+        "OrdersUrl",
+        "LinkSigningKeyArn",
+        "EmailSenderIdentity",
+        "EmailDeadLetterQueueUrl",
     } <= set(outputs)
     assert json.dumps(outputs["PunchoutUrl"]["Value"]).endswith('"/cxml/punchout"]]}')
+    assert json.dumps(outputs["OrdersUrl"]["Value"]).endswith('"/cxml/orders"]]}')
 
 
 def test_no_unacknowledged_cdk_nag_findings(stack: Synthesized) -> None:
