@@ -71,6 +71,8 @@ class SubscriptionRequest:
     version: int = 0
     usage_instructions: str = ""  # copied from the product: the order path reads no product
     trial_days: int = 0
+    rates: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Usage dimensions as priced when requested: key -> name, unit, unit_price (invoicing)."""
 
     @property
     def total(self) -> Decimal:
@@ -245,6 +247,10 @@ def new_request(
         version=previous.version if previous else 0,
         usage_instructions=product.usage_instructions,
         trial_days=offer.pricing.trial_days,
+        rates={
+            d.key: {"name": d.name, "unit": d.unit, "unit_price": str(d.unit_price)}
+            for d in (offer.pricing.dimensions if offer.pricing.has_usage else ())
+        },
     )
     return request
 

@@ -71,6 +71,7 @@ class Subscription:
     requester: Requester = field(default_factory=Requester)
     usage_instructions: str = ""
     trial_days: int = 0
+    rates: dict[str, dict[str, str]] = field(default_factory=dict)
     created_at: str = ""
     activated_at: str = ""
     trial_ends_at: str = ""
@@ -124,6 +125,7 @@ def from_request(
         requester=request.requester,
         usage_instructions=request.usage_instructions,
         trial_days=request.trial_days,
+        rates=request.rates,
         created_at=iso(now),
     )
 

@@ -174,3 +174,100 @@ def cart_form_value(document: bytes, field: str) -> str:
     if field == "cxml-urlencoded":
         return document.decode("utf-8").encode("ascii", "xmlcharrefreplace").decode("ascii")
     raise ValueError(f"unknown cart field {field!r}")
+
+
+class InvoiceItem(Protocol):
+    @property
+    def invoice_line_number(self) -> int: ...
+    @property
+    def po_line_number(self) -> int: ...
+    @property
+    def supplier_part_id(self) -> str: ...
+    @property
+    def auxiliary_id(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def unit_price(self) -> Decimal: ...
+    @property
+    def unit_of_measure(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+
+
+def invoice_detail_request(
+    *,
+    supplier: Credential,
+    buyer: Credential,
+    sender: Credential,
+    sender_secret: str | None,
+    invoice_id: str,
+    invoice_date: str,
+    order_id: str,
+    order_payload_id: str,
+    items: Sequence[InvoiceItem],
+    currency: str,
+    subtotal: Decimal,
+    tax: Decimal,
+    tax_description: str,
+    net: Decimal,
+    due: Decimal,
+    deployment_mode: str = "production",
+) -> bytes:
+    """An InvoiceDetailRequest (InvoiceDetail.dtd) referencing the PO: OrderReference orderID
+    with DocumentReference payloadID = the OrderRequest's, and each line's PO lineNumber.
+    From is us, To the buyer; the Sender carries the secret the buyer's system expects (this
+    document travels server to server, never through a browser)."""
+    root = envelope()
+    header = SubElement(root, "Header")
+    _party(header, "From", supplier)
+    _party(header, "To", buyer)
+    sender_element = SubElement(header, "Sender")
+    credential = SubElement(sender_element, "Credential", {"domain": sender.domain})
+    SubElement(credential, "Identity").text = sender.identity
+    if sender_secret:
+        SubElement(credential, "SharedSecret").text = sender_secret
+    SubElement(sender_element, "UserAgent").text = USER_AGENT
+    request = SubElement(root, "Request")
+    if deployment_mode == "test":
+        request.set("deploymentMode", "test")
+    invoice = SubElement(request, "InvoiceDetailRequest")
+    invoice_header = SubElement(
+        invoice,
+        "InvoiceDetailRequestHeader",
+        {"invoiceID": invoice_id, "invoiceDate": invoice_date, "purpose": "standard",
+         "operation": "new"},
+    )  # fmt: skip
+    SubElement(invoice_header, "InvoiceDetailHeaderIndicator")
+    SubElement(invoice_header, "InvoiceDetailLineIndicator")
+    order = SubElement(invoice, "InvoiceDetailOrder")
+    info = SubElement(order, "InvoiceDetailOrderInfo")
+    reference = SubElement(info, "OrderReference", {"orderID": order_id})
+    SubElement(reference, "DocumentReference", {"payloadID": order_payload_id})
+    for item in items:
+        line = SubElement(
+            order,
+            "InvoiceDetailItem",
+            {"invoiceLineNumber": str(item.invoice_line_number),
+             "quantity": f"{item.quantity.normalize():f}"},
+        )  # fmt: skip
+        SubElement(line, "UnitOfMeasure").text = item.unit_of_measure
+        _money(line, "UnitPrice", item.unit_price, currency)
+        item_reference = SubElement(
+            line, "InvoiceDetailItemReference", {"lineNumber": str(item.po_line_number)}
+        )
+        item_id = SubElement(item_reference, "ItemID")
+        SubElement(item_id, "SupplierPartID").text = item.supplier_part_id
+        SubElement(item_id, "SupplierPartAuxiliaryID").text = item.auxiliary_id
+        SubElement(item_reference, "Description", {_XML_LANG: "en"}).text = item.description
+        _money(line, "SubtotalAmount", item.amount, currency)
+    summary = SubElement(invoice, "InvoiceDetailSummary")
+    _money(summary, "SubtotalAmount", subtotal, currency)
+    tax_element = SubElement(summary, "Tax")
+    SubElement(tax_element, "Money", {"currency": currency}).text = format_money(tax)
+    SubElement(tax_element, "Description", {_XML_LANG: "en"}).text = tax_description
+    _money(summary, "NetAmount", net, currency)
+    _money(summary, "DueAmount", due, currency)
+    return serialize(root, "InvoiceDetail.dtd")

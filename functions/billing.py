@@ -1,0 +1,305 @@
+"""Invoices: what a subscription owes, as documents that match the purchase order (PROTOCOL.md §8).
+
+Pure. A contract is invoiced once, when its subscription activates, against the contract PO
+line; usage is invoiced once per subscription and billing period (a calendar month, UTC)
+against the usage PO line, one invoice line per dimension. Free, BYOL, free trials, test
+subscriptions and periods without usage give no invoice. Invoice IDs are derived from what is
+invoiced (subscription, kind, period), so a re-run can only meet the same ID again."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from functions.clock import iso
+from functions.cxml.model import Credential
+from functions.errors import BadRequest
+from functions.money import to_cents
+from functions.subscriptions import PREAPPROVED_ORDER, Subscription, SubscriptionLine
+
+CONTRACT = "contract"
+USAGE = "usage"
+ALL_TIME = "all"
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    invoice_line_number: int
+    po_line_number: int
+    supplier_part_id: str
+    auxiliary_id: str
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    unit_of_measure: str
+    dimension: str = ""  # usage lines: the dimension key
+
+    @property
+    def amount(self) -> Decimal:
+        return to_cents(self.quantity * self.unit_price)
+
+
+@dataclass(frozen=True)
+class Invoice:
+    invoice_id: str
+    kind: str  # CONTRACT | USAGE
+    subscription_id: str
+    integration_id: str
+    account_id: str
+    period: str  # "2026-11"; for a contract invoice, the month it was issued
+    invoice_date: str
+    order_id: str
+    order_payload_id: str
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+    tax_rate: Decimal = Decimal("0")
+    tax_description: str = "Zero-rated"
+    approved_budget: Decimal | None = None  # usage: the PO line quantity
+    used_to_date: Decimal | None = None  # usage: all usage so far, in the same unit
+    product_name: str = ""
+    offer_name: str = ""
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def tax(self) -> Decimal:
+        return to_cents(self.subtotal * self.tax_rate)
+
+    @property
+    def net(self) -> Decimal:
+        return self.subtotal + self.tax
+
+    @property
+    def due(self) -> Decimal:
+        return self.net
+
+    @property
+    def overrun(self) -> bool:
+        """Usage went past the budget the buyer approved: the invoice still goes out, and the
+        admin API and the subscription page say so."""
+        return (
+            self.approved_budget is not None
+            and self.used_to_date is not None
+            and self.used_to_date > self.approved_budget
+        )
+
+
+def period_of(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def parse_period(raw: object) -> str:
+    """A billing period as admins and the API write it: `YYYY-MM`."""
+    if not isinstance(raw, str) or not _PERIOD.match(raw.strip()):
+        raise BadRequest("'period' must be a month like 2026-11.", field="period")
+    return raw.strip()
+
+
+def previous_period(moment: datetime) -> str:
+    """The month before `moment`'s: what the monthly run (early in a month) invoices."""
+    year, month = moment.astimezone(UTC).year, moment.astimezone(UTC).month
+    return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
+
+
+def period_end(period: str) -> datetime:
+    year, month = (int(part) for part in period.split("-"))
+    if month == 12:
+        return datetime(year + 1, 1, 1, tzinfo=UTC)
+    return datetime(year, month + 1, 1, tzinfo=UTC)
+
+
+def invoice_id(subscription_id: str, kind: str, period: str) -> str:
+    """Unique forever and the same on every re-run: `INV-U-202611-1A2B3C4D5E6F`."""
+    digest = hashlib.sha256(f"{subscription_id}|{kind}|{period}".encode()).hexdigest()[:12]
+    tag = "C" if kind == CONTRACT else "U"
+    compact = period.replace("-", "") if kind == USAGE else "ONCE"
+    return f"INV-{tag}-{compact}-{digest.upper()}"
+
+
+def billable(subscription: Subscription) -> bool:
+    """Never invoiced: test subscriptions, and pre-approved free/BYOL ones."""
+    return not subscription.test and subscription.pricing_model not in (
+        "free",
+        "byol",
+        "free_trial",
+    )
+
+
+def _line(subscription: Subscription, kind: str) -> SubscriptionLine | None:
+    line = next((x for x in subscription.lines if x.kind == kind), None)
+    if line is None or line.approval is None or line.approval.order_id == PREAPPROVED_ORDER:
+        return None
+    return line
+
+
+def contract_invoice(subscription: Subscription, now: datetime) -> Invoice | None:
+    """The contract's price, once, against the contract PO line (out of the monthly cycle)."""
+    line = _line(subscription, CONTRACT)
+    if line is None or line.approval is None or not billable(subscription):
+        return None
+    approval = line.approval
+    return Invoice(
+        invoice_id=invoice_id(subscription.id, CONTRACT, ""),
+        kind=CONTRACT,
+        subscription_id=subscription.id,
+        integration_id=subscription.integration_id,
+        account_id=subscription.account_id,
+        period=period_of(now),
+        invoice_date=iso(now),
+        order_id=approval.order_id,
+        order_payload_id=approval.payload_id,
+        currency=line.currency,
+        lines=(
+            InvoiceLine(
+                invoice_line_number=1,
+                po_line_number=approval.line_number,
+                supplier_part_id=line.supplier_part_id,
+                auxiliary_id=line.auxiliary_id,
+                description=f"{subscription.product_name} / {subscription.offer_name}: contract",
+                quantity=approval.quantity,
+                unit_price=line.unit_price,
+                unit_of_measure=line.unit_of_measure,
+            ),
+        ),
+        product_name=subscription.product_name,
+        offer_name=subscription.offer_name,
+    )
+
+
+def usage_invoice(
+    subscription: Subscription,
+    period: str,
+    usage: dict[str, Decimal],
+    used_to_date: dict[str, Decimal],
+    now: datetime,
+) -> Invoice | None:
+    """The period's usage, one line per dimension used, at the rates requested, against the
+    usage PO line. `usage` is the period's quantity per dimension; `used_to_date` everything
+    metered so far (for the budget check)."""
+    line = _line(subscription, USAGE)
+    if line is None or line.approval is None or not billable(subscription):
+        return None
+    approval = line.approval
+    lines: list[InvoiceLine] = []
+    for key, quantity in sorted(usage.items()):
+        rate = subscription.rates.get(key)
+        if rate is None or quantity <= 0:
+            continue
+        lines.append(
+            InvoiceLine(
+                invoice_line_number=len(lines) + 1,
+                po_line_number=approval.line_number,
+                supplier_part_id=line.supplier_part_id,
+                auxiliary_id=line.auxiliary_id,
+                description=f"{subscription.product_name}: {rate['name']} usage, {period}",
+                quantity=quantity,
+                unit_price=Decimal(rate["unit_price"]),
+                unit_of_measure=rate["unit"],
+                dimension=key,
+            )
+        )
+    if not lines:
+        return None
+    if len(subscription.rates) == 1:  # the PO line is in the dimension's unit
+        used = sum(used_to_date.values(), Decimal(0))
+    else:  # a budget line: the PO line is an amount of money
+        used = sum(
+            (q * Decimal(subscription.rates[k]["unit_price"]) for k, q in used_to_date.items()
+             if k in subscription.rates),
+            Decimal(0),
+        )  # fmt: skip
+    return Invoice(
+        invoice_id=invoice_id(subscription.id, USAGE, period),
+        kind=USAGE,
+        subscription_id=subscription.id,
+        integration_id=subscription.integration_id,
+        account_id=subscription.account_id,
+        period=period,
+        invoice_date=iso(now),
+        order_id=approval.order_id,
+        order_payload_id=approval.payload_id,
+        currency=line.currency,
+        lines=tuple(lines),
+        approved_budget=approval.quantity,
+        used_to_date=used,
+        product_name=subscription.product_name,
+        offer_name=subscription.offer_name,
+    )
+
+
+def invoice_document(
+    invoice: Invoice,
+    *,
+    supplier: Credential,
+    buyer: Credential,
+    sender: Credential,
+    sender_secret: str | None = None,
+) -> bytes:
+    """The cXML InvoiceDetailRequest for `invoice`, valid against InvoiceDetail.dtd."""
+    from functions.cxml import build
+
+    return build.invoice_detail_request(
+        supplier=supplier,
+        buyer=buyer,
+        sender=sender,
+        sender_secret=sender_secret,
+        invoice_id=invoice.invoice_id,
+        invoice_date=invoice.invoice_date,
+        order_id=invoice.order_id,
+        order_payload_id=invoice.order_payload_id,
+        items=invoice.lines,
+        currency=invoice.currency,
+        subtotal=invoice.subtotal,
+        tax=invoice.tax,
+        tax_description=invoice.tax_description,
+        net=invoice.net,
+        due=invoice.due,
+    )
+
+
+def summary_json(invoice: Invoice) -> dict[str, object]:
+    """The JSON summary stored beside the cXML document (and shown by the admin API)."""
+    return {
+        "invoice_id": invoice.invoice_id,
+        "kind": invoice.kind,
+        "subscription_id": invoice.subscription_id,
+        "integration_id": invoice.integration_id,
+        "account_id": invoice.account_id,
+        "period": invoice.period,
+        "invoice_date": invoice.invoice_date,
+        "order_id": invoice.order_id,
+        "order_payload_id": invoice.order_payload_id,
+        "product_name": invoice.product_name,
+        "offer_name": invoice.offer_name,
+        "currency": invoice.currency,
+        "lines": [
+            {
+                "invoice_line_number": line.invoice_line_number,
+                "po_line_number": line.po_line_number,
+                "supplier_part_id": line.supplier_part_id,
+                "auxiliary_id": line.auxiliary_id,
+                "dimension": line.dimension,
+                "description": line.description,
+                "quantity": str(line.quantity),
+                "unit_price": str(line.unit_price),
+                "unit_of_measure": line.unit_of_measure,
+                "amount": str(line.amount),
+            }
+            for line in invoice.lines
+        ],
+        "subtotal": str(invoice.subtotal),
+        "tax": str(invoice.tax),
+        "net": str(invoice.net),
+        "due": str(invoice.due),
+        "approved_budget": str(invoice.approved_budget)
+        if invoice.approved_budget is not None
+        else None,
+        "used_to_date": str(invoice.used_to_date) if invoice.used_to_date is not None else None,
+        "overrun": invoice.overrun,
+    }

@@ -1,0 +1,161 @@
+"""Invoices from subscriptions: amounts, references to the PO, and InvoiceDetail.dtd validity."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from lxml import etree
+
+from functions import billing
+from functions.billing import CONTRACT, USAGE, contract_invoice, invoice_id, usage_invoice
+from functions.cxml.model import Credential
+from functions.errors import BadRequest
+from functions.subscriptions import PREAPPROVED_ORDER, LineApproval, Subscription, SubscriptionLine
+from tests.support import dtd_errors
+
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+US = Credential("NetworkID", "procurement-gateway")
+BUYER = Credential("DUNS", "acme-coupa")
+
+
+def _approval(line_number: int, quantity: str) -> LineApproval:
+    return LineApproval(
+        "PO-7", "p-7@coupa", line_number, Decimal(quantity), 1, "2026-11-01T00:00:00+00:00"
+    )
+
+
+def _subscription(**overrides: object) -> Subscription:
+    base = Subscription(
+        id="req-0123456789abcdef",
+        account_id="111122223333",
+        integration_id="int_1",
+        integration_name="Acme Coupa",
+        product_id="datastream-pro",
+        offer_id="annual",
+        product_name="DataStream Pro",
+        offer_name="Annual + usage",
+        pricing_model="contract_payg",
+        currency="USD",
+        lines=(
+            SubscriptionLine("req-0123456789abcdef-1", "contract", "datastream-pro/annual",
+                             Decimal("15000.00"), "USD", "ANN", Decimal(1), _approval(1, "1")),
+            SubscriptionLine("req-0123456789abcdef-2", "usage", "datastream-pro/annual",
+                             Decimal("0.08"), "USD", "HUR", Decimal(1000), _approval(2, "1000")),
+        ),
+        state="active",
+        rates={"hours": {"name": "Pipeline hours", "unit": "HUR", "unit_price": "0.08"}},
+    )  # fmt: skip
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+def _document(invoice: billing.Invoice) -> bytes:
+    return billing.invoice_document(
+        invoice, supplier=US, buyer=BUYER, sender=US, sender_secret="s3"
+    )
+
+
+def test_contract_invoice_references_the_contract_po_line_and_is_dtd_valid() -> None:
+    invoice = contract_invoice(_subscription(), NOW)
+
+    assert invoice is not None and invoice.kind == CONTRACT
+    assert (invoice.order_id, invoice.order_payload_id) == ("PO-7", "p-7@coupa")
+    (line,) = invoice.lines
+    assert (line.po_line_number, line.quantity, line.unit_price, line.unit_of_measure) == (
+        1, Decimal(1), Decimal("15000.00"), "ANN",
+    )  # fmt: skip
+    assert invoice.due == Decimal("15000.00")
+    document = _document(invoice)
+    assert dtd_errors(document, "InvoiceDetail.dtd") == []
+    root = etree.fromstring(document)
+    header = root.find("Request/InvoiceDetailRequest/InvoiceDetailRequestHeader")
+    assert header.get("invoiceID") == invoice.invoice_id
+    reference = root.find(".//InvoiceDetailOrderInfo/OrderReference")
+    assert reference.get("orderID") == "PO-7"
+    assert reference.find("DocumentReference").get("payloadID") == "p-7@coupa"
+    assert root.find(".//InvoiceDetailItemReference").get("lineNumber") == "1"
+    assert root.findtext(".//InvoiceDetailSummary/Tax/Description") == "Zero-rated"
+    assert root.findtext(".//InvoiceDetailSummary/DueAmount/Money") == "15000.00"
+    assert (
+        b'<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.071/InvoiceDetail.dtd">'
+        in document
+    )
+
+
+def test_usage_invoice_has_a_line_per_dimension_at_the_requested_rates() -> None:
+    subscription = _subscription(
+        rates={
+            "hours": {"name": "Pipeline hours", "unit": "HUR", "unit_price": "0.08"},
+            "gb": {"name": "Storage", "unit": "E34", "unit_price": "0.0045"},
+        }
+    )
+
+    invoice = usage_invoice(
+        subscription, "2026-11", {"hours": Decimal(720), "gb": Decimal("333")},
+        {"hours": Decimal(720), "gb": Decimal("333")}, NOW,
+    )  # fmt: skip
+
+    assert invoice is not None and invoice.kind == USAGE
+    assert [(x.dimension, x.quantity, x.amount) for x in invoice.lines] == [
+        ("gb", Decimal(333), Decimal("1.50")),
+        ("hours", Decimal(720), Decimal("57.60")),
+    ]
+    assert {x.po_line_number for x in invoice.lines} == {2}
+    assert invoice.subtotal == invoice.due == Decimal("59.10")
+    assert dtd_errors(_document(invoice), "InvoiceDetail.dtd") == []
+
+
+def test_overrun_is_flagged_when_usage_passes_the_approved_budget() -> None:
+    within = usage_invoice(
+        _subscription(), "2026-11", {"hours": Decimal(900)}, {"hours": Decimal(900)}, NOW
+    )
+    beyond = usage_invoice(
+        _subscription(), "2026-12", {"hours": Decimal(200)}, {"hours": Decimal(1100)}, NOW
+    )
+    assert within is not None and not within.overrun
+    assert beyond is not None and beyond.overrun
+    assert billing.summary_json(beyond)["overrun"] is True
+
+
+@pytest.mark.parametrize(
+    "subscription",
+    [
+        _subscription(test=True),
+        _subscription(pricing_model="free_trial"),
+        _subscription(lines=(replace(_subscription().lines[1], approval=None),)),
+        _subscription(lines=(replace(_subscription().lines[1],
+                                     approval=replace(_approval(2, "1"), order_id=PREAPPROVED_ORDER)),)),
+    ],
+    ids=["test-mode", "free-trial", "unapproved", "preapproved"],
+)  # fmt: skip
+def test_no_invoice_for_what_is_never_invoiced(subscription: Subscription) -> None:
+    assert (
+        usage_invoice(subscription, "2026-11", {"hours": Decimal(5)}, {"hours": Decimal(5)}, NOW)
+        is None
+    )
+
+
+def test_no_usage_no_invoice() -> None:
+    assert usage_invoice(_subscription(), "2026-11", {}, {}, NOW) is None
+    assert usage_invoice(_subscription(), "2026-11", {"hours": Decimal(0)}, {}, NOW) is None
+
+
+def test_invoice_ids_are_stable_unique_and_short() -> None:
+    a = invoice_id("req-0123456789abcdef", USAGE, "2026-11")
+    assert a == invoice_id("req-0123456789abcdef", USAGE, "2026-11")
+    assert a != invoice_id("req-0123456789abcdef", USAGE, "2026-12")
+    assert a != invoice_id("req-0123456789abcdee", USAGE, "2026-11")
+    assert invoice_id("req-0123456789abcdef", CONTRACT, "") != a
+    assert len(a) <= 40 and a.startswith("INV-U-202611-")
+
+
+def test_periods() -> None:
+    assert billing.previous_period(datetime(2026, 1, 3, tzinfo=UTC)) == "2025-12"
+    assert billing.previous_period(datetime(2026, 11, 1, tzinfo=UTC)) == "2026-10"
+    assert billing.period_end("2026-12") == datetime(2027, 1, 1, tzinfo=UTC)
+    assert billing.parse_period(" 2026-11 ") == "2026-11"
+    for bad in ("2026-13", "26-11", "2026/11", 202611, None):
+        with pytest.raises(BadRequest):
+            billing.parse_period(bad)
