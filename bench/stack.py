@@ -87,7 +87,12 @@ def moto_stack() -> Iterator[BenchStack]:
     configure_environment(BASE_URL, ADMIN_TOKEN=ADMIN_TOKEN, ARIBA_SHARED_SECRET=ARIBA_SECRET)
     with mock_aws(), _quiet_logs():
         dynamodb = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
-        create_resources(dynamodb)
+        create_resources(
+            dynamodb,
+            boto3.client("ses", region_name=os.environ["AWS_REGION"]),
+            boto3.client("s3", region_name=os.environ["AWS_REGION"]),
+            boto3.client("sqs", region_name=os.environ["AWS_REGION"]),
+        )
         api = LocalApi(host=HOST)
         status, created = admin(api, "POST", "/admin/integrations", coupa_integration())
         if status != 201:

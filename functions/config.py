@@ -22,6 +22,11 @@ class Settings:
     orders_table: str
     subscriptions_table: str
     outbox_table: str
+    usage_table: str
+    invoices_table: str
+    invoice_bucket: str
+    billing_queue_url: str
+    delivery_queue_url: str
     email_sender: str
     link_signing_key: str | None  # local only; deployed it lives in Secrets Manager
     link_key_secret_arn: str | None
@@ -60,6 +65,11 @@ def settings() -> Settings:
         orders_table=_required("ORDERS_TABLE"),
         subscriptions_table=_required("SUBSCRIPTIONS_TABLE"),
         outbox_table=_required("OUTBOX_TABLE"),
+        usage_table=_required("USAGE_TABLE"),
+        invoices_table=_required("INVOICES_TABLE"),
+        invoice_bucket=_required("INVOICE_BUCKET"),
+        billing_queue_url=_required("BILLING_QUEUE_URL"),
+        delivery_queue_url=_required("DELIVERY_QUEUE_URL"),
         email_sender=os.environ.get("EMAIL_SENDER", "marketplace@example.com"),
         link_signing_key=os.environ.get("LINK_SIGNING_KEY") or None,
         link_key_secret_arn=os.environ.get("LINK_KEY_SECRET_ARN") or None,

@@ -7,6 +7,11 @@ import os
 import secrets
 from typing import Any
 
+ACCOUNT = "123456789012"  # moto's default account
+QUEUES = {"BILLING_QUEUE_URL": "local-billing", "DELIVERY_QUEUE_URL": "local-delivery"}
+"""Each with a dead-letter queue `<name>-dlq` after MAX_RECEIVES failed receives, as deployed."""
+MAX_RECEIVES = 5
+
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -20,6 +25,11 @@ LOCAL_ENV = {
     "ORDERS_TABLE": "local-orders",
     "SUBSCRIPTIONS_TABLE": "local-subscriptions",
     "OUTBOX_TABLE": "local-outbox",
+    "USAGE_TABLE": "local-usage",
+    "INVOICES_TABLE": "local-invoices",
+    "INVOICE_BUCKET": "local-invoices",
+    "BILLING_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/local-billing",
+    "DELIVERY_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/local-delivery",
     "EMAIL_SENDER": "marketplace@procurement-gateway.example",
     "SESSION_TTL_SECONDS": "3600",
     "ADMIN_AUTH": "token",
@@ -37,8 +47,22 @@ TABLES: dict[str, dict[str, Any]] = {
         "indexes": {"awaiting-punchout": ("awaiting_integration", "created_at")},
     },
     "ORDERS_TABLE": {"ttl": None, "indexes": {}},
-    "SUBSCRIPTIONS_TABLE": {"ttl": None, "indexes": {"by-account": ("account_id", "created_at")}},
+    "SUBSCRIPTIONS_TABLE": {
+        "ttl": None,
+        "indexes": {
+            "by-account": ("account_id", "created_at"),
+            "billable": ("billing_shard", "created_at"),
+        },
+    },
     "OUTBOX_TABLE": {"ttl": "expires_at", "indexes": {}, "stream": True},
+    "USAGE_TABLE": {"ttl": None, "indexes": {}, "range": "sk"},
+    "INVOICES_TABLE": {
+        "ttl": None,
+        "indexes": {
+            "by-integration": ("integration_id", "period_key"),
+            "by-subscription": ("subscription_id", "period_key"),
+        },
+    },
 }
 """Partition key `pk` everywhere; global secondary indexes as (hash, range) attribute names."""
 
@@ -57,14 +81,33 @@ def configure_environment(base_url: str, **overrides: str) -> dict[str, str]:
     return values
 
 
-def create_resources(dynamodb: Any, ses: Any = None) -> None:
+def create_resources(dynamodb: Any, ses: Any = None, s3: Any = None, sqs: Any = None) -> None:
     """Create every table in the (mocked) account; `dynamodb` is a boto3 client. With an SES
-    client, also verify the sender address (SES refuses unverified senders, moto too)."""
+    client, also verify the sender address (SES refuses unverified senders, moto too); with S3
+    and SQS clients, the invoice bucket (versioned) and the queues with their DLQs."""
     if ses is not None:
         ses.verify_email_identity(EmailAddress=os.environ["EMAIL_SENDER"])
+    if s3 is not None:
+        bucket = os.environ["INVOICE_BUCKET"]
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    if sqs is not None:
+        for name in QUEUES.values():
+            dead = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+            dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            redrive = f'{{"deadLetterTargetArn":"{dead_arn}","maxReceiveCount":"{MAX_RECEIVES}"}}'
+            sqs.create_queue(
+                QueueName=name, Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": "60"}
+            )
     for variable, spec in TABLES.items():
         name = os.environ[variable]
         attributes = {"pk"}
+        key_schema = [{"AttributeName": "pk", "KeyType": "HASH"}]
+        if spec.get("range"):
+            attributes.add(spec["range"])
+            key_schema.append({"AttributeName": spec["range"], "KeyType": "RANGE"})
         indexes = []
         for index_name, (hash_key, range_key) in spec["indexes"].items():
             schema = [{"AttributeName": hash_key, "KeyType": "HASH"}]
@@ -87,7 +130,7 @@ def create_resources(dynamodb: Any, ses: Any = None) -> None:
             }
         dynamodb.create_table(
             TableName=name,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            KeySchema=key_schema,
             AttributeDefinitions=[
                 {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
             ],

@@ -11,6 +11,7 @@ ADMIN = "functions.handlers.admin_api"
 WEB = "functions.handlers.web"
 OPENBUY = "functions.handlers.openbuy_api"
 ORDERS = "functions.handlers.orders_api"
+METERING = "functions.handlers.metering_api"
 
 ROUTES: tuple[tuple[str, str, str], ...] = (
     ("ANY", "/cxml", CXML),
@@ -31,6 +32,11 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/admin/products/{id}", ADMIN),
     ("PATCH", "/admin/products/{id}", ADMIN),
     ("DELETE", "/admin/products/{id}", ADMIN),
+    ("GET", "/admin/invoices", ADMIN),
+    ("GET", "/admin/invoices/{id}", ADMIN),
+    ("POST", "/admin/invoices/{id}/deliver", ADMIN),
+    ("POST", "/admin/billing-runs", ADMIN),
+    ("POST", "/metering/batch-meter-usage", METERING),
     ("GET", "/health", WEB),
     ("GET", "/catalog", WEB),
     ("ANY", "/catalog/{proxy+}", WEB),

@@ -78,6 +78,8 @@ def main() -> None:
         create_resources(
             boto3.client("dynamodb", region_name=env["AWS_REGION"]),
             boto3.client("ses", region_name=env["AWS_REGION"]),
+            boto3.client("s3", region_name=env["AWS_REGION"]),
+            boto3.client("sqs", region_name=env["AWS_REGION"]),
         )
         api = LocalApi(host=f"{host}:{port}")
         demo = seed(api, env["ADMIN_TOKEN"])

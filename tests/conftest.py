@@ -23,18 +23,28 @@ def aws() -> Iterator[dict[str, Any]]:
         yield {
             "dynamodb": boto3.client("dynamodb", region_name="us-east-1"),
             "ses": boto3.client("ses", region_name="us-east-1"),
+            "s3": boto3.client("s3", region_name="us-east-1"),
+            "sqs": boto3.client("sqs", region_name="us-east-1"),
         }
 
 
 @pytest.fixture
 def tables(aws: dict[str, Any]) -> Iterator[dict[str, Any]]:
     dynamodb = aws["dynamodb"]
-    create_resources(dynamodb, aws["ses"])
+    create_resources(dynamodb, aws["ses"], aws["s3"], aws["sqs"])
     sent_before = _sent_messages()
     yield aws
     del sent_before[:]
     for name in dynamodb.list_tables()["TableNames"]:
         dynamodb.delete_table(TableName=name)
+    for url in aws["sqs"].list_queues().get("QueueUrls", []):
+        aws["sqs"].delete_queue(QueueUrl=url)
+    s3 = aws["s3"]
+    for bucket in s3.list_buckets()["Buckets"]:
+        versions = s3.list_object_versions(Bucket=bucket["Name"])
+        for entry in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
+            s3.delete_object(Bucket=bucket["Name"], Key=entry["Key"], VersionId=entry["VersionId"])
+        s3.delete_bucket(Bucket=bucket["Name"])
 
 
 def _sent_messages() -> list[Any]:

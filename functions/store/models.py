@@ -166,6 +166,18 @@ class AccountSubscriptionsIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class BillableIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
+    """Subscriptions with a usage line a real PO approved (sparse), spread over shards so a
+    billing run reads them page by page in parallel, never with a Scan."""
+
+    class Meta:
+        index_name = "billable"
+        projection = AllProjection()
+
+    billing_shard = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class SubscriptionRecord(Model):
     """A subscription, keyed by the id of the request it came from (one request, one
     subscription), so a PO line's aux ID leads straight to it."""
@@ -180,7 +192,9 @@ class SubscriptionRecord(Model):
     created_at = UnicodeAttribute()
     document = JSONAttribute()
     version = NumberAttribute()
+    billing_shard = UnicodeAttribute(null=True)  # set while usage may be invoiced
     by_account = AccountSubscriptionsIndex()
+    by_billing_shard = BillableIndex()
 
 
 class OutboxRecord(Model):

@@ -3,6 +3,7 @@ account's subscriptions are one Query on the sparse-free `by-account` index."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any
@@ -10,7 +11,13 @@ from typing import Any
 from functions.sessions import Requester
 from functions.store.errors import storage_errors
 from functions.store.models import SubscriptionRecord
-from functions.subscriptions import LineApproval, Mail, Subscription, SubscriptionLine
+from functions.subscriptions import (
+    PREAPPROVED_ORDER,
+    LineApproval,
+    Mail,
+    Subscription,
+    SubscriptionLine,
+)
 
 
 def subscription_json(subscription: Subscription) -> dict[str, Any]:
@@ -42,6 +49,21 @@ def subscription_of(record: SubscriptionRecord) -> Subscription:
     return Subscription(**data)
 
 
+BILLING_SHARDS = 16
+"""A billing run starts one page walk per shard: 16 in parallel, each through the queue."""
+
+
+def billing_shard(subscription: Subscription) -> str | None:
+    """The shard of a subscription whose usage may be invoiced, or None (kept out of the
+    billable index): test subscriptions and those without a PO-approved usage line."""
+    usage = next((line for line in subscription.lines if line.kind == "usage"), None)
+    if subscription.test or usage is None or usage.approval is None:
+        return None
+    if usage.approval.order_id == PREAPPROVED_ORDER:
+        return None
+    return str(int(hashlib.sha256(subscription.id.encode()).hexdigest()[:8], 16) % BILLING_SHARDS)
+
+
 def subscription_record(subscription: Subscription) -> SubscriptionRecord:
     return SubscriptionRecord(
         subscription.id,
@@ -51,6 +73,7 @@ def subscription_record(subscription: Subscription) -> SubscriptionRecord:
         created_at=subscription.created_at,
         document=subscription_json(subscription),
         version=subscription.version,
+        billing_shard=billing_shard(subscription),
     )
 
 
