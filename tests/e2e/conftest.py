@@ -1,4 +1,5 @@
-"""`make run`'s server, started as a process on a free port for each e2e test module."""
+"""`make run`'s server, started as a process on a free port for each e2e test module, and
+headless Chromium for the browser tests (one browser per module, a fresh context per test)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.e2e.browser_support import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 60
@@ -61,3 +65,30 @@ def stack() -> Iterator[dict[str, Any]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _page(browser: Browser, **options: Any) -> Iterator[Page]:
+    context = browser.new_context(**options)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    yield from _page(browser)
+
+
+@pytest.fixture
+def page_without_js(browser: Browser) -> Iterator[Page]:
+    yield from _page(browser, java_script_enabled=False)

@@ -5,143 +5,25 @@ read the requisition the buyer's system received."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from local.seed import demo_products
-
-CHROMIUM = "/usr/bin/chromium"  # Playwright cannot download its own browsers here
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
-TIMEOUT_MS = 15_000
-SAAS_UNSPSC = "81162000"
-PERIOD_UOM = {"month": "MON", "year": "ANN"}  # UN/CEFACT Rec. 20, what Coupa and Ariba import
-AUX_ID = re.compile(r"^(req-[0-9a-f]{16})-(\d+)$")
-SCREENSHOT = "/tmp/procurement-gateway-subscribe-page.png"
-COLUMNS = ("supplier-part-id", "aux-id", "short-name", "description", "quantity", "uom",
-           "unit-price", "currency", "unspsc")  # fmt: skip
-
-
-def demo_product(product_id: str) -> dict[str, Any]:
-    """A product of the seeded demo catalog (local/demo_catalog.json), as the admin API got it."""
-    found = [p for p in demo_products() if p["id"] == product_id]
-    assert found, f"the demo catalog has no product {product_id!r}"
-    return found[0]
-
-
-def procurement_text(text: str) -> str:
-    """What the cart may carry: Coupa refuses ™ ® ©, so they are spelled out."""
-    return text.replace("™", "(TM)").replace("®", "(R)").replace("©", "(C)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _page(browser: Browser, **options: Any) -> Iterator[Page]:
-    context = browser.new_context(**options)
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    yield from _page(browser)
-
-
-@pytest.fixture
-def page_without_js(browser: Browser) -> Iterator[Page]:
-    yield from _page(browser, java_script_enabled=False)
-
-
-@dataclass(frozen=True)
-class Requisition:
-    """The simulator's cart page, as the buyer reads it."""
-
-    buyer_cookie: str
-    status_code: str
-    status: str
-    total: str
-    field: str
-    lines: list[dict[str, str]]
-    sent_buyer_cookie: str
-    document: str
-
-
-def read_requisition(page: Page, base: str) -> Requisition:
-    page.wait_for_url(f"{base}/_local/simulator/cart/*")
-    refusal = page.locator("#message")
-    if refusal.count():
-        pytest.fail(f"the buyer's system refused the cart: {refusal.inner_text()}")
-    expect(page.get_by_role("heading", name="Requisition from the marketplace")).to_be_visible()
-    punchout_id = page.url.rsplit("/", 1)[-1]
-    carts = requests.get(f"{base}/_local/simulator/carts.json", timeout=10).json()
-    received = [c for c in carts if c["punchout_id"] == punchout_id][-1]
-    lines = [
-        {column: row.locator(f"td.{column}").text_content() or "" for column in COLUMNS}
-        for row in page.locator("#requisition-lines tr.line").all()
-    ]
-    status = page.locator("#cart-status")
-    return Requisition(
-        buyer_cookie=page.locator("#buyer-cookie").text_content() or "",
-        status_code=status.get_attribute("data-code") or "",
-        status=status.inner_text(),
-        total=page.locator("#cart-total").inner_text(),
-        field=page.locator("#cart-field").inner_text(),
-        lines=lines,
-        sent_buyer_cookie=received["sent_buyer_cookie"],
-        document=received["document"],
-    )
-
-
-def punch_out(page: Page, base: str, system: str, selected_item: str = "") -> None:
-    """In the buyer's system: open the marketplace from a requisition (Shop Online)."""
-    page.goto(f"{base}/_local/simulator")
-    integration = page.locator(f"section.integration[data-system='{system}']")
-    if selected_item:
-        integration.get_by_label("Product id").fill(selected_item)
-    integration.get_by_role("button", name="Shop at the marketplace").click()
-    page.wait_for_url(f"{base}/s/**")
-    expect(page.get_by_role("region", name="Procurement session")).to_be_visible()
-
-
-def find_product(page: Page, search: str, product_name: str) -> None:
-    page.get_by_role("searchbox", name="Search the catalog").fill(search)
-    page.get_by_role("button", name="Search", exact=True).click()
-    expect(page.get_by_role("heading", name=f"Results for “{search}”")).to_be_visible()
-    page.get_by_role("link", name=product_name, exact=True).click()
-    expect(page.get_by_role("heading", level=1, name=product_name)).to_be_visible()
-
-
-def choose_offer(page: Page, offer_name: str) -> None:
-    page.get_by_role("link", name=f"Continue with {offer_name}", exact=True).click()
-    expect(page.get_by_role("button", name="Request approval")).to_be_visible()
-
-
-def request_ids(requisition: Requisition) -> list[tuple[str, str]]:
-    found = [AUX_ID.match(line["aux-id"]) for line in requisition.lines]
-    assert all(found), [line["aux-id"] for line in requisition.lines]
-    return [(m.group(1), m.group(2)) for m in found if m]
+from tests.e2e.browser_support import (
+    PERIOD_UOM,
+    SAAS_UNSPSC,
+    SCREENSHOT,
+    choose_offer,
+    demo_product,
+    find_product,
+    procurement_text,
+    punch_out,
+    read_requisition,
+    request_datastream,
+    request_ids,
+)
 
 
 def test_coupa_user_requests_approval_for_a_contract_with_usage(
@@ -297,18 +179,10 @@ def test_without_javascript_the_continue_button_delivers_the_cart(
     assert [line["supplier-part-id"] for line in requisition.lines] == ["sentinel-siem-trial/trial"]
 
 
-def _request_datastream(page: Page, base: str, estimate: str) -> Requisition:
-    punch_out(page, base, "coupa", selected_item="datastream-pro")
-    choose_offer(page, demo_product("datastream-pro")["offers"][0]["name"])
-    page.get_by_label("Estimated hours to approve").fill(estimate)
-    page.get_by_role("button", name="Request approval").click()
-    return read_requisition(page, base)
-
-
 def test_edit_reopens_the_request_and_keeps_its_line_ids(page: Page, stack: dict[str, Any]) -> None:
     base = stack["base"]
     # Given a requisition with a DataStream Pro request
-    before = _request_datastream(page, base, "100")
+    before = request_datastream(page, base, "100")
     # When the buyer edits it in the marketplace and raises the usage estimate
     page.get_by_role("button", name="Edit in the marketplace").click()
     page.wait_for_url(f"{base}/s/**")
@@ -330,7 +204,7 @@ def test_inspect_shows_the_request_read_only_and_returns_without_change(
 ) -> None:
     base = stack["base"]
     # Given a requisition with a DataStream Pro request
-    _request_datastream(page, base, "100")
+    request_datastream(page, base, "100")
     # When the buyer inspects it in the marketplace
     page.get_by_role("button", name="Inspect in the marketplace").click()
     page.wait_for_url(f"{base}/s/**")

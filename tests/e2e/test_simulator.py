@@ -6,11 +6,24 @@ from __future__ import annotations
 import base64
 import html
 import re
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
+import pytest
 import requests
+from lxml import etree
 
-from local.simulator import BuyerAccount, BuyerUser, CartLine, Punchout, setup_request
+from functions.cxml.parse import parse_order_request, parse_request
+from local.simulator import (
+    BuyerAccount,
+    BuyerUser,
+    CartLine,
+    Punchout,
+    Refused,
+    order_request,
+    setup_request,
+)
 from tests.support import dtd_errors
 
 ACCOUNTS = {
@@ -30,6 +43,14 @@ LINE = CartLine(
     description='Q&A "Insights" <Pro> / Zürich',
     short_name='Q&A "Insights" <Pro>',
 )
+USAGE = replace(
+    LINE,
+    supplier_part_auxiliary_id="req-0123456789abcdef-2",
+    quantity="2500",
+    unit_price="0.08",
+    unit_of_measure="HUR",
+    short_name="usage",
+)
 
 
 def test_setup_requests_for_coupa_and_ariba_are_valid_cxml() -> None:
@@ -48,6 +69,92 @@ def test_ariba_sends_the_marketplace_secret_as_ariba_network() -> None:
     assert "<Identity>AN01-T</Identity>" in document.split("<To>")[0]
     sender = document.split("<Sender>")[1]
     assert "<Identity>sysadmin@ariba.com</Identity><SharedSecret>s2</SharedSecret>" in sender
+
+
+@pytest.mark.parametrize("system", ["coupa", "ariba"])
+@pytest.mark.parametrize(
+    ("order_type", "version", "previous"),
+    [("new", 1, ""), ("update", 2, "1.2.first@sim"), ("delete", 2, "1.2.first@sim")],
+)
+def test_order_requests_are_valid_cxml(
+    system: str, order_type: str, version: int, previous: str
+) -> None:
+    document = order_request(
+        ACCOUNTS[system],
+        order_id="SIM-PO-7",
+        payload_id="1.2.po@sim",
+        lines=[(1, LINE), (2, USAGE)],
+        order_type=order_type,
+        order_version=version,
+        previous_payload_id=previous,
+    )
+    assert dtd_errors(document) == []
+
+
+def test_an_order_request_echoes_the_cart_lines_as_the_marketplace_reads_them() -> None:
+    document = order_request(
+        ACCOUNTS["coupa"],
+        order_id="SIM-PO-7",
+        payload_id="1.2.po@sim",
+        lines=[(1, LINE), (2, USAGE)],
+    )
+
+    request = parse_request(document)
+    po = parse_order_request(request)
+    assert (request.payload_id, request.deployment_mode) == ("1.2.po@sim", "test")
+    assert (po.order_id, po.order_type, po.order_version) == ("SIM-PO-7", "new", 1)
+    assert po.total is not None
+    assert (po.total.amount, po.total.currency) == (
+        Decimal("21800.00"),
+        "USD",
+    )  # 3*7200 + 2500*0.08
+    assert po.bill_to["name"] and po.bill_to["country"] == "US"
+    assert po.ship_to["city"] and po.extrinsics == {"CostCenter": "CC-4100"}
+    first, second = po.lines
+    assert (first.line_number, second.line_number) == (1, 2)
+    assert first.item.supplier_part_id == LINE.supplier_part_id
+    assert first.item.supplier_part_auxiliary_id == LINE.supplier_part_auxiliary_id
+    assert second.item.supplier_part_auxiliary_id == USAGE.supplier_part_auxiliary_id
+    assert (first.quantity, second.quantity) == (Decimal(3), Decimal(2500))
+    assert first.unit_price is not None and second.unit_price is not None
+    assert (first.unit_price.amount, second.unit_price.amount) == (
+        Decimal("7200.00"),
+        Decimal("0.08"),
+    )
+    assert first.description.startswith(LINE.description)
+    assert (first.unit_of_measure, first.classification) == ("ANN", "81162000")
+    root = etree.fromstring(document, etree.XMLParser(load_dtd=False, no_network=True))
+    classification = root.find(".//ItemOut/ItemDetail/Classification")
+    assert classification is not None and classification.get("domain") == "UNSPSC"
+
+
+def test_a_delete_names_the_version_it_replaces_and_ariba_sends_it_as_ariba_network() -> None:
+    document = order_request(
+        ACCOUNTS["ariba"],
+        order_id="SIM-PO-7",
+        payload_id="1.2.delete@sim",
+        lines=[(1, LINE)],
+        order_type="delete",
+        order_version=2,
+        previous_payload_id="1.2.po@sim",
+    )
+
+    po = parse_order_request(parse_request(document))
+    assert (po.order_type, po.order_version, po.previous_payload_id) == ("delete", 2, "1.2.po@sim")
+    text = document.decode()
+    assert "<Identity>AN01-T</Identity>" in text.split("<To>")[0]
+    sender = text.split("<Sender>")[1]
+    assert "<Identity>sysadmin@ariba.com</Identity><SharedSecret>s2</SharedSecret>" in sender
+
+
+def test_an_order_request_refuses_lines_in_two_currencies() -> None:
+    with pytest.raises(Refused, match="mix currencies"):
+        order_request(
+            ACCOUNTS["coupa"],
+            order_id="SIM-PO-7",
+            payload_id="p",
+            lines=[(1, LINE), (2, replace(USAGE, currency="EUR"))],
+        )
 
 
 def _cancel_form(stack: dict[str, Any]) -> tuple[str, str, str]:
