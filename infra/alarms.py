@@ -17,8 +17,9 @@ from infra import constants
 
 class GatewayAlarms(Construct):
     """Mail that never went out (dead-letter queue not empty), server errors at the gateway
-    (what Coupa and Ariba see as a cXML 500), and purchase orders the function failed on.
-    Each alarm notifies `Topic`, which mails `alarm_email` when given."""
+    (what Coupa and Ariba see as a cXML 500), purchase orders the function failed on, invoicing
+    work given up on (a dead-letter queue of invoicing not empty) and a monthly billing run that
+    did not start. Each alarm notifies `Topic`, which mails `alarm_email` when given."""
 
     def __init__(
         self,
@@ -28,6 +29,10 @@ class GatewayAlarms(Construct):
         rest_api: apigateway.RestApi,
         orders_function: lambda_.IFunction,
         email_dead_letter_queue: sqs.IQueue,
+        billing_dead_letter_queue: sqs.IQueue,
+        delivery_dead_letter_queue: sqs.IQueue,
+        contract_invoice_dead_letter_queue: sqs.IQueue,
+        billing_schedule_function: lambda_.IFunction,
         alarm_email: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -59,13 +64,32 @@ class GatewayAlarms(Construct):
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
 
-        self.email_dead_letters = self._alarm(
+        self.email_dead_letters = self._dead_letters_alarm(
             "EmailDeadLetters",
-            email_dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=constants.ALARM_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
-            ),
+            email_dead_letter_queue,
             "Mail the email worker gave up on: read the dead-letter queue's messages (stream "
             "shard and sequence numbers), fix the cause, then resend from the outbox table.",
+        )
+        self.billing_dead_letters = self._dead_letters_alarm(
+            "BillingDeadLetters",
+            billing_dead_letter_queue,
+            "Billing-run messages the billing worker failed 5 times: some subscriptions have "
+            "no invoice for the period. Fix the cause, then redrive the dead-letter queue to "
+            "the billing queue (invoices already made are not made twice).",
+        )
+        self.delivery_dead_letters = self._dead_letters_alarm(
+            "DeliveryDeadLetters",
+            delivery_dead_letter_queue,
+            "Invoices the delivery worker could not send in 5 attempts (buyer endpoint down or "
+            "timing out): they are stored but not delivered. Redrive the dead-letter queue, or "
+            "re-deliver with POST /admin/invoices/{id}/deliver.",
+        )
+        self.contract_invoice_dead_letters = self._dead_letters_alarm(
+            "ContractInvoiceDeadLetters",
+            contract_invoice_dead_letter_queue,
+            "Contract invoices the billing worker gave up on: the messages name outbox stream "
+            "records (shard and sequence numbers); the invoice# items are still in the outbox "
+            "table. Fix the cause, then make those invoices again.",
         )
         self.api_server_errors = self._alarm(
             "ApiServerErrors",
@@ -81,6 +105,25 @@ class GatewayAlarms(Construct):
             ),
             "OrdersFunction failed (crash or timeout): a purchase order got no cXML answer "
             "and the buyer's system will retry it.",
+        )
+        self.billing_schedule_errors = self._alarm(
+            "BillingScheduleErrors",
+            billing_schedule_function.metric_errors(
+                period=constants.ALARM_PERIOD, statistic=cloudwatch.Stats.SUM
+            ),
+            "The monthly billing run failed to start (Lambda retried it twice): start it with "
+            "POST /admin/billing-runs once the cause is fixed.",
+        )
+
+    def _dead_letters_alarm(
+        self, construct_id: str, queue: sqs.IQueue, description: str
+    ) -> cloudwatch.Alarm:
+        return self._alarm(
+            construct_id,
+            queue.metric_approximate_number_of_messages_visible(
+                period=constants.ALARM_PERIOD, statistic=cloudwatch.Stats.MAXIMUM
+            ),
+            description,
         )
 
     def _alarm(

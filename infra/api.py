@@ -1,4 +1,4 @@
-"""The REST API: routes to the five request functions, and cXML answers for gateway-level
+"""The REST API: routes to the six request functions, and cXML answers for gateway-level
 errors."""
 
 import json
@@ -118,8 +118,9 @@ def cxml_error_document(error: CxmlGatewayError) -> str:
 
 
 class GatewayApi(Construct):
-    """REST API `prod` stage: /cxml (cXML, open), /admin (IAM), /health, /catalog and /s (open),
-    /subscriptions (signed links), /openbuy (Coupa Open Buy, token checked in the function)."""
+    """REST API `prod` stage: /cxml (cXML, open), /admin (IAM), /metering (IAM), /health,
+    /catalog and /s (open), /subscriptions (signed links), /openbuy (Coupa Open Buy, token
+    checked in the function)."""
 
     def __init__(
         self,
@@ -131,6 +132,7 @@ class GatewayApi(Construct):
         admin_function: lambda_.IFunction,
         web_function: lambda_.IFunction,
         openbuy_function: lambda_.IFunction,
+        metering_function: lambda_.IFunction,
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -165,7 +167,12 @@ class GatewayApi(Construct):
             ),
         )
         self._add_routes(
-            cxml_function, orders_function, admin_function, web_function, openbuy_function
+            cxml_function,
+            orders_function,
+            admin_function,
+            web_function,
+            openbuy_function,
+            metering_function,
         )
         for error in CXML_GATEWAY_ERRORS:
             self.rest_api.add_gateway_response(
@@ -191,6 +198,7 @@ class GatewayApi(Construct):
         admin_function: lambda_.IFunction,
         web_function: lambda_.IFunction,
         openbuy_function: lambda_.IFunction,
+        metering_function: lambda_.IFunction,
     ) -> None:
         root = self.rest_api.root
         cxml = _integration(cxml_function)
@@ -198,6 +206,7 @@ class GatewayApi(Construct):
         admin = _integration(admin_function)
         web = _integration(web_function)
         openbuy = _integration(openbuy_function)
+        metering = _integration(metering_function)
 
         # /cxml answers every method and path with cXML. API Gateway matches the most specific
         # resource first and does not fall back to {proxy+} when that resource lacks the method:
@@ -230,6 +239,16 @@ class GatewayApi(Construct):
         product = products.add_resource("{id}")
         for method in ("GET", "PATCH", "DELETE"):
             product.add_method(method, admin)
+        invoices = self.admin_resource.add_resource("invoices")
+        invoices.add_method("GET", admin)
+        invoice = invoices.add_resource("{id}")
+        invoice.add_method("GET", admin)
+        invoice.add_resource("deliver").add_method("POST", admin)
+        self.admin_resource.add_resource("billing-runs").add_method("POST", admin)
+
+        # Sellers report usage with SigV4, as to AWS Marketplace's BatchMeterUsage.
+        self.metering_resource = root.add_resource("metering", default_method_options=iam_only)
+        self.metering_resource.add_resource("batch-meter-usage").add_method("POST", metering)
 
         self.health_resource = root.add_resource("health")
         self.health_resource.add_method("GET", web)
@@ -266,6 +285,13 @@ class GatewayApi(Construct):
             "AwsSolutions-COG4",
             "The admin API is called by the marketplace's back office with AWS SigV4: every "
             "/admin method uses AWS_IAM authorization, not a Cognito user pool.",
+        )
+        acknowledge(
+            self.metering_resource,
+            "AwsSolutions-COG4",
+            "Sellers call the metering API from their own servers with AWS SigV4, as they call "
+            "AWS Marketplace's BatchMeterUsage: the method uses AWS_IAM authorization, not a "
+            "Cognito user pool.",
         )
         acknowledge(
             self.rest_api,

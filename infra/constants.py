@@ -31,6 +31,10 @@ WEB_HANDLER = "functions.handlers.web.handler"
 OPENBUY_HANDLER = "functions.handlers.openbuy_api.handler"
 ORDERS_HANDLER = "functions.handlers.orders_api.handler"
 EMAIL_HANDLER = "functions.handlers.email_worker.handler"
+METERING_HANDLER = "functions.handlers.metering_api.handler"
+BILLING_HANDLER = "functions.handlers.billing_worker.handler"
+BILLING_SCHEDULE_HANDLER = "functions.handlers.billing_schedule.handler"
+DELIVERY_HANDLER = "functions.handlers.delivery_worker.handler"
 
 # Construct ids, which CloudFormation logical ids and the tests derive from.
 INTEGRATIONS_TABLE_ID = "IntegrationsTable"
@@ -40,6 +44,12 @@ REQUESTS_TABLE_ID = "RequestsTable"
 ORDERS_TABLE_ID = "OrdersTable"
 SUBSCRIPTIONS_TABLE_ID = "SubscriptionsTable"
 OUTBOX_TABLE_ID = "OutboxTable"
+USAGE_TABLE_ID = "UsageTable"
+INVOICES_TABLE_ID = "InvoicesTable"
+INVOICE_BUCKET_ID = "InvoiceBucket"
+ACCESS_LOG_BUCKET_ID = "AccessLogBucket"
+BILLING_QUEUE_ID = "BillingQueue"
+DELIVERY_QUEUE_ID = "DeliveryQueue"
 ARIBA_SECRET_ID = "AribaSharedSecret"  # noqa: S105 (a construct id, not a secret)
 LINK_SIGNING_KEY_ID = "LinkSigningKey"
 CXML_FUNCTION_ID = "CxmlFunction"
@@ -48,9 +58,14 @@ WEB_FUNCTION_ID = "WebFunction"
 OPENBUY_FUNCTION_ID = "OpenBuyFunction"
 ORDERS_FUNCTION_ID = "OrdersFunction"
 EMAIL_FUNCTION_ID = "EmailFunction"
+METERING_FUNCTION_ID = "MeteringFunction"
+BILLING_FUNCTION_ID = "BillingFunction"
+BILLING_SCHEDULE_FUNCTION_ID = "BillingScheduleFunction"
+DELIVERY_FUNCTION_ID = "DeliveryFunction"
 
 # DynamoDB key and TTL attributes.
 PARTITION_KEY = "pk"
+SORT_KEY = "sk"  # the usage table only: hourly records and totals of one subscription
 SESSION_TTL_ATTRIBUTE = "expires_at"
 OUTBOX_TTL_ATTRIBUTE = "expires_at"  # sent mail is forgotten after a while
 
@@ -60,6 +75,9 @@ INTEGRATIONS_BY_ACCOUNT_INDEX = "by-account"  # integrations of a buyer's market
 PRODUCTS_CATALOG_INDEX = "catalog"  # listed products, by name
 REQUESTS_AWAITING_PUNCHOUT_INDEX = "awaiting-punchout"  # started outside a punchout, by age
 SUBSCRIPTIONS_BY_ACCOUNT_INDEX = "by-account"  # an account's subscriptions, by age
+SUBSCRIPTIONS_BILLABLE_INDEX = "billable"  # invoiceable subscriptions, in 16 shards, by age
+INVOICES_BY_INTEGRATION_INDEX = "by-integration"  # an integration's invoices, by period
+INVOICES_BY_SUBSCRIPTION_INDEX = "by-subscription"  # a subscription's invoices, by period
 INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
     INTEGRATIONS_BY_ACCOUNT_INDEX: ("account_key", None),
 }
@@ -71,6 +89,11 @@ REQUESTS_INDEXES: dict[str, tuple[str, str | None]] = {
 }
 SUBSCRIPTIONS_INDEXES: dict[str, tuple[str, str | None]] = {
     SUBSCRIPTIONS_BY_ACCOUNT_INDEX: ("account_id", "created_at"),
+    SUBSCRIPTIONS_BILLABLE_INDEX: ("billing_shard", "created_at"),
+}
+INVOICES_INDEXES: dict[str, tuple[str, str | None]] = {
+    INVOICES_BY_INTEGRATION_INDEX: ("integration_id", "period_key"),
+    INVOICES_BY_SUBSCRIPTION_INDEX: ("subscription_id", "period_key"),
 }
 """Index name -> (partition key, sort key or None), as in local/aws.py's TABLES."""
 
@@ -85,6 +108,11 @@ ENV_REQUESTS_TABLE = "REQUESTS_TABLE"
 ENV_ORDERS_TABLE = "ORDERS_TABLE"
 ENV_SUBSCRIPTIONS_TABLE = "SUBSCRIPTIONS_TABLE"
 ENV_OUTBOX_TABLE = "OUTBOX_TABLE"
+ENV_USAGE_TABLE = "USAGE_TABLE"
+ENV_INVOICES_TABLE = "INVOICES_TABLE"
+ENV_INVOICE_BUCKET = "INVOICE_BUCKET"
+ENV_BILLING_QUEUE_URL = "BILLING_QUEUE_URL"
+ENV_DELIVERY_QUEUE_URL = "DELIVERY_QUEUE_URL"
 ENV_EMAIL_SENDER = "EMAIL_SENDER"
 ENV_LINK_KEY_SECRET_ARN = "LINK_KEY_SECRET_ARN"  # noqa: S105 (a variable name)
 ENV_SESSION_TTL_SECONDS = "SESSION_TTL_SECONDS"
@@ -101,6 +129,13 @@ FUNCTION_MEMORY_MB = 512
 CXML_TIMEOUT_SECONDS = 25
 ORDERS_TIMEOUT_SECONDS = 25
 EMAIL_TIMEOUT_SECONDS = 30  # a batch of up to EMAIL_BATCH_SIZE SES calls
+# A metering call is up to 25 records, one transaction each, on hot total items that concurrent
+# calls contend for (a cancelled transaction is retried): the cXML functions' budget.
+METERING_TIMEOUT_SECONDS = 25
+# A "batch" message is up to 100 invoices: batched reads, two S3 puts and one PutItem each.
+BILLING_TIMEOUT_SECONDS = 60
+# One invoice POSTed to the buyer's endpoint: the client allows 20 s to connect and 20 s to read.
+DELIVERY_TIMEOUT_SECONDS = 60
 DEFAULT_TIMEOUT_SECONDS = 10
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
@@ -140,3 +175,33 @@ EMAIL_DLQ_RETENTION = Duration.days(14)
 
 # Alarms: evaluated over one period; any failure is worth a look.
 ALARM_PERIOD = Duration.minutes(5)
+
+# Invoicing (docs/INVOICING.md). The queues redrive a message to their dead-letter queue after
+# MAX_RECEIVES receives (local/aws.py MAX_RECEIVES); a message stays invisible while a consumer
+# works on it for VISIBILITY_TIMEOUT_FACTOR times the consumer's timeout, as AWS advises for
+# Lambda (retries of throttled invocations happen within that window).
+INVOICING_MAX_RECEIVES = 5
+VISIBILITY_TIMEOUT_FACTOR = 6
+# SQS counts retention from the first enqueue, also in the dead-letter queue: it must keep
+# messages longer than the queue does.
+INVOICING_QUEUE_RETENTION = Duration.days(4)
+INVOICING_DLQ_RETENTION = Duration.days(14)
+# One billing message per invocation: a "batch" message alone can take most of the 60 s.
+BILLING_BATCH_SIZE = 1
+# One invoice per invocation: a slow buyer endpoint delays no other buyer's invoice.
+DELIVERY_BATCH_SIZE = 1
+# The monthly run starts at 02:00 UTC on the 1st, for the month that just ended.
+BILLING_SCHEDULE_CRON = {"minute": "0", "hour": "2", "day": "1", "month": "*", "year": "*"}
+# Outbox items are routed by key prefix: the email worker sends mail, the billing worker makes
+# the contract invoice of a subscription that has just become active.
+OUTBOX_EMAIL_PREFIX = "email#"
+OUTBOX_INVOICE_PREFIX = "invoice#"
+# The billing worker's outbox trigger, as the email worker's (stream retention is 24 h).
+CONTRACT_INVOICE_BATCH_SIZE = 10
+CONTRACT_INVOICE_RETRY_ATTEMPTS = 8
+CONTRACT_INVOICE_MAX_RECORD_AGE = Duration.hours(6)
+# Invoices are stored under this prefix (invoices/<integration>/<YYYY-MM>/<invoice id>.xml|.json).
+INVOICE_OBJECT_PREFIX = "invoices/"
+# An overwritten invoice object stays recoverable this long; access logs are kept a year.
+INVOICE_NONCURRENT_VERSION_EXPIRATION = Duration.days(90)
+ACCESS_LOG_EXPIRATION = Duration.days(365)

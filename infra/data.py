@@ -1,10 +1,14 @@
 """Where the gateway keeps state: the integrations, sessions, products, subscription-request,
-order, subscription and outbox tables, the Ariba secret and the link-signing key."""
+order, subscription, outbox, usage and invoice tables, the invoice bucket (and its access logs),
+the Ariba secret and the link-signing key."""
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -13,8 +17,9 @@ from infra.compliance import acknowledge
 
 
 class GatewayData(Construct):
-    """The tables and the secrets. Retained on stack deletion: they hold buyers' setups, the
-    catalog, requests, the purchase orders received and the subscriptions they started."""
+    """The tables, the invoice bucket and the secrets. Retained on stack deletion: they hold
+    buyers' setups, the catalog, requests, the purchase orders received, the subscriptions they
+    started, metered usage and the invoices sent."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -44,6 +49,53 @@ class GatewayData(Construct):
             constants.OUTBOX_TABLE_ID,
             time_to_live_attribute=constants.OUTBOX_TTL_ATTRIBUTE,
             stream=dynamodb.StreamViewType.NEW_IMAGE,
+        )
+        # Metered usage: hourly records and the period and all-time totals of one subscription
+        # share its partition (`usage#<subscription id>`), told apart by the sort key.
+        self.usage_table = _table(self, constants.USAGE_TABLE_ID, sort_key=constants.SORT_KEY)
+        self.invoices_table = _table(
+            self, constants.INVOICES_TABLE_ID, indexes=constants.INVOICES_INDEXES
+        )
+
+        # Server access logs of the invoice bucket: who read or wrote which invoice. S3 delivers
+        # them with SSE-S3 only (not KMS), through the bucket policy CDK writes for the logging
+        # service (feature flag @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy, set in app.py).
+        # It has no access logs of its own (they would log every log delivery): cdk-nag's S1
+        # accepts that of a bucket that is another bucket's log destination.
+        self.access_log_bucket = s3.Bucket(
+            self,
+            constants.ACCESS_LOG_BUCKET_ID,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs", expiration=constants.ACCESS_LOG_EXPIRATION
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # The invoices as sent (cXML) and their summaries (JSON): records a buyer's accounts
+        # payable may ask about for years. Versioned, so an overwrite keeps the earlier object
+        # for INVOICE_NONCURRENT_VERSION_EXPIRATION.
+        self.invoice_bucket = s3.Bucket(
+            self,
+            constants.INVOICE_BUCKET_ID,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix="invoice-bucket/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-overwritten-invoices",
+                    noncurrent_version_expiration=constants.INVOICE_NONCURRENT_VERSION_EXPIRATION,
+                )
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
         )
 
         self.ariba_secret = secretsmanager.Secret(
@@ -88,10 +140,25 @@ class GatewayData(Construct):
         )
 
 
+def new_outbox_items(key_prefix: str) -> Mapping[str, Any]:
+    """The event filter of an outbox stream trigger: new items (INSERT) whose key starts with
+    `key_prefix`. The workers' own updates (MODIFY), TTL deletions (REMOVE) and the other
+    worker's items never invoke a function that would do nothing with them."""
+    return lambda_.FilterCriteria.filter(
+        {
+            "eventName": lambda_.FilterRule.is_equal("INSERT"),
+            "dynamodb": {
+                "Keys": {constants.PARTITION_KEY: {"S": lambda_.FilterRule.begins_with(key_prefix)}}
+            },
+        }
+    )
+
+
 def _table(
     scope: Construct,
     construct_id: str,
     *,
+    sort_key: str | None = None,
     time_to_live_attribute: str | None = None,
     indexes: Mapping[str, tuple[str, str | None]] | None = None,
     stream: dynamodb.StreamViewType | None = None,
@@ -100,6 +167,7 @@ def _table(
         scope,
         construct_id,
         partition_key=_string(constants.PARTITION_KEY),
+        sort_key=_string(sort_key) if sort_key else None,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

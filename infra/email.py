@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infra import constants
 from infra.compliance import acknowledge
+from infra.data import new_outbox_items
 
 
 class GatewayEmail(Construct):
@@ -61,12 +62,8 @@ class GatewayEmail(Construct):
                 retry_attempts=constants.EMAIL_RETRY_ATTEMPTS,
                 max_record_age=constants.EMAIL_MAX_RECORD_AGE,
                 on_failure=event_sources.SqsDlq(self.dead_letter_queue),
-                # Only new mail wakes the worker: its own claim/sent updates (MODIFY) and TTL
-                # deletions (REMOVE) would be invocations that do nothing.
-                filters=[
-                    lambda_.FilterCriteria.filter(
-                        {"eventName": lambda_.FilterRule.is_equal("INSERT")}
-                    )
-                ],
+                # Only new mail wakes the worker: not its own claim/sent updates, TTL deletions,
+                # nor the outbox's `invoice#` items (the billing worker's, infra/invoicing.py).
+                filters=[new_outbox_items(constants.OUTBOX_EMAIL_PREFIX)],
             )
         )

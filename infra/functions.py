@@ -1,20 +1,24 @@
-"""The six Lambda functions, their dependency layer, and exactly the DynamoDB and secret access
-each one needs (the email worker's trigger and SES permission: infra/email.py)."""
+"""The ten Lambda functions, their dependency layer, and exactly the DynamoDB, S3, SQS and
+secret access each one needs (the email worker's trigger and SES permission: infra/email.py; the
+invoicing workers' triggers: infra/invoicing.py)."""
 
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Annotations, Duration, IgnoreMode, RemovalPolicy, Stage
+from aws_cdk import Annotations, Duration, IgnoreMode, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
 from infra.compliance import acknowledge
 from infra.data import GatewayData
+from infra.invoicing import InvoicingQueues
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
@@ -50,16 +54,24 @@ TRACING_REASON = (
     "resource-level permissions, so CDK grants them on '*'."
 )
 STREAM_TRIGGER_REASON = (
-    " The outbox stream trigger (infra/email.py) adds dynamodb:ListStreams on '*', as CDK's "
-    "stream-read grant does: it only lists stream ARNs; reading records (DescribeStream, "
-    "GetShardIterator, GetRecords) is granted on the outbox table's stream alone."
+    " The outbox stream trigger (infra/email.py, infra/invoicing.py) adds dynamodb:ListStreams "
+    "on '*', as CDK's stream-read grant does: it only lists stream ARNs; reading records "
+    "(DescribeStream, GetShardIterator, GetRecords) is granted on the outbox table's stream alone."
+)
+INVOICE_OBJECTS_REASON = (
+    "Invoice objects are created per invoice at run time "
+    "(invoices/<integration id>/<YYYY-MM>/<invoice id>.xml and .json), so their keys are only "
+    "known by prefix: the grant is limited to that prefix of the invoice bucket and to the "
+    "one object action this function needs."
 )
 
 
 class GatewayFunctions(Construct):
-    """CxmlFunction (punchout), OrdersFunction (purchase orders), AdminFunction (integrations
-    and products), WebFunction (storefront and subscription pages), OpenBuyFunction (Coupa Open
-    Buy), EmailFunction (the outbox's mail)."""
+    """CxmlFunction (punchout), OrdersFunction (purchase orders), AdminFunction (integrations,
+    products, invoices, billing runs), WebFunction (storefront and subscription pages),
+    OpenBuyFunction (Coupa Open Buy), EmailFunction (the outbox's mail), MeteringFunction (the
+    sellers' usage records), BillingFunction (invoices), BillingScheduleFunction (the monthly
+    run), DeliveryFunction (invoices to the buyers' procurement systems)."""
 
     def __init__(
         self,
@@ -67,6 +79,7 @@ class GatewayFunctions(Construct):
         construct_id: str,
         *,
         data: GatewayData,
+        queues: InvoicingQueues,
         layer_dir: str,
         email_sender: str,
         public_base_url: str | None = None,
@@ -99,6 +112,11 @@ class GatewayFunctions(Construct):
             constants.ENV_ORDERS_TABLE: data.orders_table.table_name,
             constants.ENV_SUBSCRIPTIONS_TABLE: data.subscriptions_table.table_name,
             constants.ENV_OUTBOX_TABLE: data.outbox_table.table_name,
+            constants.ENV_USAGE_TABLE: data.usage_table.table_name,
+            constants.ENV_INVOICES_TABLE: data.invoices_table.table_name,
+            constants.ENV_INVOICE_BUCKET: data.invoice_bucket.bucket_name,
+            constants.ENV_BILLING_QUEUE_URL: queues.billing_queue.queue_url,
+            constants.ENV_DELIVERY_QUEUE_URL: queues.delivery_queue.queue_url,
             constants.ENV_SESSION_TTL_SECONDS: str(constants.SESSION_TTL_SECONDS),
             constants.ENV_EMAIL_SENDER: email_sender,
             # An address, not the key: only EmailFunction and WebFunction may read it.
@@ -133,7 +151,9 @@ class GatewayFunctions(Construct):
             handler=constants.ADMIN_HANDLER,
             timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
             environment={**environment, constants.ENV_ADMIN_AUTH: constants.ADMIN_AUTH_IAM},
-            description="Admin API: buyer integrations and the product catalog.",
+            description=(
+                "Admin API: buyer integrations, the product catalog, invoices and billing runs."
+            ),
         )
         self.web_function = self._function(
             constants.WEB_FUNCTION_ID,
@@ -160,16 +180,55 @@ class GatewayFunctions(Construct):
             description="Sends the outbox's mail through SES, triggered by the outbox stream.",
             wildcard_reason=TRACING_REASON + STREAM_TRIGGER_REASON,
         )
+        self.metering_function = self._function(
+            constants.METERING_FUNCTION_ID,
+            handler=constants.METERING_HANDLER,
+            timeout_seconds=constants.METERING_TIMEOUT_SECONDS,
+            environment=environment,
+            description="Metering API: sellers' usage records (BatchMeterUsage-shaped).",
+        )
+        self.billing_function = self._function(
+            constants.BILLING_FUNCTION_ID,
+            handler=constants.BILLING_HANDLER,
+            timeout_seconds=constants.BILLING_TIMEOUT_SECONDS,
+            environment=environment,
+            description=(
+                "Makes invoices: billing-run messages from the billing queue, contract invoices "
+                "from the outbox stream."
+            ),
+            wildcard_reason=TRACING_REASON + STREAM_TRIGGER_REASON,
+        )
+        self.billing_schedule_function = self._function(
+            constants.BILLING_SCHEDULE_FUNCTION_ID,
+            handler=constants.BILLING_SCHEDULE_HANDLER,
+            timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
+            environment=environment,
+            description="Starts the monthly billing run: one message per shard.",
+        )
+        # Posts invoices to the buyers' public invoice endpoints over HTTPS: no VPC, so it
+        # reaches the internet without a NAT gateway.
+        self.delivery_function = self._function(
+            constants.DELIVERY_FUNCTION_ID,
+            handler=constants.DELIVERY_HANDLER,
+            timeout_seconds=constants.DELIVERY_TIMEOUT_SECONDS,
+            environment=environment,
+            description="Sends invoices (cXML InvoiceDetailRequest) to the buyers' endpoints.",
+        )
 
         # Least privilege, one line per need.
         integrations, sessions = data.integrations_table, data.sessions_table
         products, requests = data.products_table, data.requests_table
         orders, subscriptions = data.orders_table, data.subscriptions_table
-        outbox = data.outbox_table
+        outbox, usage, invoices = data.outbox_table, data.usage_table, data.invoices_table
+        invoice_bucket = data.invoice_bucket
+        billing_queue, delivery_queue = queues.billing_queue, queues.delivery_queue
         by_account = constants.INTEGRATIONS_BY_ACCOUNT_INDEX
         catalog = constants.PRODUCTS_CATALOG_INDEX
         awaiting_punchout = constants.REQUESTS_AWAITING_PUNCHOUT_INDEX
         subscriptions_by_account = constants.SUBSCRIPTIONS_BY_ACCOUNT_INDEX
+        billable = constants.SUBSCRIPTIONS_BILLABLE_INDEX
+        invoices_by_integration = constants.INVOICES_BY_INTEGRATION_INDEX
+        invoices_by_subscription = constants.INVOICES_BY_SUBSCRIPTION_INDEX
 
         cxml = self.cxml_function
         _grant(cxml, integrations, *READ)
@@ -189,6 +248,18 @@ class GatewayFunctions(Construct):
         admin = self.admin_function  # nothing on sessions and requests
         _grant(admin, integrations, *READ, *LIST, *WRITE, indexes=[by_account])
         _grant(admin, products, *READ, *LIST, *WRITE, indexes=[catalog])
+        # Invoices are listed per integration or subscription and read; a re-delivery moves a
+        # rejected, failed or stored invoice back to "created" (one conditional UpdateItem)
+        # and queues it; a billing run is a message to the worker that does it.
+        _grant(
+            admin,
+            invoices,
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            indexes=[invoices_by_integration, invoices_by_subscription],
+        )
+        _grant_send(admin, billing_queue, delivery_queue)
+        _grant_objects(admin, invoice_bucket, "s3:GetObject")  # the invoice as sent
 
         web = self.web_function  # one BatchGetItem across sessions, products and requests
         _grant(web, sessions, *READ)
@@ -210,6 +281,35 @@ class GatewayFunctions(Construct):
         email = self.email_function  # claims and marks outbox items; signs the links it mails
         _grant(email, outbox, "dynamodb:GetItem", "dynamodb:UpdateItem")
         data.link_signing_key.grant_read(email)
+
+        # Each usage record is one TransactWriteItems: the hourly record's conditional put and
+        # the ADDs to the period and all-time totals. The customer's subscription is found by
+        # account, the product's dimensions by id.
+        metering = self.metering_function
+        _grant(metering, products, "dynamodb:GetItem")
+        _grant(metering, subscriptions, indexes=[subscriptions_by_account])
+        _grant(metering, usage, "dynamodb:GetItem", *TRANSACT)
+
+        # "shard" messages walk the billable index a page at a time and send the next page;
+        # "batch" messages read subscriptions, usage totals and integrations in batches, store
+        # each invoice (S3, then a conditional put) and queue it for delivery. Its queue and
+        # the outbox stream grant themselves (infra/invoicing.py).
+        billing = self.billing_function
+        _grant(billing, subscriptions, *READ, indexes=[billable])
+        _grant(billing, usage, *READ)
+        _grant(billing, integrations, *READ)
+        _grant(billing, invoices, "dynamodb:PutItem", *READ)  # BatchGet: skip existing invoices
+        _grant_objects(billing, invoice_bucket, "s3:PutObject")
+        _grant_send(billing, billing_queue, delivery_queue)
+
+        _grant_send(self.billing_schedule_function, billing_queue)  # 16 "shard" messages
+
+        # Reads the invoice and the integration's endpoint, posts the stored document, records
+        # the outcome on the invoice.
+        delivery = self.delivery_function
+        _grant(delivery, invoices, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        _grant(delivery, integrations, "dynamodb:GetItem")
+        _grant_objects(delivery, invoice_bucket, "s3:GetObject")
 
         acknowledge(
             self,
@@ -288,12 +388,40 @@ def _grant(
     indexes: Sequence[str] = (),
 ) -> None:
     """`actions` on the table's items, and Query on exactly the named global secondary indexes."""
-    iam.Grant.add_to_principal(
-        grantee=grantee, actions=list(actions), resource_arns=[table.table_arn]
-    )
+    if actions:
+        iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(actions), resource_arns=[table.table_arn]
+        )
     if indexes:
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["dynamodb:Query"],
             resource_arns=[f"{table.table_arn}/index/{name}" for name in indexes],
+        )
+
+
+def _grant_send(grantee: iam.IGrantable, *queues: sqs.IQueue) -> None:
+    """SendMessage (which also authorizes SendMessageBatch) on the queues, nothing else. The
+    queues use SQS-managed encryption: no KMS permission is needed."""
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["sqs:SendMessage"],
+        resource_arns=[queue.queue_arn for queue in queues],
+    )
+
+
+def _grant_objects(grantee: lambda_.Function, bucket: s3.Bucket, *actions: str) -> None:
+    """`actions` on the objects under the invoice prefix, never on the bucket itself."""
+    prefix = f"{constants.INVOICE_OBJECT_PREFIX}*"
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=list(actions), resource_arns=[bucket.arn_for_objects(prefix)]
+    )
+    bucket_resource = bucket.node.default_child
+    assert isinstance(bucket_resource, s3.CfnBucket)
+    logical_id = Stack.of(bucket).get_logical_id(bucket_resource)
+    if grantee.role is not None:
+        acknowledge(
+            grantee.role,
+            f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}]",
+            INVOICE_OBJECTS_REASON,
         )

@@ -1,5 +1,5 @@
-"""The whole Procurement Gateway in one stack: data, functions, API, mail, alarms, and what to
-paste where."""
+"""The whole Procurement Gateway in one stack: data, queues, functions, API, mail, invoicing,
+alarms, and what to paste where."""
 
 from typing import Any
 
@@ -12,6 +12,7 @@ from infra.api import GatewayApi
 from infra.data import GatewayData
 from infra.email import GatewayEmail
 from infra.functions import GatewayFunctions
+from infra.invoicing import InvoicingQueues, InvoicingTriggers
 
 
 class ProcurementGatewayStack(Stack):
@@ -31,10 +32,12 @@ class ProcurementGatewayStack(Stack):
         alarm_email = self.node.try_get_context(constants.CONTEXT_ALARM_EMAIL)
 
         data = GatewayData(self, "Data")
+        queues = InvoicingQueues(self, "Queues")
         functions = GatewayFunctions(
             self,
             "Functions",
             data=data,
+            queues=queues,
             layer_dir=str(layer_dir or constants.DEFAULT_LAYER_DIR),
             email_sender=email_sender,
             public_base_url=str(public_base_url) if public_base_url else None,
@@ -55,6 +58,7 @@ class ProcurementGatewayStack(Stack):
             admin_function=functions.admin_function,
             web_function=functions.web_function,
             openbuy_function=functions.openbuy_function,
+            metering_function=functions.metering_function,
         )
         email = GatewayEmail(
             self,
@@ -63,12 +67,25 @@ class ProcurementGatewayStack(Stack):
             outbox_table=data.outbox_table,
             worker=functions.email_function,
         )
+        invoicing = InvoicingTriggers(
+            self,
+            "Invoicing",
+            queues=queues,
+            outbox_table=data.outbox_table,
+            billing_worker=functions.billing_function,
+            delivery_worker=functions.delivery_function,
+            billing_schedule=functions.billing_schedule_function,
+        )
         GatewayAlarms(
             self,
             "Alarms",
             rest_api=api.rest_api,
             orders_function=functions.orders_function,
             email_dead_letter_queue=email.dead_letter_queue,
+            billing_dead_letter_queue=queues.billing_dead_letter_queue,
+            delivery_dead_letter_queue=queues.delivery_dead_letter_queue,
+            contract_invoice_dead_letter_queue=invoicing.contract_invoice_dead_letter_queue,
+            billing_schedule_function=functions.billing_schedule_function,
             alarm_email=str(alarm_email) if alarm_email else None,
         )
 
@@ -95,6 +112,50 @@ class ProcurementGatewayStack(Stack):
         CfnOutput(self, "OrdersTableName", value=data.orders_table.table_name)
         CfnOutput(self, "SubscriptionsTableName", value=data.subscriptions_table.table_name)
         CfnOutput(self, "OutboxTableName", value=data.outbox_table.table_name)
+        CfnOutput(self, "UsageTableName", value=data.usage_table.table_name)
+        CfnOutput(self, "InvoicesTableName", value=data.invoices_table.table_name)
+        CfnOutput(
+            self,
+            "InvoiceBucketName",
+            value=data.invoice_bucket.bucket_name,
+            description="The invoices as sent (cXML) and their summaries (JSON), under invoices/",
+        )
+        CfnOutput(
+            self,
+            "AccessLogBucketName",
+            value=data.access_log_bucket.bucket_name,
+            description="Server access logs of the invoice bucket",
+        )
+        CfnOutput(
+            self,
+            "BillingQueueUrl",
+            value=queues.billing_queue.queue_url,
+            description="Billing-run messages (shard walks and invoice batches)",
+        )
+        CfnOutput(
+            self,
+            "BillingDeadLetterQueueUrl",
+            value=queues.billing_dead_letter_queue.queue_url,
+            description="Billing-run messages the billing worker failed 5 times",
+        )
+        CfnOutput(
+            self,
+            "DeliveryQueueUrl",
+            value=queues.delivery_queue.queue_url,
+            description="Invoices waiting to be sent to the buyers' endpoints",
+        )
+        CfnOutput(
+            self,
+            "DeliveryDeadLetterQueueUrl",
+            value=queues.delivery_dead_letter_queue.queue_url,
+            description="Invoices the delivery worker could not send in 5 attempts",
+        )
+        CfnOutput(
+            self,
+            "ContractInvoiceDeadLetterQueueUrl",
+            value=invoicing.contract_invoice_dead_letter_queue.queue_url,
+            description="Outbox records (contract invoices) the billing worker gave up on",
+        )
         CfnOutput(
             self,
             "AribaSecretArn",

@@ -1,6 +1,6 @@
-"""The local stack stands in for API Gateway and DynamoDB: its routes, binary media types,
-tables, indexes and table variables must be the deployed ones, or `make run` would show
-behaviour a deployment does not have."""
+"""The local stack stands in for API Gateway, DynamoDB, S3 and SQS: its routes, binary media
+types, tables, keys, indexes, table, bucket and queue variables and its queues' redrive must be
+the deployed ones, or `make run` would show behaviour a deployment does not have."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ HANDLER_OF_MODULE = {
     routes.WEB: constants.WEB_HANDLER,
     routes.OPENBUY: constants.OPENBUY_HANDLER,
     routes.ORDERS: constants.ORDERS_HANDLER,
+    routes.METERING: constants.METERING_HANDLER,
 }
 
 
@@ -62,12 +63,16 @@ def test_local_tables_and_indexes_are_the_deployed_ones(stack: Synthesized) -> N
     deployed = {}
     for variable, table_id in _table_variables(stack).items():
         properties = tables[table_id]["Properties"]
+        table_keys = {k["KeyType"]: k["AttributeName"] for k in properties["KeySchema"]}
+        assert table_keys["HASH"] == "pk", variable  # local/aws.py: partition key `pk` everywhere
         indexes = {}
         for index in properties.get("GlobalSecondaryIndexes", []):
             keys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
             indexes[index["IndexName"]] = (keys["HASH"], keys.get("RANGE"))
         ttl = properties.get("TimeToLiveSpecification", {}).get("AttributeName")
         deployed[variable] = {"ttl": ttl, "indexes": indexes}
+        if "RANGE" in table_keys:
+            deployed[variable]["range"] = table_keys["RANGE"]
         if "StreamSpecification" in properties:
             # Local tables stream new images (what the email worker reads); so must deployed ones.
             view = properties["StreamSpecification"]["StreamViewType"]
@@ -75,6 +80,38 @@ def test_local_tables_and_indexes_are_the_deployed_ones(stack: Synthesized) -> N
 
     assert len(deployed) == len(tables)  # every table is named by a variable
     assert deployed == aws.TABLES
+
+
+def _is_bucket_or_queue_variable(name: str) -> bool:
+    return name == "INVOICE_BUCKET" or name.endswith("_QUEUE_URL")
+
+
+def test_every_local_bucket_and_queue_variable_is_set_on_every_function(
+    stack: Synthesized,  # noqa: F811
+) -> None:
+    local_variables = {name for name in aws.LOCAL_ENV if _is_bucket_or_queue_variable(name)}
+
+    assert local_variables == {"INVOICE_BUCKET", *aws.QUEUES}
+    for function_id, function in stack.of_type("AWS::Lambda::Function").items():
+        environment = function["Properties"]["Environment"]["Variables"]
+        deployed_variables = {name for name in environment if _is_bucket_or_queue_variable(name)}
+        assert deployed_variables == local_variables, function_id
+
+
+def test_local_bucket_and_queues_are_the_deployed_ones(stack: Synthesized) -> None:  # noqa: F811
+    """Versioned bucket; each queue redrives to a dead-letter queue after MAX_RECEIVES."""
+    (function, *_) = stack.of_type("AWS::Lambda::Function").values()
+    environment = function["Properties"]["Environment"]["Variables"]
+    bucket = stack.resources[environment["INVOICE_BUCKET"]["Ref"]]
+    queues = stack.of_type("AWS::SQS::Queue")
+
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    for variable in aws.QUEUES:
+        queue = queues[environment[variable]["Ref"]]["Properties"]
+        dead_letter_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert queue["RedrivePolicy"]["maxReceiveCount"] == aws.MAX_RECEIVES, variable
+        assert "RedrivePolicy" not in queues[dead_letter_id]["Properties"], variable
 
 
 @pytest.mark.parametrize(
@@ -93,6 +130,9 @@ def test_local_tables_and_indexes_are_the_deployed_ones(stack: Synthesized) -> N
         ("POST", "/catalog/prod_1/request", "/catalog/{proxy+}"),
         ("GET", "/subscriptions/111122223333", "/subscriptions/{account_id}"),
         ("POST", "/openbuy/search/v1.0.0", "/openbuy/search/v1.0.0"),
+        ("GET", "/admin/invoices/inv_1", "/admin/invoices/{id}"),
+        ("POST", "/admin/invoices/inv_1/deliver", "/admin/invoices/{id}/deliver"),
+        ("POST", "/metering/batch-meter-usage", "/metering/batch-meter-usage"),
     ],
 )
 def test_local_matching_follows_api_gateway_precedence(

@@ -44,7 +44,20 @@ TABLE_OF_VARIABLE = {
     "ORDERS_TABLE": "OrdersTable",
     "SUBSCRIPTIONS_TABLE": "SubscriptionsTable",
     "OUTBOX_TABLE": "OutboxTable",
+    "USAGE_TABLE": "UsageTable",
+    "INVOICES_TABLE": "InvoicesTable",
 }
+QUEUE_OF_VARIABLE = {
+    "BILLING_QUEUE_URL": "BillingQueue",
+    "DELIVERY_QUEUE_URL": "DeliveryQueue",
+}
+DEAD_LETTER_QUEUES = (
+    "EmailDeadLetters",
+    "BillingQueueDeadLetters",
+    "DeliveryQueueDeadLetters",
+    "ContractInvoiceDeadLetters",
+)
+BUCKETS = ("InvoiceBucket", "AccessLogBucket")
 FUNCTION_HANDLERS = (
     constants.CXML_HANDLER,
     constants.ORDERS_HANDLER,
@@ -52,6 +65,10 @@ FUNCTION_HANDLERS = (
     constants.WEB_HANDLER,
     constants.OPENBUY_HANDLER,
     constants.EMAIL_HANDLER,
+    constants.METERING_HANDLER,
+    constants.BILLING_HANDLER,
+    constants.BILLING_SCHEDULE_HANDLER,
+    constants.DELIVERY_HANDLER,
 )
 EMAIL_SENDER = "orders@marketplace.example"
 ALARM_EMAIL = "oncall@marketplace.example"
@@ -205,6 +222,10 @@ def test_every_admin_method_requires_iam_and_reaches_the_admin_function(
         ("/admin/products/{id}", "GET"),
         ("/admin/products/{id}", "PATCH"),
         ("/admin/products/{id}", "DELETE"),
+        ("/admin/invoices", "GET"),
+        ("/admin/invoices/{id}", "GET"),
+        ("/admin/invoices/{id}/deliver", "POST"),
+        ("/admin/billing-runs", "POST"),
     }
 
     under_admin = {k: v for k, v in routes(stack).items() if k[0].startswith("/admin")}
@@ -249,8 +270,31 @@ def test_open_buy_operations_are_post_only_and_reach_the_open_buy_function(
     assert set(under_openbuy.values()) == {Route("NONE", openbuy)}
 
 
+def test_metering_is_one_post_route_requiring_iam_to_the_metering_function(
+    stack: Synthesized,
+) -> None:
+    metering = stack.function_id(constants.METERING_HANDLER)
+
+    reaching_metering = {k: v for k, v in routes(stack).items() if v.function_id == metering}
+    under_metering = {k: v for k, v in routes(stack).items() if k[0].startswith("/metering")}
+
+    # Sellers sign with SigV4, as for AWS Marketplace's BatchMeterUsage.
+    expected = {("/metering/batch-meter-usage", "POST"): Route("AWS_IAM", metering)}
+    assert reaching_metering == expected
+    assert under_metering == expected
+
+
 def test_every_route_is_under_a_known_prefix(stack: Synthesized) -> None:
-    prefixes = ("/cxml", "/admin/", "/health", "/catalog", "/s/", "/subscriptions/", "/openbuy/")
+    prefixes = (
+        "/cxml",
+        "/admin/",
+        "/health",
+        "/catalog",
+        "/s/",
+        "/subscriptions/",
+        "/openbuy/",
+        "/metering/",
+    )
 
     assert [path for path, _ in routes(stack) if not path.startswith(prefixes)] == []
 
@@ -338,11 +382,10 @@ def test_every_table_is_encrypted_recoverable_on_demand_protected_and_retained(
 ) -> None:
     template = stack.assertions()
 
-    template.resource_count_is("AWS::DynamoDB::Table", 7)
+    template.resource_count_is("AWS::DynamoDB::Table", 9)
     template.all_resources_properties(
         "AWS::DynamoDB::Table",
         {
-            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "BillingMode": "PAY_PER_REQUEST",
             "SSESpecification": {"SSEEnabled": True},
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
@@ -352,6 +395,20 @@ def test_every_table_is_encrypted_recoverable_on_demand_protected_and_retained(
     template.all_resources(
         "AWS::DynamoDB::Table", {"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"}
     )
+
+
+def test_every_table_is_keyed_by_pk_and_only_usage_has_a_sort_key(stack: Synthesized) -> None:
+    key_schemas = {
+        table_id: table["Properties"]["KeySchema"]
+        for table_id, table in stack.of_type("AWS::DynamoDB::Table").items()
+    }
+    pk = {"AttributeName": "pk", "KeyType": "HASH"}
+    usage = stack.logical_id("AWS::DynamoDB::Table", "UsageTable")
+
+    assert key_schemas.pop(usage) == [pk, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert set(map(json.dumps, key_schemas.values())) == {json.dumps([pk])}
+    usage_attributes = stack.resources[usage]["Properties"]["AttributeDefinitions"]
+    assert {"AttributeName": "sk", "AttributeType": "S"} in usage_attributes
 
 
 def test_only_sessions_and_the_outbox_expire_through_ttl_on_expires_at(
@@ -403,7 +460,97 @@ def test_global_secondary_indexes_project_everything_on_string_keys(stack: Synth
         (table["ProductsTable"], "catalog"): ("catalog", "name_key"),
         (table["RequestsTable"], "awaiting-punchout"): ("awaiting_integration", "created_at"),
         (table["SubscriptionsTable"], "by-account"): ("account_id", "created_at"),
+        (table["SubscriptionsTable"], "billable"): ("billing_shard", "created_at"),
+        (table["InvoicesTable"], "by-integration"): ("integration_id", "period_key"),
+        (table["InvoicesTable"], "by-subscription"): ("subscription_id", "period_key"),
     }
+
+
+def _bucket(stack: Synthesized, construct_id: str) -> dict[str, Any]:
+    return stack.resources[stack.logical_id("AWS::S3::Bucket", construct_id)]
+
+
+def _bucket_policy(stack: Synthesized, construct_id: str) -> list[dict[str, Any]]:
+    bucket_id = stack.logical_id("AWS::S3::Bucket", construct_id)
+    (policy,) = [
+        p["Properties"]
+        for p in stack.of_type("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    statements: list[dict[str, Any]] = policy["PolicyDocument"]["Statement"]
+    return statements
+
+
+@pytest.mark.parametrize("construct_id", BUCKETS)
+def test_buckets_are_private_encrypted_ssl_only_and_retained(
+    stack: Synthesized, construct_id: str
+) -> None:
+    bucket = _bucket(stack, construct_id)
+    properties = bucket["Properties"]
+    bucket_id = stack.logical_id("AWS::S3::Bucket", construct_id)
+    statements = _bucket_policy(stack, construct_id)
+
+    assert len(stack.of_type("AWS::S3::Bucket")) == len(BUCKETS)
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    # SSE-S3: what S3 server access logging can deliver to, and enough for the invoices.
+    assert properties["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [
+            {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+        ]
+    }
+    assert properties["OwnershipControls"] == {
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    }
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["UpdateReplacePolicy"] == "Retain"
+    ssl_only = [
+        s
+        for s in statements
+        if s["Effect"] == "Deny"
+        and s["Principal"] == {"AWS": "*"}
+        and s["Action"] == "s3:*"
+        and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    ]
+    assert len(ssl_only) == 1
+    assert {"Fn::GetAtt": [bucket_id, "Arn"]} in ssl_only[0]["Resource"]
+
+
+def test_invoice_bucket_is_versioned_logs_its_access_and_expires_only_overwritten_versions(
+    stack: Synthesized,
+) -> None:
+    properties = _bucket(stack, "InvoiceBucket")["Properties"]
+    log_bucket = stack.logical_id("AWS::S3::Bucket", "AccessLogBucket")
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert properties["LoggingConfiguration"]["DestinationBucketName"] == {"Ref": log_bucket}
+    # Current invoices never expire; an overwritten one stays recoverable for a while.
+    assert rule["Status"] == "Enabled"
+    assert set(rule) == {"Id", "Status", "NoncurrentVersionExpiration"}
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] >= 30
+
+
+def test_access_log_bucket_takes_logs_only_from_the_invoice_bucket_and_expires_them(
+    stack: Synthesized,
+) -> None:
+    properties = _bucket(stack, "AccessLogBucket")["Properties"]
+    invoice_bucket = stack.logical_id("AWS::S3::Bucket", "InvoiceBucket")
+    (allow,) = [s for s in _bucket_policy(stack, "AccessLogBucket") if s["Effect"] == "Allow"]
+    (rule,) = properties["LifecycleConfiguration"]["Rules"]
+
+    assert "LoggingConfiguration" not in properties  # logging the logs would never end
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert allow["Action"] == "s3:PutObject"
+    assert allow["Condition"]["ArnLike"] == {
+        "aws:SourceArn": {"Fn::GetAtt": [invoice_bucket, "Arn"]}
+    }
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] > 0
 
 
 def test_ariba_secret_is_generated_without_punctuation_and_retained(stack: Synthesized) -> None:
@@ -441,6 +588,10 @@ def test_link_signing_key_is_64_generated_characters_without_punctuation_and_ret
         (constants.WEB_HANDLER, 10, set()),
         (constants.OPENBUY_HANDLER, 10, set()),
         (constants.EMAIL_HANDLER, 30, set()),
+        (constants.METERING_HANDLER, 25, set()),
+        (constants.BILLING_HANDLER, 60, set()),
+        (constants.BILLING_SCHEDULE_HANDLER, 10, set()),
+        (constants.DELIVERY_HANDLER, 60, set()),
     ],
 )
 def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
@@ -455,6 +606,7 @@ def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
     assert properties["MemorySize"] == 512
     assert properties["Timeout"] == timeout
     assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert "VpcConfig" not in properties  # the delivery worker posts to buyers on the internet
     assert properties["Layers"] == [{"Ref": layer_id}]
     assert set(environment) == {
         "POWERTOOLS_SERVICE_NAME",
@@ -467,6 +619,11 @@ def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
         "ORDERS_TABLE",
         "SUBSCRIPTIONS_TABLE",
         "OUTBOX_TABLE",
+        "USAGE_TABLE",
+        "INVOICES_TABLE",
+        "INVOICE_BUCKET",
+        "BILLING_QUEUE_URL",
+        "DELIVERY_QUEUE_URL",
         "SESSION_TTL_SECONDS",
         "EMAIL_SENDER",
         "LINK_KEY_SECRET_ARN",
@@ -482,6 +639,11 @@ def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
     }
     for variable, table_id in TABLE_OF_VARIABLE.items():
         assert environment[variable] == {"Ref": stack.logical_id("AWS::DynamoDB::Table", table_id)}
+    for variable, queue_id in QUEUE_OF_VARIABLE.items():  # a queue's Ref is its URL
+        assert environment[variable] == {"Ref": stack.logical_id("AWS::SQS::Queue", queue_id)}
+    assert environment["INVOICE_BUCKET"] == {
+        "Ref": stack.logical_id("AWS::S3::Bucket", "InvoiceBucket")
+    }
     if "ADMIN_AUTH" in environment:
         assert environment["ADMIN_AUTH"] == "iam"
     if "ARIBA_SECRET_ARN" in environment:
@@ -499,7 +661,7 @@ def test_custom_domain_sets_public_base_url_and_the_punchout_and_order_urls(
     for function in functions.values():
         environment = function["Properties"]["Environment"]["Variables"]
         assert environment["PUBLIC_BASE_URL"] == "https://punchout.example.com"
-    assert len(functions) == 6
+    assert len(functions) == 10
     outputs = variant.template["Outputs"]
     assert outputs["PunchoutUrl"]["Value"] == "https://punchout.example.com/cxml/punchout"
     assert outputs["OrdersUrl"]["Value"] == "https://punchout.example.com/cxml/orders"
@@ -525,7 +687,7 @@ def test_function_asset_holds_only_the_functions_package(stack: Synthesized) -> 
     keys = {
         f["Properties"]["Code"]["S3Key"] for f in stack.of_type("AWS::Lambda::Function").values()
     }
-    (key,) = keys  # one asset shared by the six functions
+    (key,) = keys  # one asset shared by the ten functions
 
     asset = _asset_dir(stack, key)
 
@@ -641,12 +803,21 @@ def _resource_name(resource: Any) -> str:
     raise AssertionError(f"unexpected policy resource {resource}")
 
 
-def _dynamodb_grants(stack: Synthesized, handler: str) -> dict[str, set[str]]:
-    """What a function may do in DynamoDB: `Table` or `Table/index/<name>` -> actions."""
-    construct_of = {
-        stack.logical_id("AWS::DynamoDB::Table", table_id): table_id
-        for table_id in TABLE_OF_VARIABLE.values()
-    }
+def _construct_ids(stack: Synthesized) -> dict[str, str]:
+    """Logical id -> construct id of every table, queue and bucket."""
+    named = [
+        *(("AWS::DynamoDB::Table", table_id) for table_id in TABLE_OF_VARIABLE.values()),
+        *(("AWS::SQS::Queue", queue_id) for queue_id in QUEUE_OF_VARIABLE.values()),
+        *(("AWS::SQS::Queue", queue_id) for queue_id in DEAD_LETTER_QUEUES),
+        *(("AWS::S3::Bucket", bucket_id) for bucket_id in BUCKETS),
+    ]
+    return {stack.logical_id(kind, construct_id): construct_id for kind, construct_id in named}
+
+
+def _grants(stack: Synthesized, handler: str, service: str) -> dict[str, set[str]]:
+    """What a function may do in one service (`dynamodb`, `sqs`, `s3`): `Table`,
+    `Table/index/<name>`, `Table/stream`, `Queue`, `Bucket/<key pattern>` or `*` -> actions."""
+    construct_of = _construct_ids(stack)
     role_arn = stack.resources[stack.function_id(handler)]["Properties"]["Role"]
     role_ref = {"Ref": role_arn["Fn::GetAtt"][0]}
     grants: dict[str, set[str]] = {}
@@ -654,7 +825,7 @@ def _dynamodb_grants(stack: Synthesized, handler: str) -> dict[str, set[str]]:
         if role_ref not in policy["Properties"]["Roles"]:
             continue
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            actions = {a for a in _actions(statement) if a.startswith("dynamodb:")}
+            actions = {a for a in _actions(statement) if a.startswith(f"{service}:")}
             resources = statement["Resource"]
             for resource in resources if isinstance(resources, list) else [resources]:
                 if actions and statement["Effect"] == "Allow":
@@ -663,6 +834,10 @@ def _dynamodb_grants(stack: Synthesized, handler: str) -> dict[str, set[str]]:
                     key = construct_of.get(table_id, table_id) + (f"/{index}" if index else "")
                     grants.setdefault(key, set()).update(actions)
     return grants
+
+
+def _dynamodb_grants(stack: Synthesized, handler: str) -> dict[str, set[str]]:
+    return _grants(stack, handler, "dynamodb")
 
 
 READ_ITEMS = {"dynamodb:GetItem", "dynamodb:BatchGetItem"}
@@ -704,6 +879,10 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "IntegrationsTable/index/by-account": QUERY,
                 "ProductsTable": ADMIN_ITEMS,
                 "ProductsTable/index/catalog": QUERY,
+                # Invoices are listed and read; a re-delivery resets the state, then queues.
+                "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+                "InvoicesTable/index/by-integration": QUERY,
+                "InvoicesTable/index/by-subscription": QUERY,
             },
         ),
         (
@@ -739,12 +918,103 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "*": {"dynamodb:ListStreams"},  # CDK's stream grant; lists ARNs, reads nothing
             },
         ),
+        (
+            constants.METERING_HANDLER,
+            {
+                "ProductsTable": {"dynamodb:GetItem"},
+                "SubscriptionsTable/index/by-account": QUERY,  # the customer's subscriptions
+                # Hourly record and totals in one TransactWriteItems.
+                "UsageTable": {"dynamodb:GetItem"} | TRANSACT,
+            },
+        ),
+        (
+            constants.BILLING_HANDLER,
+            {
+                "SubscriptionsTable": READ_ITEMS,
+                "SubscriptionsTable/index/billable": QUERY,
+                "UsageTable": READ_ITEMS,
+                "IntegrationsTable": READ_ITEMS,
+                "InvoicesTable": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"},
+                "OutboxTable/stream": STREAM_READ,  # contract invoices
+                "*": {"dynamodb:ListStreams"},
+            },
+        ),
+        (constants.BILLING_SCHEDULE_HANDLER, {}),
+        (
+            constants.DELIVERY_HANDLER,
+            {
+                "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+                "IntegrationsTable": {"dynamodb:GetItem"},
+            },
+        ),
     ],
 )
 def test_each_function_has_exactly_the_dynamodb_access_it_needs(
     stack: Synthesized, handler: str, expected: dict[str, set[str]]
 ) -> None:
     assert _dynamodb_grants(stack, handler) == expected
+
+
+SEND = {"sqs:SendMessage"}  # also authorizes SendMessageBatch
+# What an SQS trigger needs (CDK's consume grant), and what an on-failure destination needs.
+CONSUME = {
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+}
+ON_FAILURE = {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+NO_QUEUE_OR_BUCKET: dict[str, set[str]] = {}
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [
+        (constants.CXML_HANDLER, NO_QUEUE_OR_BUCKET),
+        (constants.ORDERS_HANDLER, NO_QUEUE_OR_BUCKET),
+        (
+            constants.ADMIN_HANDLER,
+            {
+                "BillingQueue": SEND,  # starts a billing run
+                "DeliveryQueue": SEND,  # re-delivers an invoice
+                "InvoiceBucket/invoices/*": {"s3:GetObject"},
+            },
+        ),
+        (constants.WEB_HANDLER, NO_QUEUE_OR_BUCKET),
+        (constants.OPENBUY_HANDLER, NO_QUEUE_OR_BUCKET),
+        (constants.EMAIL_HANDLER, {"EmailDeadLetters": ON_FAILURE}),
+        (constants.METERING_HANDLER, NO_QUEUE_OR_BUCKET),
+        (
+            constants.BILLING_HANDLER,
+            {
+                "BillingQueue": CONSUME | SEND,  # sends the next page of a shard walk
+                "DeliveryQueue": SEND,
+                "ContractInvoiceDeadLetters": ON_FAILURE,
+                "InvoiceBucket/invoices/*": {"s3:PutObject"},
+            },
+        ),
+        (constants.BILLING_SCHEDULE_HANDLER, {"BillingQueue": SEND}),
+        (
+            constants.DELIVERY_HANDLER,
+            {"DeliveryQueue": CONSUME, "InvoiceBucket/invoices/*": {"s3:GetObject"}},
+        ),
+    ],
+)
+def test_each_function_has_exactly_the_queue_and_bucket_access_it_needs(
+    stack: Synthesized, handler: str, expected: dict[str, set[str]]
+) -> None:
+    granted = {**_grants(stack, handler, "sqs"), **_grants(stack, handler, "s3")}
+
+    assert granted == expected
+
+
+def test_no_function_may_touch_the_access_logs_nor_the_bucket_itself(
+    stack: Synthesized,
+) -> None:
+    for handler in FUNCTION_HANDLERS:
+        on_buckets = _grants(stack, handler, "s3")
+        assert set(on_buckets) <= {"InvoiceBucket/invoices/*"}, handler
 
 
 def test_queries_name_their_index_never_every_index_of_a_table(stack: Synthesized) -> None:
@@ -768,9 +1038,8 @@ def test_only_tracing_and_listing_streams_are_granted_on_every_resource(
                 for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
                     if statement["Resource"] == "*":
                         on_everything.update(_actions(statement))
-        expected = tracing | (
-            {"dynamodb:ListStreams"} if handler == constants.EMAIL_HANDLER else set()
-        )
+        stream_readers = {constants.EMAIL_HANDLER, constants.BILLING_HANDLER}
+        expected = tracing | ({"dynamodb:ListStreams"} if handler in stream_readers else set())
         assert on_everything == expected, handler
 
 
@@ -900,17 +1169,36 @@ def test_only_the_email_and_web_functions_read_the_link_signing_key(stack: Synth
 # --- mail -----------------------------------------------------------------------------------
 
 
-def test_email_worker_reads_the_outbox_stream_record_by_record_with_a_dead_letter_queue(
-    stack: Synthesized,
-) -> None:
-    (mapping,) = stack.of_type("AWS::Lambda::EventSourceMapping").values()
-    properties = mapping["Properties"]
-    (queue_id,) = stack.of_type("AWS::SQS::Queue")
-
-    assert properties["FunctionName"] == {"Ref": stack.function_id(constants.EMAIL_HANDLER)}
-    assert properties["EventSourceArn"] == {
-        "Fn::GetAtt": [stack.logical_id("AWS::DynamoDB::Table", "OutboxTable"), "StreamArn"]
+def _triggers(stack: Synthesized, handler: str) -> dict[str, dict[str, Any]]:
+    """A function's event source mappings, by the logical id of their source (table or queue)."""
+    function = {"Ref": stack.function_id(handler)}
+    return {
+        mapping["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]: mapping["Properties"]
+        for mapping in stack.of_type("AWS::Lambda::EventSourceMapping").values()
+        if mapping["Properties"]["FunctionName"] == function
     }
+
+
+def _outbox_trigger(stack: Synthesized, handler: str) -> dict[str, Any]:
+    outbox = stack.logical_id("AWS::DynamoDB::Table", "OutboxTable")
+    properties = _triggers(stack, handler)[outbox]
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": [outbox, "StreamArn"]}
+    return properties
+
+
+@pytest.mark.parametrize(
+    ("handler", "dead_letter_queue"),
+    [
+        (constants.EMAIL_HANDLER, "EmailDeadLetters"),
+        (constants.BILLING_HANDLER, "ContractInvoiceDeadLetters"),  # contract invoices
+    ],
+)
+def test_outbox_workers_read_the_stream_record_by_record_with_a_dead_letter_queue(
+    stack: Synthesized, handler: str, dead_letter_queue: str
+) -> None:
+    properties = _outbox_trigger(stack, handler)
+    queue_id = stack.logical_id("AWS::SQS::Queue", dead_letter_queue)
+
     assert properties["StartingPosition"] == "TRIM_HORIZON"
     assert properties["BatchSize"] == 10
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -921,30 +1209,69 @@ def test_email_worker_reads_the_outbox_stream_record_by_record_with_a_dead_lette
     assert properties["DestinationConfig"] == {
         "OnFailure": {"Destination": {"Fn::GetAtt": [queue_id, "Arn"]}}
     }
-    (criterion,) = properties["FilterCriteria"]["Filters"]
-    assert json.loads(criterion["Pattern"]) == {"eventName": ["INSERT"]}
 
 
-def test_dead_letter_queue_is_encrypted_ssl_only_and_keeps_messages_14_days(
+def _key_prefix_filter(prefix: str) -> dict[str, Any]:
+    return {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": prefix}]}}}}
+
+
+def test_outbox_items_wake_one_worker_each_by_key_prefix_and_only_when_new(
     stack: Synthesized,
 ) -> None:
-    (queue_id, queue), *others = stack.of_type("AWS::SQS::Queue").items()
-    (policy,) = stack.of_type("AWS::SQS::QueuePolicy").values()
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    outbox = stack.logical_id("AWS::DynamoDB::Table", "OutboxTable")
+    patterns = {
+        handler: [json.loads(f["Pattern"]) for f in trigger["FilterCriteria"]["Filters"]]
+        for handler in FUNCTION_HANDLERS
+        if (trigger := _triggers(stack, handler).get(outbox))
+    }
 
-    assert others == []
-    assert queue["Properties"]["SqsManagedSseEnabled"] is True
-    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
-    assert policy["Properties"]["Queues"] == [{"Ref": queue_id}]
+    # Mail to the email worker, contract invoices to the billing worker; neither sees the
+    # other's items nor any MODIFY (claims, marks) or REMOVE (TTL). Two readers per stream
+    # shard is what DynamoDB Streams serves without throttling.
+    assert patterns == {
+        constants.EMAIL_HANDLER: [_key_prefix_filter("email#")],
+        constants.BILLING_HANDLER: [_key_prefix_filter("invoice#")],
+    }
+
+
+@pytest.mark.parametrize("construct_id", [*QUEUE_OF_VARIABLE.values(), *DEAD_LETTER_QUEUES])
+def test_every_queue_is_encrypted_and_ssl_only(stack: Synthesized, construct_id: str) -> None:
+    queue_id = stack.logical_id("AWS::SQS::Queue", construct_id)
+    (policy,) = [
+        p["Properties"]
+        for p in stack.of_type("AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue_id}]
+    ]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+
+    assert len(stack.of_type("AWS::SQS::Queue")) == len(QUEUE_OF_VARIABLE) + len(DEAD_LETTER_QUEUES)
+    assert stack.resources[queue_id]["Properties"]["SqsManagedSseEnabled"] is True
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    # Only the email worker's role may send to it (the on-failure destination).
+
+
+@pytest.mark.parametrize("construct_id", DEAD_LETTER_QUEUES)
+def test_dead_letter_queues_keep_messages_14_days_and_have_none_of_their_own(
+    stack: Synthesized, construct_id: str
+) -> None:
+    properties = stack.resources[stack.logical_id("AWS::SQS::Queue", construct_id)]["Properties"]
+
+    assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert "RedrivePolicy" not in properties
+
+
+def test_email_dead_letter_queue_takes_messages_from_the_email_worker_only(
+    stack: Synthesized,
+) -> None:
+    queue_id = stack.logical_id("AWS::SQS::Queue", "EmailDeadLetters")
+
     senders = {
         handler
         for handler in FUNCTION_HANDLERS
         if "sqs:SendMessage" in _allowed(stack, handler, queue_id)
     }
-    assert senders == {constants.EMAIL_HANDLER}
+
+    assert senders == {constants.EMAIL_HANDLER}  # the on-failure destination
 
 
 def test_mail_is_sent_as_the_ses_identity_of_the_default_sender(stack: Synthesized) -> None:
@@ -973,16 +1300,95 @@ def test_only_the_email_worker_may_send_mail_and_only_as_the_sender_identity(
     assert "*" not in resource
 
 
+# --- invoicing ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("construct_id", "handler", "max_batch_size"),
+    [
+        ("BillingQueue", constants.BILLING_HANDLER, 5),
+        ("DeliveryQueue", constants.DELIVERY_HANDLER, 1),  # one invoice, one buyer at a time
+    ],
+)
+def test_each_invoicing_queue_feeds_one_worker_that_reports_failed_messages(
+    stack: Synthesized, construct_id: str, handler: str, max_batch_size: int
+) -> None:
+    queue_id = stack.logical_id("AWS::SQS::Queue", construct_id)
+
+    consumers = {h for h in FUNCTION_HANDLERS if queue_id in _triggers(stack, h)}
+    trigger = _triggers(stack, handler)[queue_id]
+
+    assert consumers == {handler}
+    assert trigger["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert 1 <= trigger["BatchSize"] <= max_batch_size
+    assert trigger["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert "MaximumBatchingWindowInSeconds" not in trigger  # would lengthen the visibility need
+
+
+@pytest.mark.parametrize(
+    ("construct_id", "handler"),
+    [("BillingQueue", constants.BILLING_HANDLER), ("DeliveryQueue", constants.DELIVERY_HANDLER)],
+)
+def test_invoicing_queues_dead_letter_after_5_receives_and_outwait_their_worker(
+    stack: Synthesized, construct_id: str, handler: str
+) -> None:
+    queue = stack.resources[stack.logical_id("AWS::SQS::Queue", construct_id)]["Properties"]
+    dead_letter_id = stack.logical_id("AWS::SQS::Queue", f"{construct_id}DeadLetters")
+    dead_letters = stack.resources[dead_letter_id]["Properties"]
+    worker_timeout = stack.resources[stack.function_id(handler)]["Properties"]["Timeout"]
+
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dead_letter_id, "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    # AWS's advice for Lambda consumers: at least six times the function's timeout.
+    assert queue["VisibilityTimeout"] >= 6 * worker_timeout
+    # SQS counts retention from the first enqueue: the dead-letter queue must keep longer.
+    assert dead_letters["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+
+
+def test_the_monthly_billing_run_starts_at_2_utc_on_the_1st_through_the_schedule_function(
+    stack: Synthesized,
+) -> None:
+    (rule_id, rule), *others = stack.of_type("AWS::Events::Rule").items()
+    (target,) = rule["Properties"]["Targets"]
+    schedule = stack.function_id(constants.BILLING_SCHEDULE_HANDLER)
+    (permission,) = [
+        p["Properties"]
+        for p in stack.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    ]
+
+    assert others == []
+    # minute hour day-of-month month day-of-week year, in UTC
+    assert rule["Properties"]["ScheduleExpression"] == "cron(0 2 1 * ? *)"
+    assert rule["Properties"]["State"] == "ENABLED"
+    assert target["Arn"] == {"Fn::GetAtt": [schedule, "Arn"]}
+    assert permission["FunctionName"] == {"Fn::GetAtt": [schedule, "Arn"]}
+    assert permission["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
+    assert _triggers(stack, constants.BILLING_SCHEDULE_HANDLER) == {}
+
+
 # --- alarms ---------------------------------------------------------------------------------
 
 
-def _alarm(stack: Synthesized, metric_name: str) -> dict[str, Any]:
-    (properties,) = [
+def _alarms(stack: Synthesized, metric_name: str) -> list[dict[str, Any]]:
+    return [
         a["Properties"]
         for a in stack.of_type("AWS::CloudWatch::Alarm").values()
         if a["Properties"]["MetricName"] == metric_name
     ]
-    return properties
+
+
+def _watched(stack: Synthesized, metric_name: str) -> set[str]:
+    """What the alarms on `metric_name` watch: one dimension each, by its value's logical id or
+    its literal value."""
+    watched = set()
+    for alarm in _alarms(stack, metric_name):
+        (dimension,) = alarm["Dimensions"]
+        value = dimension["Value"]
+        watched.add(value if isinstance(value, str) else _resource_name(value))
+    return watched
 
 
 @pytest.mark.parametrize(
@@ -998,8 +1404,16 @@ def test_alarms_fire_on_the_first_failure_and_notify_the_topic(
 ) -> None:
     (topic_id,) = stack.of_type("AWS::SNS::Topic")
 
-    alarm = _alarm(stack, metric_name)
+    alarms = _alarms(stack, metric_name)
 
+    assert alarms
+    for alarm in alarms:
+        _assert_fires_on_the_first_failure(alarm, namespace, statistic, topic_id)
+
+
+def _assert_fires_on_the_first_failure(
+    alarm: dict[str, Any], namespace: str, statistic: str, topic_id: str
+) -> None:
     assert alarm["Namespace"] == namespace
     assert alarm["Statistic"] == statistic
     assert alarm["Period"] == 300
@@ -1010,21 +1424,23 @@ def test_alarms_fire_on_the_first_failure_and_notify_the_topic(
     assert alarm["AlarmActions"] == [{"Ref": topic_id}]
 
 
-def test_alarms_watch_the_dead_letter_queue_the_api_and_the_orders_function(
+def test_alarms_watch_every_dead_letter_queue_the_api_and_two_functions(
     stack: Synthesized,
 ) -> None:
-    (queue_id,) = stack.of_type("AWS::SQS::Queue")
+    dead_letter_queues = {stack.logical_id("AWS::SQS::Queue", q) for q in DEAD_LETTER_QUEUES}
 
-    assert len(stack.of_type("AWS::CloudWatch::Alarm")) == 3
-    assert _alarm(stack, "ApproximateNumberOfMessagesVisible")["Dimensions"] == [
-        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
-    ]
-    assert _alarm(stack, "5XXError")["Dimensions"] == [
+    assert len(stack.of_type("AWS::CloudWatch::Alarm")) == 7
+    assert _watched(stack, "ApproximateNumberOfMessagesVisible") == dead_letter_queues
+    for alarm in _alarms(stack, "ApproximateNumberOfMessagesVisible"):
+        assert alarm["Dimensions"][0]["Name"] == "QueueName"
+    assert _alarms(stack, "5XXError")[0]["Dimensions"] == [
         {"Name": "ApiName", "Value": "procurement-gateway"}
     ]
-    assert _alarm(stack, "Errors")["Dimensions"] == [
-        {"Name": "FunctionName", "Value": {"Ref": stack.function_id(constants.ORDERS_HANDLER)}}
-    ]
+    # A purchase order without an answer; a monthly billing run that did not start.
+    assert _watched(stack, "Errors") == {
+        stack.function_id(constants.ORDERS_HANDLER),
+        stack.function_id(constants.BILLING_SCHEDULE_HANDLER),
+    }
 
 
 def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use_and_ssl_only(
@@ -1089,7 +1505,25 @@ def test_outputs_name_the_urls_tables_and_secret(stack: Synthesized) -> None:
         "LinkSigningKeyArn",
         "EmailSenderIdentity",
         "EmailDeadLetterQueueUrl",
+        "UsageTableName",
+        "InvoicesTableName",
+        "InvoiceBucketName",
+        "BillingQueueUrl",
+        "BillingDeadLetterQueueUrl",
+        "DeliveryQueueUrl",
+        "DeliveryDeadLetterQueueUrl",
+        "ContractInvoiceDeadLetterQueueUrl",
     } <= set(outputs)
+    bucket = stack.logical_id("AWS::S3::Bucket", "InvoiceBucket")
+    assert outputs["InvoiceBucketName"]["Value"] == {"Ref": bucket}
+    for output, queue in (
+        ("BillingQueueUrl", "BillingQueue"),
+        ("DeliveryQueueUrl", "DeliveryQueue"),
+        ("BillingDeadLetterQueueUrl", "BillingQueueDeadLetters"),
+        ("DeliveryDeadLetterQueueUrl", "DeliveryQueueDeadLetters"),
+        ("ContractInvoiceDeadLetterQueueUrl", "ContractInvoiceDeadLetters"),
+    ):
+        assert outputs[output]["Value"] == {"Ref": stack.logical_id("AWS::SQS::Queue", queue)}
     assert json.dumps(outputs["PunchoutUrl"]["Value"]).endswith('"/cxml/punchout"]]}')
     assert json.dumps(outputs["OrdersUrl"]["Value"]).endswith('"/cxml/orders"]]}')
 
