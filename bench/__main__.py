@@ -24,6 +24,9 @@ from bench.report import Figure, json_line, table
 CALLS_TARGET = 2
 IMPORT_RATIO_TARGET = 1.5
 TIME_RATIO_TARGET = 2.0
+BILLING_SIZES = (1_000, 10_000)
+BILLING_RATIO_TARGET = 1.5  # linear: time per subscription does not grow with the run
+BILLING_WRITES_TARGET = 3  # docs/INVOICING.md "Budgets"
 FIGURES = (
     Figure("dynamodb_calls", "DynamoDB calls per PunchOutSetupRequest", CALLS_TARGET, None, 0),
     *(
@@ -42,8 +45,43 @@ FIGURES = (
     Figure("order_calls", "DynamoDB calls per new OrderRequest (2 lines)", 4, None, 0),
     Figure("order_time_ratio", "2-line OrderRequest time / PunchOutSetupRequest time", None, None),
     Figure("order_own_ratio", "  same, excluding time inside AWS calls (moto)", None, None),
+    *(
+        Figure(f"billing_ms.{size}", f"Billing run ms per subscription ({size:,})", None, None)
+        for size in BILLING_SIZES
+    ),
+    Figure(
+        "billing_time_ratio",
+        f"Billing time per subscription, {BILLING_SIZES[-1]:,} / {BILLING_SIZES[0]:,}",
+        BILLING_RATIO_TARGET,
+        None,
+    ),
+    Figure("billing_own_ratio", "  same, excluding time inside AWS calls (moto)", None, None),
+    Figure(
+        "billing_write_calls",
+        "AWS writes per invoice (S3 puts + DynamoDB writes)",
+        BILLING_WRITES_TARGET,
+        None,
+    ),
+    Figure(
+        "billing_read_calls", "  DynamoDB reads per invoice (batched, amortized)", None, None, 3
+    ),
+    Figure("billing_sqs_calls", "  SQS sends per invoice (batched, amortized)", None, None, 3),
 )
 """Every figure, in report order: one a section could not measure still shows, as such."""
+
+
+def _relabelled(figures: tuple[Figure, ...], sizes: tuple[int, ...]) -> list[Figure]:
+    """The billing figures named for the sizes asked (`--billing-sizes`), not the defaults."""
+    if sizes == BILLING_SIZES:
+        return list(figures)
+    kept = [f for f in figures if not f.key.startswith("billing_ms.")]
+    at = next(n for n, f in enumerate(kept) if f.key == "billing_time_ratio")
+    per_size = [
+        Figure(f"billing_ms.{size}", f"Billing run ms per subscription ({size:,})", None, None)
+        for size in sizes
+    ]
+    ratio = replace(kept[at], label=f"Billing time per subscription, {sizes[-1]:,} / {sizes[0]:,}")
+    return [*kept[:at], *per_size, ratio, *kept[at + 1 :]]
 
 
 def _section(title: str) -> None:
@@ -174,12 +212,60 @@ def in_process(
         }
 
 
+def billing(sizes: tuple[int, ...], values: dict[str, float], details: dict[str, Any]) -> None:
+    from bench.billing import EVENT_SOURCE_MAPPING, READS, WRITES, measure_billing
+    from bench.stack import moto_stack
+
+    _section(
+        "Billing run, in-process (start, then the local queue pump feeding the billing worker "
+        "until idle; moto, a fresh one)"
+    )
+    with moto_stack() as stack:
+        runs = measure_billing(stack, sizes)
+    print(f"  {'subscriptions':>13} {'invoices':>9} {'seconds':>8} {'ms/sub':>7} {'own ms/sub':>10}"
+          f" {'seeding s':>9}")  # fmt: skip
+    for run in runs:
+        own = run.seconds_outside_aws * 1000 / run.size
+        print(f"  {run.size:>13,} {run.invoices:>9,} {run.seconds:>8.1f} "
+              f"{run.ms_per_subscription:>7.2f} {own:>10.3f} {run.seed_seconds:>9.1f}")  # fmt: skip
+        values[f"billing_ms.{run.size}"] = run.ms_per_subscription
+    largest, smallest = runs[-1], runs[0]
+    print(f"  AWS calls per invoice at {largest.size:,} (the pump's own calls are the event source"
+          " mapping's: not counted):")  # fmt: skip
+    for name, count in sorted(largest.by_operation().items()):
+        spent = largest.seconds_by_operation()[name]
+        mapping = name.split(".", 1)[1] in EVENT_SOURCE_MAPPING
+        note = "  (event source mapping)" if mapping else ""
+        print(f"    {name:<26} {count / largest.invoices:>7.3f}  {spent:>6.1f} s in moto{note}")
+    values["billing_time_ratio"] = largest.ms_per_subscription / smallest.ms_per_subscription
+    values["billing_own_ratio"] = (largest.seconds_outside_aws / largest.size) / (
+        smallest.seconds_outside_aws / smallest.size
+    )
+    values["billing_write_calls"] = largest.per_invoice(WRITES)
+    values["billing_read_calls"] = largest.per_invoice(READS)
+    values["billing_sqs_calls"] = largest.per_invoice(service="sqs")
+    details["billing"] = {
+        str(run.size): {
+            "seconds": round(run.seconds, 2),
+            "seconds_outside_aws": round(run.seconds_outside_aws, 2),
+            "calls": dict(run.by_operation()),
+        }
+        for run in runs
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--iterations", type=int, default=300, help="timed punchouts")
     parser.add_argument("--warmup", type=int, default=30, help="untimed punchouts first")
     parser.add_argument("--import-runs", type=int, default=9, help="fresh interpreters each")
+    parser.add_argument(
+        "--billing-sizes",
+        default=",".join(str(n) for n in BILLING_SIZES),
+        help="subscriptions per billing run, smallest first (the ratio is last / first)",
+    )
     args = parser.parse_args(argv)
+    sizes = tuple(int(n) for n in args.billing_sizes.split(","))
 
     started = time.perf_counter()
     print(
@@ -191,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     # Subprocesses first, while this process is still small and idle.
     _guarded(lambda: cold_start(args.import_runs, values, details))
     _guarded(lambda: in_process(args.iterations, args.warmup, values, details))
-    figures = [replace(f, value=values.get(f.key)) for f in FIGURES]
+    _guarded(lambda: billing(sizes, values, details))
+    figures = [replace(f, value=values.get(f.key)) for f in _relabelled(FIGURES, sizes)]
     _section(f"Summary ({time.perf_counter() - started:.0f} s)")
     print(table(figures))
     print(json_line(figures, details))

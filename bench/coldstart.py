@@ -28,6 +28,12 @@ HANDLERS = (
     "functions.handlers.admin_api",
     "functions.handlers.web",
     "functions.handlers.openbuy_api",
+    "functions.handlers.orders_api",
+    "functions.handlers.metering_api",
+    "functions.handlers.email_worker",
+    "functions.handlers.billing_worker",
+    "functions.handlers.billing_schedule",
+    "functions.handlers.delivery_worker",
 )
 PROJECT_PACKAGE = "functions"
 _MARK = "bench: import starts"

@@ -21,6 +21,8 @@ from functions.money import to_cents
 from functions.subscriptions import PREAPPROVED_ORDER, Subscription, SubscriptionLine
 
 CONTRACT = "contract"
+OUTBOX_PREFIX = "invoice#"
+CONTRACT_SUFFIX = "#contract"
 USAGE = "usage"
 ALL_TIME = "all"
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
@@ -303,3 +305,9 @@ def summary_json(invoice: Invoice) -> dict[str, object]:
         "used_to_date": str(invoice.used_to_date) if invoice.used_to_date is not None else None,
         "overrun": invoice.overrun,
     }
+
+
+def contract_outbox_key(subscription_id: str) -> str:
+    """The outbox item that asks for a subscription's contract invoice: one per subscription,
+    ever, since the key is the item's key."""
+    return f"{OUTBOX_PREFIX}{subscription_id}{CONTRACT_SUFFIX}"

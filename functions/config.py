@@ -4,16 +4,18 @@ stack (local/server.py) sets the same variables."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 
 class ConfigurationError(RuntimeError):
     """A deployment mistake (missing table name...): fail loudly, it is not the caller's fault."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
+    """Immutable, read once. A NamedTuple rather than a dataclass: every handler imports this
+    at cold start, and a 30-field dataclass costs a millisecond or two to create."""
+
     region: str
     integrations_table: str
     sessions_table: str
@@ -38,6 +40,12 @@ class Settings:
     ariba_secret_arn: str | None
     supplier_domain: str
     supplier_identity: str
+    invoice_delivery_local_http: bool = False
+    """Local stack only: invoice endpoints may be plain http on 127.0.0.1/localhost (the fake
+    Coupa). Deployed, every invoice endpoint is https."""
+    seller_tokens: tuple[tuple[str, str], ...] = ()
+    """Local only (ADMIN_AUTH=token): (seller account, bearer token) pairs that may meter that
+    seller's products. Deployed, API Gateway checks IAM and the caller's account is the seller."""
 
 
 def _required(name: str) -> str:
@@ -45,6 +53,19 @@ def _required(name: str) -> str:
     if not value:
         raise ConfigurationError(f"environment variable {name} is not set")
     return value
+
+
+def _seller_tokens(raw: str) -> tuple[tuple[str, str], ...]:
+    """`SELLER_TOKENS="<seller account>=<token>,..."`."""
+    pairs = []
+    for entry in raw.split(","):
+        if not entry.strip():
+            continue
+        account, separator, token = (part.strip() for part in entry.partition("="))
+        if not separator or not account or not token:
+            raise ConfigurationError("SELLER_TOKENS must read '<seller account>=<token>,...'")
+        pairs.append((account, token))
+    return tuple(pairs)
 
 
 @cache
@@ -81,4 +102,9 @@ def settings() -> Settings:
         ariba_secret_arn=os.environ.get("ARIBA_SECRET_ARN") or None,
         supplier_domain=os.environ.get("SUPPLIER_DOMAIN", "NetworkID"),
         supplier_identity=os.environ.get("SUPPLIER_IDENTITY", "procurement-gateway"),
+        seller_tokens=_seller_tokens(os.environ.get("SELLER_TOKENS", "")),
+        invoice_delivery_local_http=os.environ.get("INVOICE_DELIVERY_LOCAL_HTTP", "")
+        .strip()
+        .lower()
+        in {"1", "true", "yes"},
     )

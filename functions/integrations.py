@@ -1,7 +1,8 @@
 """Integrations: what a buyer's admin sets up so one Coupa or Ariba instance can punch out to us.
 
 Plain Python: validation of admin input, the purchase information to paste into the procurement
-system, and authentication of cXML requests against an integration (PROTOCOL.md §4).
+system, authentication of cXML requests against an integration (PROTOCOL.md §4), and where
+a Coupa instance takes our invoices (PROTOCOL.md §8).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ System = Literal["coupa", "ariba"]
 CART_FIELDS = ("cxml-base64", "cxml-urlencoded")
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _MAX_TEXT = 200
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SECRET_SHOWN = "set"  # noqa: S105 (a placeholder, not a secret)
+"""What the API shows in place of the invoice endpoint's shared secret."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,50 @@ class BuyerIdentity:
     @property
     def key(self) -> str:
         return credential_key(self.domain, self.identity)
+
+
+@dataclass(frozen=True)
+class InvoiceDelivery:
+    """Where and as whom we post invoices to a Coupa instance (`https://<instance>/cxml/invoices`):
+    the From/To/Sender credentials Coupa's supplier setup expects, and its shared secret. The
+    secret is Coupa's, needed in clear to send: it is stored, never shown."""
+
+    url: str
+    from_credential: Credential
+    to_credential: Credential
+    sender_credential: Credential
+    shared_secret: str
+
+    def public_view(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "from": _party_view(self.from_credential),
+            "to": _party_view(self.to_credential),
+            "sender": _party_view(self.sender_credential),
+            "shared_secret": SECRET_SHOWN,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form, secret included (the integrations table is encrypted)."""
+        return {**self.public_view(), "shared_secret": self.shared_secret}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> InvoiceDelivery:
+        return cls(
+            url=data["url"],
+            from_credential=_party_of(data["from"]),
+            to_credential=_party_of(data["to"]),
+            sender_credential=_party_of(data["sender"]),
+            shared_secret=data["shared_secret"],
+        )
+
+
+def _party_view(credential: Credential) -> dict[str, str]:
+    return {"domain": credential.domain, "identity": credential.identity}
+
+
+def _party_of(data: Mapping[str, Any]) -> Credential:
+    return Credential(str(data["domain"]), str(data["identity"]))
 
 
 @dataclass(frozen=True)
@@ -51,12 +99,14 @@ class Integration:
     approval_redirect_url: str | None = None
     enabled: bool = True
     secret_digest: str | None = None  # Coupa only: Ariba uses the marketplace's Ariba secret
+    invoice_delivery: InvoiceDelivery | None = None  # Coupa only (Ariba: via Ariba Network)
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
 
     def public_view(self) -> dict[str, Any]:
-        """What the admin API shows: everything but the secret digest."""
+        """What the admin API shows: everything but the secret digest and the invoice endpoint's
+        secret (shown as "set")."""
         return {
             "id": self.id,
             "name": self.name,
@@ -71,6 +121,9 @@ class Integration:
             "cart_field": self.cart_field,
             "approval_redirect_url": self.approval_redirect_url,
             "enabled": self.enabled,
+            "invoice_delivery": self.invoice_delivery.public_view()
+            if self.invoice_delivery
+            else None,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
@@ -178,10 +231,120 @@ def _https_url(payload: Mapping[str, Any], name: str) -> str | None:
     return value
 
 
+def delivery_url_problem(url: str, *, allow_local_http: bool) -> str | None:
+    """Why an invoice endpoint is not acceptable, or None. https only: the document carries the
+    buyer system's shared secret. The local stack alone may post over http to its own fake
+    Coupa on this machine. Checked on input and again before every send."""
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+        parts.port  # noqa: B018 (raises on a malformed port)
+    except ValueError:
+        return "is not a valid URL"
+    if not hostname:
+        return "must be an absolute https URL"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry credentials: put the shared secret in 'shared_secret'"
+    if parts.fragment:
+        return "must not have a #fragment"
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and allow_local_http and hostname in LOOPBACK_HOSTS:
+        return None
+    return "must be an absolute https URL"
+
+
+def _party(value: Any, name: str) -> Credential:
+    if not isinstance(value, Mapping):
+        raise BadRequest(
+            f"'{name}' is required: an object with 'domain' and 'identity'.", field=name
+        )
+    for key in value:
+        if key not in ("domain", "identity"):
+            raise BadRequest(
+                f"'{name}.{key}' is not a field of a credential.", field=f"{name}.{key}"
+            )
+    try:
+        domain = _text(value, "domain", required=True)
+        identity = _text(value, "identity", required=True)
+    except BadRequest as exc:
+        raise _nested(exc, name) from None
+    return Credential(domain, identity)
+
+
+def _nested(error: BadRequest, parent: str) -> BadRequest:
+    """The same refusal, naming the field by its full path (`invoice_delivery.to.identity`)."""
+    return BadRequest(error.message.replace("'", f"'{parent}.", 1), field=f"{parent}.{error.field}")
+
+
+_DELIVERY = "invoice_delivery"
+_DELIVERY_FIELDS = ("url", "from", "to", "sender", "shared_secret")
+
+
+def _invoice_delivery(
+    payload: Mapping[str, Any],
+    system: str,
+    current: InvoiceDelivery | None,
+    *,
+    allow_local_http: bool,
+) -> InvoiceDelivery | None:
+    """The validated `invoice_delivery`: absent keeps `current` (None on create), null removes
+    it, an object replaces it; on PATCH an omitted `shared_secret` keeps the stored one."""
+    if _DELIVERY not in payload:
+        return current
+    value = payload[_DELIVERY]
+    if value is None:
+        return None
+    if system != "coupa":
+        raise BadRequest(
+            "'invoice_delivery' is for Coupa integrations: Ariba invoices go through Ariba "
+            "Network with the marketplace's Ariba account, not to the buyer's instance.",
+            field=_DELIVERY,
+        )
+    if not isinstance(value, Mapping):
+        raise BadRequest(
+            "'invoice_delivery' must be an object with 'url', 'from', 'to', 'sender' and "
+            "'shared_secret', or null to remove it.",
+            field=_DELIVERY,
+        )
+    for key in value:
+        if key not in _DELIVERY_FIELDS:
+            raise BadRequest(
+                f"'{_DELIVERY}.{key}' is not a field of invoice_delivery.",
+                field=f"{_DELIVERY}.{key}",
+            )
+    try:
+        url = _text(value, "url", required=True, limit=2000)
+    except BadRequest as exc:
+        raise _nested(exc, _DELIVERY) from None
+    problem = delivery_url_problem(url, allow_local_http=allow_local_http)
+    if problem:
+        raise BadRequest(f"'{_DELIVERY}.url' {problem}.", field=f"{_DELIVERY}.url")
+    from_credential, to_credential, sender_credential = (
+        _party(value.get(key), f"{_DELIVERY}.{key}") for key in ("from", "to", "sender")
+    )
+    sent_secret = value.get("shared_secret")
+    if sent_secret in (None, SECRET_SHOWN) and current is not None:
+        # Omitted, or the view's "set" sent back as read: keep the stored secret.
+        secret = current.shared_secret
+    elif sent_secret == SECRET_SHOWN:
+        raise BadRequest(
+            f"'{_DELIVERY}.shared_secret' must be the secret Coupa expects, not {SECRET_SHOWN!r}.",
+            field=f"{_DELIVERY}.shared_secret",
+        )
+    else:
+        try:
+            secret = _text(value, "shared_secret", required=True)
+        except BadRequest as exc:
+            raise _nested(exc, _DELIVERY) from None
+    return InvoiceDelivery(url, from_credential, to_credential, sender_credential, secret)
+
+
 _FIELDS = {
     "name", "description", "system", "buyer_identity", "account_id", "account_email",
     "test_mode", "preapprove_free", "preapprove_byol", "cart_field", "approval_redirect_url",
 }  # fmt: skip
+_ALLOWED = _FIELDS | {_DELIVERY}
 _IMMUTABLE = {"system"}
 
 
@@ -191,7 +354,9 @@ def _check_known(payload: Mapping[str, Any], allowed: set[str]) -> None:
             raise BadRequest(f"'{name}' is not a field of an integration.", field=str(name))
 
 
-def _settings(payload: Mapping[str, Any], base: Integration | None) -> dict[str, Any]:
+def _settings(
+    payload: Mapping[str, Any], base: Integration | None, *, allow_local_http: bool
+) -> dict[str, Any]:
     """Validate a full (create) or partial (patch, base given) set of settings."""
     merged: dict[str, Any] = {}
     if base is not None:
@@ -224,15 +389,23 @@ def _settings(payload: Mapping[str, Any], base: Integration | None) -> dict[str,
         "preapprove_byol": _flag(merged, "preapprove_byol", False),
         "cart_field": cart_field,
         "approval_redirect_url": approval_url,
+        "invoice_delivery": _invoice_delivery(
+            payload,
+            system,
+            base.invoice_delivery if base is not None else None,
+            allow_local_http=allow_local_http,
+        ),
     }
 
 
-def new_integration(payload: Any) -> tuple[Integration, str | None]:
+def new_integration(
+    payload: Any, *, allow_local_http: bool = False
+) -> tuple[Integration, str | None]:
     """A validated integration and, for Coupa, its freshly generated shared secret."""
     if not isinstance(payload, Mapping):
         raise BadRequest("The body must be a JSON object.")
-    _check_known(payload, _FIELDS)
-    values = _settings(payload, None)
+    _check_known(payload, _ALLOWED)
+    values = _settings(payload, None, allow_local_http=allow_local_http)
     secret = ids.shared_secret() if values["system"] == "coupa" else None
     stamp = iso(now())
     integration = Integration(
@@ -245,14 +418,17 @@ def new_integration(payload: Any) -> tuple[Integration, str | None]:
     return integration, secret
 
 
-def patched(integration: Integration, payload: Any) -> Integration:
+def patched(
+    integration: Integration, payload: Any, *, allow_local_http: bool = False
+) -> Integration:
     if not isinstance(payload, Mapping) or not payload:
         raise BadRequest("The body must be a JSON object with at least one field to change.")
-    _check_known(payload, _FIELDS)
+    _check_known(payload, _ALLOWED)
     for name in _IMMUTABLE:
         if name in payload and payload[name] != integration.system:
             raise BadRequest(f"'{name}' cannot change: create a new integration.", field=name)
-    return replace(integration, updated_at=iso(now()), **_settings(payload, integration))
+    values = _settings(payload, integration, allow_local_http=allow_local_http)
+    return replace(integration, updated_at=iso(now()), **values)
 
 
 def with_new_secret(integration: Integration) -> tuple[Integration, str]:

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from functions.billing import contract_invoice, contract_outbox_key
 from functions.clock import iso
 from functions.cxml.parse import OrderLine, PurchaseOrder
 from functions.errors import BadRequest, Conflict, Forbidden, GatewayError
@@ -76,6 +77,9 @@ class OrderOutcome:
     mails: tuple[Mail, ...]
     message: str
     stale: bool = False  # an older version than the one kept: acknowledged, nothing written
+    invoices: tuple[str, ...] = ()
+    """Outbox keys asking for an out-of-cycle invoice: `invoice#<subscription>#contract` for
+    each subscription that activated with a PO-approved contract line to bill."""
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ def process(
 
     changed: list[Subscription] = []
     mails: list[Mail] = []
+    invoices: list[str] = []
     notes: list[str] = []
     for rid, subscription in subscriptions.items():
         updated, event = settle(with_approvals(subscription, approvals[rid]), now)
@@ -257,6 +262,8 @@ def process(
             changed.append(updated)
         if event is not None:
             mails.append(announce(event, updated, integration.account_email, po.order_id, base_url))
+        if event == "ready" and contract_invoice(updated, now) is not None:
+            invoices.append(contract_outbox_key(updated.id))
         notes.append(_note(updated))
     touched = tuple(
         replace(request, state=ORDERED, updated_at=iso(now))
@@ -264,7 +271,10 @@ def process(
         if request.state != ORDERED
     )
     prefix = "Test order recorded: no real subscription is created. " if test else ""
-    return OrderOutcome(order, tuple(changed), touched, tuple(mails), prefix + " ".join(notes))
+    return OrderOutcome(
+        order, tuple(changed), touched, tuple(mails), prefix + " ".join(notes),
+        invoices=tuple(invoices),
+    )  # fmt: skip
 
 
 def _note(subscription: Subscription) -> str:

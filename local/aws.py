@@ -3,6 +3,7 @@ keys, TTL and billing mode do not). Shared by the local stack and the tests."""
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from typing import Any
@@ -33,6 +34,7 @@ LOCAL_ENV = {
     "EMAIL_SENDER": "marketplace@procurement-gateway.example",
     "SESSION_TTL_SECONDS": "3600",
     "ADMIN_AUTH": "token",
+    "INVOICE_DELIVERY_LOCAL_HTTP": "true",  # the fake Coupa listens on http://127.0.0.1
     "POWERTOOLS_SERVICE_NAME": "procurement-gateway",
     "POWERTOOLS_METRICS_NAMESPACE": "ProcurementGateway",
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -67,6 +69,16 @@ TABLES: dict[str, dict[str, Any]] = {
 """Partition key `pk` everywhere; global secondary indexes as (hash, range) attribute names."""
 
 
+def demo_seller_tokens() -> str:
+    """`SELLER_TOKENS` for the demo catalog: a random bearer token per seller account, so each
+    demo seller can meter its own products locally (and only those)."""
+    from local.seed import DEMO_CATALOG
+
+    products = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))["products"]
+    accounts = sorted({p["seller_account"] for p in products if p.get("seller_account")})
+    return ",".join(f"{account}={secrets.token_urlsafe(18)}" for account in accounts)
+
+
 def configure_environment(base_url: str, **overrides: str) -> dict[str, str]:
     """Set the variables the handlers read (fake credentials: nothing can reach real AWS)."""
     values = dict(LOCAL_ENV)
@@ -76,6 +88,7 @@ def configure_environment(base_url: str, **overrides: str) -> dict[str, str]:
         18
     )
     values["LINK_SIGNING_KEY"] = os.environ.get("LINK_SIGNING_KEY") or secrets.token_urlsafe(32)
+    values["SELLER_TOKENS"] = os.environ.get("SELLER_TOKENS") or demo_seller_tokens()
     values.update(overrides)
     os.environ.update(values)
     return values

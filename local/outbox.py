@@ -1,7 +1,9 @@
 """Local only: the stand-in for the outbox table's stream → email worker trigger.
 
 Reads the (moto) DynamoDB stream with the `dynamodbstreams` API, as Lambda's event source
-mapping does, and invokes `functions.handlers.email_worker.handler` with a Lambda-shaped event.
+mappings do, and invokes `functions.handlers.email_worker.handler` with a Lambda-shaped event;
+`invoice#` items (contract invoices to issue) go to `functions.handlers.billing_worker.handler`
+instead, as the two mappings' filter criteria on the key split them when deployed.
 Like the mapping with ReportBatchItemFailures, a batch with failures is retried from its lowest
 failed sequence number (later records are delivered again: the worker's claim makes that
 harmless); a record failing MAX_ATTEMPTS times becomes a dead letter (the DLQ: shown on the local
@@ -27,6 +29,9 @@ from local import mailbox  # noqa: F401 (imported first: captures both parts of 
 from local.events import LambdaContext
 
 WORKER = "functions.handlers.email_worker"
+BILLING_WORKER = "functions.handlers.billing_worker"
+INVOICE_PREFIX = "invoice#"
+"""Outbox keys for the billing worker (`functions.billing_run.OUTBOX_PREFIX`)."""
 BATCH_SIZE = 10  # infra/constants.py EMAIL_BATCH_SIZE
 RETRY_ATTEMPTS = 8  # infra/constants.py EMAIL_RETRY_ATTEMPTS
 MAX_ATTEMPTS = 1 + RETRY_ATTEMPTS
@@ -203,13 +208,29 @@ class OutboxPump:
         return str(self._streams.get_shard_iterator(**request)["ShardIterator"])
 
     def _invoke(self, records: list[dict[str, Any]]) -> dict[str, str]:
+        """The sequence numbers the workers reported failed, each with its error: `invoice#`
+        items to the billing worker (inserts only, as its mapping's filter), the rest to the
+        email worker."""
+        invoices = [r for r in records if _key(r).startswith(INVOICE_PREFIX)]
+        mail = [r for r in records if not _key(r).startswith(INVOICE_PREFIX)]
+        failed: dict[str, str] = {}
+        if mail:
+            failed.update(self._invoke_worker(WORKER, mail))
+        inserted = [r for r in invoices if r.get("eventName") == "INSERT"]
+        if inserted:
+            failed.update(self._invoke_worker(BILLING_WORKER, inserted))
+        return failed
+
+    def _invoke_worker(self, module: str, records: list[dict[str, Any]]) -> dict[str, str]:
         """The sequence numbers the worker reported failed, each with its error. Lambda itself
         only learns the sequence numbers; the errors are read from the worker's Powertools
         batch processor, so the mailbox page can say why a mail is dead."""
-        worker = importlib.import_module(WORKER)
+        worker = importlib.import_module(module)
         with _worker_lock:
             try:
-                answer = worker.handler({"Records": records}, LambdaContext("email_worker"))
+                answer = worker.handler(
+                    {"Records": records}, LambdaContext(module.rsplit(".", 1)[-1])
+                )
                 failed = [str(f["itemIdentifier"]) for f in answer.get("batchItemFailures") or []]
             except Exception:  # the whole batch failed: Lambda retries all of it
                 failed = [str(r["dynamodb"]["SequenceNumber"]) for r in records]
@@ -232,8 +253,12 @@ class OutboxPump:
             self._thread.join(timeout=5)
 
 
+def _key(record: dict[str, Any]) -> str:
+    return _string(record.get("dynamodb", {}).get("Keys", {}), "pk")
+
+
 def _reasons(worker: Any) -> dict[str, str]:
-    processor = getattr(worker, "processor", None)
+    processor = getattr(worker, "processor", None) or getattr(worker, "stream_processor", None)
     failed = getattr(processor, "fail_messages", None) or []
     errors = getattr(processor, "exceptions", None) or []
     reasons: dict[str, str] = {}

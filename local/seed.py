@@ -65,10 +65,17 @@ def seed_catalog(api: LocalApi, admin_token: str) -> list[str]:
     ]
 
 
-def seed(api: LocalApi, admin_token: str) -> list[dict[str, Any]]:
-    """The demo integrations (returned, for the server to print) and the demo catalog."""
+def seed(
+    api: LocalApi, admin_token: str, *, coupa_invoice_delivery: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The demo integrations (returned, for the server to print) and the demo catalog. With
+    `coupa_invoice_delivery` (the local server passes its fake Coupa's), the demo Coupa
+    integration sends its invoices there."""
     created = []
-    for payload in DEMO_INTEGRATIONS:
+    for demo in DEMO_INTEGRATIONS:
+        payload = dict(demo)
+        if payload["system"] == "coupa" and coupa_invoice_delivery is not None:
+            payload["invoice_delivery"] = coupa_invoice_delivery
         body = json.loads(_create(api, admin_token, "/admin/integrations", payload).body)
         created.append({"id": body["id"], "name": payload["name"], "system": payload["system"],
                         "purchase_information": body["purchase_information"]})  # fmt: skip

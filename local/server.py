@@ -2,8 +2,11 @@
 
 Seeds a demo Coupa and a demo Ariba integration and prints what a buyer's admin would paste
 into their procurement system. Local-only pages: the emails the stack sent at /_local/mailbox,
-a buyer simulator (Coupa or Ariba punching out) at /_local/simulator. A background thread stands in
-for the outbox stream's Lambda trigger (local/outbox.py): it runs the email worker every 0.5 s."""
+a buyer simulator (Coupa or Ariba punching out) at /_local/simulator, and the demo Coupa's
+invoice endpoint at /_local/coupa/cxml/invoices (local/fake_coupa.py: what it received at
+/_local/coupa; `POST /_local/coupa/fail?count=N` makes it answer 500 N times). A background
+thread stands in for the outbox stream's Lambda trigger (local/outbox.py): it runs the email
+worker every 0.5 s."""
 
 from __future__ import annotations
 
@@ -17,9 +20,11 @@ from urllib.parse import urlsplit
 import boto3
 from moto import mock_aws
 
-from local import mailbox, simulator
+from local import fake_coupa, mailbox, simulator
 from local.aws import configure_environment, create_resources
+from local.fake_coupa import FakeCoupa, Party
 from local.outbox import OutboxPump
+from local.queues import QueuePump
 from local.seed import seed
 from local.simulator import BuyerSimulator, accounts_from_seed
 from local.stack import LocalApi
@@ -28,7 +33,7 @@ MAX_BODY = 12 * 1024 * 1024
 
 
 def make_handler(
-    api: LocalApi, buyer: BuyerSimulator, pump: OutboxPump
+    api: LocalApi, buyer: BuyerSimulator, pump: OutboxPump, coupa: FakeCoupa
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "ProcurementGatewayLocal/1"
@@ -44,6 +49,12 @@ def make_handler(
             if url.path == simulator.PREFIX or url.path.startswith(f"{simulator.PREFIX}/"):
                 answer = buyer.handle(self.command, url.path, body)
                 self._write(answer.status, answer.headers, answer.body)
+                return
+            if url.path == fake_coupa.CONTROL or url.path.startswith(f"{fake_coupa.CONTROL}/"):
+                status, content_type, document = fake_coupa.handle(
+                    coupa, self.command, url.path, url.query, body
+                )
+                self._write(status, [("Content-Type", content_type)], document)
                 return
             if url.path.startswith("/_local/"):
                 status, content_type, text = mailbox.page(url.path, pump.dead_letters())
@@ -82,27 +93,48 @@ def main() -> None:
             boto3.client("sqs", region_name=env["AWS_REGION"]),
         )
         api = LocalApi(host=f"{host}:{port}")
-        demo = seed(api, env["ADMIN_TOKEN"])
+        # The delivery worker runs in this process: it reaches the fake Coupa over loopback
+        # (plain http is allowed there only: INVOICE_DELIVERY_LOCAL_HTTP in local/aws.py).
+        coupa_url = f"http://127.0.0.1:{port}{fake_coupa.PATH}"
+        us = Party(os.environ.get("SUPPLIER_DOMAIN", "NetworkID"),
+                   os.environ.get("SUPPLIER_IDENTITY", "procurement-gateway"))  # fmt: skip
+        coupa = fake_coupa.demo(us, Party(**_demo_coupa_buyer()))
+        demo = seed(
+            api, env["ADMIN_TOKEN"], coupa_invoice_delivery=coupa.invoice_delivery(coupa_url)
+        )
         buyer = BuyerSimulator(api, base_url, accounts_from_seed(demo, env["ARIBA_SHARED_SECRET"]))
         pump = OutboxPump(env["OUTBOX_TABLE"], env["AWS_REGION"])
-        server = ThreadingHTTPServer((host, port), make_handler(api, buyer, pump))
+        queues = QueuePump(env["BILLING_QUEUE_URL"], env["DELIVERY_QUEUE_URL"], env["AWS_REGION"])
+        server = ThreadingHTTPServer((host, port), make_handler(api, buyer, pump, coupa))
         print(json.dumps({
             "api": base_url,
             "admin_token": env["ADMIN_TOKEN"],
             "ariba_shared_secret": env["ARIBA_SHARED_SECRET"],
             "mailbox": f"{base_url}/_local/mailbox",
             "simulator": f"{base_url}{simulator.PREFIX}",
+            "fake_coupa_invoices": f"{base_url}{fake_coupa.CONTROL}",
+            "seller_tokens": env.get("SELLER_TOKENS", ""),
             "integrations": demo,
         }, indent=2), flush=True)  # fmt: skip
         print(f"Procurement Gateway (local) listening on {base_url}", flush=True)
         pump.start()  # after the banner: the worker's log lines never interleave with it
+        queues.start()  # billing runs and invoice deliveries, like the SQS event sources
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             pump.stop()
+            queues.stop()
             server.server_close()
+
+
+def _demo_coupa_buyer() -> dict[str, str]:
+    """The demo Coupa integration's buyer identity: the To credential its invoices carry."""
+    from local.seed import DEMO_INTEGRATIONS
+
+    coupa = next(i for i in DEMO_INTEGRATIONS if i["system"] == "coupa")
+    return dict(coupa["buyer_identity"])
 
 
 if __name__ == "__main__":

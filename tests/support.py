@@ -151,3 +151,33 @@ def openbuy(
     answer = api.handle("POST", f"/openbuy/{endpoint}/v1.0.0", headers=headers, body=body)
     assert answer.header("Content-Type") == "application/json", answer.headers
     return answer.status, json.loads(answer.body)
+
+
+def seller_token(account: str) -> str:
+    """The local bearer token of a demo seller account (SELLER_TOKENS, set by
+    `configure_environment` for every seller_account of local/demo_catalog.json)."""
+    import os
+
+    tokens = dict(pair.split("=", 1) for pair in os.environ["SELLER_TOKENS"].split(","))
+    return tokens[account]
+
+
+def meter(
+    api: Any,
+    payload: Any,
+    token: str | None = ADMIN_TOKEN,
+    identity: dict[str, Any] | None = None,
+) -> tuple[int, Any]:
+    """POST /metering/batch-meter-usage as a seller's code would; every answer must be JSON."""
+    headers = [("Content-Type", "application/json")]
+    if token is not None:
+        headers.append(("Authorization", f"Bearer {token}"))
+    answer = api.handle(
+        "POST",
+        "/metering/batch-meter-usage",
+        headers=headers,
+        body=json.dumps(payload).encode(),
+        identity=identity,
+    )
+    assert answer.header("Content-Type") == "application/json", answer.headers
+    return answer.status, json.loads(answer.body)

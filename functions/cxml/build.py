@@ -176,6 +176,43 @@ def cart_form_value(document: bytes, field: str) -> str:
     raise ValueError(f"unknown cart field {field!r}")
 
 
+def _server_header(
+    supplier: Credential, buyer: Credential, sender: Credential, sender_secret: str | None
+) -> Element:
+    """From us, To the buyer, Sender with the secret the buyer's system expects: for documents
+    sent server to server, never through a browser."""
+    header = Element("Header")
+    _party(header, "From", supplier)
+    _party(header, "To", buyer)
+    sender_element = SubElement(header, "Sender")
+    credential = SubElement(sender_element, "Credential", {"domain": sender.domain})
+    SubElement(credential, "Identity").text = sender.identity
+    if sender_secret:
+        SubElement(credential, "SharedSecret").text = sender_secret
+    SubElement(sender_element, "UserAgent").text = USER_AGENT
+    return header
+
+
+def readdressed_invoice(
+    document: bytes,
+    *,
+    supplier: Credential,
+    buyer: Credential,
+    sender: Credential,
+    sender_secret: str | None,
+) -> bytes:
+    """A stored InvoiceDetailRequest with a new Header (the credentials and secret of the
+    endpoint it goes to), everything else as stored: same payloadID and timestamp on every
+    attempt (PROTOCOL.md §2), same amounts and references as the archived copy."""
+    from functions.cxml.parse import parse_invoice_document
+
+    root = parse_invoice_document(document)
+    for old in root.findall("Header"):
+        root.remove(old)
+    root.insert(0, _server_header(supplier, buyer, sender, sender_secret))
+    return serialize(root, "InvoiceDetail.dtd")
+
+
 class InvoiceItem(Protocol):
     @property
     def invoice_line_number(self) -> int: ...
@@ -221,15 +258,7 @@ def invoice_detail_request(
     From is us, To the buyer; the Sender carries the secret the buyer's system expects (this
     document travels server to server, never through a browser)."""
     root = envelope()
-    header = SubElement(root, "Header")
-    _party(header, "From", supplier)
-    _party(header, "To", buyer)
-    sender_element = SubElement(header, "Sender")
-    credential = SubElement(sender_element, "Credential", {"domain": sender.domain})
-    SubElement(credential, "Identity").text = sender.identity
-    if sender_secret:
-        SubElement(credential, "SharedSecret").text = sender_secret
-    SubElement(sender_element, "UserAgent").text = USER_AGENT
+    root.append(_server_header(supplier, buyer, sender, sender_secret))
     request = SubElement(root, "Request")
     if deployment_mode == "test":
         request.set("deploymentMode", "test")

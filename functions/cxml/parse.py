@@ -38,8 +38,10 @@ __all__ = [
     "PunchOutSetup",
     "credential_key",
     "normalize",
+    "parse_invoice_document",
     "parse_punchout_setup",
     "parse_request",
+    "parse_response",
     "parse_timestamp",
 ]
 
@@ -422,3 +424,30 @@ def parse_order_request(request: CxmlRequest) -> PurchaseOrder:
         extrinsics=_extrinsics(header),
         previous_payload_id=normalize(reference.get("payloadID")) if reference is not None else "",
     )
+
+
+# --- answers to what we send, and our own stored invoices ----------------------------------
+
+
+def parse_response(body: bytes) -> tuple[int, str, str]:
+    """The Status of a cXML Response a buyer system answered (an invoice post): its code, its
+    text attribute and its message. Raises NotAcceptable when the answer is not a cXML Response
+    with a numeric Status code (an HTML error page, JSON from a gateway, nothing): the caller
+    treats that as a transport failure, never as the buyer's decision."""
+    root = _parse_xml(body)
+    status = root.find("Response/Status") if root.tag == "cXML" else None
+    if status is None:
+        raise NotAcceptable(f"The answer is not a cXML Response with a Status (<{root.tag}>).")
+    raw_code = normalize(status.get("code"))
+    if not raw_code.isdigit() or len(raw_code) != 3:
+        raise NotAcceptable(f"The answer's Status code {raw_code!r} is not a status code.")
+    return int(raw_code), normalize(status.get("text")), _text(status)
+
+
+def parse_invoice_document(body: bytes) -> Element:
+    """One of our own stored InvoiceDetailRequests, to be sent with a new Header
+    (`build.readdressed_invoice`). Not buyer input, but parsed as defensively."""
+    root = _parse_xml(body)
+    if root.tag != "cXML" or root.find("Request/InvoiceDetailRequest") is None:
+        raise BadRequest("The stored document is not a cXML InvoiceDetailRequest.")
+    return root

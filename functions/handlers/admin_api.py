@@ -1,4 +1,5 @@
-"""Lambda: the admin JSON API where a buyer's admin sets up integrations.
+"""Lambda: the admin JSON API where a buyer's admin sets up integrations, and follows and
+re-delivers their invoices.
 
 Deployed, API Gateway checks IAM (SigV4) before we run; locally a bearer token stands in."""
 
@@ -6,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -15,13 +17,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import catalog, ids, integrations, store
 from functions.catalog import Product
 from functions.config import settings
-from functions.errors import Forbidden, NotFound, Unauthenticated
+from functions.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated
 from functions.handlers import json_edge
-from functions.handlers.http import base_url
+from functions.handlers.http import base_url, query_params
 from functions.integrations import Endpoints, Integration
 from functions.observability import logger
 from functions.store.catalog import DynamoProductStore
 from functions.store.integrations import DynamoIntegrationStore
+
+if TYPE_CHECKING:  # invoice modules load on the invoice routes only (cold start)
+    from functions.store.invoices import StoredInvoice
+
 
 app = APIGatewayRestResolver()
 json_edge.install(app)
@@ -46,6 +52,9 @@ def _authorize(app: APIGatewayRestResolver, next_middleware: Callable[..., Respo
         identity = event.request_context.identity
         if not (identity.user_arn or identity.access_key):
             raise Forbidden("The admin API requires IAM (SigV4) authentication.")
+        # Sellers of other accounts may be allowed to call the API (metering): never /admin.
+        if identity.account_id != event.request_context.account_id:
+            raise Forbidden("The admin API is for the marketplace's own AWS account.")
     else:
         header = event.headers.get("authorization") or ""
         scheme, _, token = header.partition(" ")
@@ -85,7 +94,9 @@ def _existing(integration_id: str) -> Integration:
 
 @app.post("/admin/integrations")
 def create_integration() -> Response:
-    integration, secret = integrations.new_integration(json_edge.json_body(app))
+    integration, secret = integrations.new_integration(
+        json_edge.json_body(app), allow_local_http=settings().invoice_delivery_local_http
+    )
     stored = _store().create(integration)
     logger.info("integration created", extra={"integration_id": stored.id})
     return json_edge.json_reply(_view(stored, secret), 201)
@@ -104,7 +115,9 @@ def get_integration(integration_id: str) -> Response:
 @app.patch("/admin/integrations/<integration_id>")
 def patch_integration(integration_id: str) -> Response:
     current = _existing(integration_id)
-    updated = integrations.patched(current, json_edge.json_body(app))
+    updated = integrations.patched(
+        current, json_edge.json_body(app), allow_local_http=settings().invoice_delivery_local_http
+    )
     return json_edge.json_reply(_view(_store().replace(current, updated)))
 
 
@@ -169,6 +182,164 @@ def delete_product(product_id: str) -> Response:
     if not _products().delete(product_id):
         raise NotFound(f"No product with id {product_id!r}.")
     return json_edge.json_reply({"deleted": product_id})
+
+
+# --- invoices ---------------------------------------------------------------------------------
+
+
+class _Invoicing:
+    """The invoice modules, imported on first use: most admin calls never need them."""
+
+    def __init__(self) -> None:
+        from functions import billing, delivery
+        from functions.store import invoices, queues
+
+        self.billing: ModuleType = billing
+        self.delivery: ModuleType = delivery
+        self.invoices: ModuleType = invoices
+        self.queues: ModuleType = queues
+
+
+@cache
+def _invoicing() -> _Invoicing:
+    return _Invoicing()
+
+
+def _invoice_view(invoice: StoredInvoice, *, detail: bool = False) -> dict[str, Any]:
+    """An invoice as the admin follows it: state, where the document is, what it asks for,
+    whether usage went past the approved budget, and how delivery went."""
+    bucket = settings().invoice_bucket
+    summary = invoice.summary
+    view: dict[str, Any] = {
+        "invoice_id": invoice.invoice_id,
+        "kind": invoice.kind,
+        "subscription_id": invoice.subscription_id,
+        "integration_id": invoice.integration_id,
+        "account_id": invoice.account_id,
+        "period": invoice.period,
+        "state": invoice.state,
+        "location": f"s3://{bucket}/{invoice.s3_key}",
+        "order_id": summary.get("order_id"),
+        "currency": summary.get("currency"),
+        "totals": {k: summary.get(k) for k in ("subtotal", "tax", "net", "due")},
+        "overrun": invoice.overrun,
+        "delivery": _invoicing().delivery.DeliveryLog.from_json(invoice.delivery).to_json(),
+        "created_at": invoice.created_at,
+        "updated_at": invoice.updated_at,
+    }
+    if detail:
+        view["summary_location"] = f"s3://{bucket}/{invoice.summary_key}"
+        view["summary"] = summary
+    return view
+
+
+def _existing_invoice(invoice_id: str) -> StoredInvoice:
+    found = _invoicing().invoices.get(invoice_id, consistent=True)
+    if found is None:
+        raise NotFound(f"No invoice with id {invoice_id!r}.")
+    return found
+
+
+def _flag_param(params: dict[str, str], name: str) -> bool:
+    value = params.get(name, "false").strip().lower()
+    if value not in ("true", "false", "1", "0", ""):
+        raise BadRequest(f"'{name}' must be true or false.", field=name)
+    return value in ("true", "1")
+
+
+@app.get("/admin/invoices")
+def list_invoices() -> Response:
+    """An integration's invoices, newest period first; optionally one period's, or one
+    subscription's (a Query on an index either way, never a scan)."""
+    _store()  # binds the tables
+    params = query_params(app.current_event)
+    integration_id = params.get("integration_id", "").strip()
+    if not integration_id:
+        raise BadRequest("'integration_id' is required.", field="integration_id")
+    raw_period = params.get("period")
+    period = _invoicing().billing.parse_period(raw_period) if raw_period else None
+    subscription_id = params.get("subscription_id", "").strip()
+    _existing(integration_id)
+    if subscription_id:
+        found = [
+            i
+            for i in _invoicing().invoices.list_for_subscription(subscription_id)
+            if i.integration_id == integration_id and period in (None, i.period)
+        ]
+    else:
+        found = _invoicing().invoices.list_for_integration(integration_id, period)
+    return json_edge.json_reply({"invoices": [_invoice_view(i) for i in found]})
+
+
+@app.get("/admin/invoices/<invoice_id>")
+def get_invoice(invoice_id: str) -> Response:
+    _store()  # binds the tables
+    return json_edge.json_reply(
+        {"invoice": _invoice_view(_existing_invoice(invoice_id), detail=True)}
+    )
+
+
+@app.post("/admin/invoices/<invoice_id>/deliver")
+def deliver_invoice(invoice_id: str) -> Response:
+    """Queue the invoice for delivery again: a rejected, failed or stored one goes back to
+    `created` first (its delivery log kept); a delivered one, or one still `created` (queued,
+    or stuck after its message went to the DLQ), only with `?force=true`."""
+    integrations_store = _store()  # binds the tables
+    force = _flag_param(query_params(app.current_event), "force")
+    invoice = _existing_invoice(invoice_id)
+    integration = integrations_store.get(invoice.integration_id)
+    if _invoicing().delivery.endpoint_of(integration) is None:
+        name = integration.name if integration else invoice.integration_id
+        raise Conflict(
+            f"Integration '{name}' has no invoice endpoint: set its 'invoice_delivery' first.",
+            field="invoice_delivery",
+        )
+    if invoice.state == _invoicing().delivery.DELIVERED and not force:
+        raise Conflict(
+            f"Invoice {invoice_id} was delivered at {invoice.delivery.get('delivered_at')}: "
+            "add ?force=true to send it again."
+        )
+    if invoice.state == _invoicing().delivery.CREATED and not force:
+        raise Conflict(
+            f"Invoice {invoice_id} is already on its way (state 'created'): a second message "
+            "would race the first. Add ?force=true only if it is stuck."
+        )
+    finished = invoice.state in (
+        _invoicing().delivery.REJECTED,
+        _invoicing().delivery.FAILED,
+        _invoicing().delivery.STORED,
+    )
+    if finished and not _invoicing().invoices.mark(
+        invoice_id, _invoicing().delivery.CREATED, invoice.delivery, expected=invoice.state
+    ):
+        raise Conflict(f"Invoice {invoice_id} changed meanwhile; read it again and retry.")
+    message: dict[str, Any] = {"invoice_id": invoice_id}
+    if invoice.state == _invoicing().delivery.DELIVERED:
+        message["force"] = True
+    _invoicing().queues.send(settings().delivery_queue_url, [message])
+    logger.info("invoice queued for delivery", extra={"invoice_id": invoice_id, "force": force})
+    return json_edge.json_reply(
+        {"invoice": _invoice_view(_existing_invoice(invoice_id)), "queued": True}, 202
+    )
+
+
+@app.post("/admin/billing-runs")
+def start_billing_run() -> Response:
+    """Invoice a period now (the monthly schedule does the same): 202 with the number of shard
+    messages sent; the invoices appear as the billing queue is worked through."""
+    from functions.billing_run import start_billing_run as start
+
+    body = json_edge.json_body(app)
+    if not isinstance(body, dict):
+        raise BadRequest('The body must be a JSON object like {"period": "2026-11"}.')
+    for name in body:
+        if name != "period":
+            raise BadRequest(f"'{name}' is not a field of a billing run.", field=str(name))
+    period = _invoicing().billing.parse_period(body.get("period"))
+    _store()  # binds the tables and queues
+    shards = start(period)
+    logger.info("billing run started", extra={"period": period, "shards": shards})
+    return json_edge.json_reply({"period": period, "shards": shards}, 202)
 
 
 @logger.inject_lambda_context(

@@ -7,8 +7,10 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from functions.config import Settings
+from functions.store import invoice_files, queues
 from functions.store.models import (
     IntegrationRecord,
+    InvoiceRecord,
     OrderRecord,
     OutboxRecord,
     ProductRecord,
@@ -29,7 +31,10 @@ def bind(settings: Settings) -> None:
         (OrderRecord, settings.orders_table),
         (SubscriptionRecord, settings.subscriptions_table),
         (OutboxRecord, settings.outbox_table),
+        (InvoiceRecord, settings.invoices_table),
     )
     for model, table in tables:
         model.Meta.table_name = table
         model.Meta.region = settings.region
+    invoice_files.bind(settings.invoice_bucket, settings.region)
+    queues.bind(settings.region)

@@ -1,5 +1,6 @@
 """Integrations in DynamoDB: the main item plus its buyer-credential lookup item, always
-written together in one transaction."""
+written together in one transaction. Both carry every setting, the invoice endpoint's secret
+included (the table is encrypted; only `Integration.public_view` is ever shown)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from functions.errors import Conflict
-from functions.integrations import BuyerIdentity, Integration
+from functions.integrations import BuyerIdentity, Integration, InvoiceDelivery
 from functions.store.errors import storage_errors
 from functions.store.models import IntegrationRecord
 
@@ -36,6 +37,9 @@ def _attributes(integration: Integration) -> dict[str, Any]:
         "approval_redirect_url": integration.approval_redirect_url,
         "enabled": integration.enabled,
         "secret_digest": integration.secret_digest,
+        "invoice_delivery": integration.invoice_delivery.to_json()
+        if integration.invoice_delivery
+        else None,
         "created_at": integration.created_at,
         "updated_at": integration.updated_at,
         "version": integration.version,
@@ -68,6 +72,9 @@ def integration_of(record: IntegrationRecord) -> Integration:
         approval_redirect_url=record.approval_redirect_url,
         enabled=record.enabled,
         secret_digest=record.secret_digest,
+        invoice_delivery=InvoiceDelivery.from_json(record.invoice_delivery)
+        if record.invoice_delivery
+        else None,
         created_at=record.created_at,
         updated_at=record.updated_at,
         version=int(record.version),

@@ -54,6 +54,7 @@ class IntegrationRecord(Model):
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = NumberAttribute()
+    invoice_delivery = JSONAttribute(null=True)  # Coupa invoice endpoint; holds its secret
     account_key = UnicodeAttribute(null=True)  # set on the main item only
     by_account = AccountIndex()
 
@@ -217,6 +218,54 @@ class OutboxRecord(Model):
     expires_at = TTLAttribute(null=True)
 
 
+class IntegrationInvoicesIndex(GlobalSecondaryIndex["InvoiceRecord"]):
+    """An integration's invoices by period (`period_key` = `<YYYY-MM>#<invoice id>`)."""
+
+    class Meta:
+        index_name = "by-integration"
+        projection = AllProjection()
+
+    integration_id = UnicodeAttribute(hash_key=True)
+    period_key = UnicodeAttribute(range_key=True)
+
+
+class SubscriptionInvoicesIndex(GlobalSecondaryIndex["InvoiceRecord"]):
+    """A subscription's invoices by period."""
+
+    class Meta:
+        index_name = "by-subscription"
+        projection = AllProjection()
+
+    subscription_id = UnicodeAttribute(hash_key=True)
+    period_key = UnicodeAttribute(range_key=True)
+
+
+class InvoiceRecord(Model):
+    """An invoice issued (docs/INVOICING.md): written once, with an "must not exist" condition,
+    after its cXML and JSON summary are in S3; then only its delivery state changes."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True)  # "invoice#<invoice id>"
+    invoice_id = UnicodeAttribute()
+    kind = UnicodeAttribute()  # "contract" | "usage"
+    subscription_id = UnicodeAttribute()
+    integration_id = UnicodeAttribute()
+    account_id = UnicodeAttribute()
+    period = UnicodeAttribute()
+    period_key = UnicodeAttribute()
+    state = UnicodeAttribute()  # created | delivered | rejected | failed | stored
+    s3_key = UnicodeAttribute()  # the cXML document; the summary is beside it, `.json`
+    summary = JSONAttribute()  # billing.summary_json
+    overrun = BooleanAttribute(default=False)
+    delivery = JSONAttribute(default=dict)  # attempts, last_code, last_text, delivered_at
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    by_integration = IntegrationInvoicesIndex()
+    by_subscription = SubscriptionInvoicesIndex()
+
+
 ALL_MODELS: dict[str, type[Model]] = {
     "integrations": IntegrationRecord,
     "sessions": SessionRecord,
@@ -225,4 +274,5 @@ ALL_MODELS: dict[str, type[Model]] = {
     "orders": OrderRecord,
     "subscriptions": SubscriptionRecord,
     "outbox": OutboxRecord,
+    "invoices": InvoiceRecord,
 }

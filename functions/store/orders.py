@@ -1,6 +1,6 @@
 """Purchase orders in DynamoDB: one batch read of everything a PO needs, and one transaction
-that writes the order, its de-duplication markers, the subscriptions, the requests and the
-outbox mail together (all or nothing)."""
+that writes the order, its de-duplication markers, the subscriptions, the requests, the
+outbox mail and the outbox requests for contract invoices together (all or nothing)."""
 
 from __future__ import annotations
 
@@ -152,6 +152,9 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
                         ),
                         condition=OutboxRecord.pk.does_not_exist(),
                     )
+                for key in outcome.invoices:
+                    tx.save(invoice_request(key, received, expires),
+                            condition=OutboxRecord.pk.does_not_exist())  # fmt: skip
         except TransactWriteError as exc:
             reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
             if reasons[:2] and "ConditionalCheckFailed" in reasons[:2]:
@@ -161,6 +164,26 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
             if exc.cause_response_code == "TransactionConflictException":
                 raise ConcurrentChange from exc
             raise
+
+
+INVOICE_REQUESTED = "invoice"
+"""The status of an outbox item asking the billing worker for an invoice: never "pending",
+so the email worker, should it see the item, takes it for no mail of its own
+(`notifications.is_fresh`)."""
+
+
+def invoice_request(key: str, received: str, expires: datetime) -> OutboxRecord:
+    """The outbox item `invoice#<subscription>#contract`: its stream record triggers the
+    billing worker (functions.billing_run), which issues the contract invoice once."""
+    return OutboxRecord(
+        key,
+        template="contract_invoice",
+        recipients=[],
+        context={},
+        status=INVOICE_REQUESTED,
+        created_at=received,
+        expires_at=expires,
+    )
 
 
 def _next_version(subscription: Subscription) -> Subscription:

@@ -242,11 +242,18 @@ def test_deployed_admin_api_trusts_the_iam_identity_api_gateway_checked(
 ) -> None:
     headers = [("Content-Type", "application/json")]
     body = json.dumps(coupa_integration()).encode()
-    caller = {"userArn": "arn:aws:iam::123456789012:user/admin", "accessKey": "AKIAEXAMPLE"}
+    caller = {
+        "userArn": "arn:aws:iam::123456789012:user/admin",
+        "accessKey": "AKIAEXAMPLE",
+        "accountId": "123456789012",
+    }
+    stranger = dict(caller, accountId="999999999999", userArn="arn:aws:iam::999999999999:user/x")
 
     signed = api.handle("POST", "/admin/integrations", headers=headers, body=body, identity=caller)
     unsigned = api.handle("GET", "/admin/integrations", headers=headers)
+    other_account = api.handle("GET", "/admin/integrations", headers=headers, identity=stranger)
 
     assert signed.status == 201, signed.text
     assert unsigned.status == 403
     assert "IAM" in json.loads(unsigned.body)["error"]["message"]
+    assert other_account.status == 403

@@ -55,7 +55,16 @@ def _subscription(tables: dict[str, Any]) -> dict[str, Any]:
 
 
 def _outbox(tables: dict[str, Any]) -> list[dict[str, Any]]:
-    return _items(tables, "outbox")
+    """The outbox mail (the outbox also holds contract-invoice requests: `invoice#...`)."""
+    return [item for item in _items(tables, "outbox") if item["pk"]["S"].startswith("email#")]
+
+
+def _invoice_requests(tables: dict[str, Any]) -> list[str]:
+    return [
+        item["pk"]["S"]
+        for item in _items(tables, "outbox")
+        if item["pk"]["S"].startswith("invoice#")
+    ]
 
 
 def test_an_approved_po_activates_the_subscription_and_queues_one_email(
@@ -85,6 +94,8 @@ def test_an_approved_po_activates_the_subscription_and_queues_one_email(
     )  # fmt: skip
     (request,) = _items(tables, "requests")
     assert request["state"]["S"] == "ordered"
+    # and, in the same transaction, the request for the contract invoice
+    assert _invoice_requests(tables) == [f"invoice#{subscription['id']}#contract"]
 
 
 def test_the_po_is_kept_with_what_invoices_need(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -116,13 +115,13 @@ def test_account_id_is_quoted_in_the_path() -> None:
 
 
 def test_local_key_comes_from_the_environment() -> None:
-    config = replace(settings(), link_signing_key="local-key", link_key_secret_arn=None)
+    config = settings()._replace(link_signing_key="local-key", link_key_secret_arn=None)
 
     assert LinkSigningKey(config)() == b"local-key"
 
 
 def test_missing_key_is_a_deployment_error() -> None:
-    config = replace(settings(), link_signing_key=None, link_key_secret_arn=None)
+    config = settings()._replace(link_signing_key=None, link_key_secret_arn=None)
 
     with pytest.raises(ConfigurationError, match="LINK_SIGNING_KEY"):
         LinkSigningKey(config)()
@@ -133,7 +132,7 @@ def test_deployed_key_is_read_from_secrets_manager_and_cached(aws: Any, clock: A
     clock.freeze(NOW)
     secrets = boto3.client("secretsmanager", region_name="us-east-1")
     arn = secrets.create_secret(Name=f"link-key-{id(clock)}", SecretString="first-key")["ARN"]
-    key = LinkSigningKey(replace(settings(), link_signing_key=None, link_key_secret_arn=arn))
+    key = LinkSigningKey(settings()._replace(link_signing_key=None, link_key_secret_arn=arn))
 
     # When it is read, then rotated
     first = key()

@@ -1,0 +1,400 @@
+"""The billing run: from "invoice period P" to one stored, announced invoice per subscription
+that used something in P (docs/INVOICING.md), through the billing queue, never walking
+everything in one Lambda and never scanning.
+
+- `start_billing_run(P)`: 16 "shard" messages, one per shard of the `billable` index.
+- a shard message: one page of its shard, sent on as one "batch" message (its subscription
+  ids), plus the next shard message while the shard has more.
+- a batch message: the usage totals, the subscriptions, the invoices already issued and the
+  integrations, read in batches; each new invoice's cXML and summary stored and its record
+  written once (`functions.store.invoices.create`); the new ones announced to the delivery
+  queue, ten to a call.
+- the outbox item `invoice#<subscription id>#contract` (written by the PO transaction when a
+  subscription with a PO-approved contract line activates): its contract invoice.
+
+Exactly once: invoice ids derive from (subscription, kind, period) and the record is written
+with a "must not exist" condition, so a re-run or a concurrent duplicate meets the same id and
+issues nothing. A re-run announces nothing either. A *redelivered* message (SQS receive count
+above one, or any outbox record: the stream delivers each item once unless a try failed) also
+announces those of its invoices still `created`, since the failed try may have stored them
+without announcing them: the delivery queue is at least once, as SQS is anyway.
+
+The stored document has From, To and Sender as the integration's `invoice_delivery` names them
+when it has one (what Coupa expects), else From = Sender = us (settings `supplier_domain` /
+`supplier_identity`) and To = the integration's buyer identity; never a SharedSecret (S3 is no
+place for it): the delivery worker adds the secret, and the current credentials, when sending.
+
+Orchestration over ports (`BillingPorts`, implemented by `functions.store.billing_run`); the
+messages and the decisions are plain Python."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from functions import billing
+from functions.billing import (
+    CONTRACT,
+    CONTRACT_SUFFIX,
+    OUTBOX_PREFIX,
+    USAGE,
+    Invoice,
+)
+from functions.cxml.model import Credential
+from functions.errors import BadRequest
+from functions.integrations import Integration
+from functions.subscriptions import Subscription
+
+SHARD = "shard"
+BATCH = "batch"
+SHARDS = 16  # functions.store.subscriptions.BILLING_SHARDS (kept import-free: pure module)
+PAGE_SIZE = 100
+"""Subscription ids per page and per batch message (BatchGetItem reads 100 keys a call)."""
+CREATED = "created"
+"""The state of an invoice stored but not yet delivered (`functions.store.invoices`)."""
+
+Cursor = dict[str, str]
+UsageTotals = tuple[dict[str, Decimal], dict[str, Decimal]]
+"""(the period's quantity per dimension, all usage so far per dimension)."""
+
+
+class UnreadableMessage(Exception):
+    """A billing queue message that is not one of ours: retrying cannot help (→ DLQ)."""
+
+
+class InvoicesNotIssued(Exception):
+    """Some invoices of a message could not be issued; the others were, and were announced.
+    Raised so the message is retried (its issued invoices are then found and skipped), and
+    after its retries lands in the dead-letter queue for a person to look at."""
+
+    def __init__(self, report: BillingReport) -> None:
+        reasons = "; ".join(f"{sid}: {why}" for sid, why in sorted(report.failed.items())[:5])
+        super().__init__(f"{len(report.failed)} invoice(s) not issued: {reasons}")
+        self.report = report
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShardMessage:
+    period: str
+    shard: str
+    cursor: Cursor | None = None
+    """Where the previous page of this shard ended (the index's LastEvaluatedKey): opaque."""
+
+    def body(self) -> dict[str, Any]:
+        return {"kind": SHARD, "period": self.period, "shard": self.shard, "cursor": self.cursor}
+
+
+@dataclass(frozen=True)
+class BatchMessage:
+    period: str
+    subscription_ids: tuple[str, ...]
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "kind": BATCH,
+            "period": self.period,
+            "subscription_ids": list(self.subscription_ids),
+        }
+
+
+Message = ShardMessage | BatchMessage
+
+
+def run_messages(period: str) -> list[ShardMessage]:
+    """The messages that start a run: the first page of every shard."""
+    checked = billing.parse_period(period)
+    return [ShardMessage(checked, str(shard)) for shard in range(SHARDS)]
+
+
+def message_of(body: str | Mapping[str, Any]) -> Message:
+    """A billing queue message body, checked."""
+    try:
+        data = json.loads(body) if isinstance(body, str) else dict(body)
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+        period = billing.parse_period(data.get("period"))
+        kind = data.get("kind")
+        if kind == SHARD:
+            shard, cursor = data.get("shard"), data.get("cursor")
+            if shard not in {str(n) for n in range(SHARDS)}:
+                raise ValueError(f"no shard {shard!r}")
+            if cursor is not None and not (
+                isinstance(cursor, dict)
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in cursor.items())
+            ):
+                raise ValueError("the cursor is not a map of strings")
+            return ShardMessage(period, str(shard), dict(cursor) if cursor else None)
+        if kind == BATCH:
+            ids = data.get("subscription_ids")
+            if not isinstance(ids, list) or not all(isinstance(i, str) and i for i in ids):
+                raise ValueError("subscription_ids is not a list of ids")
+            if len(ids) > PAGE_SIZE:
+                raise ValueError(f"more than {PAGE_SIZE} subscription ids")
+            return BatchMessage(period, tuple(ids))
+        raise ValueError(f"unknown kind {kind!r}")
+    except (ValueError, TypeError, BadRequest) as exc:
+        raise UnreadableMessage(f"Not a billing message ({exc}): {str(body)[:200]}") from exc
+
+
+def after_page(message: ShardMessage, ids: Sequence[str], cursor: Cursor | None) -> list[Message]:
+    """What one page of a shard sends on: its ids as a batch (none if the page is empty: the
+    index's last page may be), and the next page while there is one."""
+    follow: list[Message] = []
+    if ids:
+        follow.append(BatchMessage(message.period, tuple(ids)))
+    if cursor:
+        follow.append(ShardMessage(message.period, message.shard, cursor))
+    return follow
+
+
+def delivery_message(invoice_id: str) -> dict[str, Any]:
+    """The delivery queue's message body."""
+    return {"invoice_id": invoice_id}
+
+
+def contract_subscription_of(key: str) -> str | None:
+    """The subscription an outbox key asks a contract invoice for, or None (not ours)."""
+    if key.startswith(OUTBOX_PREFIX) and key.endswith(CONTRACT_SUFFIX):
+        return key[len(OUTBOX_PREFIX) : -len(CONTRACT_SUFFIX)] or None
+    return None
+
+
+# --- who the document is from and to -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Parties:
+    from_credential: Credential
+    to_credential: Credential
+    sender_credential: Credential
+
+
+def parties_of(integration: Integration, supplier: Credential) -> Parties:
+    """The invoice endpoint's credentials when the integration has one, else ours and the
+    buyer's identity. No secret: see the module docstring."""
+    delivery = integration.invoice_delivery
+    if delivery is not None:
+        return Parties(delivery.from_credential, delivery.to_credential, delivery.sender_credential)
+    buyer = Credential(integration.buyer.domain, integration.buyer.identity)
+    return Parties(supplier, buyer, supplier)
+
+
+def document_of(invoice: Invoice, parties: Parties) -> bytes:
+    return billing.invoice_document(
+        invoice,
+        supplier=parties.from_credential,
+        buyer=parties.to_credential,
+        sender=parties.sender_credential,
+    )
+
+
+# --- ports ----------------------------------------------------------------------------------
+
+
+class BillingPorts(Protocol):
+    def billable_page(
+        self, shard: str, cursor: Cursor | None, limit: int
+    ) -> tuple[list[str], Cursor | None]:
+        """One page of subscription ids of the shard, and where the next begins (or None)."""
+        ...
+
+    def usage(self, subscription_ids: Sequence[str], period: str) -> dict[str, UsageTotals]:
+        """Totals per subscription with any (absent: none)."""
+        ...
+
+    def read(
+        self, subscription_ids: Sequence[str], invoice_ids: Sequence[str]
+    ) -> tuple[dict[str, Subscription], dict[str, str]]:
+        """The subscriptions found, and the state of every invoice found, by id."""
+        ...
+
+    def integrations(self, integration_ids: Sequence[str]) -> dict[str, Integration]: ...
+
+    def create(self, invoice: Invoice, document: bytes) -> bool:
+        """Store the invoice; False if it already existed (nothing written then)."""
+        ...
+
+    def enqueue(self, bodies: Sequence[Mapping[str, Any]]) -> int:
+        """Send messages to the billing queue."""
+        ...
+
+    def announce(self, invoice_ids: Sequence[str]) -> int:
+        """Send one delivery queue message per invoice."""
+        ...
+
+
+# --- the steps ------------------------------------------------------------------------------
+
+
+@dataclass
+class BillingReport:
+    """What one message did, for the logs and the tests."""
+
+    subscriptions: int = 0
+    created: list[str] = field(default_factory=list)
+    announced: list[str] = field(default_factory=list)
+    already_issued: int = 0
+    nothing_to_invoice: int = 0
+    failed: dict[str, str] = field(default_factory=dict)
+    """subscription id → why its invoice was not issued."""
+
+    def as_log(self) -> dict[str, Any]:
+        return {  # names clear of logging.LogRecord's own ("created"...)
+            "subscriptions": self.subscriptions,
+            "invoices_created": len(self.created),
+            "invoices_announced": len(self.announced),
+            "already_issued": self.already_issued,
+            "nothing_to_invoice": self.nothing_to_invoice,
+            "not_issued": len(self.failed),
+        }
+
+
+def start(period: str, ports: BillingPorts) -> int:
+    """Send the run's first messages; how many (16)."""
+    return ports.enqueue([message.body() for message in run_messages(period)])
+
+
+def walk_shard(message: ShardMessage, ports: BillingPorts, page_size: int = PAGE_SIZE) -> int:
+    """One page: its batch and the next page's message, in one send; how many messages."""
+    ids, cursor = ports.billable_page(message.shard, message.cursor, page_size)
+    follow = after_page(message, ids, cursor)
+    return ports.enqueue([m.body() for m in follow]) if follow else 0
+
+
+def _has_usage(totals: UsageTotals | None) -> bool:
+    return totals is not None and any(quantity > 0 for quantity in totals[0].values())
+
+
+def _issue(
+    invoices: Sequence[tuple[str, Invoice]],
+    integrations: Mapping[str, Integration],
+    supplier: Credential,
+    ports: BillingPorts,
+    report: BillingReport,
+) -> None:
+    """Store each invoice once; one failing (S3 throttled, integration gone) does not hold
+    back the others."""
+    for subscription_id, invoice in invoices:
+        integration = integrations.get(invoice.integration_id)
+        if integration is None:
+            report.failed[subscription_id] = f"integration {invoice.integration_id} not found"
+            continue
+        try:
+            document = document_of(invoice, parties_of(integration, supplier))
+            if ports.create(invoice, document):
+                report.created.append(invoice.invoice_id)
+                report.announced.append(invoice.invoice_id)
+            else:  # a concurrent duplicate of this message issued it first
+                report.already_issued += 1
+        except Exception as exc:  # reported, and retried with the message
+            report.failed[subscription_id] = f"{type(exc).__name__}: {exc}"
+
+
+def _finish(report: BillingReport, ports: BillingPorts) -> BillingReport:
+    if report.announced:
+        ports.announce(report.announced)
+    if report.failed:
+        raise InvoicesNotIssued(report)
+    return report
+
+
+def bill_batch(
+    message: BatchMessage,
+    ports: BillingPorts,
+    *,
+    supplier: Credential,
+    now: datetime,
+    redelivered: bool = False,
+) -> BillingReport:
+    """The period's usage invoices of a batch of subscriptions. Raises `InvoicesNotIssued`
+    (after announcing the ones issued) if some could not be."""
+    period = message.period
+    ids = list(dict.fromkeys(message.subscription_ids))
+    report = BillingReport(subscriptions=len(ids))
+    totals = ports.usage(ids, period) if ids else {}
+    used = [sid for sid in ids if _has_usage(totals.get(sid))]
+    report.nothing_to_invoice = len(ids) - len(used)
+    if not used:
+        return report
+    wanted = {sid: billing.invoice_id(sid, USAGE, period) for sid in used}
+    subscriptions, states = ports.read(used, list(wanted.values()))
+    to_issue: list[tuple[str, Invoice]] = []
+    for sid in used:
+        invoice_id = wanted[sid]
+        if invoice_id in states:
+            report.already_issued += 1
+            if redelivered and states[invoice_id] == CREATED:
+                report.announced.append(invoice_id)
+            continue
+        subscription = subscriptions.get(sid)
+        if subscription is None:
+            report.failed[sid] = "subscription not found"
+            continue
+        period_usage, used_to_date = totals[sid]
+        invoice = billing.usage_invoice(subscription, period, period_usage, used_to_date, now)
+        if invoice is None:  # test, free trial, no PO-approved usage line, no priced dimension
+            report.nothing_to_invoice += 1
+            continue
+        to_issue.append((sid, invoice))
+    if to_issue:
+        wanted_integrations = sorted({invoice.integration_id for _, invoice in to_issue})
+        integrations = ports.integrations(wanted_integrations)
+        _issue(to_issue, integrations, supplier, ports, report)
+    return _finish(report, ports)
+
+
+def _activated(subscription: Subscription, now: datetime) -> datetime:
+    """The contract is invoiced as of its activation, so a retry builds the same invoice."""
+    try:
+        return (
+            datetime.fromisoformat(subscription.activated_at) if subscription.activated_at else now
+        )
+    except ValueError:
+        return now
+
+
+def bill_contract(
+    subscription_id: str, ports: BillingPorts, *, supplier: Credential, now: datetime
+) -> BillingReport:
+    """A subscription's contract invoice, out of the monthly cycle. An invoice already issued
+    but still `created` is announced again (see the module docstring)."""
+    report = BillingReport(subscriptions=1)
+    invoice_id = billing.invoice_id(subscription_id, CONTRACT, "")
+    subscriptions, states = ports.read([subscription_id], [invoice_id])
+    if invoice_id in states:
+        report.already_issued = 1
+        if states[invoice_id] == CREATED:
+            report.announced.append(invoice_id)
+        return _finish(report, ports)
+    subscription = subscriptions.get(subscription_id)
+    if subscription is None:
+        report.failed[subscription_id] = "subscription not found"
+        return _finish(report, ports)
+    invoice = billing.contract_invoice(subscription, _activated(subscription, now))
+    if invoice is None:
+        report.nothing_to_invoice = 1
+        return report
+    _issue(
+        [(subscription_id, invoice)],
+        ports.integrations([invoice.integration_id]),
+        supplier,
+        ports,
+        report,
+    )
+    return _finish(report, ports)
+
+
+def start_billing_run(period: str) -> int:
+    """Start invoicing `period` (`YYYY-MM`): sends the 16 shard messages, returns how many.
+    What the monthly schedule and `POST /admin/billing-runs` call. Raises `BadRequest` for a
+    period that is not a month."""
+    from functions.store.billing_run import configured_ports
+
+    return start(period, configured_ports())

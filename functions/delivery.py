@@ -1,0 +1,356 @@
+"""Invoice delivery: post a stored invoice to the buyer's Coupa instance and judge the answer.
+
+Plain Python; the invoice ledger, the stored documents, the integrations and the HTTP sender are
+passed in (adapters in `functions.store`), so every rule here is unit-tested without AWS or a
+network. Decisions (docs/INVOICING.md has the states and the message):
+
+- **The document sent is the stored one, re-addressed.** The S3 copy is the archive of record
+  and never holds a buyer system's secret; before each attempt its Header is replaced by the
+  integration's `invoice_delivery` credentials (From, To, Sender + SharedSecret, as Coupa's
+  supplier setup expects), everything else kept: the same payloadID and timestamp on every
+  attempt (PROTOCOL.md §2), the amounts and references the archive shows. Credentials the admin
+  corrects after a 401 apply to the next re-delivery.
+- **Answers.** A cXML Status 2xx is `delivered`. A 4xx (Coupa: 401 credentials, 403 invoicing
+  not enabled, 406 DTD, 417 reference or reused number, 450 version) is permanent: `rejected`,
+  kept on the invoice record and logged for the admin. A 5xx, a timeout, a connection or TLS
+  failure, or an answer that is not cXML is transient: the message is retried by SQS; the
+  last attempt (the queue's fifth receive, after which it would go to the DLQ) marks `failed`.
+- **417 after a lost answer.** Coupa answers a reused invoice number with 417 "Invalid
+  attributes in document", the same code it uses for a bad PO reference. When an earlier
+  attempt of this invoice may have reached Coupa without us learning the outcome (a timeout, a
+  dropped connection, a non-cXML answer), or the invoice was delivered before, a 417 that does
+  not name the reference is taken as Coupa already holding our invoice: `delivered`, with a
+  note saying so. Otherwise a 417 is `rejected`.
+- **Only `created` invoices are sent** (the admin API puts a rejected, failed or stored invoice
+  back to `created` before queueing it again), so a duplicate message for a finished invoice
+  sends nothing. A `delivered` invoice is sent again only when the admin forces it (the message
+  then says `"force": true`), and stays `delivered` whatever that re-send meets.
+- **No endpoint** (no `invoice_delivery`, or an Ariba integration): `stored`, kept in S3 only.
+- **Each state change is conditional on the state read**, so two copies of a message racing
+  cannot turn a delivered invoice back into anything else. One window is left: two copies
+  posting at once, the second answered 417 and recorded before the first's 200 is. The admin
+  API refuses a second message for an invoice still on its way, which leaves SQS's rare
+  duplicates only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Protocol
+
+from functions.clock import iso
+from functions.cxml.build import readdressed_invoice
+from functions.cxml.parse import parse_response
+from functions.errors import GatewayError
+from functions.integrations import Integration, InvoiceDelivery, delivery_url_problem
+
+CREATED = "created"
+DELIVERED = "delivered"
+REJECTED = "rejected"
+FAILED = "failed"
+STORED = "stored"
+STATES = (CREATED, DELIVERED, REJECTED, FAILED, STORED)
+
+MAX_RECEIVES = 5
+"""The delivery queue's redrive: after this many receives a message goes to the DLQ, so the
+receive with this count is the last attempt."""
+TIMEOUT_SECONDS = 20.0
+CONTENT_TYPE = "text/xml; charset=utf-8"
+_MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the endpoint answered over HTTP."""
+
+    http_status: int
+    body: bytes
+
+
+class Unanswered(Exception):
+    """The post got no usable HTTP answer: timeout, refused or dropped connection, TLS failure.
+    The invoice may or may not have arrived."""
+
+
+class EndpointRefused(Exception):
+    """The endpoint is not one we may post to (a plain-http URL the deployment does not allow):
+    a configuration problem no retry fixes."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How one attempt ended: `state` DELIVERED or REJECTED, or None for "try again"."""
+
+    state: str | None
+    code: int | None
+    text: str
+    note: str = ""
+    answered: bool = True  # False: we never learned whether the invoice arrived
+
+    @property
+    def retry(self) -> bool:
+        return self.state is None
+
+
+@dataclass(frozen=True)
+class DeliveryLog:
+    """The invoice record's `delivery` JSON: what the admin API shows of the attempts."""
+
+    attempts: int = 0
+    last_code: int | None = None
+    last_text: str = ""
+    delivered_at: str | None = None
+    last_attempt_at: str | None = None
+    unanswered: int = 0  # attempts whose outcome we never learned (the invoice may have arrived)
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "attempts": self.attempts,
+            "last_code": self.last_code,
+            "last_text": self.last_text,
+            "delivered_at": self.delivered_at,
+            "last_attempt_at": self.last_attempt_at,
+            "unanswered": self.unanswered,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> DeliveryLog:
+        data = data or {}
+        code = data.get("last_code")
+        return cls(
+            attempts=int(data.get("attempts") or 0),
+            last_code=int(code) if code is not None else None,
+            last_text=str(data.get("last_text") or ""),
+            delivered_at=data.get("delivered_at") or None,
+            last_attempt_at=data.get("last_attempt_at") or None,
+            unanswered=int(data.get("unanswered") or 0),
+            note=str(data.get("note") or ""),
+        )
+
+    @property
+    def may_have_arrived(self) -> bool:
+        """An earlier attempt may have reached the buyer's system."""
+        return self.delivered_at is not None or self.unanswered > 0
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+def classify(reply: Answer | Unanswered, history: DeliveryLog) -> Verdict:
+    """Judge one attempt. `history` is the invoice's record before it (for the 417 rule)."""
+    if isinstance(reply, Unanswered):
+        return Verdict(None, None, _clip(f"No answer: {reply}"), answered=False)
+    try:
+        code, text, message = parse_response(reply.body)
+    except GatewayError as exc:
+        return Verdict(
+            None,
+            None,
+            _clip(f"HTTP {reply.http_status} without a cXML answer ({exc.message})"),
+            answered=False,
+        )
+    said = _clip(f"{code} {text}: {message}" if message else f"{code} {text}")
+    if 200 <= code < 300:
+        return Verdict(DELIVERED, code, said)
+    if code == 417 and history.may_have_arrived and "reference" not in message.lower():
+        return Verdict(
+            DELIVERED,
+            code,
+            said,
+            note="Coupa answered 417 after an earlier attempt that may have arrived: taken as "
+            "Coupa already holding this invoice number. Check the invoice in Coupa.",
+        )
+    if 400 <= code < 500:
+        return Verdict(REJECTED, code, said)
+    return Verdict(None, code, said)
+
+
+def after(log: DeliveryLog, verdict: Verdict, at: datetime) -> DeliveryLog:
+    """The log once `verdict`'s attempt is counted."""
+    stamp = iso(at)
+    return replace(
+        log,
+        attempts=log.attempts + 1,
+        last_code=verdict.code,
+        last_text=verdict.text,
+        last_attempt_at=stamp,
+        unanswered=log.unanswered + (0 if verdict.answered else 1),
+        delivered_at=stamp
+        if verdict.state == DELIVERED and not log.delivered_at
+        else log.delivered_at,
+        note=verdict.note or log.note,
+    )
+
+
+@dataclass(frozen=True)
+class Send:
+    """One HTTP POST to make."""
+
+    url: str
+    body: bytes
+    content_type: str = CONTENT_TYPE
+    timeout: float = TIMEOUT_SECONDS
+
+
+def build_send(
+    stored_document: bytes, endpoint: InvoiceDelivery, timeout: float = TIMEOUT_SECONDS
+) -> Send:
+    """The stored invoice re-addressed to `endpoint` (see the module docstring)."""
+    body = readdressed_invoice(
+        stored_document,
+        supplier=endpoint.from_credential,
+        buyer=endpoint.to_credential,
+        sender=endpoint.sender_credential,
+        sender_secret=endpoint.shared_secret,
+    )
+    return Send(endpoint.url, body, timeout=timeout)
+
+
+def endpoint_of(integration: Integration | None) -> InvoiceDelivery | None:
+    if integration is None or integration.system != "coupa":
+        return None
+    return integration.invoice_delivery
+
+
+def check_endpoint(endpoint: InvoiceDelivery, *, allow_local_http: bool) -> None:
+    """Checked again before every send: settings may have changed since the admin saved it."""
+    problem = delivery_url_problem(endpoint.url, allow_local_http=allow_local_http)
+    if problem:
+        raise EndpointRefused(f"The invoice endpoint {endpoint.url!r} {problem}.")
+
+
+# --- one delivery, through ports ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingInvoice:
+    """What delivery needs of an invoice record."""
+
+    invoice_id: str
+    integration_id: str
+    state: str
+    s3_key: str
+    delivery: DeliveryLog
+
+
+class InvoiceLedger(Protocol):
+    def pending(self, invoice_id: str) -> PendingInvoice | None: ...
+
+    def record(self, invoice_id: str, state: str, delivery: DeliveryLog, expected: str) -> bool:
+        """Set state and log if the state is still `expected`; False if it is not."""
+        ...
+
+
+class DocumentStore(Protocol):
+    def read(self, key: str) -> bytes: ...
+
+
+class IntegrationLookup(Protocol):
+    def get(self, integration_id: str) -> Integration | None: ...
+
+
+class Sender(Protocol):
+    def post(self, send: Send) -> Answer:
+        """Raises Unanswered or EndpointRefused."""
+        ...
+
+
+class RetryLater(Exception):
+    """The attempt failed transiently: let the queue deliver the message again."""
+
+
+class InvoiceMissing(Exception):
+    """The message names an invoice the ledger does not have."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    invoice_id: str
+    state: str
+    delivery: DeliveryLog
+    sent: bool  # False: nothing was posted (already delivered, no endpoint)
+    verdict: Verdict | None = None
+    superseded: bool = False  # the state had changed meanwhile: this attempt recorded nothing
+
+
+@dataclass(frozen=True)
+class Ports:
+    ledger: InvoiceLedger
+    documents: DocumentStore
+    integrations: IntegrationLookup
+    sender: Sender
+    allow_local_http: bool = False
+    timeout: float = TIMEOUT_SECONDS
+
+
+def deliver(
+    invoice_id: str, *, receive_count: int, force: bool, ports: Ports, now: datetime
+) -> Outcome:
+    """Deliver one invoice once; raise RetryLater for a transient failure before the last
+    attempt (the attempt is recorded; the state stays `created`)."""
+    invoice = ports.ledger.pending(invoice_id)
+    if invoice is None:
+        raise InvoiceMissing(f"No invoice {invoice_id!r} to deliver.")
+    resend = invoice.state == DELIVERED and force
+    if invoice.state != CREATED and not resend:
+        return Outcome(invoice_id, invoice.state, invoice.delivery, sent=False)
+    endpoint = endpoint_of(ports.integrations.get(invoice.integration_id))
+    if endpoint is None:
+        if resend:
+            return Outcome(invoice_id, DELIVERED, invoice.delivery, sent=False)
+        return _record(ports, invoice, STORED, invoice.delivery, sent=False)
+    try:
+        check_endpoint(endpoint, allow_local_http=ports.allow_local_http)
+        send = build_send(ports.documents.read(invoice.s3_key), endpoint, ports.timeout)
+        reply: Answer | Unanswered = ports.sender.post(send)
+    except Unanswered as exc:
+        reply = exc
+    except EndpointRefused as exc:
+        verdict = Verdict(FAILED, None, _clip(str(exc)))
+        log = after(invoice.delivery, verdict, now)
+        state = DELIVERED if resend else FAILED
+        return _record(ports, invoice, state, log, sent=False, verdict=verdict)
+    verdict = classify(reply, invoice.delivery)
+    log = after(invoice.delivery, verdict, now)
+    if resend:
+        # Whatever the re-send met, the invoice was delivered before: the log shows the
+        # re-send's answer; nothing is retried.
+        state = DELIVERED
+    elif verdict.state is not None:
+        state = verdict.state
+    else:
+        state = FAILED if receive_count >= MAX_RECEIVES else CREATED
+    outcome = _record(ports, invoice, state, log, sent=True, verdict=verdict)
+    if outcome.state == CREATED and not outcome.superseded:
+        raise RetryLater(f"Invoice {invoice_id}: {verdict.text}")
+    return outcome
+
+
+def _record(
+    ports: Ports,
+    invoice: PendingInvoice,
+    state: str,
+    log: DeliveryLog,
+    *,
+    sent: bool,
+    verdict: Verdict | None = None,
+) -> Outcome:
+    if ports.ledger.record(invoice.invoice_id, state, log, expected=invoice.state):
+        return Outcome(invoice.invoice_id, state, log, sent=sent, verdict=verdict)
+    # Another copy of the message got there first: report what it left, retry nothing.
+    current = ports.ledger.pending(invoice.invoice_id)
+    now_state = current.state if current else invoice.state
+    return Outcome(
+        invoice.invoice_id,
+        now_state,
+        current.delivery if current else log,
+        sent=sent,
+        verdict=verdict,
+        superseded=True,
+    )

@@ -1,0 +1,114 @@
+"""Lambda: the billing queue and the outbox stream → invoices (`functions.billing_run`).
+
+Two event sources, one function: SQS records are billing run messages ("shard", "batch");
+DynamoDB stream records from the outbox table are `invoice#<subscription>#contract` items
+(INSERT only; the event source mapping filters on the key prefix, and anything else reaching
+here is ignored). Each record is handled on its own and reported as a batch item failure when
+it fails, so only it is retried, then sent to the dead-letter queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import billing_run, store
+from functions.billing_run import BatchMessage, BillingReport
+from functions.clock import now
+from functions.config import settings
+from functions.cxml.model import Credential
+from functions.observability import logger
+from functions.store.billing_run import DynamoBillingPorts, ports_for
+
+queue_processor = BatchProcessor(event_type=EventType.SQS)
+stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+STREAM_SOURCE = "aws:dynamodb"
+PAGE_SIZE = billing_run.PAGE_SIZE
+"""Ids per page of a shard walk (tests make it small to see the walk page)."""
+
+
+@dataclass(frozen=True)
+class Wiring:
+    ports: DynamoBillingPorts
+    supplier: Credential
+
+
+@cache
+def _wiring() -> Wiring:
+    config = settings()
+    store.bind(config)
+    return Wiring(ports_for(config), Credential(config.supplier_domain, config.supplier_identity))
+
+
+def _log(what: str, report: BillingReport, **extra: Any) -> None:
+    logger.info(what, extra={**report.as_log(), **extra})
+
+
+def handle_message(record: SQSRecord) -> None:
+    """One billing queue message; raises (so it is retried) if any of its work failed."""
+    wiring = _wiring()
+    message = billing_run.message_of(record.body)
+    if isinstance(message, BatchMessage):
+        redelivered = int(record.attributes.approximate_receive_count or "1") > 1
+        try:
+            report = billing_run.bill_batch(
+                message, wiring.ports, supplier=wiring.supplier, now=now(),
+                redelivered=redelivered,
+            )  # fmt: skip
+        except billing_run.InvoicesNotIssued as exc:
+            logger.error(str(exc), extra={**exc.report.as_log(), "period": message.period})
+            raise
+        _log("Billing batch handled", report, period=message.period)
+        return
+    sent = billing_run.walk_shard(message, wiring.ports, PAGE_SIZE)
+    logger.info(
+        "Billing shard page walked",
+        extra={"period": message.period, "shard": message.shard, "messages_sent": sent},
+    )
+
+
+def handle_outbox_record(record: DynamoDBRecord) -> None:
+    """A fresh `invoice#<subscription>#contract` outbox item: its contract invoice."""
+    stream = record.dynamodb
+    if record.event_name is not DynamoDBRecordEventName.INSERT or stream is None:
+        return
+    subscription_id = billing_run.contract_subscription_of(str(stream.new_image.get("pk", "")))
+    if subscription_id is None:
+        return
+    wiring = _wiring()
+    try:
+        report = billing_run.bill_contract(
+            subscription_id, wiring.ports, supplier=wiring.supplier, now=now()
+        )
+    except billing_run.InvoicesNotIssued as exc:
+        logger.error(str(exc), extra={**exc.report.as_log(), "subscription_id": subscription_id})
+        raise
+    _log("Contract invoice handled", report, subscription_id=subscription_id)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    records = event.get("Records") or []
+    if records and records[0].get("eventSource") == STREAM_SOURCE:
+        return process_partial_response(
+            event=event,
+            record_handler=handle_outbox_record,
+            processor=stream_processor,
+            context=context,
+        )
+    return process_partial_response(
+        event=event, record_handler=handle_message, processor=queue_processor, context=context
+    )

@@ -1,0 +1,154 @@
+"""Lambda: the delivery queue → each invoice posted to its Coupa endpoint
+(`functions.delivery.deliver`).
+
+Messages `{"invoice_id": ..., "force": true?}`. Each is handled on its own; a transient failure
+(5xx, timeout, no cXML answer) is reported as a batch item failure, so SQS delivers that message
+again after its visibility timeout while the others are done. The fifth receive is the last
+attempt (the queue's redrive would move it to the DLQ next): the invoice is marked `failed`
+and the message consumed. Only what we could not handle at all (an unreadable message, an
+invoice that is not recorded, S3 or DynamoDB down through every attempt) reaches the DLQ."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import delivery, store
+from functions.clock import now
+from functions.config import settings
+from functions.delivery import DeliveryLog, PendingInvoice
+from functions.observability import logger
+from functions.store import invoice_files, invoices
+from functions.store.integrations import DynamoIntegrationStore
+from functions.store.invoice_sender import HttpInvoiceSender
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+"""A batch whose every invoice must wait (the buyer system down) is no Lambda error: each
+message comes back through `batchItemFailures`, as when only some fail."""
+SEND_TIMEOUT_SECONDS = delivery.TIMEOUT_SECONDS
+"""How long one post may take (tests shorten it to see timeouts quickly)."""
+
+
+class UnreadableMessage(Exception):
+    """Not a delivery message: retrying cannot help (→ DLQ after the queue's receives)."""
+
+
+class InvoiceLedger:
+    """`functions.store.invoices` as the delivery port wants it."""
+
+    def pending(self, invoice_id: str) -> PendingInvoice | None:
+        found = invoices.get(invoice_id, consistent=True)
+        if found is None:
+            return None
+        return PendingInvoice(
+            found.invoice_id,
+            found.integration_id,
+            found.state,
+            found.s3_key,
+            DeliveryLog.from_json(found.delivery),
+        )
+
+    def record(self, invoice_id: str, state: str, log: DeliveryLog, expected: str) -> bool:
+        return invoices.mark(invoice_id, state, log.to_json(), expected=expected)
+
+
+class InvoiceDocuments:
+    def read(self, key: str) -> bytes:
+        return invoice_files.read(key)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    ledger: InvoiceLedger
+    documents: InvoiceDocuments
+    integrations: DynamoIntegrationStore
+
+
+@cache
+def _wiring() -> Wiring:
+    store.bind(settings())
+    return Wiring(InvoiceLedger(), InvoiceDocuments(), DynamoIntegrationStore())
+
+
+@cache
+def _sender(allow_local_http: bool) -> HttpInvoiceSender:
+    """One per container: its TLS context loads the CA bundle once."""
+    return HttpInvoiceSender(allow_local_http=allow_local_http)
+
+
+def _ports() -> delivery.Ports:
+    wiring = _wiring()
+    local_http = settings().invoice_delivery_local_http
+    return delivery.Ports(
+        wiring.ledger,
+        wiring.documents,
+        wiring.integrations,
+        _sender(local_http),
+        allow_local_http=local_http,
+        timeout=SEND_TIMEOUT_SECONDS,
+    )
+
+
+def _message(record: SQSRecord) -> tuple[str, bool]:
+    try:
+        body = json.loads(record.body)
+        invoice_id = body["invoice_id"]
+        force = body.get("force", False)
+        if not isinstance(invoice_id, str) or not invoice_id or not isinstance(force, bool):
+            raise ValueError("invoice_id must be a string, force a boolean")
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UnreadableMessage(f"Not a delivery message ({exc}): {record.body[:200]}") from exc
+    return invoice_id, force
+
+
+def deliver_invoice(record: SQSRecord) -> None:
+    """Raises when the message must come again (or, at last, go to the DLQ)."""
+    invoice_id, force = _message(record)
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    context = {"invoice_id": invoice_id, "receive_count": receive_count, "force": force}
+    try:
+        outcome = delivery.deliver(
+            invoice_id, receive_count=receive_count, force=force, ports=_ports(), now=now()
+        )
+    except delivery.RetryLater as exc:
+        logger.warning(
+            "Invoice not delivered yet; SQS will retry", extra={**context, "why": str(exc)}
+        )
+        raise
+    except Exception:
+        logger.exception("Invoice delivery could not run", extra=context)
+        raise
+    details = {
+        **context,
+        "state": outcome.state,
+        "sent": outcome.sent,
+        "superseded": outcome.superseded,
+        "attempts": outcome.delivery.attempts,
+        "last_code": outcome.delivery.last_code,
+        "last_text": outcome.delivery.last_text,
+    }
+    if outcome.sent and outcome.state in (delivery.REJECTED, delivery.FAILED):
+        # For the admin (and an alarm on this line): the invoice record says the same.
+        logger.error("Invoice not delivered: the buyer system must be fixed first", extra=details)
+    elif outcome.state == delivery.FAILED:
+        logger.error("Invoice not delivered: the invoice endpoint is not allowed", extra=details)
+    else:
+        logger.info("Invoice delivery handled", extra=details)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=deliver_invoice, processor=processor, context=context
+    )

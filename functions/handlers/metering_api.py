@@ -1,0 +1,79 @@
+"""Lambda: `POST /metering/batch-meter-usage`, where sellers report pay-as-you-go usage.
+
+Deployed, API Gateway checks IAM (SigV4) and the caller's account must be the product's seller
+(the marketplace's own account may meter any product); locally a bearer token stands in: the
+admin token, or a seller's token from SELLER_TOKENS. Imports only what metering needs: no
+templates, no XML."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import metering, store
+from functions.clock import now
+from functions.config import settings
+from functions.errors import Forbidden, Unauthenticated
+from functions.handlers import json_edge
+from functions.observability import logger
+from functions.store.catalog import DynamoProductStore
+from functions.store.subscriptions import DynamoSubscriptionStore
+from functions.store.usage import DynamoUsageStore, usage_store
+
+app = APIGatewayRestResolver()
+json_edge.install(app)
+
+
+@cache
+def _stores() -> tuple[DynamoProductStore, DynamoSubscriptionStore, DynamoUsageStore]:
+    store.bind(settings())
+    return DynamoProductStore(), DynamoSubscriptionStore(), usage_store()
+
+
+def _caller() -> metering.Caller:
+    config = settings()
+    event = app.current_event
+    if config.admin_auth == "iam":
+        context = event.request_context
+        return metering.caller_from_iam(context.identity.account_id, context.account_id)
+    header = event.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("Send 'Authorization: Bearer <seller or admin token>'.")
+    caller = metering.caller_from_token(token.strip(), config.admin_token, config.seller_tokens)
+    if caller is None:
+        raise Forbidden("The token is not accepted.")
+    return caller
+
+
+@app.post("/metering/batch-meter-usage")
+def batch_meter_usage() -> Response:
+    caller = _caller()
+    products, subscriptions, usage = _stores()
+    answer = metering.batch_meter_usage(
+        json_edge.json_body(app),
+        caller,
+        now(),
+        products=products,
+        subscriptions=subscriptions,
+        usage=usage,
+    )
+    logger.info(
+        "usage metered",
+        extra={
+            "seller_account": caller.seller_account or "marketplace",
+            "statuses": [result["Status"] for result in answer["Results"]],
+        },
+    )
+    return json_edge.json_reply(answer)
+
+
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
+)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,104 @@
+"""Billing run helpers: PO-approved subscriptions and their usage totals written straight into
+the tables (BatchWriteItem, 25 items a call), keyed as docs/INVOICING.md fixes them, so a test
+or the bench can set up thousands without going through punchouts and POs."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from functions.store.subscriptions import billing_shard, subscription_record
+from functions.subscriptions import LineApproval, Subscription, SubscriptionLine
+
+PERIOD = "2026-11"
+RATES = {"hours": {"name": "Broker hours", "unit": "HUR", "unit_price": "0.08"}}
+
+
+def subscription(
+    subscription_id: str, integration_id: str, *, order_id: str = "PO-7", **overrides: Any
+) -> Subscription:
+    """An active contract + pay-as-you-go subscription both of whose lines a PO approved."""
+
+    def approval(line_number: int, quantity: str) -> LineApproval:
+        return LineApproval(order_id, f"{order_id}@coupa.example", line_number, Decimal(quantity),
+                            1, "2026-10-01T00:00:00+00:00")  # fmt: skip
+
+    base = Subscription(
+        id=subscription_id,
+        account_id="111122223333",
+        integration_id=integration_id,
+        integration_name="Acme Coupa",
+        product_id="datastream-pro",
+        offer_id="annual",
+        product_name="DataStream Pro",
+        offer_name="Annual + usage",
+        pricing_model="contract_payg",
+        currency="USD",
+        lines=(
+            SubscriptionLine(f"{subscription_id}-1", "contract", "datastream-pro/annual",
+                             Decimal("15000.00"), "USD", "ANN", Decimal(1), approval(1, "1")),
+            SubscriptionLine(f"{subscription_id}-2", "usage", "datastream-pro/annual",
+                             Decimal("0.08"), "USD", "HUR", Decimal(1000), approval(2, "1000")),
+        ),
+        state="active",
+        rates=RATES,
+        created_at="2026-10-01T00:00:00+00:00",
+        activated_at="2026-10-01T00:00:00+00:00",
+        version=1,
+    )  # fmt: skip
+    return replace(base, **overrides)
+
+
+def subscription_item(value: Subscription) -> dict[str, Any]:
+    """The item as `functions.store.subscriptions` writes it (billable shard included)."""
+    record = subscription_record(value)
+    item = record.serialize()
+    assert (billing_shard(value) is None) == ("billing_shard" not in item)
+    return item
+
+
+def usage_items(
+    subscription_id: str, periods: Mapping[str, Mapping[str, Decimal | int | str]]
+) -> list[dict[str, Any]]:
+    """The totals items: one per period (`total#<YYYY-MM>`) and the all-time one."""
+    all_time: dict[str, Decimal] = {}
+    items = []
+    for period, quantities in periods.items():
+        items.append(_total(subscription_id, f"total#{period}", quantities))
+        for dimension, quantity in quantities.items():
+            all_time[dimension] = all_time.get(dimension, Decimal(0)) + Decimal(quantity)
+    if periods:
+        items.append(_total(subscription_id, "total#all", all_time))
+    return items
+
+
+def _total(
+    subscription_id: str, sort_key: str, quantities: Mapping[str, Decimal | int | str]
+) -> dict[str, Any]:
+    item: dict[str, Any] = {"pk": {"S": f"usage#{subscription_id}"}, "sk": {"S": sort_key}}
+    for dimension, quantity in quantities.items():
+        item[f"q_{dimension}"] = {"N": str(quantity)}
+    return item
+
+
+def batch_write(dynamodb: Any, table: str, items: Iterable[dict[str, Any]]) -> None:
+    pending = list(items)
+    for start in range(0, len(pending), 25):
+        request = {table: [{"PutRequest": {"Item": item}} for item in pending[start : start + 25]]}
+        while request:
+            request = dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems")
+
+
+def seed(
+    dynamodb: Any,
+    subscriptions: Iterable[Subscription],
+    usage: Mapping[str, Mapping[str, Mapping[str, Decimal | int | str]]],
+) -> None:
+    """Write the subscriptions and, per subscription id, its usage per period and dimension."""
+    batch_write(dynamodb, os.environ["SUBSCRIPTIONS_TABLE"],
+                (subscription_item(s) for s in subscriptions))  # fmt: skip
+    batch_write(dynamodb, os.environ["USAGE_TABLE"],
+                (item for sid, periods in usage.items() for item in usage_items(sid, periods)))  # fmt: skip

@@ -1,0 +1,308 @@
+"""The admin API's invoice side against moto: the invoice endpoint setting on integrations,
+listing and reading invoices, asking for delivery again, starting a billing run."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from functions import billing, billing_run
+from functions.config import settings
+from functions.cxml.model import Credential
+from functions.store import invoices
+from functions.store.integrations import DynamoIntegrationStore
+from tests.support import ADMIN_TOKEN, admin, ariba_integration, coupa_integration
+from tests.unit.test_billing import _subscription
+
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+SETTING = {
+    "url": "https://acme.coupahost.com/cxml/invoices",
+    "from": {"domain": "NetworkID", "identity": "procurement-gateway"},
+    "to": {"domain": "DUNS", "identity": "acme-coupa"},
+    "sender": {"domain": "NetworkID", "identity": "procurement-gateway"},
+    "shared_secret": "coupa-supplier-secret",
+}
+
+
+def _items(tables: dict[str, Any]) -> list[dict[str, Any]]:
+    return tables["dynamodb"].scan(TableName="local-integrations")["Items"]
+
+
+def _get(api: Any, path: str, query: str = "", token: str | None = ADMIN_TOKEN) -> tuple[int, Any]:
+    headers = [("Authorization", f"Bearer {token}")] if token else []
+    answer = api.handle("GET", path, query=query, headers=headers)
+    assert answer.header("Content-Type") == "application/json", answer.headers
+    return answer.status, json.loads(answer.body)
+
+
+def _queued(tables: dict[str, Any], url: str) -> list[dict[str, Any]]:
+    bodies: list[dict[str, Any]] = []
+    while True:
+        answer = tables["sqs"].receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        messages = answer.get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            tables["sqs"].delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+# --- the invoice endpoint setting ---------------------------------------------------------------
+
+
+def test_the_setting_is_kept_on_both_items_and_shown_without_its_secret(
+    api: Any, tables: dict[str, Any]
+) -> None:
+    status, created = admin(
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+    )
+
+    assert status == 201
+    assert created["integration"]["invoice_delivery"] == {**SETTING, "shared_secret": "set"}
+    stored = _items(tables)
+    assert len(stored) == 2
+    assert all(
+        json.loads(item["invoice_delivery"]["S"])["shared_secret"] == "coupa-supplier-secret"
+        for item in stored
+    ), "both copies, written in one transaction"
+    _, fetched = admin(api, "GET", f"/admin/integrations/{created['id']}")
+    _, listed = admin(api, "GET", "/admin/integrations")
+    assert "coupa-supplier-secret" not in json.dumps([fetched, listed])
+
+
+def test_patch_keeps_replaces_or_removes_the_setting(api: Any, tables: dict[str, Any]) -> None:
+    _, created = admin(
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+    )
+    path = f"/admin/integrations/{created['id']}"
+    moved = {k: v for k, v in SETTING.items() if k != "shared_secret"}
+    moved["url"] = "https://acme-eu.coupahost.com/cxml/invoices"
+
+    status, patched = admin(api, "PATCH", path, {"invoice_delivery": moved})
+    assert status == 200
+    assert patched["integration"]["invoice_delivery"]["url"] == moved["url"]
+    kept = DynamoIntegrationStore().get(created["id"])
+    assert kept is not None and kept.invoice_delivery is not None
+    assert kept.invoice_delivery.shared_secret == "coupa-supplier-secret"
+
+    status, removed = admin(api, "PATCH", path, {"invoice_delivery": None})
+    assert status == 200 and removed["integration"]["invoice_delivery"] is None
+    assert all("invoice_delivery" not in item for item in _items(tables))
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (coupa_integration(invoice_delivery={**SETTING, "url": "http://acme.example/x"}),
+         "invoice_delivery.url"),
+        (coupa_integration(invoice_delivery={**SETTING, "to": {"domain": "DUNS"}}),
+         "invoice_delivery.to.identity"),
+        (ariba_integration(invoice_delivery=SETTING), "invoice_delivery"),
+    ],
+)  # fmt: skip
+def test_a_bad_setting_is_refused_naming_the_field(
+    api: Any, tables: dict[str, Any], payload: dict[str, Any], field: str
+) -> None:
+    status, body = admin(api, "POST", "/admin/integrations", payload)
+
+    assert status == 400 and body["error"]["field"] == field
+    assert _items(tables) == []
+
+
+# --- invoices -----------------------------------------------------------------------------------
+
+
+def _integration(api: Any) -> str:
+    _, created = admin(api, "POST", "/admin/integrations", coupa_integration())
+    return str(created["id"])
+
+
+def _issue(integration_id: str, *, subscription_id: str, period: str | None = None) -> str:
+    integration = DynamoIntegrationStore().get(integration_id)
+    assert integration is not None
+    subscription = _subscription(id=subscription_id, integration_id=integration_id)
+    if period is None:
+        invoice = billing.contract_invoice(subscription, NOW)
+    else:
+        invoice = billing.usage_invoice(
+            subscription,
+            period,
+            {"hours": Decimal(1500)},
+            {"hours": Decimal(1500)},
+            NOW,
+        )
+    assert invoice is not None
+    parties = billing_run.parties_of(integration, Credential("NetworkID", "procurement-gateway"))
+    assert invoices.create(invoice, billing_run.document_of(invoice, parties))
+    return invoice.invoice_id
+
+
+def test_invoices_listed_by_integration_period_and_subscription(
+    api: Any, tables: dict[str, Any]
+) -> None:
+    integration_id = _integration(api)
+    other = _integration_other(api)
+    contract = _issue(integration_id, subscription_id="req-aaaa")
+    october = _issue(integration_id, subscription_id="req-aaaa", period="2026-10")
+    november = _issue(integration_id, subscription_id="req-bbbb", period="2026-11")
+    _issue(other, subscription_id="req-cccc", period="2026-11")
+
+    status, everything = _get(api, "/admin/invoices", f"integration_id={integration_id}")
+    _, one_period = _get(api, "/admin/invoices", f"integration_id={integration_id}&period=2026-11")
+    _, one_subscription = _get(
+        api, "/admin/invoices", f"integration_id={integration_id}&subscription_id=req-aaaa"
+    )
+
+    assert status == 200
+    assert [i["invoice_id"] for i in everything["invoices"]] == [contract, november, october]
+    assert [i["invoice_id"] for i in one_period["invoices"]] == [november]
+    assert {i["invoice_id"] for i in one_subscription["invoices"]} == {contract, october}
+    shown = next(i for i in everything["invoices"] if i["invoice_id"] == october)
+    assert shown["state"] == "created"
+    assert shown["location"] == (
+        f"s3://local-invoices/invoices/{integration_id}/2026-10/{october}.xml"
+    )
+    assert shown["totals"] == {
+        "subtotal": "120.00",
+        "tax": "0.00",
+        "net": "120.00",
+        "due": "120.00",
+    }
+    assert shown["currency"] == "USD" and shown["order_id"] == "PO-7"
+    assert shown["overrun"] is True, "1,500 hours used of 1,000 approved"
+    assert shown["delivery"]["attempts"] == 0
+
+
+def _integration_other(api: Any) -> str:
+    _, created = admin(
+        api,
+        "POST",
+        "/admin/integrations",
+        coupa_integration(name="Other", buyer_identity={"domain": "DUNS", "identity": "other"}),
+    )
+    return str(created["id"])
+
+
+def test_one_invoice_with_its_lines(api: Any, tables: dict[str, Any]) -> None:
+    integration_id = _integration(api)
+    invoice_id = _issue(integration_id, subscription_id="req-aaaa", period="2026-11")
+
+    status, body = _get(api, f"/admin/invoices/{invoice_id}")
+
+    assert status == 200
+    invoice = body["invoice"]
+    assert invoice["summary_location"].endswith(f"/2026-11/{invoice_id}.json")
+    assert [line["quantity"] for line in invoice["summary"]["lines"]] == ["1500"]
+    assert invoice["summary"]["approved_budget"] == "1000"
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [
+        ("", 400, "integration_id"),
+        ("integration_id=int_nope", 404, None),
+        ("integration_id={id}&period=2026-13", 400, "period"),
+    ],
+)
+def test_listing_needs_a_known_integration_and_a_real_period(
+    api: Any, tables: dict[str, Any], query: str, status: int, field: str | None
+) -> None:
+    integration_id = _integration(api)
+
+    answer_status, body = _get(api, "/admin/invoices", query.format(id=integration_id))
+
+    assert answer_status == status
+    assert body["error"].get("field") == field
+
+
+def test_unknown_invoices_and_missing_tokens(api: Any, tables: dict[str, Any]) -> None:
+    assert _get(api, "/admin/invoices/INV-NOPE")[0] == 404
+    assert admin(api, "POST", "/admin/invoices/INV-NOPE/deliver")[0] == 404
+    assert _get(api, "/admin/invoices", "integration_id=x", token=None)[0] == 401
+    assert admin(api, "POST", "/admin/billing-runs", {"period": "2026-11"}, token=None)[0] == 401
+
+
+def test_redelivery_puts_a_finished_invoice_back_in_the_queue(
+    api: Any, tables: dict[str, Any]
+) -> None:
+    _, created = admin(
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+    )
+    invoice_id = _issue(created["id"], subscription_id="req-aaaa", period="2026-11")
+    log = {"attempts": 5, "last_code": 500, "last_text": "500 Internal Server Error"}
+    assert invoices.mark(invoice_id, "failed", log)
+
+    status, body = admin(api, "POST", f"/admin/invoices/{invoice_id}/deliver")
+
+    assert status == 202 and body["queued"] is True
+    assert body["invoice"]["state"] == "created"
+    assert body["invoice"]["delivery"]["attempts"] == 5, "the log is kept"
+    assert _queued(tables, settings().delivery_queue_url) == [{"invoice_id": invoice_id}]
+
+
+def test_redelivery_force_must_be_a_flag(api: Any, tables: dict[str, Any]) -> None:
+    _, created = admin(
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+    )
+    invoice_id = _issue(created["id"], subscription_id="req-aaaa")
+
+    answer = api.handle(
+        "POST",
+        f"/admin/invoices/{invoice_id}/deliver",
+        query="force=maybe",
+        headers=[("Authorization", f"Bearer {ADMIN_TOKEN}")],
+    )
+
+    assert answer.status == 400 and json.loads(answer.body)["error"]["field"] == "force"
+
+
+# --- billing runs -------------------------------------------------------------------------------
+
+
+def test_a_billing_run_starts_one_walk_per_shard(api: Any, tables: dict[str, Any]) -> None:
+    status, body = admin(api, "POST", "/admin/billing-runs", {"period": "2026-11"})
+
+    assert status == 202
+    assert body == {"period": "2026-11", "shards": 16}
+    queued = _queued(tables, settings().billing_queue_url)
+    assert sorted(int(m["shard"]) for m in queued) == list(range(16))
+    assert {(m["kind"], m["period"]) for m in queued} == {("shard", "2026-11")}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [({"period": "2026-13"}, "period"), ({}, "period"), ({"period": "2026-11", "x": 1}, "x")],
+)
+def test_a_billing_run_needs_a_month(
+    api: Any, tables: dict[str, Any], payload: dict[str, Any], field: str
+) -> None:
+    status, body = admin(api, "POST", "/admin/billing-runs", payload)
+
+    assert status == 400 and body["error"]["field"] == field
+    assert _queued(tables, settings().billing_queue_url) == []
+
+
+def test_an_invoice_on_its_way_is_queued_again_only_when_forced(
+    api: Any, tables: dict[str, Any]
+) -> None:
+    _, created = admin(
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+    )
+    invoice_id = _issue(created["id"], subscription_id="req-aaaa")
+
+    status, body = admin(api, "POST", f"/admin/invoices/{invoice_id}/deliver")
+    assert status == 409 and "already on its way" in body["error"]["message"]
+    assert _queued(tables, settings().delivery_queue_url) == []
+
+    answer = api.handle(
+        "POST",
+        f"/admin/invoices/{invoice_id}/deliver",
+        query="force=true",
+        headers=[("Authorization", f"Bearer {ADMIN_TOKEN}")],
+    )
+    assert answer.status == 202
+    assert _queued(tables, settings().delivery_queue_url) == [{"invoice_id": invoice_id}]

@@ -1,0 +1,261 @@
+"""The whole invoicing flow, locally, as a buyer, a seller and the marketplace admin live it:
+punchout → Request approval → the PO → usage metered by the seller → the monthly billing run
+(admin API) → invoices in S3 → delivered to the buyer's Coupa (the fake Coupa on 127.0.0.1,
+checking credentials and InvoiceDetail.dtd). Every part is the real handler; the AWS parts are
+moto, driven by the local stand-ins for Lambda's triggers (local/outbox.py, local/queues.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from functions.config import settings
+from functions.store import invoice_files
+from local.fake_coupa import FakeCoupa, Party, serve
+from local.outbox import OutboxPump, streams_client
+from local.queues import QueuePump
+from tests.order_support import order_request, post_order
+from tests.storefront_support import (
+    CONTRACT_PAYG,
+    FREE_TRIAL,
+    cart_of,
+    create_integration,
+    create_products,
+    post_form,
+    punch_out,
+)
+from tests.support import ADMIN_TOKEN, admin, coupa_integration, dtd_errors, meter, seller_token
+
+SELLER = "309876543210"  # datastream-pro's seller (local/demo_catalog.json)
+TRIAL_SELLER = "412345678901"
+CUSTOMER = "111122223333"  # coupa_integration()'s account
+SUBSCRIBED_AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+US = Party("NetworkID", "procurement-gateway")
+
+
+@dataclass
+class Stack:
+    api: Any
+    tables: dict[str, Any]
+    clock: Any
+    coupa: FakeCoupa
+    coupa_url: str
+    queues: QueuePump
+    outbox: OutboxPump
+
+    def run_triggers(self) -> None:
+        """What Lambda's triggers would do by now: the outbox stream (mail, contract invoices),
+        then the billing and delivery queues until they are empty (failures retried, each
+        message at most five times)."""
+        for _ in range(3):
+            self.outbox.pump_once()
+        self.queues.drain(timeout=60)
+
+    def invoices(self, integration_id: str, query: str = "") -> list[dict[str, Any]]:
+        answer = self.api.handle(
+            "GET",
+            "/admin/invoices",
+            query=f"integration_id={integration_id}{query}",
+            headers=[("Authorization", f"Bearer {ADMIN_TOKEN}")],
+        )
+        assert answer.status == 200, answer.text
+        return list(json.loads(answer.body)["invoices"])
+
+    def billing_run(self, period: str) -> None:
+        status, body = admin(self.api, "POST", "/admin/billing-runs", {"period": period})
+        assert (status, body) == (202, {"period": period, "shards": 16})
+        self.run_triggers()
+
+
+@pytest.fixture
+def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
+    clock.freeze(SUBSCRIBED_AT)
+    create_products(
+        api,
+        {**CONTRACT_PAYG, "seller_account": SELLER},
+        {**FREE_TRIAL, "seller_account": TRIAL_SELLER},
+    )
+    coupa = FakeCoupa(supplier=US, buyer=Party("DUNS", "acme-coupa"), sender=US)
+    config = settings()
+    queue_pump = QueuePump(
+        config.billing_queue_url, config.delivery_queue_url, sqs=tables["sqs"], visibility_seconds=0
+    )
+    outbox = OutboxPump(
+        config.outbox_table, dynamodb=tables["dynamodb"], streams=streams_client("us-east-1")
+    )
+    with serve(coupa) as url:
+        yield Stack(api, tables, clock, coupa, url, queue_pump, outbox)
+
+
+def _integration(stack: Stack, **overrides: Any) -> dict[str, Any]:
+    return create_integration(
+        stack.api,
+        coupa_integration(
+            test_mode=False, invoice_delivery=stack.coupa.invoice_delivery(stack.coupa_url),
+            **overrides,
+        ),
+    )  # fmt: skip
+
+
+def _subscribe(
+    stack: Stack,
+    integration: dict[str, Any],
+    product: str = "datastream-pro",
+    offer: str = "annual",
+    order_id: str = "PO-1001",
+) -> None:
+    """The buyer punches out, asks for approval; Coupa approves and posts the PO."""
+    session = punch_out(stack.api, integration)
+    form = {"product_id": product, "offer_id": offer}
+    if product == "datastream-pro":
+        form["estimate.hours"] = "1000"
+    cart = cart_of(post_form(stack.api, f"{session}/requests", form))
+    info = integration["purchase_information"]
+    document = order_request(
+        cart.lines,
+        buyer=(info["buyer_domain"], info["buyer_identity"]),
+        secret=info["shared_secret"],
+        order_id=order_id,
+    )
+    answer = post_order(stack.api, document)
+    assert answer.code == 200, answer.message
+
+
+def _meter(
+    stack: Stack, hours: list[int], product: str = "datastream-pro", seller: str = SELLER,
+    customer: str = CUSTOMER,
+) -> list[str]:  # fmt: skip
+    """The seller reports usage for the hours before now; the per-record statuses."""
+    moment = stack.clock.now()
+    records = [
+        {"Timestamp": (moment - timedelta(hours=n + 1)).isoformat(),
+         "CustomerIdentifier": customer, "Dimension": "hours", "Quantity": quantity}
+        for n, quantity in enumerate(hours)
+    ]  # fmt: skip
+    status, body = meter(
+        stack.api, {"ProductCode": product, "UsageRecords": records}, token=seller_token(seller)
+    )
+    assert status == 200, body
+    return [result["Status"] for result in body["Results"]]
+
+
+def _document(invoice: dict[str, Any]) -> bytes:
+    key = invoice["location"].removeprefix(f"s3://{settings().invoice_bucket}/")
+    return invoice_files.read(key)
+
+
+def test_from_punchout_to_invoices_delivered_to_coupa(stack: Stack) -> None:
+    coupa = _integration(stack)
+    integration_id = coupa["id"]
+
+    # Given an approved PO: the contract invoice goes out at once, out of the monthly cycle
+    _subscribe(stack, coupa)
+    stack.run_triggers()
+    (contract,) = stack.invoices(integration_id)
+    assert contract["kind"] == "contract" and contract["state"] == "delivered"
+    assert contract["totals"]["due"] == "15000.00" and contract["order_id"] == "PO-1001"
+
+    # And the seller meters 1,200 hours against a budget of 1,000
+    assert _meter(stack, [400, 500, 300]) == ["Success"] * 3
+
+    # When the admin starts November's run early in December
+    stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    stack.billing_run("2026-11")
+
+    # Then the usage invoice is stored, DTD-valid, and delivered to Coupa, which checked the
+    # credentials and the DTD itself
+    usage = next(i for i in stack.invoices(integration_id) if i["kind"] == "usage")
+    assert usage["period"] == "2026-11" and usage["state"] == "delivered"
+    assert usage["totals"] == {"subtotal": "96.00", "tax": "0.00", "net": "96.00", "due": "96.00"}
+    assert usage["overrun"] is True, "1,200 hours used of 1,000 approved"
+    assert usage["location"] == (
+        f"s3://local-invoices/invoices/{integration_id}/2026-11/{usage['invoice_id']}.xml"
+    )
+    stored = _document(usage)
+    assert dtd_errors(stored, "InvoiceDetail.dtd") == []
+    assert b"SharedSecret" not in stored, "the secret is added when sending, never stored"
+    assert stack.coupa.received() == [contract["invoice_id"], usage["invoice_id"]]
+    posted = etree.fromstring(stack.coupa.invoices[usage["invoice_id"]])
+    assert posted.get("payloadID") == etree.fromstring(stored).get("payloadID")
+    reference = posted.find(".//InvoiceDetailOrderInfo/OrderReference")
+    assert reference.get("orderID") == "PO-1001"
+    assert posted.find(".//InvoiceDetailItemReference").get("lineNumber") == "2", "usage line"
+    status, detail = admin(stack.api, "GET", f"/admin/invoices/{usage['invoice_id']}")
+    assert status == 200 and detail["invoice"]["delivery"]["last_code"] == 200
+    assert [line["quantity"] for line in detail["invoice"]["summary"]["lines"]] == ["1200"]
+
+    # When the run is started again, nothing new is issued or sent
+    posts = len(stack.coupa.log)
+    stack.billing_run("2026-11")
+    again = stack.invoices(integration_id)
+    assert sorted((i["invoice_id"], i["state"]) for i in again) == sorted(
+        (i["invoice_id"], "delivered") for i in (contract, usage)
+    )
+    assert len(stack.coupa.log) == posts
+    assert stack.coupa.received() == [contract["invoice_id"], usage["invoice_id"]]
+
+
+def test_delivery_fails_while_coupa_is_down_then_recovers(stack: Stack) -> None:
+    coupa = _integration(stack)
+    _subscribe(stack, coupa)
+    stack.run_triggers()
+    stack.clock.freeze(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
+    assert _meter(stack, [100]) == ["Success"]
+    stack.clock.freeze(datetime(2027, 1, 1, 3, 0, tzinfo=UTC))
+
+    # Given Coupa answering 500 to everything during December's run
+    stack.coupa.fail_next(100)
+    stack.billing_run("2026-12")
+
+    # Then the invoice is marked failed after the queue's five attempts, and no message is left
+    (december,) = stack.invoices(coupa["id"], "&period=2026-12")
+    assert december["state"] == "failed"
+    assert (december["delivery"]["attempts"], december["delivery"]["last_code"]) == (5, 500)
+    assert stack.queues.waiting() == 0
+
+    # When Coupa is back and the admin asks for the invoice again, it is delivered
+    stack.coupa.fail_next(0)
+    status, body = admin(stack.api, "POST", f"/admin/invoices/{december['invoice_id']}/deliver")
+    assert status == 202 and body["invoice"]["state"] == "created"
+    stack.run_triggers()
+
+    (december,) = stack.invoices(coupa["id"], "&period=2026-12")
+    assert december["state"] == "delivered" and december["delivery"]["attempts"] == 6
+    assert december["invoice_id"] in stack.coupa.received()
+
+
+def test_free_trials_and_test_mode_produce_no_invoice(stack: Stack) -> None:
+    # Given a free trial subscription, and a subscription made through a test-mode integration
+    coupa = _integration(stack)
+    _subscribe(stack, coupa, "sentinel-siem-trial", "trial")
+    testing = create_integration(
+        stack.api,
+        coupa_integration(
+            name="Acme (test)", buyer_identity={"domain": "DUNS", "identity": "acme-test"},
+            account_id="999988887777", test_mode=True,
+            invoice_delivery=stack.coupa.invoice_delivery(stack.coupa_url),
+        ),
+    )  # fmt: skip
+    _subscribe(stack, testing, order_id="PO-TEST-1")
+    stack.run_triggers()
+    # (a trial has no usage line to meter against; a test subscription takes usage, so the
+    # seller can try its metering)
+    assert _meter(stack, [10], "sentinel-siem-trial", TRIAL_SELLER) == ["CustomerNotSubscribed"]
+    assert _meter(stack, [10], customer="999988887777") == ["Success"]
+
+    # When November is invoiced
+    stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    stack.billing_run("2026-11")
+
+    # Then neither produced an invoice, and Coupa received nothing
+    assert stack.invoices(coupa["id"]) == []
+    assert stack.invoices(testing["id"]) == []
+    assert stack.coupa.log == []
+    listed = stack.tables["s3"].list_objects_v2(Bucket=settings().invoice_bucket)
+    assert listed.get("KeyCount", 0) == 0

@@ -1,0 +1,343 @@
+"""The billing run, pure: its messages, how a shard is paged, and what a batch or a contract
+request issues and announces, against in-memory ports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from functions import billing, billing_run
+from functions.billing import CONTRACT, USAGE, Invoice
+from functions.billing_run import (
+    BatchMessage,
+    ShardMessage,
+    UnreadableMessage,
+    after_page,
+    message_of,
+    run_messages,
+)
+from functions.cxml.model import Credential
+from functions.errors import BadRequest
+from functions.handlers.billing_schedule import period_to_bill
+from functions.integrations import BuyerIdentity, Integration, InvoiceDelivery
+from functions.store.subscriptions import BILLING_SHARDS
+from functions.subscriptions import Subscription
+from tests.billing_support import subscription
+from tests.support import dtd_errors
+
+NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+US = Credential("NetworkID", "procurement-gateway")
+PERIOD = "2026-11"
+
+
+def _integration(**overrides: Any) -> Integration:
+    base = Integration(
+        id="int_1", name="Acme Coupa", system="coupa", buyer=BuyerIdentity("DUNS", "acme-coupa"),
+        account_id="111122223333", account_email="it@acme.example", test_mode=False,
+    )  # fmt: skip
+    return replace(base, **overrides)
+
+
+@dataclass
+class FakePorts:
+    """The stores and queues in memory: what a test wants to see is what was sent."""
+
+    shards: dict[str, list[str]] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    totals: dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]] = field(default_factory=dict)
+    integrations_by_id: dict[str, Integration] = field(default_factory=dict)
+    invoices: dict[str, tuple[Invoice, bytes, str]] = field(default_factory=dict)
+    billing_queue: list[dict[str, Any]] = field(default_factory=list)
+    delivery_queue: list[str] = field(default_factory=list)
+    failing_subscriptions: set[str] = field(default_factory=set)
+    page_reads: list[tuple[str, dict[str, str] | None]] = field(default_factory=list)
+
+    def billable_page(
+        self, shard: str, cursor: dict[str, str] | None, limit: int
+    ) -> tuple[list[str], dict[str, str] | None]:
+        self.page_reads.append((shard, cursor))
+        ids = self.shards.get(shard, [])
+        start = ids.index(cursor["pk"]) + 1 if cursor else 0
+        page = ids[start : start + limit]
+        # like DynamoDB: a full page has a LastEvaluatedKey, even when nothing follows
+        following = {"pk": page[-1], "created_at": "x"} if len(page) == limit else None
+        return page, following
+
+    def usage(
+        self, subscription_ids: Sequence[str], period: str
+    ) -> dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]]:
+        return {sid: self.totals[sid] for sid in subscription_ids if sid in self.totals}
+
+    def read(
+        self, subscription_ids: Sequence[str], invoice_ids: Sequence[str]
+    ) -> tuple[dict[str, Subscription], dict[str, str]]:
+        found = {s: self.subscriptions[s] for s in subscription_ids if s in self.subscriptions}
+        states = {i: self.invoices[i][2] for i in invoice_ids if i in self.invoices}
+        return found, states
+
+    def integrations(self, integration_ids: Sequence[str]) -> dict[str, Integration]:
+        return {
+            i: self.integrations_by_id[i] for i in integration_ids if i in self.integrations_by_id
+        }
+
+    def create(self, invoice: Invoice, document: bytes) -> bool:
+        if invoice.subscription_id in self.failing_subscriptions:
+            raise RuntimeError("S3 is throttling")
+        if invoice.invoice_id in self.invoices:
+            return False
+        self.invoices[invoice.invoice_id] = (invoice, document, "created")
+        return True
+
+    def enqueue(self, bodies: Sequence[Mapping[str, Any]]) -> int:
+        self.billing_queue.extend(json.loads(json.dumps(body)) for body in bodies)
+        return len(bodies)
+
+    def announce(self, invoice_ids: Sequence[str]) -> int:
+        self.delivery_queue.extend(invoice_ids)
+        return len(invoice_ids)
+
+
+def _usage(
+    hours: str, all_time: str | None = None
+) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    return {"hours": Decimal(hours)}, {"hours": Decimal(all_time or hours)}
+
+
+def _ports(*subscriptions: Subscription, **totals: str) -> FakePorts:
+    ports = FakePorts(integrations_by_id={"int_1": _integration()})
+    for value in subscriptions:
+        ports.subscriptions[value.id] = value
+    for sid, hours in totals.items():
+        ports.totals[sid.replace("_", "-")] = _usage(hours)
+    return ports
+
+
+def _batch(*ids: str) -> BatchMessage:
+    return BatchMessage(PERIOD, ids)
+
+
+def _bill(ports: FakePorts, *ids: str, redelivered: bool = False) -> billing_run.BillingReport:
+    return billing_run.bill_batch(
+        _batch(*ids), ports, supplier=US, now=NOW, redelivered=redelivered
+    )
+
+
+# --- messages -------------------------------------------------------------------------------
+
+
+def test_a_run_starts_with_one_message_per_shard() -> None:
+    ports = FakePorts()
+
+    sent = billing_run.start(PERIOD, ports)
+
+    assert sent == BILLING_SHARDS == 16
+    assert ports.billing_queue == [
+        {"kind": "shard", "period": PERIOD, "shard": str(n), "cursor": None} for n in range(16)
+    ]
+
+
+def test_a_period_must_be_a_month() -> None:
+    with pytest.raises(BadRequest, match="2026-11"):
+        run_messages("November")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        ShardMessage(PERIOD, "15"),
+        ShardMessage(PERIOD, "3", {"pk": "req-1", "created_at": "2026-10-01T00:00:00+00:00"}),
+        BatchMessage(PERIOD, ("req-1", "req-2")),
+    ],
+)
+def test_messages_survive_the_queue(message: billing_run.Message) -> None:
+    assert message_of(json.dumps(message.body())) == message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        json.dumps({"kind": "shard", "period": PERIOD, "shard": "16", "cursor": None}),
+        json.dumps({"kind": "shard", "period": "2026-13", "shard": "1", "cursor": None}),
+        json.dumps({"kind": "shard", "period": PERIOD, "shard": "1", "cursor": {"pk": 1}}),
+        json.dumps({"kind": "batch", "period": PERIOD, "subscription_ids": "req-1"}),
+        json.dumps({"kind": "batch", "period": PERIOD, "subscription_ids": ["r"] * 101}),
+        json.dumps({"kind": "walk", "period": PERIOD}),
+    ],
+)
+def test_anything_else_on_the_billing_queue_is_unreadable(body: str) -> None:
+    with pytest.raises(UnreadableMessage):
+        message_of(body)
+
+
+def test_a_page_sends_its_ids_as_a_batch_and_the_next_page_while_there_is_one() -> None:
+    page = ShardMessage(PERIOD, "4")
+    cursor = {"pk": "req-9", "created_at": "t"}
+
+    assert after_page(page, ["req-1", "req-9"], cursor) == [
+        BatchMessage(PERIOD, ("req-1", "req-9")),
+        ShardMessage(PERIOD, "4", cursor),
+    ]
+    assert after_page(page, ["req-1"], None) == [BatchMessage(PERIOD, ("req-1",))]
+    assert after_page(page, [], cursor) == [ShardMessage(PERIOD, "4", cursor)]
+    assert after_page(page, [], None) == []
+
+
+def test_walking_a_shard_visits_every_page_once() -> None:
+    # Given a shard of 7 subscriptions and pages of 3
+    ids = [f"req-{n}" for n in range(7)]
+    ports = FakePorts(shards={"5": ids})
+    queue = [ShardMessage(PERIOD, "5").body()]
+    batches: list[list[str]] = []
+
+    # When every shard message is handled as the worker does, until none is left
+    while queue:
+        message = message_of(queue.pop(0))
+        if isinstance(message, BatchMessage):
+            batches.append(list(message.subscription_ids))
+            continue
+        billing_run.walk_shard(message, ports, page_size=3)
+        queue.extend(ports.billing_queue)
+        ports.billing_queue.clear()
+
+    # Then the pages are read in order and every id lands in exactly one batch
+    assert batches == [ids[0:3], ids[3:6], ids[6:7]]
+    assert [cursor["pk"] if cursor else None for _, cursor in ports.page_reads] == [
+        None, "req-2", "req-5",
+    ]  # fmt: skip
+
+
+def test_outbox_keys_for_contract_invoices() -> None:
+    key = billing.contract_outbox_key("req-0123456789abcdef")
+
+    assert key == "invoice#req-0123456789abcdef#contract"
+    assert billing_run.contract_subscription_of(key) == "req-0123456789abcdef"
+    assert billing_run.contract_subscription_of("email#req-1#ready") is None
+
+
+def test_the_schedule_bills_the_month_just_ended_unless_told_which(clock: Any) -> None:
+    clock.freeze(datetime(2027, 1, 1, 2, 0, tzinfo=UTC))
+
+    assert period_to_bill({"source": "aws.events"}) == "2026-12"
+    assert period_to_bill({"period": "2026-10"}) == "2026-10"
+    with pytest.raises(BadRequest):
+        period_to_bill({"period": "last month"})
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+def test_a_batch_invoices_what_was_used_and_announces_each_new_invoice_once() -> None:
+    used, idle, other = (subscription(f"req-{n}", "int_1") for n in "abc")
+    ports = _ports(used, idle, other, req_a="250", req_c="0")
+
+    report = _bill(ports, "req-a", "req-b", "req-c")
+
+    expected = billing.invoice_id("req-a", USAGE, PERIOD)
+    assert report.created == [expected] and ports.delivery_queue == [expected]
+    assert report.nothing_to_invoice == 2
+    invoice, document, _ = ports.invoices[expected]
+    assert (invoice.due, invoice.lines[0].quantity) == (Decimal("20.00"), Decimal(250))
+    assert dtd_errors(document, "InvoiceDetail.dtd") == []
+    assert b"<SharedSecret>" not in document
+
+
+def test_test_free_trial_and_unapproved_subscriptions_are_never_invoiced() -> None:
+    test = subscription("req-t", "int_1", test=True)
+    trial = subscription("req-f", "int_1", pricing_model="free_trial")
+    ports = _ports(test, trial, req_t="10", req_f="10")
+
+    report = _bill(ports, "req-t", "req-f")
+
+    assert (report.created, report.nothing_to_invoice, ports.delivery_queue) == ([], 2, [])
+
+
+def test_a_cancelled_subscription_is_invoiced_for_what_it_used_before() -> None:
+    cancelled = subscription("req-x", "int_1", state="cancelled",
+                             cancelled_at="2026-11-20T00:00:00+00:00")  # fmt: skip
+    ports = _ports(cancelled, req_x="5")
+
+    assert len(_bill(ports, "req-x").created) == 1
+
+
+def test_a_rerun_issues_and_announces_nothing_but_a_redelivery_reannounces_created_ones() -> None:
+    ports = _ports(subscription("req-a", "int_1"), subscription("req-b", "int_1"),
+                   req_a="1", req_b="2")  # fmt: skip
+    first = _bill(ports, "req-a", "req-b")
+    delivered = billing.invoice_id("req-b", USAGE, PERIOD)
+    invoice, document, _ = ports.invoices[delivered]
+    ports.invoices[delivered] = (invoice, document, "delivered")
+
+    rerun = _bill(ports, "req-a", "req-b")
+    redelivery = _bill(ports, "req-a", "req-b", redelivered=True)
+
+    assert len(first.announced) == 2
+    assert (rerun.created, rerun.announced, rerun.already_issued) == ([], [], 2)
+    assert redelivery.announced == [billing.invoice_id("req-a", USAGE, PERIOD)]
+    assert len(ports.invoices) == 2 and len(ports.delivery_queue) == 3
+
+
+def test_one_invoice_failing_holds_back_no_other_and_fails_the_message() -> None:
+    ports = _ports(subscription("req-a", "int_1"), subscription("req-b", "int_1"),
+                   subscription("req-c", "int_gone"), req_a="1", req_b="2", req_c="3")  # fmt: skip
+    ports.failing_subscriptions.add("req-a")
+
+    with pytest.raises(billing_run.InvoicesNotIssued, match="2 invoice") as failure:
+        _bill(ports, "req-a", "req-b", "req-c")
+
+    assert set(failure.value.report.failed) == {"req-a", "req-c"}
+    assert "integration int_gone not found" in str(failure.value)
+    assert ports.delivery_queue == [billing.invoice_id("req-b", USAGE, PERIOD)]
+
+
+def test_the_document_is_addressed_as_the_invoice_endpoint_expects_when_there_is_one() -> None:
+    delivery = InvoiceDelivery(
+        "https://acme.coupahost.com/cxml/invoices", Credential("DUNS", "supplier-at-acme"),
+        Credential("DUNS", "acme"), Credential("DUNS", "supplier-at-acme"), "coupa-secret",
+    )  # fmt: skip
+    plain = billing_run.parties_of(_integration(), US)
+    configured = billing_run.parties_of(_integration(invoice_delivery=delivery), US)
+
+    assert (plain.from_credential, plain.to_credential, plain.sender_credential) == (
+        US, Credential("DUNS", "acme-coupa"), US,
+    )  # fmt: skip
+    assert configured.to_credential == Credential("DUNS", "acme")
+    ports = _ports(subscription("req-a", "int_1"), req_a="1")
+    ports.integrations_by_id["int_1"] = _integration(invoice_delivery=delivery)
+    _bill(ports, "req-a")
+    ((_, document, _),) = ports.invoices.values()
+    assert b"supplier-at-acme" in document and b"coupa-secret" not in document
+
+
+# --- contract invoices ----------------------------------------------------------------------
+
+
+def test_the_contract_is_invoiced_once_as_of_its_activation() -> None:
+    activated = subscription("req-a", "int_1", activated_at="2026-11-26T12:00:00+00:00")
+    ports = _ports(activated)
+
+    first = billing_run.bill_contract("req-a", ports, supplier=US, now=NOW)
+    again = billing_run.bill_contract("req-a", ports, supplier=US, now=NOW)
+
+    contract_id = billing.invoice_id("req-a", CONTRACT, "")
+    assert first.created == [contract_id]
+    invoice, _, _ = ports.invoices[contract_id]
+    assert (invoice.period, invoice.invoice_date) == ("2026-11", "2026-11-26T12:00:00+00:00")
+    assert invoice.due == Decimal("15000.00")
+    # the stream delivered the item again: the earlier try may have died before announcing
+    assert again.created == [] and again.announced == [contract_id]
+
+
+def test_no_contract_invoice_for_a_test_subscription() -> None:
+    ports = _ports(subscription("req-a", "int_1", test=True))
+
+    report = billing_run.bill_contract("req-a", ports, supplier=US, now=NOW)
+
+    assert (report.nothing_to_invoice, ports.invoices, ports.delivery_queue) == (1, {}, [])

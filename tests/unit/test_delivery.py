@@ -1,0 +1,546 @@
+"""Invoice delivery, pure: how every answer is judged, which endpoints are allowed, what the
+posted document carries, and one delivery through in-memory ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from functions import delivery, integrations
+from functions.billing import contract_invoice
+from functions.cxml.build import response
+from functions.cxml.model import Credential
+from functions.cxml.parse import parse_response
+from functions.delivery import (
+    CREATED,
+    DELIVERED,
+    FAILED,
+    REJECTED,
+    STORED,
+    Answer,
+    DeliveryLog,
+    EndpointRefused,
+    PendingInvoice,
+    Ports,
+    RetryLater,
+    Send,
+    Unanswered,
+    classify,
+)
+from functions.errors import BadRequest, NotAcceptable
+from functions.integrations import Integration, InvoiceDelivery, delivery_url_problem
+from functions.store.invoice_sender import HttpInvoiceSender
+from tests.support import coupa_integration, dtd_errors
+from tests.unit.test_billing import _document, _subscription
+
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+FRESH = DeliveryLog()
+LOST = DeliveryLog(attempts=1, unanswered=1)
+
+
+def _cxml(code: int, message: str = "") -> Answer:
+    return Answer(code, response(code, message))
+
+
+# --- classification ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", [200, 201])
+def test_a_2xx_status_is_delivered(code: int) -> None:
+    verdict = classify(_cxml(code), FRESH)
+
+    assert (verdict.state, verdict.code, verdict.retry) == (DELIVERED, code, False)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (401, "Invalid credentials. Bad credentials"),
+        (403, "cXML invoicing not allowed for supplier."),
+        (406, "Request did not validate successfully with DTD."),
+        (417, "Invalid order/document reference."),
+        (417, "Invalid attributes in document."),
+        (450, "cXML Version of document is not supported."),
+        (400, "Bad Request"),
+    ],
+)
+def test_a_4xx_status_is_a_permanent_rejection(code: int, message: str) -> None:
+    verdict = classify(_cxml(code, message), FRESH)
+
+    assert (verdict.state, verdict.code, verdict.retry) == (REJECTED, code, False)
+    assert message in verdict.text, "the admin sees what Coupa said"
+
+
+@pytest.mark.parametrize("code", [500, 503])
+def test_a_5xx_status_is_retried(code: int) -> None:
+    verdict = classify(_cxml(code, "Unexpected server error."), FRESH)
+
+    assert verdict.retry and verdict.code == code and verdict.answered
+
+
+@pytest.mark.parametrize(
+    ("http_status", "body"),
+    [
+        (502, b"<html><body>Bad gateway</body></html>"),
+        (200, b'{"message": "Internal server error"}'),
+        (404, b""),
+        (200, b"<cXML><Response><Status code='OK'/></Response></cXML>"),
+        (200, b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><cXML>&a;</cXML>'),
+    ],
+)
+def test_an_answer_that_is_not_a_cxml_status_is_a_transport_failure(
+    http_status: int, body: bytes
+) -> None:
+    verdict = classify(Answer(http_status, body), FRESH)
+
+    assert verdict.retry and verdict.code is None and not verdict.answered
+    assert f"HTTP {http_status}" in verdict.text
+
+
+def test_no_answer_is_retried_and_counted_as_possibly_arrived() -> None:
+    verdict = classify(Unanswered("timed out after 20 s"), FRESH)
+
+    assert verdict.retry and not verdict.answered
+    assert delivery.after(FRESH, verdict, NOW).may_have_arrived
+
+
+def test_417_after_an_attempt_that_may_have_arrived_is_taken_as_delivered() -> None:
+    verdict = classify(_cxml(417, "Invalid attributes in document."), LOST)
+
+    assert verdict.state == DELIVERED and verdict.code == 417
+    assert "already holding" in verdict.note
+
+
+def test_417_naming_the_reference_is_rejected_even_after_a_lost_answer() -> None:
+    verdict = classify(_cxml(417, "Invalid order/document reference."), LOST)
+
+    assert verdict.state == REJECTED
+
+
+def test_417_on_a_delivered_invoice_sent_again_stays_delivered() -> None:
+    delivered = DeliveryLog(attempts=1, last_code=200, delivered_at="2026-12-01T00:00:00+00:00")
+
+    assert classify(_cxml(417, "Invalid attributes in document."), delivered).state == DELIVERED
+
+
+def test_a_5xx_answer_is_not_counted_as_possibly_arrived() -> None:
+    log = delivery.after(FRESH, classify(_cxml(500), FRESH), NOW)
+
+    assert not log.may_have_arrived
+    assert classify(_cxml(417, "Invalid attributes in document."), log).state == REJECTED
+
+
+def test_the_log_counts_attempts_and_keeps_the_first_delivery_time() -> None:
+    first = delivery.after(FRESH, classify(_cxml(500), FRESH), NOW)
+    second = delivery.after(first, classify(_cxml(200), first), NOW.replace(hour=4))
+    third = delivery.after(second, classify(_cxml(200), second), NOW.replace(hour=5))
+
+    assert (first.attempts, first.last_code, first.delivered_at) == (1, 500, None)
+    assert (second.attempts, second.last_code) == (2, 200)
+    assert second.delivered_at == third.delivered_at == "2026-12-02T04:00:00+00:00"
+    assert DeliveryLog.from_json(third.to_json()) == third
+
+
+def test_parse_response_reads_code_text_and_message() -> None:
+    assert parse_response(response(417, "Invalid attributes in document.")) == (
+        417, "Expectation Failed", "Invalid attributes in document.",
+    )  # fmt: skip
+    with pytest.raises(NotAcceptable):
+        parse_response(b"<html/>")
+
+
+# --- endpoint URLs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "local_http", "allowed"),
+    [
+        ("https://acme.coupahost.com/cxml/invoices", False, True),
+        ("https://acme.coupahost.com:8443/cxml/invoices", False, True),
+        ("http://acme.coupahost.com/cxml/invoices", False, False),
+        ("http://acme.coupahost.com/cxml/invoices", True, False),
+        ("http://127.0.0.1:8080/_local/coupa/cxml/invoices", False, False),
+        ("http://127.0.0.1:8080/_local/coupa/cxml/invoices", True, True),
+        ("http://localhost/cxml/invoices", True, True),
+        ("http://[::1]:9/cxml/invoices", True, True),
+        ("http://127.0.0.1.evil.example/cxml/invoices", True, False),
+        ("https://user:pw@acme.coupahost.com/cxml/invoices", False, False),
+        ("https://acme.coupahost.com/cxml/invoices#x", False, False),
+        ("ftp://acme.coupahost.com/cxml/invoices", False, False),
+        ("https://acme.coupahost.com:99999/cxml/invoices", False, False),
+        ("https:///cxml/invoices", False, False),
+        ("acme.coupahost.com/cxml/invoices", False, False),
+    ],
+)
+def test_invoice_endpoints_are_https_or_this_machine_when_the_local_stack_allows(
+    url: str, local_http: bool, allowed: bool
+) -> None:
+    assert (delivery_url_problem(url, allow_local_http=local_http) is None) is allowed
+
+
+def test_the_sender_refuses_plain_http_before_connecting() -> None:
+    sender = HttpInvoiceSender(allow_local_http=False)
+
+    with pytest.raises(EndpointRefused, match="https"):
+        sender.post(Send("http://127.0.0.1:9/cxml/invoices", b"<cXML/>"))
+
+
+# --- the setting on an integration ------------------------------------------------------------
+
+SETTING = {
+    "url": "https://acme.coupahost.com/cxml/invoices",
+    "from": {"domain": "NetworkID", "identity": "procurement-gateway"},
+    "to": {"domain": "DUNS", "identity": "acme-coupa"},
+    "sender": {"domain": "NetworkID", "identity": "procurement-gateway"},
+    "shared_secret": "coupa-supplier-secret",
+}
+
+
+def _with_setting(**overrides: Any) -> Integration:
+    integration, _ = integrations.new_integration(
+        coupa_integration(invoice_delivery={**SETTING, **overrides})
+    )
+    return integration
+
+
+def test_the_setting_is_validated_stored_and_shown_without_its_secret() -> None:
+    integration = _with_setting()
+
+    assert integration.invoice_delivery == InvoiceDelivery(
+        SETTING["url"],
+        Credential("NetworkID", "procurement-gateway"),
+        Credential("DUNS", "acme-coupa"),
+        Credential("NetworkID", "procurement-gateway"),
+        "coupa-supplier-secret",
+    )
+    view = integration.public_view()["invoice_delivery"]
+    assert view == {**SETTING, "shared_secret": "set"}
+    assert "coupa-supplier-secret" not in str(integration.public_view())
+    assert InvoiceDelivery.from_json(integration.invoice_delivery.to_json()) == (
+        integration.invoice_delivery
+    )
+
+
+def test_no_setting_by_default() -> None:
+    integration, _ = integrations.new_integration(coupa_integration())
+
+    assert integration.invoice_delivery is None
+    assert integration.public_view()["invoice_delivery"] is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"url": "http://acme.coupahost.com/cxml/invoices"}, "invoice_delivery.url"),
+        ({"url": ""}, "invoice_delivery.url"),
+        ({"url": 42}, "invoice_delivery.url"),
+        ({"from": None}, "invoice_delivery.from"),
+        ({"to": {"domain": "DUNS"}}, "invoice_delivery.to.identity"),
+        ({"sender": {"domain": " ", "identity": "x"}}, "invoice_delivery.sender.domain"),
+        (
+            {"sender": {"domain": "D", "identity": "x", "secret": "y"}},
+            "invoice_delivery.sender.secret",
+        ),
+        ({"shared_secret": None}, "invoice_delivery.shared_secret"),
+        ({"shared_secret": ""}, "invoice_delivery.shared_secret"),
+        ({"shared_secret": "set"}, "invoice_delivery.shared_secret"),
+        ({"shared_secret": "a\nb"}, "invoice_delivery.shared_secret"),
+        ({"cc": "x"}, "invoice_delivery.cc"),
+    ],
+)
+def test_each_part_of_the_setting_is_checked_and_named(
+    overrides: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(BadRequest) as refused:
+        _with_setting(**overrides)
+
+    assert refused.value.field == field
+    assert f"'{field}'" in refused.value.message
+
+
+def test_the_setting_must_be_an_object() -> None:
+    with pytest.raises(BadRequest) as refused:
+        integrations.new_integration(coupa_integration(invoice_delivery="https://x.example"))
+
+    assert refused.value.field == "invoice_delivery"
+
+
+def test_local_http_only_when_allowed() -> None:
+    local = {**SETTING, "url": "http://127.0.0.1:8080/_local/coupa/cxml/invoices"}
+
+    with pytest.raises(BadRequest):
+        integrations.new_integration(coupa_integration(invoice_delivery=local))
+    integration, _ = integrations.new_integration(
+        coupa_integration(invoice_delivery=local), allow_local_http=True
+    )
+    assert integration.invoice_delivery is not None
+
+
+def test_ariba_integrations_have_no_invoice_endpoint() -> None:
+    from tests.support import ariba_integration
+
+    with pytest.raises(BadRequest, match="Ariba Network") as refused:
+        integrations.new_integration(ariba_integration(invoice_delivery=SETTING))
+
+    assert refused.value.field == "invoice_delivery"
+    integration, _ = integrations.new_integration(ariba_integration(invoice_delivery=None))
+    assert integration.invoice_delivery is None
+
+
+def test_patch_keeps_the_secret_when_omitted_or_sent_back_as_shown() -> None:
+    integration = _with_setting()
+    moved = {k: v for k, v in SETTING.items() if k != "shared_secret"}
+    moved["url"] = "https://acme-eu.coupahost.com/cxml/invoices"
+
+    patched = integrations.patched(integration, {"invoice_delivery": moved})
+    echoed = integrations.patched(
+        integration, {"invoice_delivery": patched.public_view()["invoice_delivery"]}
+    )
+    renamed = integrations.patched(integration, {"name": "Acme EU"})
+
+    assert patched.invoice_delivery is not None
+    assert patched.invoice_delivery.url == moved["url"]
+    assert patched.invoice_delivery.shared_secret == "coupa-supplier-secret"
+    assert echoed.invoice_delivery == patched.invoice_delivery
+    assert renamed.invoice_delivery == integration.invoice_delivery
+
+
+def test_patch_replaces_the_secret_or_removes_the_setting() -> None:
+    integration = _with_setting()
+
+    rotated = integrations.patched(
+        integration, {"invoice_delivery": {**SETTING, "shared_secret": "new"}}
+    )
+    removed = integrations.patched(integration, {"invoice_delivery": None})
+
+    assert rotated.invoice_delivery is not None and rotated.invoice_delivery.shared_secret == "new"
+    assert removed.invoice_delivery is None
+
+
+def test_patch_adding_a_setting_needs_the_secret() -> None:
+    integration, _ = integrations.new_integration(coupa_integration())
+    without_secret = {k: v for k, v in SETTING.items() if k != "shared_secret"}
+
+    with pytest.raises(BadRequest) as refused:
+        integrations.patched(integration, {"invoice_delivery": without_secret})
+
+    assert refused.value.field == "invoice_delivery.shared_secret"
+
+
+# --- the document posted ----------------------------------------------------------------------
+
+ENDPOINT = InvoiceDelivery(
+    "https://acme.coupahost.com/cxml/invoices",
+    Credential("DUNS", "supplier-at-acme"),
+    Credential("DUNS", "acme-coupa"),
+    Credential("DUNS", "supplier-at-acme"),
+    "coupa-secret & <more>",
+)
+
+
+def _stored() -> bytes:
+    invoice = contract_invoice(_subscription(), NOW)
+    assert invoice is not None
+    return _document(invoice)
+
+
+def test_the_posted_document_carries_the_endpoints_credentials_and_the_stored_body() -> None:
+    stored = _stored()
+
+    send = delivery.build_send(stored, ENDPOINT)
+
+    assert (send.url, send.content_type, send.timeout) == (
+        ENDPOINT.url, "text/xml; charset=utf-8", 20.0,
+    )  # fmt: skip
+    assert dtd_errors(send.body, "InvoiceDetail.dtd") == []
+    sent, kept = etree.fromstring(send.body), etree.fromstring(stored)
+    header = sent.find("Header")
+    assert [(c.get("domain"), c.findtext("Identity")) for c in header.iter("Credential")] == [
+        ("DUNS", "supplier-at-acme"), ("DUNS", "acme-coupa"), ("DUNS", "supplier-at-acme"),
+    ]  # fmt: skip
+    assert header.findtext("Sender/Credential/SharedSecret") == "coupa-secret & <more>"
+    assert header.findtext("Sender/UserAgent") == "Procurement Gateway"
+    assert (sent.get("payloadID"), sent.get("timestamp")) == (
+        kept.get("payloadID"), kept.get("timestamp"),
+    ), "the same document on every attempt"  # fmt: skip
+    assert etree.tostring(sent.find("Request")) == etree.tostring(kept.find("Request"))
+
+
+def test_a_stored_document_that_is_not_an_invoice_is_refused() -> None:
+    with pytest.raises(BadRequest):
+        delivery.build_send(response(200), ENDPOINT)
+
+
+# --- one delivery through in-memory ports -----------------------------------------------------
+
+
+@dataclass
+class Ledger:
+    invoices: dict[str, PendingInvoice]
+    recorded: list[tuple[str, str]] = field(default_factory=list)
+
+    def pending(self, invoice_id: str) -> PendingInvoice | None:
+        return self.invoices.get(invoice_id)
+
+    def record(self, invoice_id: str, state: str, log: DeliveryLog, expected: str) -> bool:
+        if self.invoices[invoice_id].state != expected:
+            return False
+        self.invoices[invoice_id] = replace(self.invoices[invoice_id], state=state, delivery=log)
+        self.recorded.append((invoice_id, state))
+        return True
+
+
+@dataclass
+class Documents:
+    stored: bytes
+
+    def read(self, key: str) -> bytes:
+        assert key == "invoices/int_1/2026-12/INV-1.xml"
+        return self.stored
+
+
+@dataclass
+class Integrations:
+    integration: Integration | None
+
+    def get(self, integration_id: str) -> Integration | None:
+        return self.integration
+
+
+@dataclass
+class Sender:
+    replies: list[Answer | Unanswered | EndpointRefused]
+    sent: list[Send] = field(default_factory=list)
+
+    def post(self, send: Send) -> Answer:
+        self.sent.append(send)
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+def _ports(
+    *replies: Answer | Unanswered | EndpointRefused,
+    state: str = CREATED,
+    integration: Integration | None = None,
+) -> tuple[Ports, Ledger, Sender]:
+    if integration is None:
+        integration = _with_setting()
+    ledger = Ledger({"INV-1": PendingInvoice(
+        "INV-1", "int_1", state, "invoices/int_1/2026-12/INV-1.xml",
+        DeliveryLog(delivered_at=NOW.isoformat()) if state == DELIVERED else DeliveryLog(),
+    )})  # fmt: skip
+    sender = Sender(list(replies))
+    return Ports(ledger, Documents(_stored()), Integrations(integration), sender), ledger, sender
+
+
+def _deliver(ports: Ports, receive_count: int = 1, force: bool = False) -> delivery.Outcome:
+    return delivery.deliver("INV-1", receive_count=receive_count, force=force, ports=ports, now=NOW)
+
+
+def test_delivered_on_200() -> None:
+    ports, ledger, sender = _ports(_cxml(200))
+
+    outcome = _deliver(ports)
+
+    assert (outcome.state, outcome.sent) == (DELIVERED, True)
+    assert ledger.invoices["INV-1"].delivery.delivered_at == "2026-12-02T03:00:00+00:00"
+    assert len(sender.sent) == 1
+
+
+def test_a_transient_failure_is_recorded_then_retried() -> None:
+    ports, ledger, _ = _ports(_cxml(500))
+
+    with pytest.raises(RetryLater):
+        _deliver(ports, receive_count=1)
+
+    assert ledger.recorded == [("INV-1", CREATED)]
+    assert ledger.invoices["INV-1"].delivery.last_code == 500
+
+
+def test_the_last_attempt_marks_failed_without_raising() -> None:
+    ports, ledger, _ = _ports(Unanswered("timed out after 20 s"))
+
+    outcome = _deliver(ports, receive_count=delivery.MAX_RECEIVES)
+
+    assert outcome.state == FAILED
+    assert ledger.invoices["INV-1"].delivery.last_text == "No answer: timed out after 20 s"
+
+
+def test_a_rejection_is_final() -> None:
+    ports, ledger, _ = _ports(_cxml(401, "Invalid credentials. Bad credentials"))
+
+    assert _deliver(ports).state == REJECTED
+    assert ledger.invoices["INV-1"].delivery.last_code == 401
+
+
+def test_no_endpoint_means_stored_and_nothing_sent() -> None:
+    integration, _ = integrations.new_integration(coupa_integration())
+    ports, ledger, sender = _ports(integration=integration)
+
+    outcome = _deliver(ports)
+
+    assert (outcome.state, outcome.sent) == (STORED, False)
+    assert ledger.recorded == [("INV-1", STORED)] and sender.sent == []
+
+
+def test_a_delivered_invoice_is_not_sent_again_unless_forced() -> None:
+    ports, ledger, sender = _ports(_cxml(417, "Invalid attributes in document."), state=DELIVERED)
+
+    assert _deliver(ports).sent is False
+    assert sender.sent == [] and ledger.recorded == []
+    forced = _deliver(ports, force=True)
+    assert (forced.state, forced.sent, forced.delivery.last_code) == (DELIVERED, True, 417)
+
+
+def test_an_endpoint_no_longer_allowed_fails_at_once() -> None:
+    ports, _, _ = _ports(EndpointRefused("The invoice endpoint 'http://x' must be https."))
+
+    outcome = _deliver(ports)
+
+    assert outcome.state == FAILED and "must be https" in outcome.delivery.last_text
+
+
+def test_a_missing_invoice_is_an_error() -> None:
+    ports, _, _ = _ports()
+
+    with pytest.raises(delivery.InvoiceMissing):
+        delivery.deliver("INV-404", receive_count=1, force=False, ports=ports, now=NOW)
+
+
+@pytest.mark.parametrize("state", [REJECTED, FAILED, STORED])
+def test_a_finished_invoice_is_not_sent_again_by_a_duplicate_message(state: str) -> None:
+    ports, ledger, sender = _ports(_cxml(200), state=state)
+
+    outcome = _deliver(ports, receive_count=2)
+
+    assert (outcome.state, outcome.sent) == (state, False)
+    assert sender.sent == [] and ledger.recorded == []
+
+
+def test_a_copy_that_lost_the_race_records_nothing_and_retries_nothing() -> None:
+    ports, ledger, _ = _ports(_cxml(500))
+    racing = ledger.pending
+
+    def delivered_meanwhile(invoice_id: str) -> PendingInvoice | None:
+        found = racing(invoice_id)
+        ledger.invoices[invoice_id] = replace(ledger.invoices[invoice_id], state=DELIVERED)
+        return found
+
+    ledger.pending = delivered_meanwhile  # type: ignore[method-assign]
+
+    outcome = _deliver(ports)
+
+    assert outcome.superseded and outcome.state == DELIVERED
+    assert ledger.recorded == []
+
+
+def test_the_states_are_the_stores() -> None:
+    from functions.store import invoices
+
+    assert delivery.STATES == invoices.STATES

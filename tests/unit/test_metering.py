@@ -1,0 +1,440 @@
+"""Metering, pure: the batch as sent (window, sizes, quantities, timestamps), who may meter
+which product, which subscription a record lands on, and the per-record results."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from functions import metering
+from functions.catalog import Product, product_from_json
+from functions.errors import BadRequest, Forbidden
+from functions.metering import (
+    DUPLICATE,
+    NOT_SUBSCRIBED,
+    SUCCESS,
+    Caller,
+    HourlyUsage,
+    Recorded,
+    parse_batch,
+)
+from functions.subscriptions import PREAPPROVED_ORDER, LineApproval, Subscription, SubscriptionLine
+from tests.storefront_support import CONTRACT_PAYG, FREE_TRIAL
+
+NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
+SELLER = "309876543210"
+CUSTOMER = "111122223333"
+
+
+def _record(**overrides: Any) -> dict[str, Any]:
+    record = {
+        "Timestamp": "2026-11-26T12:10:00Z",
+        "CustomerIdentifier": CUSTOMER,
+        "Dimension": "hours",
+        "Quantity": 5,
+    }
+    record.update(overrides)
+    return record
+
+
+def _batch(*records: dict[str, Any], product: str = "datastream-pro") -> dict[str, Any]:
+    return {"ProductCode": product, "UsageRecords": list(records) or [_record()]}
+
+
+def _refusal(payload: Any, now: datetime = NOW) -> BadRequest:
+    with pytest.raises(BadRequest) as refused:
+        parse_batch(payload, now)
+    return refused.value
+
+
+def _approval(line_number: int, order_id: str = "PO-7") -> LineApproval:
+    return LineApproval(
+        order_id, "p-7@coupa", line_number, Decimal(1000), 1, "2026-11-01T00:00:00+00:00"
+    )
+
+
+def _subscription(**overrides: Any) -> Subscription:
+    base = Subscription(
+        id="req-0123456789abcdef",
+        account_id=CUSTOMER,
+        integration_id="int_1",
+        integration_name="Acme Coupa",
+        product_id="datastream-pro",
+        offer_id="annual",
+        product_name="DataStream Pro",
+        offer_name="Annual + usage",
+        pricing_model="contract_payg",
+        currency="USD",
+        lines=(
+            SubscriptionLine("req-0123456789abcdef-1", "contract", "datastream-pro/annual",
+                             Decimal("15000.00"), "USD", "ANN", Decimal(1), _approval(1)),
+            SubscriptionLine("req-0123456789abcdef-2", "usage", "datastream-pro/annual",
+                             Decimal("0.08"), "USD", "HUR", Decimal(1000), _approval(2)),
+        ),
+        state="active",
+        rates={"hours": {"name": "Broker hours", "unit": "HUR", "unit_price": "0.08"}},
+        created_at="2026-11-01T00:00:00+00:00",
+    )  # fmt: skip
+    return replace(base, **overrides)
+
+
+def _product(**overrides: Any) -> Product:
+    return product_from_json({**CONTRACT_PAYG, "seller_account": SELLER, **overrides})
+
+
+class Products:
+    def __init__(self, *products: Product) -> None:
+        self.products = {p.id: p for p in products}
+
+    def get(self, product_id: str) -> Product | None:
+        return self.products.get(product_id)
+
+
+class Subscriptions:
+    def __init__(self, *subscriptions: Subscription) -> None:
+        self.subscriptions = subscriptions
+        self.queried: list[str] = []
+
+    def of_account(self, account_id: str) -> list[Subscription]:
+        self.queried.append(account_id)
+        return [s for s in self.subscriptions if s.account_id == account_id]
+
+
+class Usage:
+    """An in-memory usage store with the real one's contract: one item per key, never replaced."""
+
+    def __init__(self) -> None:
+        self.hours: dict[tuple[str, str, datetime], HourlyUsage] = {}
+        self.writes = 0
+
+    def record(self, usage: HourlyUsage) -> Recorded:
+        self.writes += 1
+        stored = self.hours.setdefault((usage.subscription_id, usage.dimension, usage.hour), usage)
+        return Recorded(stored.metering_record_id, stored.quantity)
+
+
+ADMIN = Caller(admin=True)
+
+
+def _meter(
+    payload: Any, *subscriptions: Subscription, usage: Usage | None = None, caller: Caller = ADMIN
+) -> dict[str, Any]:
+    return metering.batch_meter_usage(
+        payload,
+        caller,
+        NOW,
+        products=Products(_product()),
+        subscriptions=Subscriptions(*subscriptions),
+        usage=usage if usage is not None else Usage(),
+    )
+
+
+# --- the batch as sent ----------------------------------------------------------------------
+
+
+def test_a_valid_batch_is_parsed_and_its_timestamp_truncated_to_the_hour() -> None:
+    batch = parse_batch(_batch(_record(Timestamp="2026-11-26T12:59:59.999Z")), NOW)
+
+    assert batch.product_code == "datastream-pro"
+    (record,) = batch.records
+    assert (record.customer, record.dimension, record.quantity) == (CUSTOMER, "hours", 5)
+    assert record.hour == datetime(2026, 11, 26, 12, tzinfo=UTC)
+    assert record.sent == _record(Timestamp="2026-11-26T12:59:59.999Z")
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "hour"),
+    [
+        ("2026-11-26T12:10:00+00:00", datetime(2026, 11, 26, 12, tzinfo=UTC)),
+        ("2026-11-26T13:10:00+01:00", datetime(2026, 11, 26, 12, tzinfo=UTC)),
+        ("2026-11-26T07:40:00-05:00", datetime(2026, 11, 26, 12, tzinfo=UTC)),
+        ("2026-11-26T17:40:00+05:30", datetime(2026, 11, 26, 12, tzinfo=UTC)),
+        (
+            int(datetime(2026, 11, 26, 11, 5, tzinfo=UTC).timestamp()),
+            datetime(2026, 11, 26, 11, tzinfo=UTC),
+        ),
+        (
+            Decimal(int(datetime(2026, 11, 26, 9, 0, tzinfo=UTC).timestamp())) - Decimal("0.5"),
+            datetime(2026, 11, 26, 8, tzinfo=UTC),
+        ),
+    ],
+)
+def test_iso_timestamps_with_offsets_and_epoch_seconds_land_in_the_utc_hour(
+    timestamp: Any, hour: datetime
+) -> None:
+    (record,) = parse_batch(_batch(_record(Timestamp=timestamp)), NOW).records
+    assert record.hour == hour
+
+
+def test_an_epoch_with_decimals_is_echoed_as_a_json_number() -> None:
+    (record,) = parse_batch(_batch(_record(Timestamp=Decimal("1795688000.5"))), NOW).records
+    assert record.sent["Timestamp"] == 1795688000.5
+
+
+def test_exactly_six_hours_old_is_accepted_one_second_more_refuses_the_batch() -> None:
+    edge = NOW - timedelta(hours=6)
+    parse_batch(_batch(_record(Timestamp=edge.isoformat())), NOW)
+
+    too_old = (edge - timedelta(seconds=1)).isoformat()
+    refused = _refusal(_batch(_record(), _record(Timestamp=too_old)))
+
+    assert refused.field == "UsageRecords[1].Timestamp"
+    assert "more than 6 hours old" in refused.message
+    assert "no record of this batch was recorded" in refused.message
+
+
+def test_a_few_minutes_of_clock_skew_are_allowed_later_is_the_future() -> None:
+    parse_batch(_batch(_record(Timestamp=(NOW + timedelta(minutes=5)).isoformat())), NOW)
+
+    refused = _refusal(_batch(_record(Timestamp=(NOW + timedelta(minutes=6)).isoformat())))
+
+    assert "is in the future" in refused.message and refused.field == "UsageRecords[0].Timestamp"
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "words"),
+    [
+        ("2026-11-26T12:10:00", "has no UTC offset"),
+        ("26/11/2026 12:10", "is not ISO 8601"),
+        ("", "is not ISO 8601"),
+        (None, "must be ISO 8601"),
+        (True, "must be ISO 8601"),
+        (10**20, "is not a valid epoch time"),
+        ([], "must be ISO 8601"),
+    ],
+)
+def test_unreadable_timestamps_are_400_naming_the_record(timestamp: Any, words: str) -> None:
+    refused = _refusal(_batch(_record(Timestamp=timestamp)))
+    assert words in refused.message and refused.field == "UsageRecords[0].Timestamp"
+
+
+@pytest.mark.parametrize("quantity", [-1, 1.5, Decimal("2.0"), "3", None, True, 2**31])
+def test_quantity_must_be_a_whole_number_from_zero(quantity: Any) -> None:
+    refused = _refusal(_batch(_record(Quantity=quantity)))
+    assert refused.field == "UsageRecords[0].Quantity" and "whole number" in refused.message
+
+
+def test_zero_is_a_quantity() -> None:
+    (record,) = parse_batch(_batch(_record(Quantity=0)), NOW).records
+    assert record.quantity == 0
+
+
+def test_one_to_twenty_five_records() -> None:
+    assert len(parse_batch(_batch(*[_record()] * 25), NOW).records) == 25
+
+    too_many = _refusal(_batch(*[_record()] * 26))
+    empty = _refusal({"ProductCode": "datastream-pro", "UsageRecords": []})
+
+    assert "1 to 25 records; got 26" in too_many.message and too_many.field == "UsageRecords"
+    assert "got 0" in empty.message
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ([], None),
+        ({"UsageRecords": [_record()]}, "ProductCode"),
+        ({"ProductCode": "datastream-pro"}, "UsageRecords"),
+        ({**_batch(), "Extra": 1}, "Extra"),
+        (_batch(_record(UsageAllocations=[])), "UsageRecords[0].UsageAllocations"),
+        (_batch(_record(CustomerIdentifier="")), "UsageRecords[0].CustomerIdentifier"),
+        (_batch(_record(Dimension=7)), "UsageRecords[0].Dimension"),
+        (_batch(_record(Dimension="x" * 65)), "UsageRecords[0].Dimension"),
+        ({"ProductCode": "datastream-pro", "UsageRecords": ["x"]}, "UsageRecords[0]"),
+    ],
+)
+def test_malformed_batches_are_400_naming_the_field(payload: Any, field: str | None) -> None:
+    assert _refusal(payload).field == field
+
+
+# --- the product ------------------------------------------------------------------------------
+
+
+def test_an_unknown_product_is_400_naming_it() -> None:
+    with pytest.raises(BadRequest) as refused:
+        _meter(_batch(product="no-such-product"))
+    assert "'no-such-product'" in refused.value.message and refused.value.field == "ProductCode"
+
+
+def test_a_dimension_the_product_does_not_price_is_400_naming_it() -> None:
+    with pytest.raises(BadRequest) as refused:
+        _meter(_batch(_record(), _record(Dimension="gigabytes")))
+    assert "'gigabytes'" in refused.value.message and "hours" in refused.value.message
+    assert refused.value.field == "UsageRecords[1].Dimension"
+
+
+def test_the_dimensions_a_free_trial_converts_to_are_the_products() -> None:
+    assert metering.product_dimensions(product_from_json(FREE_TRIAL)) == {"hours"}
+    assert metering.product_dimensions(_product()) == {"hours"}
+
+
+# --- who may meter ----------------------------------------------------------------------------
+
+
+def test_tokens_name_the_admin_or_a_seller_and_nothing_else() -> None:
+    sellers = (("309876543210", "seller-a-token"), ("210987654321", "seller-b-token"))
+
+    assert metering.caller_from_token("admin-token", "admin-token", sellers) == Caller(admin=True)
+    assert metering.caller_from_token("seller-b-token", "admin-token", sellers) == Caller(
+        seller_account="210987654321"
+    )
+    assert metering.caller_from_token("guess", "admin-token", sellers) is None
+    assert metering.caller_from_token("guess", None, ()) is None
+
+
+def test_iam_the_apis_own_account_is_the_marketplace_any_other_a_seller() -> None:
+    api_account = "123456789012"
+    assert metering.caller_from_iam(api_account, api_account) == Caller(admin=True)
+    assert metering.caller_from_iam(SELLER, api_account) == Caller(seller_account=SELLER)
+    with pytest.raises(Forbidden, match="IAM"):
+        metering.caller_from_iam(None, api_account)
+
+
+def test_a_seller_meters_only_its_own_products() -> None:
+    product = _product()
+    metering.authorize(Caller(seller_account=SELLER), product)
+    metering.authorize(Caller(admin=True), product)
+    metering.authorize(Caller(admin=True), _product(seller_account=""))
+
+    with pytest.raises(Forbidden, match="not the seller of product 'datastream-pro'"):
+        metering.authorize(Caller(seller_account="210987654321"), product)
+    with pytest.raises(Forbidden):
+        metering.authorize(Caller(seller_account=""), _product(seller_account=""))
+
+
+def test_a_seller_meters_nothing_of_another_seller_even_with_a_valid_batch() -> None:
+    usage = Usage()
+    with pytest.raises(Forbidden):
+        _meter(_batch(), _subscription(), usage=usage, caller=Caller(seller_account="2109"))
+    assert usage.writes == 0
+
+
+# --- which subscription a record lands on -----------------------------------------------------
+
+
+def _one(**overrides: Any) -> metering.UsageRecord:
+    (record,) = parse_batch(_batch(_record(**overrides)), NOW).records
+    return record
+
+
+def test_an_active_subscription_with_a_po_approved_usage_line_is_meterable() -> None:
+    record = _one()
+    assert metering.meterable(_subscription(), "datastream-pro", record)
+    assert metering.meterable(_subscription(test=True), "datastream-pro", record)
+
+
+def test_a_cancelled_subscription_is_meterable_for_usage_before_its_cancellation() -> None:
+    cancelled = _subscription(state="cancelled", cancelled_at="2026-11-26T12:00:00+00:00")
+
+    assert metering.meterable(cancelled, "datastream-pro", _one(Timestamp="2026-11-26T11:59:59Z"))
+    assert not metering.meterable(
+        cancelled, "datastream-pro", _one(Timestamp="2026-11-26T12:00:00Z")
+    )
+
+
+@pytest.mark.parametrize(
+    "subscription",
+    [
+        _subscription(state="pending"),
+        _subscription(state="withdrawn"),
+        _subscription(product_id="other-product"),
+        _subscription(rates={"queries": {"name": "Queries", "unit": "EA", "unit_price": "1"}}),
+        _subscription(lines=_subscription().lines[:1]),  # contract only
+        _subscription(lines=(replace(_subscription().lines[1], approval=None),)),
+        _subscription(
+            lines=(replace(_subscription().lines[1], approval=_approval(1, PREAPPROVED_ORDER)),)
+        ),
+    ],
+    ids=[
+        "pending",
+        "withdrawn",
+        "other-product",
+        "other-dimension",
+        "no-usage-line",
+        "usage-not-approved",
+        "preapproved",
+    ],
+)
+def test_subscriptions_that_cannot_be_metered(subscription: Subscription) -> None:
+    assert not metering.meterable(subscription, "datastream-pro", _one())
+
+
+def test_real_before_test_then_the_oldest_so_a_retry_lands_where_the_first_did() -> None:
+    old = _subscription(id="req-old", created_at="2026-10-01T00:00:00+00:00")
+    new = _subscription(id="req-new", created_at="2026-11-20T00:00:00+00:00")
+    test = _subscription(id="req-test", test=True, created_at="2026-09-01T00:00:00+00:00")
+    record = _one()
+
+    assert metering.subscription_for([new, test, old], "datastream-pro", record) == old
+    assert metering.subscription_for([test], "datastream-pro", record) == test
+    assert metering.subscription_for([], "datastream-pro", record) is None
+
+
+def test_the_metering_record_id_is_derived_from_subscription_dimension_and_hour() -> None:
+    hour = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    first = metering.metering_record_id("req-1", "hours", hour)
+
+    assert first == metering.metering_record_id("req-1", "hours", hour)
+    assert first != metering.metering_record_id("req-1", "hours", hour + timedelta(hours=1))
+    assert len(first) == 36 and first.count("-") == 4
+
+
+# --- the results ------------------------------------------------------------------------------
+
+
+def test_results_in_order_success_duplicate_and_not_subscribed() -> None:
+    usage = Usage()
+    other = "444455556666"
+    payload = _batch(
+        _record(Quantity=5),
+        _record(Quantity=5, Timestamp="2026-11-26T12:45:00Z"),  # the same hour, again
+        _record(Quantity=6),  # the same hour, another quantity
+        _record(CustomerIdentifier=other),
+        _record(Quantity=7, Timestamp="2026-11-26T11:00:00Z"),
+    )
+    subscriptions = Subscriptions(_subscription())
+
+    answer = metering.batch_meter_usage(
+        payload,
+        Caller(admin=True),
+        NOW,
+        products=Products(_product()),
+        subscriptions=subscriptions,
+        usage=usage,
+    )
+
+    statuses = [r["Status"] for r in answer["Results"]]
+    assert statuses == [SUCCESS, SUCCESS, DUPLICATE, NOT_SUBSCRIBED, SUCCESS]
+    assert [r["UsageRecord"] for r in answer["Results"]] == payload["UsageRecords"]
+    ids = [r.get("MeteringRecordId") for r in answer["Results"]]
+    assert ids[0] == ids[1] == ids[2] and ids[3] is None and ids[4] not in ids[:4]
+    assert answer["UnprocessedRecords"] == []
+    assert usage.writes == 2, "repeats within one batch are answered without another write"
+    assert subscriptions.queried == [CUSTOMER, other], "one lookup per distinct customer"
+
+
+def test_a_duplicate_of_an_earlier_batch_keeps_the_first_quantity() -> None:
+    usage = Usage()
+    _meter(_batch(_record(Quantity=5)), _subscription(), usage=usage)
+
+    again = _meter(_batch(_record(Quantity=5)), _subscription(), usage=usage)
+    other = _meter(_batch(_record(Quantity=9)), _subscription(), usage=usage)
+
+    assert again["Results"][0]["Status"] == SUCCESS
+    assert other["Results"][0]["Status"] == DUPLICATE
+    (stored,) = usage.hours.values()
+    assert stored.quantity == 5 and stored.period == "2026-11"
+
+
+def test_one_bad_timestamp_writes_nothing_of_the_batch() -> None:
+    usage = Usage()
+    too_old = (NOW - timedelta(hours=7)).isoformat()
+
+    with pytest.raises(BadRequest):
+        _meter(_batch(_record(), _record(Timestamp=too_old)), _subscription(), usage=usage)
+
+    assert usage.writes == 0
