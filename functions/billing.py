@@ -18,11 +18,13 @@ from functions.clock import iso
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
 from functions.money import to_cents
-from functions.subscriptions import PREAPPROVED_ORDER, Subscription, SubscriptionLine
+from functions.subscriptions import (
+    Subscription,
+    billable,
+    invoiced_line,
+)
 
 CONTRACT = "contract"
-OUTBOX_PREFIX = "invoice#"
-CONTRACT_SUFFIX = "#contract"
 USAGE = "usage"
 ALL_TIME = "all"
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
@@ -124,25 +126,9 @@ def invoice_id(subscription_id: str, kind: str, period: str) -> str:
     return f"INV-{tag}-{compact}-{digest.upper()}"
 
 
-def billable(subscription: Subscription) -> bool:
-    """Never invoiced: test subscriptions, and pre-approved free/BYOL ones."""
-    return not subscription.test and subscription.pricing_model not in (
-        "free",
-        "byol",
-        "free_trial",
-    )
-
-
-def _line(subscription: Subscription, kind: str) -> SubscriptionLine | None:
-    line = next((x for x in subscription.lines if x.kind == kind), None)
-    if line is None or line.approval is None or line.approval.order_id == PREAPPROVED_ORDER:
-        return None
-    return line
-
-
 def contract_invoice(subscription: Subscription, now: datetime) -> Invoice | None:
     """The contract's price, once, against the contract PO line (out of the monthly cycle)."""
-    line = _line(subscription, CONTRACT)
+    line = invoiced_line(subscription, CONTRACT)
     if line is None or line.approval is None or not billable(subscription):
         return None
     approval = line.approval
@@ -184,7 +170,7 @@ def usage_invoice(
     """The period's usage, one line per dimension used, at the rates requested, against the
     usage PO line. `usage` is the period's quantity per dimension; `used_to_date` everything
     metered so far (for the budget check)."""
-    line = _line(subscription, USAGE)
+    line = invoiced_line(subscription, USAGE)
     if line is None or line.approval is None or not billable(subscription):
         return None
     approval = line.approval
@@ -305,9 +291,3 @@ def summary_json(invoice: Invoice) -> dict[str, object]:
         "used_to_date": str(invoice.used_to_date) if invoice.used_to_date is not None else None,
         "overrun": invoice.overrun,
     }
-
-
-def contract_outbox_key(subscription_id: str) -> str:
-    """The outbox item that asks for a subscription's contract invoice: one per subscription,
-    ever, since the key is the item's key."""
-    return f"{OUTBOX_PREFIX}{subscription_id}{CONTRACT_SUFFIX}"

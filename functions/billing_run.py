@@ -37,17 +37,15 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from functions import billing
-from functions.billing import (
-    CONTRACT,
-    CONTRACT_SUFFIX,
-    OUTBOX_PREFIX,
-    USAGE,
-    Invoice,
-)
+from functions.billing import CONTRACT, USAGE, Invoice
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
 from functions.integrations import Integration
-from functions.subscriptions import Subscription
+from functions.subscriptions import (
+    CONTRACT_SUFFIX,
+    OUTBOX_PREFIX,
+    Subscription,
+)
 
 SHARD = "shard"
 BATCH = "batch"

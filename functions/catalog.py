@@ -15,6 +15,7 @@ from functions import ids
 from functions.clock import iso, now
 from functions.errors import BadRequest
 from functions.money import display_money
+from functions.units import COUNT_UNITS, PERIOD_UNITS, UNITS
 
 PRODUCT_TYPES = {
     "saas": ("SaaS", "81162000"),
@@ -33,20 +34,7 @@ PRICING_MODELS = {
     "contract_payg": "Contract + pay as you go",
 }
 TRIAL_CONVERTS_TO = ("payg", "contract", "contract_payg")
-UNITS = {
-    "HUR": "hour",
-    "MIN": "minute",
-    "DAY": "day",
-    "MON": "month",
-    "ANN": "year",
-    "EA": "item",
-    "C62": "unit",
-    "E34": "GB",
-    "E35": "TB",
-}
-"""UN/CEFACT Rec. 20 codes Coupa and Ariba accept (an unknown UOM breaks Coupa's cart import)."""
-PERIOD_UNITS = {"month": "MON", "year": "ANN"}
-COUNT_UNITS = ("EA", "C62")
+
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}\Z")
 _CURRENCY = re.compile(r"^[A-Z]{3}\Z")
 MAX_PRICE = Decimal("10000000")

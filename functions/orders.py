@@ -15,7 +15,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from functions.billing import contract_invoice, contract_outbox_key
 from functions.clock import iso
 from functions.cxml.parse import OrderLine, PurchaseOrder
 from functions.errors import BadRequest, Conflict, Forbidden, GatewayError
@@ -27,8 +26,10 @@ from functions.subscriptions import (
     Mail,
     Subscription,
     announce,
+    contract_outbox_key,
     end,
     from_request,
+    owes_contract_invoice,
     settle,
     with_approvals,
 )
@@ -262,7 +263,7 @@ def process(
             changed.append(updated)
         if event is not None:
             mails.append(announce(event, updated, integration.account_email, po.order_id, base_url))
-        if event == "ready" and contract_invoice(updated, now) is not None:
+        if event == "ready" and owes_contract_invoice(updated):
             invoices.append(contract_outbox_key(updated.id))
         notes.append(_note(updated))
     touched = tuple(

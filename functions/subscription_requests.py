@@ -11,13 +11,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from functions import ids
-from functions.catalog import PERIOD_UNITS, Offer, Product
 from functions.clock import iso, now
 from functions.errors import BadRequest
 from functions.money import display_money, to_cents
 from functions.sessions import PunchOutSession, Requester
+from functions.units import PERIOD_UNITS
+
+if TYPE_CHECKING:  # the PO path matches requests without loading the catalog
+    from functions.catalog import Offer, Product
 
 DESCRIPTION_LIMIT = 255  # what survives on an Ariba PO
 SHORT_NAME_LIMIT = 50

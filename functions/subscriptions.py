@@ -236,3 +236,37 @@ def announce(
             "cancelled_at": subscription.cancelled_at,
         },
     )
+
+
+# --- what invoicing needs to know of a subscription (kept here: the PO path asks it too) ---
+
+OUTBOX_PREFIX = "invoice#"
+CONTRACT_SUFFIX = "#contract"
+
+
+def billable(subscription: Subscription) -> bool:
+    """Never invoiced: test subscriptions, free trials, and pre-approved free/BYOL ones."""
+    return not subscription.test and subscription.pricing_model not in (
+        "free",
+        "byol",
+        "free_trial",
+    )
+
+
+def invoiced_line(subscription: Subscription, kind: str) -> SubscriptionLine | None:
+    """The line of `kind` a real purchase order approved (pre-approved lines are not)."""
+    line = next((x for x in subscription.lines if x.kind == kind), None)
+    if line is None or line.approval is None or line.approval.order_id == PREAPPROVED_ORDER:
+        return None
+    return line
+
+
+def owes_contract_invoice(subscription: Subscription) -> bool:
+    """A billable subscription with a PO-approved contract line: invoiced once, on activation."""
+    return billable(subscription) and invoiced_line(subscription, "contract") is not None
+
+
+def contract_outbox_key(subscription_id: str) -> str:
+    """The outbox item that asks for a subscription's contract invoice: one per subscription,
+    ever, since the key is the item's key."""
+    return f"{OUTBOX_PREFIX}{subscription_id}{CONTRACT_SUFFIX}"

@@ -26,8 +26,8 @@ from functions.handlers.http import base_url, form_fields, query_params
 from functions.money import display_money
 from functions.observability import logger
 from functions.sessions import PunchOutSession
-from functions.store.batch import page_records
 from functions.store.catalog import DynamoProductStore
+from functions.store.pages import page_records
 from functions.store.requests import DynamoRequestStore
 from functions.store.sessions import DynamoSessionStore
 from functions.subscription_requests import AWAITING_PUNCHOUT, PREAPPROVED, SubscriptionRequest

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions import billing, billing_run
+from functions import billing, billing_run, subscriptions
 from functions.billing import CONTRACT, USAGE, Invoice
 from functions.billing_run import (
     BatchMessage,
@@ -215,7 +215,7 @@ def test_walking_a_shard_visits_every_page_once() -> None:
 
 
 def test_outbox_keys_for_contract_invoices() -> None:
-    key = billing.contract_outbox_key("req-0123456789abcdef")
+    key = subscriptions.contract_outbox_key("req-0123456789abcdef")
 
     assert key == "invoice#req-0123456789abcdef#contract"
     assert billing_run.contract_subscription_of(key) == "req-0123456789abcdef"
