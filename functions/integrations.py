@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from functions import ids
+from functions import fields, ids
 from functions.clock import iso, now
 from functions.cxml.model import Credential, Header, credential_key, normalize
 from functions.errors import BadRequest, Forbidden, Unauthenticated
@@ -173,21 +173,7 @@ def purchase_information(
 
 
 def _text(payload: Mapping[str, Any], name: str, *, required: bool, limit: int = _MAX_TEXT) -> str:
-    value = payload.get(name)
-    if value is None:
-        if required:
-            raise BadRequest(f"'{name}' is required.", field=name)
-        return ""
-    if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a string.", field=name)
-    value = value.strip()
-    if required and not value:
-        raise BadRequest(f"'{name}' must not be empty.", field=name)
-    if len(value) > limit:
-        raise BadRequest(f"'{name}' is longer than {limit} characters.", field=name)
-    if any(ord(ch) < 32 for ch in value):
-        raise BadRequest(f"'{name}' contains control characters.", field=name)
-    return value
+    return fields.text(payload, name, required=required, limit=limit)
 
 
 def _flag(payload: Mapping[str, Any], name: str, default: bool) -> bool:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from functions import ids
+from functions import fields, ids
 from functions.catalog import PERIOD_UNITS, UNITS, Offer, Pricing, Product
 from functions.clock import now
 from functions.errors import BadRequest, Forbidden, NotFound, Unauthenticated
@@ -52,21 +52,7 @@ def _object(payload: Any) -> Mapping[str, Any]:
 def _text(data: Mapping[str, Any], name: str, *, limit: int, required: bool) -> str:
     """A trimmed string field. Unknown fields elsewhere in the body are ignored: Coupa may add
     some, and we must stay lenient in what we accept."""
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise BadRequest(f"'{name}' is required.", field=name)
-        return ""
-    if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a string.", field=name)
-    value = value.strip()
-    if required and not value:
-        raise BadRequest(f"'{name}' must not be empty.", field=name)
-    if len(value) > limit:
-        raise BadRequest(f"'{name}' is longer than {limit} characters.", field=name)
-    if any(ord(ch) < 32 for ch in value):
-        raise BadRequest(f"'{name}' contains control characters.", field=name)
-    return value
+    return fields.text(data, name, required=required, limit=limit)
 
 
 @dataclass(frozen=True)

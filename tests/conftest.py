@@ -68,3 +68,22 @@ def clock() -> Iterator[Any]:
 
     yield CLOCK
     CLOCK.unfreeze()
+
+
+@pytest.fixture
+def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DynamoDB applies each request atomically; moto, called from many threads at once, does
+    not (a failed transaction restores a snapshot over others' writes). One lock around each
+    API call gives moto DynamoDB's guarantee while our code still interleaves between calls."""
+    import threading
+
+    import botocore.client
+
+    lock = threading.Lock()
+    original = botocore.client.BaseClient._make_api_call
+
+    def atomic(self: Any, operation: str, params: Any) -> Any:
+        with lock:
+            return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", atomic)

@@ -448,23 +448,6 @@ def test_usage_for_reads_in_chunks_of_100_keys_and_retries_unprocessed_ones(
 # --- concurrency ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB applies each request atomically; moto, called from many threads at once, does
-    not. One lock around each API call gives moto DynamoDB's guarantee while our code still
-    interleaves between calls (as in tests/integration/test_orders.py)."""
-    import botocore.client
-
-    lock = threading.Lock()
-    original = botocore.client.BaseClient._make_api_call
-
-    def atomic(self: Any, operation: str, params: Any) -> Any:
-        with lock:
-            return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", atomic)
-
-
 def test_concurrent_identical_batches_count_once(
     api: Any, tables: dict[str, Any], subscription: dict[str, Any], atomic_moto: None
 ) -> None:

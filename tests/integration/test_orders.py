@@ -166,23 +166,6 @@ def test_a_retried_po_gets_200_and_changes_nothing(
     assert (_subscription(tables), _items(tables, "orders"), _outbox(tables)) == before
 
 
-@pytest.fixture
-def atomic_moto(monkeypatch: pytest.MonkeyPatch) -> None:
-    """DynamoDB applies each request atomically; moto, called from many threads at once, does
-    not (a failed transaction restores a snapshot over others' writes). One lock around each
-    API call gives moto DynamoDB's guarantee while our code still interleaves between calls."""
-    import botocore.client
-
-    lock = threading.Lock()
-    original = botocore.client.BaseClient._make_api_call
-
-    def atomic(self: Any, operation: str, params: Any) -> Any:
-        with lock:
-            return original(self, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", atomic)
-
-
 def test_twenty_concurrent_duplicates_make_one_subscription_and_one_email(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any], atomic_moto: None
 ) -> None:
