@@ -194,14 +194,7 @@ def usage_invoice(
         )
     if not lines:
         return None
-    if len(subscription.rates) == 1:  # the PO line is in the dimension's unit
-        used = sum(used_to_date.values(), Decimal(0))
-    else:  # a budget line: the PO line is an amount of money
-        used = sum(
-            (q * Decimal(subscription.rates[k]["unit_price"]) for k, q in used_to_date.items()
-             if k in subscription.rates),
-            Decimal(0),
-        )  # fmt: skip
+    used = usage_against_budget(subscription, used_to_date)
     return Invoice(
         invoice_id=invoice_id(subscription.id, USAGE, period),
         kind=USAGE,
@@ -291,3 +284,25 @@ def summary_json(invoice: Invoice) -> dict[str, object]:
         "used_to_date": str(invoice.used_to_date) if invoice.used_to_date is not None else None,
         "overrun": invoice.overrun,
     }
+
+
+def usage_against_budget(subscription: Subscription, used_to_date: dict[str, Decimal]) -> Decimal:
+    """All usage so far in the unit of the usage PO line's quantity (the approved budget): the
+    dimension's unit for a single-dimension offer, money for a multi-dimension budget line."""
+    if len(subscription.rates) == 1:
+        return sum(used_to_date.values(), Decimal(0))
+    return sum(
+        (q * Decimal(subscription.rates[k]["unit_price"]) for k, q in used_to_date.items()
+         if k in subscription.rates),
+        Decimal(0),
+    )  # fmt: skip
+
+
+def budget_status(
+    subscription: Subscription, used_to_date: dict[str, Decimal]
+) -> tuple[Decimal, Decimal] | None:
+    """(used, approved) for a subscription whose usage a PO approved, else None."""
+    line = invoiced_line(subscription, USAGE)
+    if line is None or line.approval is None:
+        return None
+    return usage_against_budget(subscription, used_to_date), line.approval.quantity

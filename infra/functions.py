@@ -271,6 +271,7 @@ class GatewayFunctions(Construct):
         # puts (request, new subscription, its mail). Puts only: no update, no delete.
         _grant(web, subscriptions, "dynamodb:PutItem")
         _grant(web, outbox, "dynamodb:PutItem")
+        _grant(web, usage, *READ)  # Your subscriptions: usage so far against the PO budget
         data.link_signing_key.grant_read(web)  # checks the signed "Your subscriptions" links
 
         openbuy = self.openbuy_function  # Open Buy tokens are short-lived items in sessions

@@ -469,16 +469,26 @@ def _subscribe(
 
 
 def _subscriptions(session: PunchOutSession | None, links: Links, account_id: str) -> Response:
+    from functions.billing import budget_status, period_of
     from functions.store.subscriptions import DynamoSubscriptionStore
+    from functions.store.usage import usage_for
 
     _stores()
     found = DynamoSubscriptionStore().of_account(account_id) if account_id else []
+    metered = [s.id for s in found if any(line.kind == "usage" for line in s.lines)]
+    totals = usage_for(metered, period_of(now())) if metered else {}
+    budgets = {
+        s.id: status
+        for s in found
+        if s.id in totals and (status := budget_status(s, totals[s.id][1])) is not None
+    }
     return _page(
         "subscriptions.html",
         session=session,
         links=links,
         account_id=account_id,
         subscriptions=found,
+        budgets=budgets,
     )
 
 

@@ -899,6 +899,7 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "SubscriptionsTable": {"dynamodb:GetItem", "dynamodb:PutItem"},
                 "SubscriptionsTable/index/by-account": QUERY,
                 "OutboxTable": {"dynamodb:PutItem"},
+                "UsageTable": READ_ITEMS,  # usage so far against the approved budget
             },
         ),
         (

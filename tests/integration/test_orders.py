@@ -488,3 +488,21 @@ def test_ses_down_the_po_still_succeeds_and_the_email_goes_out_once_ses_is_back(
     assert set(sent.destinations["ToAddresses"]) == {"it@acme.example", "jim@acme.example"}
     assert "PO-1001" in sent.body
     assert _outbox(tables)[0]["status"]["S"] == "sent"
+
+
+def test_your_subscriptions_flags_usage_beyond_the_approved_budget(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], clock: Any
+) -> None:
+    from tests.support import meter
+
+    post_order(api, _po(coupa, _cart(api, coupa).lines))  # 1,000 hours approved
+    hour = clock.now().replace(minute=0, second=0, microsecond=0).isoformat()
+    status, body = meter(api, {"ProductCode": "datastream-pro", "UsageRecords": [
+        {"Timestamp": hour, "CustomerIdentifier": "111122223333", "Dimension": "hours",
+         "Quantity": 1200}]})  # fmt: skip
+    assert status == 200 and body["Results"][0]["Status"] == "Success", body
+
+    page = api.handle("GET", f"{punch_out(api, coupa)}/subscriptions")
+
+    assert 'data-usage="1200" data-budget="1000"' in page.text
+    assert "over the approved budget" in page.text
