@@ -46,7 +46,7 @@ from local.stack import HttpAnswer, LocalApi
 PREFIX = "/_local/simulator"
 PUNCHOUT_PATH = "/cxml/punchout"
 ORDERS_PATH = "/cxml/orders"
-DEPLOYMENT_MODE = "test"  # the simulator plays a procurement system's test instance
+DEPLOYMENT_MODE = "production"  # test mode is the integration's setting (on for the demos)
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 CART_FIELDS = ("cxml-base64", "cxml-urlencoded")
 OPERATIONS = ("create", "edit", "inspect")

@@ -101,7 +101,7 @@ def test_an_order_request_echoes_the_cart_lines_as_the_marketplace_reads_them() 
 
     request = parse_request(document)
     po = parse_order_request(request)
-    assert (request.payload_id, request.deployment_mode) == ("1.2.po@sim", "test")
+    assert (request.payload_id, request.deployment_mode) == ("1.2.po@sim", "production")
     assert (po.order_id, po.order_type, po.order_version) == ("SIM-PO-7", "new", 1)
     assert po.total is not None
     assert (po.total.amount, po.total.currency) == (
