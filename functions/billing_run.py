@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -284,6 +284,11 @@ def _issue(
         if integration is None:
             report.failed[subscription_id] = f"integration {invoice.integration_id} not found"
             continue
+        invoice = replace(
+            invoice,
+            tax_rate=Decimal(integration.tax_rate),
+            tax_description=integration.tax_description,
+        )
         try:
             document = document_of(invoice, parties_of(integration, supplier))
             if ports.create(invoice, document):

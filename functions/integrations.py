@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -100,6 +101,8 @@ class Integration:
     enabled: bool = True
     secret_digest: str | None = None  # Coupa only: Ariba uses the marketplace's Ariba secret
     invoice_delivery: InvoiceDelivery | None = None  # Coupa only (Ariba: via Ariba Network)
+    tax_rate: str = "0"  # on invoices: a fraction ("0.20"), zero-rated unless configured
+    tax_description: str = "Zero-rated"
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
@@ -119,6 +122,8 @@ class Integration:
             "preapprove_free": self.preapprove_free,
             "preapprove_byol": self.preapprove_byol,
             "cart_field": self.cart_field,
+            "tax_rate": self.tax_rate,
+            "tax_description": self.tax_description,
             "approval_redirect_url": self.approval_redirect_url,
             "enabled": self.enabled,
             "invoice_delivery": self.invoice_delivery.public_view()
@@ -329,6 +334,7 @@ def _invoice_delivery(
 _FIELDS = {
     "name", "description", "system", "buyer_identity", "account_id", "account_email",
     "test_mode", "preapprove_free", "preapprove_byol", "cart_field", "approval_redirect_url",
+    "tax_rate", "tax_description",
 }  # fmt: skip
 _ALLOWED = _FIELDS | {_DELIVERY}
 _IMMUTABLE = {"system"}
@@ -375,6 +381,7 @@ def _settings(
         "preapprove_byol": _flag(merged, "preapprove_byol", False),
         "cart_field": cart_field,
         "approval_redirect_url": approval_url,
+        **_tax(merged),
         "invoice_delivery": _invoice_delivery(
             payload,
             system,
@@ -382,6 +389,28 @@ def _settings(
             allow_local_http=allow_local_http,
         ),
     }
+
+
+def _tax(merged: Mapping[str, Any]) -> dict[str, str]:
+    """The tax invoices carry: a rate from 0 (zero-rated, the default) to below 1, with a
+    description the buyer's AP reads ("VAT 20%")."""
+    raw = merged.get("tax_rate", "0")
+    try:
+        rate = Decimal(str(raw).strip()) if isinstance(raw, (str, int, Decimal)) else None
+    except InvalidOperation:
+        rate = None
+    if isinstance(raw, bool) or rate is None or not rate.is_finite() or not 0 <= rate < 1:
+        raise BadRequest("'tax_rate' must be a fraction from 0 to below 1, like \"0.20\".",
+                         field="tax_rate")  # fmt: skip
+    exponent = rate.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -4:
+        raise BadRequest("'tax_rate' has more than 4 decimal places.", field="tax_rate")
+    description = _text(merged, "tax_description", required=False, limit=100)
+    if not description:
+        description = "Zero-rated" if rate == 0 else ""
+    if not description:
+        raise BadRequest("'tax_description' is required with a tax rate.", field="tax_description")
+    return {"tax_rate": f"{rate.normalize():f}", "tax_description": description}
 
 
 def new_integration(

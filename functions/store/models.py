@@ -48,6 +48,8 @@ class IntegrationRecord(Model):
     preapprove_free = BooleanAttribute()
     preapprove_byol = BooleanAttribute()
     cart_field = UnicodeAttribute()
+    tax_rate = UnicodeAttribute(default="0")
+    tax_description = UnicodeAttribute(default="Zero-rated")
     approval_redirect_url = UnicodeAttribute(null=True)
     enabled = BooleanAttribute()
     secret_digest = UnicodeAttribute(null=True)

@@ -257,3 +257,36 @@ def test_deployed_admin_api_trusts_the_iam_identity_api_gateway_checked(
     assert unsigned.status == 403
     assert "IAM" in json.loads(unsigned.body)["error"]["message"]
     assert other_account.status == 403
+
+
+@pytest.mark.parametrize(
+    ("tax", "field"),
+    [
+        ({"tax_rate": "1"}, "tax_rate"),
+        ({"tax_rate": "-0.1"}, "tax_rate"),
+        ({"tax_rate": "0.123456"}, "tax_rate"),
+        ({"tax_rate": True}, "tax_rate"),
+        ({"tax_rate": "0.2"}, "tax_description"),
+    ],
+)
+def test_invoice_tax_is_validated(api: Any, tax: dict[str, Any], field: str) -> None:
+    status, body = admin(api, "POST", "/admin/integrations", coupa_integration(**tax))
+    assert status == 400 and body["error"]["field"] == field
+
+
+def test_invoices_are_zero_rated_unless_configured(api: Any) -> None:
+    _, plain = admin(api, "POST", "/admin/integrations", coupa_integration())
+    status, taxed = admin(
+        api,
+        "PATCH",
+        f"/admin/integrations/{plain['id']}",
+        {"tax_rate": "0.20", "tax_description": "VAT 20%"},
+    )
+
+    assert (plain["integration"]["tax_rate"], plain["integration"]["tax_description"]) == (
+        "0", "Zero-rated",
+    )  # fmt: skip
+    assert status == 200
+    assert (taxed["integration"]["tax_rate"], taxed["integration"]["tax_description"]) == (
+        "0.2", "VAT 20%",
+    )  # fmt: skip

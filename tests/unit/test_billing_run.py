@@ -341,3 +341,18 @@ def test_no_contract_invoice_for_a_test_subscription() -> None:
     report = billing_run.bill_contract("req-a", ports, supplier=US, now=NOW)
 
     assert (report.nothing_to_invoice, ports.invoices, ports.delivery_queue) == (1, {}, [])
+
+
+def test_invoices_carry_the_integrations_tax() -> None:
+    ports = _ports(subscription("req-a", "int_1"), req_a="250")  # 250 h x 0.08 = 20.00
+    ports.integrations_by_id["int_1"] = _integration(tax_rate="0.2", tax_description="VAT 20%")
+
+    _bill(ports, "req-a")
+
+    ((invoice, document, _),) = ports.invoices.values()
+    assert (invoice.subtotal, invoice.tax, invoice.due) == (
+        Decimal("20.00"), Decimal("4.00"), Decimal("24.00"),
+    )  # fmt: skip
+    assert dtd_errors(document, "InvoiceDetail.dtd") == []
+    assert b'<Description xml:lang="en">VAT 20%</Description>' in document
+    assert b'<DueAmount><Money currency="USD">24.00</Money></DueAmount>' in document
