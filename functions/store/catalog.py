@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from pynamodb.exceptions import PutError
 
 from functions.catalog import Product, offer_from_json
@@ -67,7 +65,7 @@ class DynamoProductStore:
 
     def save(self, product: Product, *, expected_version: int | None) -> Product:
         """Create (`expected_version` None: the id must be new) or replace the version read."""
-        stored = replace(product, version=(expected_version or 0) + 1)
+        stored = product._replace(version=(expected_version or 0) + 1)
         condition = (
             ProductRecord.pk.does_not_exist()
             if expected_version is None
