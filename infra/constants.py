@@ -165,13 +165,14 @@ CXML_DTD_URL = "http://xml.cxml.org/schemas/cXML/1.2.071/cXML.dtd"
 # The "Your subscriptions" links are signed with this key (HMAC); they expire after 30 days.
 LINK_SIGNING_KEY_LENGTH = 64
 
-# The email worker reads the outbox table's stream. A failing record is retried (the batch is
-# split to isolate it) until RETRY_ATTEMPTS or MAX_RECORD_AGE, then its stream coordinates go to
-# the dead-letter queue (kept DLQ_RETENTION) and an alarm fires.
-EMAIL_BATCH_SIZE = 10
-EMAIL_RETRY_ATTEMPTS = 8
-EMAIL_MAX_RECORD_AGE = Duration.hours(6)
-EMAIL_DLQ_RETENTION = Duration.days(14)
+# The email and billing workers read the outbox table's stream (each its own key prefix). A
+# failing record is retried (the batch is split to isolate it) until RETRY_ATTEMPTS or
+# MAX_RECORD_AGE (within the stream's 24 h), then its stream coordinates go to the worker's
+# dead-letter queue (kept DLQ_RETENTION) and an alarm fires.
+OUTBOX_BATCH_SIZE = 10
+OUTBOX_RETRY_ATTEMPTS = 8
+OUTBOX_MAX_RECORD_AGE = Duration.hours(6)
+OUTBOX_DLQ_RETENTION = Duration.days(14)
 
 # Alarms: evaluated over one period; any failure is worth a look.
 ALARM_PERIOD = Duration.minutes(5)
@@ -196,10 +197,6 @@ BILLING_SCHEDULE_CRON = {"minute": "0", "hour": "2", "day": "1", "month": "*", "
 # the contract invoice of a subscription that has just become active.
 OUTBOX_EMAIL_PREFIX = "email#"
 OUTBOX_INVOICE_PREFIX = "invoice#"
-# The billing worker's outbox trigger, as the email worker's (stream retention is 24 h).
-CONTRACT_INVOICE_BATCH_SIZE = 10
-CONTRACT_INVOICE_RETRY_ATTEMPTS = 8
-CONTRACT_INVOICE_MAX_RECORD_AGE = Duration.hours(6)
 # Invoices are stored under this prefix (invoices/<integration>/<YYYY-MM>/<invoice id>.xml|.json).
 INVOICE_OBJECT_PREFIX = "invoices/"
 # An overwritten invoice object stays recoverable this long; access logs are kept a year.

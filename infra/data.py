@@ -8,8 +8,10 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
@@ -152,6 +154,48 @@ def new_outbox_items(key_prefix: str) -> Mapping[str, Any]:
             },
         }
     )
+
+
+def outbox_trigger(
+    scope: Construct,
+    dead_letters_id: str,
+    *,
+    outbox_table: dynamodb.ITable,
+    worker: lambda_.Function,
+    key_prefix: str,
+    what: str,
+) -> sqs.Queue:
+    """Run `worker` on the outbox stream's new `key_prefix` items, record by record (it reports
+    each failed record, a failing batch is split to isolate it), retried, then dead-lettered in
+    the queue this returns (stream coordinates only: the item itself stays in the table)."""
+    dead_letters = sqs.Queue(
+        scope,
+        dead_letters_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=constants.OUTBOX_DLQ_RETENTION,
+    )
+    acknowledge(
+        dead_letters,
+        "AwsSolutions-SQS3",
+        f"This is the dead-letter queue: Lambda sends it the coordinates of the outbox stream "
+        f"records ({what}) the worker gave up on (on-failure destination); nothing consumes "
+        "it, so it needs no dead-letter queue of its own.",
+    )
+    worker.add_event_source(
+        event_sources.DynamoEventSource(
+            outbox_table,
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=constants.OUTBOX_BATCH_SIZE,
+            report_batch_item_failures=True,
+            bisect_batch_on_error=True,
+            retry_attempts=constants.OUTBOX_RETRY_ATTEMPTS,
+            max_record_age=constants.OUTBOX_MAX_RECORD_AGE,
+            on_failure=event_sources.SqsDlq(dead_letters),
+            filters=[new_outbox_items(key_prefix)],
+        )
+    )
+    return dead_letters
 
 
 def _table(

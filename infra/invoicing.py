@@ -13,8 +13,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants
-from infra.compliance import acknowledge
-from infra.data import new_outbox_items
+from infra.data import outbox_trigger
 
 
 class InvoicingQueues(Construct):
@@ -73,31 +72,16 @@ class InvoicingTriggers(Construct):
             )
         )
 
-        self.contract_invoice_dead_letter_queue = _dead_letter_queue(
-            self, "ContractInvoiceDeadLetters"
-        )
-        acknowledge(
-            self.contract_invoice_dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "This is the dead-letter queue: Lambda sends it the coordinates of the outbox "
-            "stream records (contract invoices) the billing worker gave up on (on-failure "
-            "destination); nothing consumes it, so it needs no dead-letter queue of its own.",
-        )
         # The PO transaction that activates a subscription writes `invoice#<subscription>#
         # contract` to the outbox; the billing worker reads those, the email worker the `email#`
         # ones. Two readers per stream shard is what DynamoDB Streams serves without throttling.
-        billing_worker.add_event_source(
-            event_sources.DynamoEventSource(
-                outbox_table,
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=constants.CONTRACT_INVOICE_BATCH_SIZE,
-                report_batch_item_failures=True,
-                bisect_batch_on_error=True,
-                retry_attempts=constants.CONTRACT_INVOICE_RETRY_ATTEMPTS,
-                max_record_age=constants.CONTRACT_INVOICE_MAX_RECORD_AGE,
-                on_failure=event_sources.SqsDlq(self.contract_invoice_dead_letter_queue),
-                filters=[new_outbox_items(constants.OUTBOX_INVOICE_PREFIX)],
-            )
+        self.contract_invoice_dead_letter_queue = outbox_trigger(
+            self,
+            "ContractInvoiceDeadLetters",
+            outbox_table=outbox_table,
+            worker=billing_worker,
+            key_prefix=constants.OUTBOX_INVOICE_PREFIX,
+            what="contract invoices",
         )
 
         # EventBridge invokes the function asynchronously: Lambda retries a failed run twice,
