@@ -115,7 +115,9 @@ class ProductLookup(Protocol):
 
 
 class SubscriptionLookup(Protocol):
-    def of_account(self, account_id: str) -> list[Subscription]: ...
+    def of_account_product(self, account_id: str, product_id: str) -> list[Subscription]:
+        """Every subscription of the account to the product (not only the newest few)."""
+        ...
 
 
 class UsageWriter(Protocol):
@@ -353,7 +355,7 @@ def batch_meter_usage(
     authorize(caller, product)
     check_dimensions(batch, product)
     customers = dict.fromkeys(record.customer for record in batch.records)
-    held = {customer: subscriptions.of_account(customer) for customer in customers}
+    held = {c: subscriptions.of_account_product(c, product.id) for c in customers}
     recorded_at = iso(now)
     done: dict[tuple[str, str, datetime], Recorded] = {}
     results = []

@@ -84,7 +84,7 @@ def start_session(
     """Store the session under the digest of a fresh random token; the token goes in the URL."""
     _validate(setup)
     integration = authenticated.integration
-    token = ids.session_token()
+    token = ids.session_token(integration.id)
     started = now()
     extrinsics = {
         name[:100]: value[:MAX_VALUE_CHARS]

@@ -10,6 +10,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from functions.cxml.model import ItemOut, ItemRef
+from functions.errors import Forbidden
 
 PROCUREMENT_HOSTS = {
     "coupa": ("https://*.coupahost.com", "https://*.coupacloud.com"),
@@ -81,6 +82,17 @@ class PunchOutSession:
         parts = urlsplit(self.browser_form_post_url)
         origin = f"{parts.scheme}://{parts.netloc}"
         return (origin, *PROCUREMENT_HOSTS.get(self.system, ()))
+
+
+class IntegrationDisabled(Forbidden):
+    """The session's integration was disabled (or deleted) after the punchout: every session
+    page refuses from that moment, not when the session expires."""
+
+    def __init__(self, integration_name: str) -> None:
+        super().__init__(
+            f"The integration '{integration_name}' is disabled: this marketplace session can no "
+            "longer request or subscribe. Ask your procurement admin to enable it again."
+        )
 
 
 class SessionRepository(Protocol):

@@ -14,9 +14,9 @@ from pynamodb.transactions import TransactWrite
 from functions.errors import Conflict
 from functions.integrations import BuyerIdentity, Integration, InvoiceDelivery
 from functions.store.errors import storage_errors
-from functions.store.models import IntegrationRecord
+from functions.store.models import INTEGRATION_PREFIX, IntegrationRecord
 
-MAIN = "integration#"
+MAIN = INTEGRATION_PREFIX
 BUYER = "buyer#"
 
 

@@ -20,7 +20,7 @@ from tests.support import (
     sample,
 )
 
-START_PAGE = re.compile(r"^https://gateway\.test/s/([A-Za-z0-9_-]{43})$")
+START_PAGE = re.compile(r"^https://gateway\.test/s/(int_[0-9a-f]{20}\.[A-Za-z0-9_-]{43})$")
 ACME = [("DUNS", "acme-coupa")]
 
 
