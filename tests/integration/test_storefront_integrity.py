@@ -481,3 +481,35 @@ def test_the_punchout_page_shows_who_started_a_request_and_can_dismiss_it(
     assert "expires_at" in dismissed
     assert post_form(api, dismiss, {}).status == 404
     assert api.handle("GET", f"{session}/requests/{request_id}").status == 404
+
+
+def test_subscriptions_stored_before_the_index_are_found_after_the_backfill(
+    api: Any, tables: dict[str, Any], clock: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from functions.store.backfill import backfill_account_product
+    from tests.integration.test_metering import CONTRACT_PAYG, SELLER, _subscribe
+    from tests.support import meter
+
+    # Given a metered subscription stored as before the by-account-product index
+    clock.freeze(datetime(2026, 11, 26, 12, 30, tzinfo=UTC))
+    create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
+    _subscribe(api, create_integration(api, coupa_integration(test_mode=False)))
+    (item,) = [i for i in _items(tables, "subscriptions") if "account_id" in i]
+    tables["dynamodb"].update_item(
+        TableName="local-subscriptions", Key={"pk": item["pk"]},
+        UpdateExpression="REMOVE account_product",
+    )  # fmt: skip
+    record = {"Timestamp": "2026-11-26T12:10:00+00:00", "CustomerIdentifier": "111122223333",
+              "Dimension": "hours", "Quantity": 3}  # fmt: skip
+    batch = {"ProductCode": "datastream-pro", "UsageRecords": [record]}
+    assert [r["Status"] for r in meter(api, batch)[1]["Results"]] == ["CustomerNotSubscribed"]
+
+    # When the operator runs the backfill (twice: the second changes nothing)
+    first = backfill_account_product(tables["dynamodb"], "local-subscriptions")
+    second = backfill_account_product(tables["dynamodb"], "local-subscriptions")
+
+    # Then metering finds the subscription
+    assert (first, second) == (1, 0)
+    assert [r["Status"] for r in meter(api, batch)[1]["Results"]] == ["Success"]
