@@ -28,7 +28,6 @@ from functions.sessions import IntegrationDisabled, PunchOutSession
 from functions.store.catalog import DynamoProductStore
 from functions.store.pages import page_records
 from functions.store.requests import DynamoRequestStore
-from functions.store.sessions import DynamoSessionStore
 from functions.subscription_requests import (
     AWAITING_PUNCHOUT,
     AWAITING_PUNCHOUT_KEPT,
@@ -48,7 +47,6 @@ SYSTEM_LABELS = {"coupa": "Coupa", "ariba": "SAP Ariba"}
 class Stores:
     def __init__(self) -> None:
         store.bind(settings())
-        self.sessions = DynamoSessionStore()
         self.products = DynamoProductStore()
         self.requests = DynamoRequestStore()
 

@@ -513,3 +513,33 @@ def test_subscriptions_stored_before_the_index_are_found_after_the_backfill(
     # Then metering finds the subscription
     assert (first, second) == (1, 0)
     assert [r["Status"] for r in meter(api, batch)[1]["Results"]] == ["Success"]
+
+
+def test_the_mailed_link_pages_through_subscriptions_and_keeps_its_signature(
+    api: Any, tables: dict[str, Any], clock: Any
+) -> None:
+    import html
+    import re
+    from datetime import timedelta
+
+    from functions.clock import now
+    from functions.links import sign_subscriptions_link
+
+    # Given an account with 30 subscriptions and the link its mail carries
+    newest_first = _many_subscriptions(30)
+    key = (settings().link_signing_key or "").encode()
+    link = sign_subscriptions_link(
+        key, "https://gateway.test", "111122223333", now() + timedelta(days=30)
+    )
+    path, _, query = link.removeprefix("https://gateway.test").partition("?")
+
+    # When the buyer opens it and follows "Older subscriptions"
+    first = api.handle("GET", path, query=query)
+    older = re.search(r'<a rel="next" href="https://gateway\.test([^"?]+)\?([^"]+)"', first.text)
+    assert older is not None
+    second = api.handle("GET", older.group(1), query=html.unescape(older.group(2)))
+
+    # Then the second page is still signed for the account and holds the rest
+    assert second.status == 200
+    assert _ids_on(first.text) + _ids_on(second.text) == newest_first
+    assert 'rel="next"' not in second.text and 'rel="prev"' in second.text
