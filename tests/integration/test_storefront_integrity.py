@@ -181,6 +181,8 @@ def _session_routes(session: str) -> list[tuple[str, str, dict[str, str] | None]
         ("GET", f"{session}/products/open-notes", None),
         ("GET", f"{session}/products/open-notes/subscribe", None),
         ("GET", f"{session}/subscriptions", None),
+        ("GET", f"{session}/requests/req-0123456789abcdef", None),
+        ("POST", f"{session}/requests/req-0123456789abcdef/dismiss", {}),
         ("POST", f"{session}/requests", {"product_id": "open-notes", "offer_id": "free"}),
         ("POST", f"{session}/requests", {"product_id": "open-notes", "offer_id": "byol"}),
         ("POST", f"{session}/cancel", {}),
