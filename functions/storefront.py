@@ -5,7 +5,6 @@ Pages call these with values the store read; the handler renders what comes back
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -29,6 +28,7 @@ from functions.subscription_requests import (
     request_id_of,
     with_state,
 )
+from functions.subscriptions import looks_like_email
 
 if TYPE_CHECKING:  # pages that never leave the catalog need neither at run time
     from functions.integrations import Integration
@@ -252,9 +252,6 @@ def outside_punchout(integrations: Sequence[Integration]) -> OutsideDecision:
     )
 
 
-_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,190}\.[^@\s<>\"']{2,}$")
-
-
 def pending_request(
     product: Product | None, form: Mapping[str, str], integration: Integration, waiting: int
 ) -> SubscriptionRequest:
@@ -270,7 +267,7 @@ def pending_request(
             field="request_key",
         )
     email = (form.get("email") or "").strip()
-    if len(email) > 254 or not _EMAIL.match(email):
+    if len(email) > 254 or not looks_like_email(email):
         raise BadRequest(
             "Enter your work email: your procurement colleagues see who started the request.",
             field="email",

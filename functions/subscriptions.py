@@ -221,6 +221,11 @@ class Mail:
     context: dict[str, Any]
 
 
+def looks_like_email(text: str) -> bool:
+    """A plausible single address (no display name, no list): what we mail or show as one."""
+    return bool(_EMAIL.match(text))
+
+
 def _recipients(account_email: str, subscription: Subscription) -> tuple[str, ...]:
     """The account's email, and the requester's when it looks like an address."""
     found = [account_email]
