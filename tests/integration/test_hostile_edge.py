@@ -6,7 +6,11 @@ stand-in, as a buyer's system or browser would."""
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -386,3 +390,50 @@ def test_the_local_gateway_refuses_an_oversized_body_with_a_cxml_document(api: A
 
     parsed = read_cxml(answer.status, answer.body, answer.header("Content-Type"))
     assert (parsed.code, parsed.http_status) == (400, 413)  # API Gateway's stage-wide response
+
+
+# --- outbound: a buyer endpoint that drips its answer --------------------------------------
+
+
+@contextmanager
+def _dripping_endpoint(interval: float) -> Iterator[str]:
+    """A real local socket server answering one byte every `interval` seconds, as the review's
+    endpoint did: each read succeeds, so only a deadline on the whole exchange stops it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 200\r\n\r\n"
+            for byte in answer + b"x" * 200:
+                if stop.wait(interval):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return  # the client gave up: what we want
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/cxml/invoices"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(timeout=5)
+
+
+def test_invoice_delivery_enforces_its_deadline_on_a_dripping_endpoint() -> None:
+    from functions.delivery import Send, Unanswered
+    from functions.store.invoice_sender import HttpInvoiceSender
+
+    sender = HttpInvoiceSender(allow_local_http=True)
+    with _dripping_endpoint(interval=0.1) as url:
+        started = time.monotonic()
+        with pytest.raises(Unanswered, match="timed out after 1 s"):
+            sender.post(Send(url, b"<cXML/>", timeout=1))
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 1.8  # was held until the last byte: 27 s for this answer
