@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -19,18 +20,16 @@ MAX_JSON_DEPTH = 32
 """Our deepest API body is three levels; the json module recurses per level (a RecursionError
 on `[` x 30,000), and so would any code walking what it returns."""
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+_OPENING = frozenset(b"[{")
 
 
 def nesting_depth(body: bytes) -> int:
-    """How deep arrays and objects nest, brackets inside strings aside."""
+    """How deep arrays and objects nest, brackets inside strings aside (a few ms for 64 KB)."""
     if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
         return 0  # cannot be too deep: skip the scan
-    depth = deepest = 0
-    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b"", body)):
-        depth += 1 if bracket in b"[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
+    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", body))
+    return max(accumulate(1 if byte in _OPENING else -1 for byte in brackets), default=0)
 
 
 def json_reply(payload: Any, status: int = 200) -> Response:
