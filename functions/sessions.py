@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from functions.cxml.model import ItemOut, ItemRef
 from functions.errors import Forbidden
+from functions.urls import origin_of
 
 PROCUREMENT_HOSTS = {
     "coupa": ("https://*.coupahost.com", "https://*.coupacloud.com"),
@@ -79,9 +79,8 @@ class PunchOutSession:
     @property
     def frame_ancestors(self) -> tuple[str, ...]:
         """Origins allowed to show our pages in a frame: the procurement system only."""
-        parts = urlsplit(self.browser_form_post_url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        return (origin, *PROCUREMENT_HOSTS.get(self.system, ()))
+        origin = origin_of(self.browser_form_post_url)
+        return (*((origin,) if origin else ()), *PROCUREMENT_HOSTS.get(self.system, ()))
 
 
 class IntegrationDisabled(Forbidden):

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Callable
 from functools import cache
 from typing import Any, NamedTuple
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -34,6 +34,7 @@ from functions.subscription_requests import (
     PREAPPROVED,
     SubscriptionRequest,
 )
+from functions.urls import origin_of
 from functions.web.render import render
 
 app = APIGatewayRestResolver()
@@ -64,6 +65,12 @@ def _integrations_of(account_id: str) -> list[Any]:
     return DynamoIntegrationStore().by_account(account_id)
 
 
+def _segment(value: str) -> str:
+    """One path segment, URL-encoded: ids come from outside (a SelectedItem `€uro`), and a raw
+    byte beyond ASCII in a Location header breaks HTTP servers and clients."""
+    return quote(value, safe="")
+
+
 class Links:
     """Absolute links (API Gateway puts a stage in front of every path), inside a session or
     on the public catalog."""
@@ -74,7 +81,7 @@ class Links:
 
     @property
     def prefix(self) -> str:
-        return f"{self.root}/s/{self.token}" if self.token else f"{self.root}/catalog"
+        return f"{self.root}/s/{_segment(self.token)}" if self.token else f"{self.root}/catalog"
 
     def catalog(self, **params: Any) -> str:
         target = f"{self.prefix}/catalog" if self.token else self.prefix
@@ -82,19 +89,21 @@ class Links:
         return f"{target}?{urlencode(kept)}" if kept else target
 
     def product(self, product_id: str) -> str:
-        return f"{self.prefix}/products/{product_id}"
+        return f"{self.prefix}/products/{_segment(product_id)}"
 
     def subscribe(self, product_id: str, offer_id: str) -> str:
-        return f"{self.prefix}/products/{product_id}/subscribe?{urlencode({'offer': offer_id})}"
+        return f"{self.prefix}/products/{_segment(product_id)}/subscribe?" + urlencode(
+            {"offer": offer_id}
+        )
 
     def requests(self) -> str:
         return f"{self.prefix}/requests"
 
     def request(self, request_id: str) -> str:
-        return f"{self.prefix}/requests/{request_id}"
+        return f"{self.prefix}/requests/{_segment(request_id)}"
 
     def dismiss(self, request_id: str) -> str:
-        return f"{self.prefix}/requests/{request_id}/dismiss"
+        return f"{self.prefix}/requests/{_segment(request_id)}/dismiss"
 
     def cancel(self) -> str:
         return f"{self.prefix}/cancel"
@@ -610,14 +619,14 @@ def _cart_return(
     cart = storefront.cart_return(
         session, Credential(config.supplier_domain, config.supplier_identity), request
     )
-    parts = urlsplit(cart.url)
+    origin = origin_of(cart.url)
     return _page(
         "cart_return.html",
         session=session,
         links=links,
         cart=cart,
         nonce=secrets.token_urlsafe(16),
-        form_targets=(f"{parts.scheme}://{parts.netloc}",),
+        form_targets=(origin,) if origin else (),
     )
 
 
