@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from functions import ids
 from functions.clock import iso, now
@@ -294,6 +294,12 @@ def _only(data: Mapping[str, Any], allowed: set[str], path: str) -> None:
             )
 
 
+def _is_one_of(value: Any, choices: Mapping[str, Any] | tuple[str, ...]) -> TypeGuard[str]:
+    """A membership test that an object or list sent for a code cannot turn into a TypeError
+    (unhashable) and a 500."""
+    return isinstance(value, str) and value in choices
+
+
 def _dimensions(data: Mapping[str, Any], path: str) -> tuple[Dimension, ...]:
     raw = data.get("dimensions")
     if not isinstance(raw, list) or not raw or len(raw) > 10:
@@ -307,7 +313,7 @@ def _dimensions(data: Mapping[str, Any], path: str) -> tuple[Dimension, ...]:
             raise BadRequest(f"'{where[:-1]}' must be an object.", field=where[:-1])
         _only(item, DIMENSION_KEYS, where)
         unit = item.get("unit")
-        if unit not in UNITS:
+        if not _is_one_of(unit, UNITS):
             raise BadRequest(
                 f"'{where}unit' must be a UN/CEFACT unit code: {', '.join(UNITS)}.",
                 field=f"{where}unit",
@@ -330,7 +336,7 @@ def _pricing(data: Any, path: str, *, nested: bool = False) -> Pricing:
         raise BadRequest(f"'{path[:-1]}' must be an object.", field=path[:-1])
     model = data.get("model")
     allowed = TRIAL_CONVERTS_TO if nested else tuple(PRICING_MODELS)
-    if model not in allowed:
+    if not _is_one_of(model, allowed):
         raise BadRequest(
             f"'{path}model' must be one of: {', '.join(allowed)}.", field=f"{path}model"
         )
@@ -348,7 +354,7 @@ def _pricing(data: Any, path: str, *, nested: bool = False) -> Pricing:
     if model in ("contract", "contract_payg"):
         price = _amount(data, "price", path, places=2)
         period = data.get("period")
-        if period not in PERIOD_UNITS:
+        if not _is_one_of(period, PERIOD_UNITS):
             raise BadRequest(f"'{path}period' must be 'month' or 'year'.", field=f"{path}period")
         term = _integer(data, "term", path, 1, 60) if "term" in data else 1
     dimensions = _dimensions(data, path) if model in ("payg", "contract_payg") else ()
@@ -401,7 +407,7 @@ def product_from_json(payload: Any, base: Product | None = None) -> Product:
         raise BadRequest("'id' cannot change.", field="id")
     data.update(payload)
     product_type = data.get("product_type")
-    if product_type not in PRODUCT_TYPES:
+    if not _is_one_of(product_type, PRODUCT_TYPES):
         raise BadRequest(
             f"'product_type' must be one of: {', '.join(PRODUCT_TYPES)}.", field="product_type"
         )

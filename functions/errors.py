@@ -9,10 +9,15 @@ class GatewayError(Exception):
 
     status: int = 500
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, detail: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.detail = detail
+        """For our logs only, never the answer: what a caller must not learn (whose secret
+        did not match)."""
 
 
 class BadRequest(GatewayError):

@@ -25,3 +25,15 @@ def text(data: Mapping[str, Any], name: str, *, required: bool, limit: int) -> s
     if any(ord(ch) < 32 for ch in value):
         raise BadRequest(f"'{name}' contains control characters.", field=name)
     return value
+
+
+_ASCII_DIGITS = frozenset("0123456789")
+
+
+def ascii_digits(raw: str, max_digits: int) -> int | None:
+    """A whole number written in ASCII digits, at most `max_digits` long, or None.
+    `str.isdigit()` accepts "²" and other digits `int()` refuses, and `int()` of thousands of
+    digits is slow or refused: both reached the 500 path before authentication."""
+    if not raw or len(raw) > max_digits or not _ASCII_DIGITS.issuperset(raw):
+        return None
+    return int(raw)

@@ -28,9 +28,13 @@ def slug_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
-def session_token() -> str:
-    """256 random bits, URL-safe: the session lives in the URL, so it must be unguessable."""
-    return secrets.token_urlsafe(32)
+def session_token(scope: str = "") -> str:
+    """256 random bits, URL-safe: the session lives in the URL, so it must be unguessable.
+    With a `scope` (a punchout session's integration id), `<scope>.<random>`: a page can then
+    read the integration in the same round trip as the session. The stored digest covers the
+    whole token, so a changed scope finds no session."""
+    token = secrets.token_urlsafe(32)
+    return f"{scope}.{token}" if scope else token
 
 
 def shared_secret() -> str:

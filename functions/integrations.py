@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from functions import fields, ids
 from functions.clock import iso, now
 from functions.cxml.model import Credential, Header, credential_key, normalize
 from functions.errors import BadRequest, Forbidden, Unauthenticated
+from functions.urls import BadUrl, parse_web_url
 
 System = Literal["coupa", "ariba"]
 CART_FIELDS = ("cxml-base64", "cxml-urlencoded")
@@ -216,9 +216,10 @@ def _https_url(payload: Mapping[str, Any], name: str) -> str | None:
     value = _text(payload, name, required=False, limit=2000)
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise BadRequest(f"'{name}' must be an absolute https URL.", field=name)
+    try:
+        parse_web_url(value)
+    except BadUrl as problem:
+        raise BadRequest(f"'{name}' {problem}.", field=name) from None
     return value
 
 
@@ -227,20 +228,16 @@ def delivery_url_problem(url: str, *, allow_local_http: bool) -> str | None:
     buyer system's shared secret. The local stack alone may post over http to its own fake
     Coupa on this machine. Checked on input and again before every send."""
     try:
-        parts = urlsplit(url)
-        hostname = parts.hostname
-        parts.port  # noqa: B018 (raises on a malformed port)
-    except ValueError:
-        return "is not a valid URL"
-    if not hostname:
-        return "must be an absolute https URL"
-    if parts.username is not None or parts.password is not None:
-        return "must not carry credentials: put the shared secret in 'shared_secret'"
-    if parts.fragment:
+        checked = parse_web_url(url, ("https", "http"))
+    except BadUrl as problem:
+        if "user name or password" in str(problem):
+            return "must not carry credentials: put the shared secret in 'shared_secret'"
+        return str(problem).replace(" or http ", " ")
+    if checked.fragment:
         return "must not have a #fragment"
-    if parts.scheme == "https":
+    if checked.scheme == "https":
         return None
-    if parts.scheme == "http" and allow_local_http and hostname in LOOPBACK_HOSTS:
+    if allow_local_http and checked.host.strip("[]") in LOOPBACK_HOSTS:
         return None
     return "must be an absolute https URL"
 
@@ -470,8 +467,19 @@ class Authenticated:
     buyer_credential: Credential
 
 
+NOT_AUTHENTICATED = (
+    "The credentials were not accepted: check the From identity and the shared secret "
+    "configured in your procurement system against the marketplace's purchase information."
+)
+"""One text for an unknown identity and a wrong secret, so no one can probe which buyers exist;
+the reason goes to our logs only (`GatewayError.detail`)."""
+
+
 def describe(credentials: tuple[Credential, ...]) -> str:
-    return ", ".join(f"{c.domain or '(no domain)'}/{c.identity}" for c in credentials[:5])
+    """For logs: the first credentials, each clipped (they come from outside)."""
+    return ", ".join(
+        f"{(c.domain or '(no domain)')[:40]}/{c.identity[:80]}" for c in credentials[:5]
+    )
 
 
 def authenticate(
@@ -489,28 +497,22 @@ def authenticate(
             break
     else:
         raise Unauthenticated(
-            "No integration is set up for the buyer credential(s) "
-            f"{describe(header.from_credentials)}: "
-            "check the From credential configured in your procurement system against the "
-            "purchase information."
+            NOT_AUTHENTICATED,
+            detail="no integration for the buyer credential(s) "
+            + describe(header.from_credentials),
         )
     secrets_sent = header.sender_secrets
     if integration.system == "coupa":
         ok = any(ids.matches_digest(s, integration.secret_digest) for s in secrets_sent)
-        problem = f"Shared secret does not match integration '{integration.name}'."
+        problem = f"shared secret does not match integration {integration.id}"
     else:
         expected = ariba_secret() if secrets_sent else None
         ok = any(ids.same_secret(s, expected) for s in secrets_sent)
-        problem = (
-            f"Shared secret does not match the marketplace's Ariba secret (integration "
-            f"'{integration.name}'): check the supplier's shared secret in Ariba Network."
-        )
+        problem = f"shared secret does not match the Ariba secret (integration {integration.id})"
     if not secrets_sent:
-        problem = (
-            f"The Sender credential carries no SharedSecret (integration '{integration.name}')."
-        )
+        problem = f"the Sender credential carries no SharedSecret (integration {integration.id})"
     if not ok:
-        raise Unauthenticated(problem)
+        raise Unauthenticated(NOT_AUTHENTICATED, detail=problem)
     if not integration.enabled:
         raise Forbidden(
             f"Integration '{integration.name}' is disabled: ask the marketplace admin to enable it."

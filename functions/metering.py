@@ -115,7 +115,9 @@ class ProductLookup(Protocol):
 
 
 class SubscriptionLookup(Protocol):
-    def of_account(self, account_id: str) -> list[Subscription]: ...
+    def of_account_product(self, account_id: str, product_id: str) -> list[Subscription]:
+        """Every subscription of the account to the product (not only the newest few)."""
+        ...
 
 
 class UsageWriter(Protocol):
@@ -216,17 +218,23 @@ def parse_timestamp(value: Any, name: str) -> datetime:
 
 
 def _quantity(value: Any, name: str) -> int:
+    """Checked on the value as sent, before any conversion: `1E+400000` arrives as a Decimal
+    whose conversion to int costs seconds of CPU."""
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_QUANTITY:
+        sent = repr(value) if isinstance(value, int | Decimal) else type(value).__name__
         raise BadRequest(
-            f"'{name}' must be a whole number from 0 to {MAX_QUANTITY}; got {value!r}.",
+            f"'{name}' must be a whole number from 0 to {MAX_QUANTITY}; got {sent[:40]}.",
             field=name,
         )
     return value
 
 
 def _echo(value: Any) -> Any:
-    """JSON-safe: an epoch with decimals was parsed as Decimal (never float on the way in)."""
+    """JSON-safe: an epoch with decimals was parsed as Decimal (never float on the way in).
+    Only validated values are echoed; a huge exponent is echoed as written, never expanded."""
     if isinstance(value, Decimal):
+        if not value.is_finite() or value.adjusted() > 18:
+            return str(value)
         return int(value) if value == value.to_integral_value() else float(value)
     return value
 
@@ -265,12 +273,14 @@ def parse_batch(payload: Any, now: datetime) -> MeteringBatch:
         if not isinstance(raw, Mapping):
             raise BadRequest(f"'{path[:-1]}' must be an object.", field=path[:-1])
         _only(raw, RECORD_FIELDS, path)
+        quantity = _quantity(raw.get("Quantity"), f"{path}Quantity")
+        timestamp = parse_timestamp(raw.get("Timestamp"), f"{path}Timestamp")
         record = UsageRecord(
-            sent={name: _echo(raw[name]) for name in RECORD_FIELDS if name in raw},
-            timestamp=parse_timestamp(raw.get("Timestamp"), f"{path}Timestamp"),
+            timestamp=timestamp,
             customer=_text(raw, "CustomerIdentifier", path),
             dimension=_text(raw, "Dimension", path),
-            quantity=_quantity(raw.get("Quantity"), f"{path}Quantity"),
+            quantity=quantity,
+            sent={name: _echo(raw[name]) for name in RECORD_FIELDS if name in raw},
         )
         _in_window(record, f"{path}Timestamp", now)
         records.append(record)
@@ -353,7 +363,7 @@ def batch_meter_usage(
     authorize(caller, product)
     check_dimensions(batch, product)
     customers = dict.fromkeys(record.customer for record in batch.records)
-    held = {customer: subscriptions.of_account(customer) for customer in customers}
+    held = {c: subscriptions.of_account_product(c, product.id) for c in customers}
     recorded_at = iso(now)
     done: dict[tuple[str, str, datetime], Recorded] = {}
     results = []

@@ -44,7 +44,8 @@ _text_environment = Environment(
     auto_reload=False,
 )
 
-_REQUIRED = ("base_url", "account_id", "product_name", "order_id", "subscription_id")
+_REQUIRED = ("base_url", "account_id", "product_name", "subscription_id")
+"""And `order_id`, unless the mail announces a pre-approved subscription (no PO exists)."""
 _ONE_LINE = (
     "account_id",
     "integration_name",
@@ -161,12 +162,16 @@ def _date(value: Any) -> str:
 def template_context(context: Mapping[str, Any]) -> dict[str, Any]:
     """The item's context, checked and made safe to show: one-line fields stay one line, the
     test flag is a real bool, optional fields default to empty."""
+    preapproved = context.get("preapproved") is True
     missing = [name for name in _REQUIRED if not _one_line(context.get(name))]
+    if not preapproved and not _one_line(context.get("order_id")):
+        missing.append("order_id")
     if missing:
         raise UnsendableMail(f"the mail context lacks {', '.join(missing)}")
     values: dict[str, Any] = {name: _one_line(context.get(name)) for name in _ONE_LINE}
     values["base_url"] = str(context["base_url"]).strip().rstrip("/")
     values["test"] = context.get("test") is True
+    values["preapproved"] = preapproved
     values["usage_instructions"] = _paragraphs(context.get("usage_instructions"))
     values["cancelled_at"] = _date(context.get("cancelled_at"))
     return values

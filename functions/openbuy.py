@@ -89,8 +89,8 @@ def search_request_from_json(payload: Any) -> SearchRequest:
     raw = data.get("page_number")
     if raw is None:
         return SearchRequest(query)
-    if isinstance(raw, str) and raw.strip().isdigit():
-        raw = int(raw.strip())  # lenient: "2" is as clear as 2
+    if isinstance(raw, str):
+        raw = fields.ascii_digits(raw.strip(), 6)  # lenient: "2" is as clear as 2
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_PAGE_NUMBER:
         raise BadRequest(
             f"'page_number' must be a whole number from 1 to {MAX_PAGE_NUMBER}.",

@@ -4,14 +4,14 @@ the session on our side and answer with a short, opaque StartPage URL (PROTOCOL.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from functions import ids
 from functions.clock import now
 from functions.cxml import build
-from functions.cxml.model import normalize
+from functions.cxml.model import ItemOut, ItemRef, normalize
 from functions.cxml.parse import CxmlRequest, PunchOutSetup, parse_punchout_setup
 from functions.errors import BadRequest, NotImplementedByGateway
 from functions.integrations import Authenticated, Endpoints, Integration, authenticate
@@ -21,6 +21,7 @@ from functions.sessions import (
     Requester,
     SessionRepository,
 )
+from functions.urls import BadUrl, parse_web_url
 
 SUPPORTED_OPERATIONS = ("create", "edit", "inspect")
 MAX_FROM_CREDENTIALS = 10
@@ -28,6 +29,11 @@ MAX_ITEMS_OUT = 200
 MAX_EXTRINSICS = 50
 MAX_VALUE_CHARS = 500
 MAX_COOKIE_CHARS = 1000
+MAX_PART_ID_CHARS = 200
+MAX_DESCRIPTION_CHARS = 500
+MAX_SHORT_CHARS = 100
+"""The session is one DynamoDB item (400 KB at most): every text kept from the cart is bounded,
+so 200 ItemOut with 5 KB descriptions store as well as 2 (the same bounds as a PO's lines)."""
 
 
 class IntegrationDirectory(Protocol):
@@ -54,10 +60,36 @@ def _form_post_url(setup: PunchOutSetup) -> str:
         if setup.operation == "inspect":
             return ""
         raise BadRequest("PunchOutSetupRequest has no BrowserFormPost URL to return the cart to.")
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 2000:
-        raise BadRequest(f"BrowserFormPost URL is not an absolute http(s) URL: {url[:200]!r}.")
+    try:
+        parse_web_url(url, ("https", "http"))
+    except BadUrl as problem:
+        raise BadRequest(f"BrowserFormPost URL {problem}: {url[:200]!r}.") from None
     return url
+
+
+def _kept(item: ItemOut) -> ItemOut:
+    """What the session keeps of a cart line: enough to show and match it, each text bounded."""
+    return replace(
+        item,
+        line_number=item.line_number[:20] if item.line_number else None,
+        description=item.description[:MAX_DESCRIPTION_CHARS],
+        short_name=item.short_name[:MAX_SHORT_CHARS],
+        unit_of_measure=item.unit_of_measure[:MAX_SHORT_CHARS],
+        classification=item.classification[:MAX_SHORT_CHARS],
+        classification_domain=item.classification_domain[:MAX_SHORT_CHARS],
+    )
+
+
+def _check_part(ref: ItemRef | None, what: str) -> None:
+    """Our part ids are short: a longer one names nothing of ours (and would fill the item)."""
+    if ref is None:
+        return
+    for name, value in (
+        ("SupplierPartID", ref.supplier_part_id),
+        ("SupplierPartAuxiliaryID", ref.supplier_part_auxiliary_id or ""),
+    ):
+        if len(value) > MAX_PART_ID_CHARS:
+            raise BadRequest(f"{what} {name} is longer than {MAX_PART_ID_CHARS} characters.")
 
 
 def _validate(setup: PunchOutSetup) -> None:
@@ -72,6 +104,9 @@ def _validate(setup: PunchOutSetup) -> None:
         raise BadRequest(f"BuyerCookie is longer than {MAX_COOKIE_CHARS} characters.")
     if len(setup.items_out) > MAX_ITEMS_OUT:
         raise BadRequest(f"More than {MAX_ITEMS_OUT} ItemOut lines in one punchout.")
+    _check_part(setup.selected_item, "SelectedItem")
+    for index, item in enumerate(setup.items_out, start=1):
+        _check_part(item.item, f"ItemOut #{index}")
 
 
 def start_session(
@@ -84,7 +119,7 @@ def start_session(
     """Store the session under the digest of a fresh random token; the token goes in the URL."""
     _validate(setup)
     integration = authenticated.integration
-    token = ids.session_token()
+    token = ids.session_token(integration.id)
     started = now()
     extrinsics = {
         name[:100]: value[:MAX_VALUE_CHARS]
@@ -104,7 +139,7 @@ def start_session(
         expires_at=started + ttl,
         payload_id=request.payload_id[:300],
         selected_item=setup.selected_item,
-        items_out=setup.items_out,
+        items_out=tuple(_kept(item) for item in setup.items_out),
         extrinsics=extrinsics,
         integration=IntegrationSnapshot(
             account_id=integration.account_id,

@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from functions.cxml.model import ItemOut, ItemRef
+from functions.errors import Forbidden
+from functions.urls import origin_of
 
 PROCUREMENT_HOSTS = {
     "coupa": ("https://*.coupahost.com", "https://*.coupacloud.com"),
@@ -78,9 +79,19 @@ class PunchOutSession:
     @property
     def frame_ancestors(self) -> tuple[str, ...]:
         """Origins allowed to show our pages in a frame: the procurement system only."""
-        parts = urlsplit(self.browser_form_post_url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        return (origin, *PROCUREMENT_HOSTS.get(self.system, ()))
+        origin = origin_of(self.browser_form_post_url)
+        return (*((origin,) if origin else ()), *PROCUREMENT_HOSTS.get(self.system, ()))
+
+
+class IntegrationDisabled(Forbidden):
+    """The session's integration was disabled (or deleted) after the punchout: every session
+    page refuses from that moment, not when the session expires."""
+
+    def __init__(self, integration_name: str) -> None:
+        super().__init__(
+            f"The integration '{integration_name}' is disabled: this marketplace session can no "
+            "longer request or subscribe. Ask your procurement admin to enable it again."
+        )
 
 
 class SessionRepository(Protocol):

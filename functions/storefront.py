@@ -6,23 +6,29 @@ Pages call these with values the store read; the handler renders what comes back
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, NamedTuple
 
 from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
 from functions.cxml.model import Credential
-from functions.errors import BadRequest, Forbidden, NotFound
-from functions.money import to_cents
-from functions.sessions import PunchOutSession
+from functions.errors import BadRequest, Conflict, Forbidden, NotFound
+from functions.money import display_money, to_cents
+from functions.sessions import PunchOutSession, Requester
 from functions.subscription_requests import (
     AWAITING_PUNCHOUT,
+    DISMISSED,
     IN_CART,
+    MAX_AWAITING,
+    MAX_AWAITING_USAGE,
     MAX_ESTIMATE,
     PREAPPROVED,
     SubscriptionRequest,
     new_request,
     request_id_of,
+    with_state,
 )
+from functions.subscriptions import looks_like_email
 
 if TYPE_CHECKING:  # pages that never leave the catalog need neither at run time
     from functions.integrations import Integration
@@ -247,9 +253,56 @@ def outside_punchout(integrations: Sequence[Integration]) -> OutsideDecision:
 
 
 def pending_request(
-    product: Product | None, form: Mapping[str, str], integration: Integration
+    product: Product | None, form: Mapping[str, str], integration: Integration, waiting: int
 ) -> SubscriptionRequest:
+    """A request started on the public storefront, to wait for the integration's next
+    punchout. Its author is not authenticated, so: the id is ours (a caller-chosen one is
+    refused), its author's email is recorded for the punchout user to see, its estimated usage
+    is bounded, and an account has at most MAX_AWAITING of them waiting (`waiting` now)."""
     product, offer = offer_of(product, form.get("offer_id", ""))
-    return new_request(
-        product, offer, form, integration_id=integration.id, session=None, state=AWAITING_PUNCHOUT
-    )
+    if form.get("request_key") or form.get("request_id"):
+        raise BadRequest(
+            "A request started on the marketplace gets its ID from the marketplace: remove "
+            "request_key and request_id from the form.",
+            field="request_key",
+        )
+    email = (form.get("email") or "").strip()
+    if len(email) > 254 or not looks_like_email(email):
+        raise BadRequest(
+            "Enter your work email: your procurement colleagues see who started the request.",
+            field="email",
+        )
+    if waiting >= MAX_AWAITING:
+        raise Conflict(
+            f"Your company already has {waiting} requests started on the marketplace waiting for "
+            "approval. Open the marketplace from Coupa to send them to your cart or dismiss "
+            "them, then start a new one."
+        )
+    request = new_request(
+        product, offer, {k: v for k, v in form.items() if k != "request_key"},
+        integration_id=integration.id, session=None, state=AWAITING_PUNCHOUT,
+    )  # fmt: skip
+    usage = sum((line.extended for line in request.lines if line.kind == "usage"), Decimal(0))
+    if usage > MAX_AWAITING_USAGE:
+        raise BadRequest(
+            f"A request started on the marketplace may estimate at most "
+            f"{display_money(MAX_AWAITING_USAGE)} {request.currency} of usage; this one comes to "
+            f"{display_money(usage)} {request.currency}. Lower the estimate, or open the "
+            "marketplace from Coupa to request more.",
+            field=next((f"estimate.{key}" for key in request.estimates), None),
+        )
+    return replace(request, requester=Requester(email=email))
+
+
+def dismiss(session: PunchOutSession, request: SubscriptionRequest | None) -> SubscriptionRequest:
+    """A punchout user sets aside a request someone started on the marketplace for their
+    integration: it is never offered again (TTL removes it with the others)."""
+    if session.read_only:
+        raise Forbidden("This session is open for viewing only: nothing can be dismissed here.")
+    if (
+        request is None
+        or request.integration_id != session.integration_id
+        or request.state != AWAITING_PUNCHOUT
+    ):
+        raise NotFound("This request is no longer waiting for your procurement system.")
+    return with_state(request, DISMISSED)

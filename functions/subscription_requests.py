@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,26 @@ _MARKS = {"\u2122": "(TM)", "\u00ae": "(R)", "\u00a9": "(C)"}  # Coupa refuses โ
 IN_CART = "in_cart"  # sent to the procurement cart; waiting for the purchase order
 AWAITING_PUNCHOUT = "awaiting_punchout"  # Coupa user started here; next punchout picks it up
 PREAPPROVED = "preapproved"  # free/BYOL the integration pre-approves: no round trip
+DISMISSED = "dismissed"  # a waiting request a punchout user set aside; never offered again
+
+AWAITING_PUNCHOUT_KEPT = timedelta(days=7)
+"""A request started on the marketplace is offered to the integration's punchouts for a week,
+then TTL removes it (PROTOCOL.md ยง9)."""
+MAX_AWAITING = 10
+"""Requests started on the marketplace waiting at once per account (its Coupa integration):
+anyone who knows an account ID can start one, so their number is bounded."""
+MAX_AWAITING_USAGE = Decimal("100000.00")
+"""The most estimated usage (in the offer's currency) a request started on the marketplace
+may carry: its author is not authenticated, so an estimate stays within what a punchout user
+can sensibly review."""
+
+
+def expires_at(request: SubscriptionRequest) -> datetime | None:
+    """When TTL removes a request: waiting (or dismissed) ones a week after they were
+    started; requests in a cart never (their purchase order may come later)."""
+    if request.state not in (AWAITING_PUNCHOUT, DISMISSED) or not request.created_at:
+        return None
+    return datetime.fromisoformat(request.created_at) + AWAITING_PUNCHOUT_KEPT
 
 
 @dataclass(frozen=True)

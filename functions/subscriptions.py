@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from functions.clock import iso
+from functions.errors import Conflict
 from functions.sessions import Requester
 from functions.subscription_requests import SubscriptionRequest
 
@@ -154,6 +155,23 @@ def preapproved(
     return active
 
 
+def preapproval_key(account_id: str, product_id: str, offer_id: str, test: bool) -> str:
+    """An account holds at most one active pre-approved subscription per product offer (test
+    ones apart, so a trial run in test mode never blocks the real subscription)."""
+    key = f"preapproved#{account_id}#{product_id}#{offer_id}"
+    return f"{key}#test" if test else key
+
+
+class AlreadySubscribed(Conflict):
+    """A second pre-approved subscription to the same offer for the same account."""
+
+    def __init__(self, product_name: str, offer_name: str, account_id: str) -> None:
+        super().__init__(
+            f"Account {account_id} already has an active subscription to {product_name} "
+            f"({offer_name}): nothing new was created. See Your subscriptions."
+        )
+
+
 def with_approvals(
     subscription: Subscription, approvals: dict[str, LineApproval | None]
 ) -> Subscription:
@@ -203,6 +221,11 @@ class Mail:
     context: dict[str, Any]
 
 
+def looks_like_email(text: str) -> bool:
+    """A plausible single address (no display name, no list): what we mail or show as one."""
+    return bool(_EMAIL.match(text))
+
+
 def _recipients(account_email: str, subscription: Subscription) -> tuple[str, ...]:
     """The account's email, and the requester's when it looks like an address."""
     found = [account_email]
@@ -216,7 +239,9 @@ def announce(
     event: str, subscription: Subscription, account_email: str, order_id: str, base_url: str
 ) -> Mail:
     """The outbox mail for a subscription event ("ready", "cancelled"): one per subscription
-    and event, ever (its key is the outbox item's key)."""
+    and event, ever (its key is the outbox item's key). `order_id` is PREAPPROVED_ORDER for a
+    subscription the integration pre-approved: the mail then names no purchase order."""
+    preapproved = order_id == PREAPPROVED_ORDER
     return Mail(
         key=f"email#{subscription.id}#{event}",
         template=f"subscription_{event}",
@@ -227,7 +252,8 @@ def announce(
             "integration_name": subscription.integration_name,
             "product_name": subscription.product_name,
             "offer_name": subscription.offer_name,
-            "order_id": order_id,
+            "order_id": "" if preapproved else order_id,
+            "preapproved": preapproved,
             "subscription_id": subscription.id,
             "test": subscription.test,
             "usage_instructions": subscription.usage_instructions,

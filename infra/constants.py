@@ -68,6 +68,7 @@ PARTITION_KEY = "pk"
 SORT_KEY = "sk"  # the usage table only: hourly records and totals of one subscription
 SESSION_TTL_ATTRIBUTE = "expires_at"
 OUTBOX_TTL_ATTRIBUTE = "expires_at"  # sent mail is forgotten after a while
+REQUESTS_TTL_ATTRIBUTE = "expires_at"  # set on requests waiting for a punchout only (7 days)
 
 # Global secondary indexes (functions/store/models.py queries them by these names). All are
 # sparse and project every attribute; keys are strings.
@@ -76,6 +77,7 @@ PRODUCTS_CATALOG_INDEX = "catalog"  # listed products, by name
 REQUESTS_AWAITING_PUNCHOUT_INDEX = "awaiting-punchout"  # started outside a punchout, by age
 SUBSCRIPTIONS_BY_ACCOUNT_INDEX = "by-account"  # an account's subscriptions, by age
 SUBSCRIPTIONS_BILLABLE_INDEX = "billable"  # invoiceable subscriptions, in 16 shards, by age
+SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX = "by-account-product"  # metering's lookup, by age
 INVOICES_BY_INTEGRATION_INDEX = "by-integration"  # an integration's invoices, by period
 INVOICES_BY_SUBSCRIPTION_INDEX = "by-subscription"  # a subscription's invoices, by period
 INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
@@ -90,6 +92,7 @@ REQUESTS_INDEXES: dict[str, tuple[str, str | None]] = {
 SUBSCRIPTIONS_INDEXES: dict[str, tuple[str, str | None]] = {
     SUBSCRIPTIONS_BY_ACCOUNT_INDEX: ("account_id", "created_at"),
     SUBSCRIPTIONS_BILLABLE_INDEX: ("billing_shard", "created_at"),
+    SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX: ("account_product", "created_at"),
 }
 INVOICES_INDEXES: dict[str, tuple[str, str | None]] = {
     INVOICES_BY_INTEGRATION_INDEX: ("integration_id", "period_key"),

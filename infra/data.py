@@ -37,8 +37,13 @@ class GatewayData(Construct):
         self.products_table = _table(
             self, constants.PRODUCTS_TABLE_ID, indexes=constants.PRODUCTS_INDEXES
         )
+        # A request a buyer started on the public storefront waits 7 days for a punchout;
+        # then TTL removes it (requests in a cart carry no TTL: their PO may come later).
         self.requests_table = _table(
-            self, constants.REQUESTS_TABLE_ID, indexes=constants.REQUESTS_INDEXES
+            self,
+            constants.REQUESTS_TABLE_ID,
+            time_to_live_attribute=constants.REQUESTS_TTL_ATTRIBUTE,
+            indexes=constants.REQUESTS_INDEXES,
         )
         self.orders_table = _table(self, constants.ORDERS_TABLE_ID)
         self.subscriptions_table = _table(

@@ -227,6 +227,7 @@ class GatewayFunctions(Construct):
         awaiting_punchout = constants.REQUESTS_AWAITING_PUNCHOUT_INDEX
         subscriptions_by_account = constants.SUBSCRIPTIONS_BY_ACCOUNT_INDEX
         billable = constants.SUBSCRIPTIONS_BILLABLE_INDEX
+        subscriptions_by_account_product = constants.SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX
         invoices_by_integration = constants.INVOICES_BY_INTEGRATION_INDEX
         invoices_by_subscription = constants.INVOICES_BY_SUBSCRIPTION_INDEX
 
@@ -285,10 +286,10 @@ class GatewayFunctions(Construct):
 
         # Each usage record is one TransactWriteItems: the hourly record's conditional put and
         # the ADDs to the period and all-time totals. The customer's subscription is found by
-        # account, the product's dimensions by id.
+        # account and product (one Query), the product's dimensions by id.
         metering = self.metering_function
         _grant(metering, products, "dynamodb:GetItem")
-        _grant(metering, subscriptions, indexes=[subscriptions_by_account])
+        _grant(metering, subscriptions, indexes=[subscriptions_by_account_product])
         _grant(metering, usage, "dynamodb:GetItem", *TRANSACT)
 
         # "shard" messages walk the billable index a page at a time and send the next page;

@@ -45,7 +45,7 @@ TABLES: dict[str, dict[str, Any]] = {
     "SESSIONS_TABLE": {"ttl": "expires_at", "indexes": {}},
     "PRODUCTS_TABLE": {"ttl": None, "indexes": {"catalog": ("catalog", "name_key")}},
     "REQUESTS_TABLE": {
-        "ttl": None,
+        "ttl": "expires_at",
         "indexes": {"awaiting-punchout": ("awaiting_integration", "created_at")},
     },
     "ORDERS_TABLE": {"ttl": None, "indexes": {}},
@@ -54,6 +54,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "indexes": {
             "by-account": ("account_id", "created_at"),
             "billable": ("billing_shard", "created_at"),
+            "by-account-product": ("account_product", "created_at"),
         },
     },
     "OUTBOX_TABLE": {"ttl": "expires_at", "indexes": {}, "stream": True},

@@ -27,7 +27,7 @@ from local.outbox import OutboxPump
 from local.queues import QueuePump
 from local.seed import seed
 from local.simulator import BuyerSimulator, accounts_from_seed
-from local.stack import LocalApi
+from local.stack import LocalApi, too_large
 
 MAX_BODY = 12 * 1024 * 1024
 
@@ -42,7 +42,9 @@ def make_handler(
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
-                self.send_error(413, "Request Too Long")
+                self.close_connection = True  # the body is left unread
+                answer = too_large()
+                self._write(answer.status, answer.headers, answer.body)
                 return
             body = self.rfile.read(length) if length else b""
             url = urlsplit(self.path)

@@ -36,6 +36,15 @@ def _gateway_error(status: int, message: str) -> HttpAnswer:
     return HttpAnswer(status, [("Content-Type", "application/json")], body)
 
 
+def too_large() -> HttpAnswer:
+    """API Gateway's REQUEST_TOO_LARGE gateway response (infra/api.py): a cXML 400 document with
+    the gateway's own HTTP 413 (gateway responses are stage-wide; README, HTTP status policy)."""
+    from functions.cxml.build import response
+
+    body = response(400, "Document too large.")
+    return HttpAnswer(413, [("Content-Type", "text/xml; charset=utf-8")], body)
+
+
 @dataclass
 class LocalApi:
     """One lock per function: like a Lambda container, each handler takes one event at a time
@@ -59,7 +68,7 @@ class LocalApi:
             # What API Gateway answers for a path or method it has no resource for.
             return _gateway_error(403, "Missing Authentication Token")
         if len(body) > API_GATEWAY_LIMIT_BYTES:
-            return _gateway_error(413, "Request Too Long")
+            return too_large()
         event = rest_event(
             method=method,
             path=path,

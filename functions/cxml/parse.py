@@ -26,6 +26,7 @@ from functions.cxml.model import (
     normalize,
 )
 from functions.errors import BadRequest, NotAcceptable, NotImplementedByGateway, Unauthenticated
+from functions.fields import ascii_digits
 
 __all__ = [
     "Contact",
@@ -187,13 +188,20 @@ def parse_request(body: bytes) -> CxmlRequest:
     )
 
 
+MAX_NUMBER_CHARS = 40
+"""Quantities and amounts: `1E+400000` is short to send and costly to compute with."""
+
+
 def _decimal(raw: str, what: str) -> Decimal:
+    text = normalize(raw)
+    if len(text) > MAX_NUMBER_CHARS:
+        raise BadRequest(f"{what} is longer than {MAX_NUMBER_CHARS} characters.")
     try:
-        value = Decimal(normalize(raw))
+        value = Decimal(text)
     except InvalidOperation:
-        raise BadRequest(f"{what} is not a number: {raw!r}.") from None
-    if not value.is_finite():
-        raise BadRequest(f"{what} is not a finite number: {raw!r}.")
+        raise BadRequest(f"{what} is not a number: {text!r}.") from None
+    if not value.is_finite() or value.adjusted() > 15:
+        raise BadRequest(f"{what} is not a finite number below 10^16: {text!r}.")
     return value
 
 
@@ -380,9 +388,11 @@ def parse_order_request(request: CxmlRequest) -> PurchaseOrder:
     if order_type not in ORDER_TYPES:
         raise BadRequest(f"OrderRequestHeader type {order_type!r} is not new, update or delete.")
     raw_version = normalize(header.get("orderVersion")) or "1"
-    if not raw_version.isdigit() or not 0 < int(raw_version) < 1_000_000:
+    order_version = ascii_digits(raw_version, 6)
+    if order_version is None or order_version == 0:
         raise BadRequest(
-            f"OrderRequestHeader orderVersion {raw_version!r} is not a positive number."
+            f"OrderRequestHeader orderVersion {raw_version[:20]!r} is not a positive number "
+            "below 1000000."
         )
     items = element.findall("ItemOut")
     if not items:
@@ -393,12 +403,15 @@ def parse_order_request(request: CxmlRequest) -> PurchaseOrder:
     for index, item in enumerate(items, start=1):
         what = f"ItemOut #{index}"
         raw_line = normalize(item.get("lineNumber")) or str(index)
-        if not raw_line.isdigit():
-            raise BadRequest(f"{what} lineNumber {raw_line!r} is not a number.")
+        line_number = ascii_digits(raw_line, 9)
+        if line_number is None:
+            raise BadRequest(
+                f"{what} lineNumber {raw_line[:20]!r} is not a whole number of up to 9 digits."
+            )
         detail = item.find("ItemDetail")
         lines.append(
             OrderLine(
-                line_number=int(raw_line),
+                line_number=line_number,
                 quantity=_decimal(item.get("quantity", ""), f"{what} quantity"),
                 item=_item_ref(item.find("ItemID"), what),
                 unit_price=_money(detail.find("UnitPrice") if detail is not None else None, what),
@@ -416,7 +429,7 @@ def parse_order_request(request: CxmlRequest) -> PurchaseOrder:
         order_id=order_id,
         order_date=normalize(header.get("orderDate")),
         order_type=order_type,
-        order_version=int(raw_version),
+        order_version=order_version,
         total=_money(header.find("Total"), "OrderRequestHeader Total"),
         lines=tuple(lines),
         bill_to=_address(header.find("BillTo")),
@@ -439,9 +452,10 @@ def parse_response(body: bytes) -> tuple[int, str, str]:
     if status is None:
         raise NotAcceptable(f"The answer is not a cXML Response with a Status (<{root.tag}>).")
     raw_code = normalize(status.get("code"))
-    if not raw_code.isdigit() or len(raw_code) != 3:
-        raise NotAcceptable(f"The answer's Status code {raw_code!r} is not a status code.")
-    return int(raw_code), normalize(status.get("text")), _text(status)
+    code = ascii_digits(raw_code, 3)
+    if code is None or len(raw_code) != 3:
+        raise NotAcceptable(f"The answer's Status code {raw_code[:20]!r} is not a status code.")
+    return code, normalize(status.get("text")), _text(status)
 
 
 def parse_invoice_document(body: bytes) -> Element:

@@ -32,7 +32,8 @@ def status_text(code: int) -> str:
 
 
 def http_status(code: int) -> int:
-    """The HTTP status sent with a cXML status: the same number where HTTP has it, so plain HTTP
-    clients and logs agree with the document; 450 (cXML only) travels as 501, 204 as 200 with
-    its cXML document."""
-    return {450: 501, 204: 200, 201: 200}.get(code, code)
+    """The HTTP status sent with a cXML status (README, "HTTP status of cXML answers"): 200 for
+    every answer the buyer should act on and not retry (2xx and 4xx, 450 included), because SAP
+    Business Network marks a PO failed unless it gets HTTP 200 with a cXML Response, and Coupa
+    reads the code from the body; 500 only for transient failures, so both layers say "retry"."""
+    return 500 if code >= 500 else 200

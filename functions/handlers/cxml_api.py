@@ -16,7 +16,7 @@ from functions.cxml.parse import parse_request
 from functions.handlers import cxml_edge
 from functions.handlers.http import base_url
 from functions.integrations import Endpoints
-from functions.observability import logger
+from functions.observability import logger, metrics
 from functions.store.integrations import DynamoIntegrationStore
 from functions.store.secrets import AribaSecret
 from functions.store.sessions import DynamoSessionStore
@@ -36,7 +36,8 @@ def punchout_request() -> Response:
     integrations, sessions, ariba_secret = _wiring()
     config = settings()
     request = parse_request(cxml_edge.document_bytes(app))
-    logger.append_keys(payload_id=request.payload_id, request_name=request.request_name)
+    # From outside and not yet authenticated: clipped (a 200 KB payloadID is a 200 KB log line).
+    logger.append_keys(payload_id=request.payload_id[:120], request_name=request.request_name[:60])
     document = punchout.answer(
         request,
         integrations,
@@ -53,5 +54,6 @@ def punchout_request() -> Response:
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -7,12 +7,13 @@ import base64
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.cxml import build
 from functions.cxml.status import cxml_code, http_status
 from functions.errors import GatewayError, NotAcceptable, NotImplementedByGateway
 from functions.handlers.http import content_type, raw_body
-from functions.observability import logger
+from functions.observability import logger, metrics
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 _FORM_FIELDS = ("cxml-urlencoded", "cxml-base64", "cXML-urlencoded", "cXML-base64")
@@ -20,6 +21,9 @@ _NOT_XML = ("application/json", "multipart/", "image/", "audio/", "video/")
 
 
 def cxml_reply(document: bytes, code: int = 200) -> Response:
+    """Every cXML answer leaves through here: counted by its cXML code (`CxmlStatus401`...),
+    since the HTTP status no longer tells a refusal from a success (`status.http_status`)."""
+    metrics.add_metric(name=f"CxmlStatus{code}", unit=MetricUnit.Count, value=1)
     return Response(
         status_code=http_status(code),
         content_type=XML_CONTENT_TYPE,
@@ -56,6 +60,13 @@ def document_bytes(app: APIGatewayRestResolver) -> bytes:
     return body
 
 
+def _log_keys(error: GatewayError) -> dict[str, object]:
+    keys: dict[str, object] = {"status": error.status, "reason": error.message[:500]}
+    if error.detail:
+        keys["detail"] = error.detail[:500]
+    return keys
+
+
 def install(app: APIGatewayRestResolver) -> None:
     """Map every failure on this resolver to a cXML Status, never a stack trace."""
 
@@ -71,8 +82,10 @@ def install(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(GatewayError)
     def _refused(error: GatewayError) -> Response:
-        log = logger.error if error.status >= 500 else logger.info
-        log("cXML request refused", extra={"status": error.status, "reason": error.message})
+        if error.status >= 500:  # with the cause (a storage failure's ClientError...)
+            logger.error("cXML request failed", extra=_log_keys(error), exc_info=error)
+        else:
+            logger.info("cXML request refused", extra=_log_keys(error))
         return error_reply(error)
 
     @app.exception_handler(Exception)

@@ -53,7 +53,7 @@ def install(app: APIGatewayRestResolver) -> None:
     def _refused(error: GatewayError) -> Response:
         status = error.status if 400 <= error.status < 500 else 503
         if status >= 500:
-            logger.error("page failed", extra={"reason": error.message})
+            logger.error("page failed", extra={"reason": error.message}, exc_info=error)
         return error_page(status, "Something went wrong", error.message)
 
     @app.exception_handler(Exception)

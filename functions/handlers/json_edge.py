@@ -4,7 +4,9 @@ once here; bodies parsed defensively."""
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -14,6 +16,20 @@ from functions.handlers.http import raw_body
 from functions.observability import logger
 
 MAX_JSON_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+"""Our deepest API body is three levels; the json module recurses per level (a RecursionError
+on `[` x 30,000), and so would any code walking what it returns."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+_OPENING = frozenset(b"[{")
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep arrays and objects nest, brackets inside strings aside (a few ms for 64 KB)."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return 0  # cannot be too deep: skip the scan
+    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", body))
+    return max(accumulate(1 if byte in _OPENING else -1 for byte in brackets), default=0)
 
 
 def json_reply(payload: Any, status: int = 200) -> Response:
@@ -38,6 +54,8 @@ def json_body(app: APIGatewayRestResolver) -> Any:
         raise BadRequest(f"The body is larger than {MAX_JSON_BYTES} bytes.")
     if not body.strip():
         raise BadRequest("The body is empty: expected a JSON object.")
+    if nesting_depth(body) > MAX_JSON_DEPTH:
+        raise BadRequest(f"The body nests arrays or objects deeper than {MAX_JSON_DEPTH} levels.")
     try:
         # Decimal, never float: prices must survive exactly.
         return json.loads(body, parse_float=Decimal)
@@ -56,6 +74,10 @@ def install(app: APIGatewayRestResolver) -> None:
         status = error.status if error.status in (400, 401, 403, 404, 409) else 500
         if isinstance(error, NotFound):
             status = 404
+        if status >= 500:  # with the cause (a storage failure's ClientError...)
+            logger.error("API request failed", extra={"reason": error.message}, exc_info=error)
+        elif error.detail:
+            logger.info("API request refused", extra={"detail": error.detail[:500]})
         return error_reply(status, error.message, error.field)
 
     @app.exception_handler(Exception)

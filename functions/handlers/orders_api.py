@@ -21,7 +21,7 @@ from functions.errors import GatewayError, NotImplementedByGateway, Transient
 from functions.handlers import cxml_edge
 from functions.handlers.http import base_url
 from functions.integrations import authenticate
-from functions.observability import logger
+from functions.observability import logger, metrics
 from functions.store import orders as order_store
 from functions.store.secrets import AribaSecret
 
@@ -51,7 +51,8 @@ def receive_order(document: bytes, public_url: str) -> str:
     concurrently (nothing here reads the resolver's current event)."""
     ariba_secret = _ariba_secret()
     request = parse_request(document)
-    logger.append_keys(payload_id=request.payload_id, request_name=request.request_name)
+    # From outside and not yet authenticated: clipped (a 200 KB payloadID is a 200 KB log line).
+    logger.append_keys(payload_id=request.payload_id[:120], request_name=request.request_name[:60])
     if request.request_name != "OrderRequest":
         raise NotImplementedByGateway(
             f"{request.request_name} is not accepted at the order URL; it accepts OrderRequest."
@@ -108,5 +109,6 @@ def receive_order(document: bytes, public_url: str) -> str:
 @logger.inject_lambda_context(
     correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True
 )
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
 from functools import cache
-from typing import Any
-from urllib.parse import urlencode, urlsplit
+from typing import Any, NamedTuple
+from urllib.parse import quote, urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -20,32 +19,35 @@ from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
 from functions.clock import iso, now
 from functions.config import settings
 from functions.cxml.model import Credential
-from functions.errors import BadRequest, Forbidden, NotFound
+from functions.errors import BadRequest, Conflict, Forbidden, NotFound
 from functions.handlers import html_edge
 from functions.handlers.http import base_url, form_fields, query_params
 from functions.money import display_money
 from functions.observability import logger
-from functions.sessions import PunchOutSession
+from functions.sessions import IntegrationDisabled, PunchOutSession
 from functions.store.catalog import DynamoProductStore
 from functions.store.pages import page_records
 from functions.store.requests import DynamoRequestStore
-from functions.store.sessions import DynamoSessionStore
-from functions.subscription_requests import AWAITING_PUNCHOUT, PREAPPROVED, SubscriptionRequest
+from functions.subscription_requests import (
+    AWAITING_PUNCHOUT,
+    AWAITING_PUNCHOUT_KEPT,
+    PREAPPROVED,
+    SubscriptionRequest,
+)
+from functions.urls import origin_of
 from functions.web.render import render
 
 app = APIGatewayRestResolver()
 html_edge.install(app)
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_TOKEN = re.compile(r"^(?:([A-Za-z0-9_-]{1,64})\.)?[A-Za-z0-9_-]{43}$")
+"""`<integration id>.<random>` (`ids.session_token`), or the random part alone (older tokens)."""
 SYSTEM_LABELS = {"coupa": "Coupa", "ariba": "SAP Ariba"}
-PENDING_REQUESTS_KEPT = timedelta(days=7)
-"""A request started on the marketplace is offered to the integration's punchouts for a week."""
 
 
 class Stores:
     def __init__(self) -> None:
         store.bind(settings())
-        self.sessions = DynamoSessionStore()
         self.products = DynamoProductStore()
         self.requests = DynamoRequestStore()
 
@@ -63,6 +65,12 @@ def _integrations_of(account_id: str) -> list[Any]:
     return DynamoIntegrationStore().by_account(account_id)
 
 
+def _segment(value: str) -> str:
+    """One path segment, URL-encoded: ids come from outside (a SelectedItem `€uro`), and a raw
+    byte beyond ASCII in a Location header breaks HTTP servers and clients."""
+    return quote(value, safe="")
+
+
 class Links:
     """Absolute links (API Gateway puts a stage in front of every path), inside a session or
     on the public catalog."""
@@ -73,7 +81,7 @@ class Links:
 
     @property
     def prefix(self) -> str:
-        return f"{self.root}/s/{self.token}" if self.token else f"{self.root}/catalog"
+        return f"{self.root}/s/{_segment(self.token)}" if self.token else f"{self.root}/catalog"
 
     def catalog(self, **params: Any) -> str:
         target = f"{self.prefix}/catalog" if self.token else self.prefix
@@ -81,16 +89,21 @@ class Links:
         return f"{target}?{urlencode(kept)}" if kept else target
 
     def product(self, product_id: str) -> str:
-        return f"{self.prefix}/products/{product_id}"
+        return f"{self.prefix}/products/{_segment(product_id)}"
 
     def subscribe(self, product_id: str, offer_id: str) -> str:
-        return f"{self.prefix}/products/{product_id}/subscribe?{urlencode({'offer': offer_id})}"
+        return f"{self.prefix}/products/{_segment(product_id)}/subscribe?" + urlencode(
+            {"offer": offer_id}
+        )
 
     def requests(self) -> str:
         return f"{self.prefix}/requests"
 
     def request(self, request_id: str) -> str:
-        return f"{self.prefix}/requests/{request_id}"
+        return f"{self.prefix}/requests/{_segment(request_id)}"
+
+    def dismiss(self, request_id: str) -> str:
+        return f"{self.prefix}/requests/{_segment(request_id)}/dismiss"
 
     def cancel(self) -> str:
         return f"{self.prefix}/cancel"
@@ -145,15 +158,42 @@ def _live(session: PunchOutSession | None) -> PunchOutSession | None:
     return session if session is not None and not session.is_expired(now()) else None
 
 
+class SessionKey(NamedTuple):
+    """What a session URL's token names: the session's stored digest, and its integration."""
+
+    digest: str
+    integration_id: str | None
+
+
+def _records(
+    key: SessionKey, product_id: str | None = None, request_id: str | None = None
+) -> tuple[PunchOutSession | None, Product | None, SubscriptionRequest | None]:
+    """The page's session (None when expired), product and request, in one BatchGetItem with
+    the session's integration: a disabled integration stops its sessions at once."""
+    _stores()  # binds the tables
+    session, product, request = page_records(key.digest, product_id, request_id, key.integration_id)
+    return _live(session), product, request
+
+
 def _with_session(
     view: Callable[..., Response],
 ) -> Callable[..., Response]:
-    """Session pages: an invalid or expired token is a clear page, before any other work."""
+    """Session pages: an invalid or expired token, or a disabled integration, is a clear page,
+    before any other work."""
 
     def wrapper(token: str, **path: str) -> Response:
-        if not _TOKEN.match(token):
+        found = _TOKEN.match(token)
+        if not found:
             return _session_gone()
-        return view(token, ids.digest(token), **path)
+        try:
+            return view(token, SessionKey(ids.digest(token), found.group(1)), **path)
+        except IntegrationDisabled as disabled:
+            return html_edge.error_page(
+                403,
+                "This integration is disabled",
+                disabled.message,
+                "Nothing was added to your cart and no subscription was created.",
+            )
 
     wrapper.__name__ = view.__name__
     return wrapper
@@ -169,10 +209,10 @@ def health() -> Response:
 
 @app.get("/s/<token>")
 @_with_session
-def start_page(token: str, digest: str) -> Response:
+def start_page(token: str, key: SessionKey) -> Response:
     """Where the StartPage lands: the selected product (level 2), the request being edited or
     inspected, or the catalog (with requests started on the marketplace, for Coupa)."""
-    session = _live(_stores().sessions.get(digest))
+    session, _, _ = _records(key)
     if session is None:
         return _session_gone()
     links = _links(token)
@@ -186,15 +226,15 @@ def start_page(token: str, digest: str) -> Response:
     pending: list[SubscriptionRequest] = []
     if session.operation == "create" and session.system == "coupa":
         # A Coupa user who started on the marketplace finds the request here (PROTOCOL.md §9).
-        since = iso(now() - PENDING_REQUESTS_KEPT)
+        since = iso(now() - AWAITING_PUNCHOUT_KEPT)
         pending = _stores().requests.awaiting_punchout(session.integration_id, since)
     return _catalog(session, links, pending)
 
 
 @app.get("/s/<token>/catalog")
 @_with_session
-def session_catalog(token: str, digest: str) -> Response:
-    session = _live(_stores().sessions.get(digest))
+def session_catalog(token: str, key: SessionKey) -> Response:
+    session, _, _ = _records(key)
     if session is None:
         return _session_gone()
     return _catalog(session, _links(token))
@@ -202,31 +242,30 @@ def session_catalog(token: str, digest: str) -> Response:
 
 @app.get("/s/<token>/products/<product_id>")
 @_with_session
-def session_product(token: str, digest: str, product_id: str) -> Response:
-    session, product, _ = page_records(digest, product_id)
-    if _live(session) is None:
+def session_product(token: str, key: SessionKey, product_id: str) -> Response:
+    session, product, _ = _records(key, product_id)
+    if session is None:
         return _session_gone()
     return _product(session, _links(token), product)
 
 
 @app.get("/s/<token>/products/<product_id>/subscribe")
 @_with_session
-def session_subscribe(token: str, digest: str, product_id: str) -> Response:
-    session, product, _ = page_records(digest, product_id)
-    session = _live(session)
+def session_subscribe(token: str, key: SessionKey, product_id: str) -> Response:
+    session, product, _ = _records(key, product_id)
     if session is None:
         return _session_gone()
     found, offer = storefront.offer_of(product, query_params(app.current_event).get("offer", ""))
-    return _subscribe(session, _links(token), found, offer)
+    already = _already_subscribed(session, found, offer)
+    return _subscribe(session, _links(token), found, offer, already=already)
 
 
 @app.get("/s/<token>/requests/<request_id>")
 @_with_session
-def session_request(token: str, digest: str, request_id: str) -> Response:
+def session_request(token: str, key: SessionKey, request_id: str) -> Response:
     """Reopen a request: for change (edit), read-only (inspect), or one a Coupa user started
     on the marketplace, to send it to the cart now."""
-    session, _, request = page_records(digest, None, request_id)
-    session = _live(session)
+    session, _, request = _records(key, None, request_id)
     if session is None:
         return _session_gone()
     if request is None or not storefront.may_view(session, request):
@@ -238,15 +277,15 @@ def session_request(token: str, digest: str, request_id: str) -> Response:
 
 @app.post("/s/<token>/requests")
 @_with_session
-def request_approval(token: str, digest: str) -> Response:
+def request_approval(token: str, key: SessionKey) -> Response:
     """Request approval: store the request, answer the auto-submitting cart return. Two
-    DynamoDB calls: one BatchGetItem (session, product, reopened request), one PutItem."""
+    DynamoDB calls: one BatchGetItem (session, integration, product, reopened request), one
+    PutItem."""
     form = form_fields(app.current_event)
     reopened = form.get("request_id") or None
-    session, product, found_request = page_records(
-        digest, form.get("product_id") or None, reopened or form.get("request_key") or None
+    session, product, found_request = _records(
+        key, form.get("product_id") or None, reopened or form.get("request_key") or None
     )
-    session = _live(session)
     if session is None:
         return _session_gone()
     links = _links(token)
@@ -283,14 +322,18 @@ def _subscribe_at_once(
     """Pre-approved free/BYOL: an active subscription now, announced by mail like any other."""
     from functions.store.orders import OUTBOX_KEPT
     from functions.store.subscriptions import save_preapproved
-    from functions.subscriptions import announce, preapproved
+    from functions.subscriptions import PREAPPROVED_ORDER, AlreadySubscribed, announce
 
     moment = now()
-    snapshot = session.integration
-    test = snapshot.test_mode or session.deployment_mode == "test"
-    subscription = preapproved(request, session.integration_name, snapshot.account_id, test, moment)
-    mail = announce("ready", subscription, snapshot.account_email, "", links.root)
-    save_preapproved(request, subscription, mail, moment + OUTBOX_KEPT)
+    subscription = _preapproved_subscription(session, request)
+    mail = announce(
+        "ready", subscription, session.integration.account_email, PREAPPROVED_ORDER, links.root
+    )
+    try:
+        save_preapproved(request, subscription, mail, moment + OUTBOX_KEPT)
+    except AlreadySubscribed as held:
+        found, offer = storefront.offer_of(product, request.offer_id)
+        return _subscribe(session, links, found, offer, already=held.message, status=409)
     logger.info("pre-approved subscription", extra={"subscription_id": subscription.id})
     return _page(
         "subscribed.html",
@@ -301,11 +344,49 @@ def _subscribe_at_once(
     )
 
 
+def _preapproved_subscription(session: PunchOutSession, request: SubscriptionRequest) -> Any:
+    """The active subscription a pre-approved request makes for the session's account."""
+    from functions.subscriptions import preapproved
+
+    snapshot = session.integration
+    test = snapshot.test_mode or session.deployment_mode == "test"  # as _already_subscribed
+    return preapproved(request, session.integration_name, snapshot.account_id, test, now())
+
+
+def _already_subscribed(session: PunchOutSession, product: Product, offer: Offer) -> str:
+    """What the subscribe page says when the account holds this pre-approved offer already
+    (one GetItem, on pre-approved offers only)."""
+    from functions.store.subscriptions import preapproved_holder
+    from functions.subscriptions import AlreadySubscribed, preapproval_key
+
+    if session.read_only or not storefront.is_preapproved(offer, session):
+        return ""
+    snapshot = session.integration
+    test = snapshot.test_mode or session.deployment_mode == "test"
+    key = preapproval_key(snapshot.account_id, product.id, offer.id, test)
+    if preapproved_holder(key) is None:
+        return ""
+    return AlreadySubscribed(product.name, offer.name, snapshot.account_id).message
+
+
+@app.post("/s/<token>/requests/<request_id>/dismiss")
+@_with_session
+def dismiss_request(token: str, key: SessionKey, request_id: str) -> Response:
+    """Set aside a request someone started on the marketplace for this integration: it is not
+    offered to this or any later punchout. One BatchGetItem, one conditional PutItem."""
+    session, _, request = _records(key, None, request_id)
+    if session is None:
+        return _session_gone()
+    dismissed = _stores().requests.save(storefront.dismiss(session, request))
+    logger.info("pending request dismissed", extra={"request_id": dismissed.id})
+    return _redirect(_links(token).prefix)
+
+
 @app.post("/s/<token>/cancel")
 @_with_session
-def cancel(token: str, digest: str) -> Response:
+def cancel(token: str, key: SessionKey) -> Response:
     """Return to the procurement system without change (Status 204)."""
-    session = _live(_stores().sessions.get(digest))
+    session, _, _ = _records(key)
     if session is None:
         return _session_gone()
     return _cart_return(session, _links(token), None)
@@ -313,9 +394,9 @@ def cancel(token: str, digest: str) -> Response:
 
 @app.get("/s/<token>/subscriptions")
 @_with_session
-def session_subscriptions(token: str, digest: str) -> Response:
+def session_subscriptions(token: str, key: SessionKey) -> Response:
     """The account's subscriptions, reached from inside a punchout session."""
-    session = _live(_stores().sessions.get(digest))
+    session, _, _ = _records(key)
     if session is None:
         return _session_gone()
     return _subscriptions(session, _links(token), session.integration.account_id)
@@ -338,7 +419,8 @@ def linked_subscriptions(account_id: str) -> Response:
             "Links in our emails work for 30 days.",
             "Open the marketplace from your procurement system and choose Your subscriptions.",
         )
-    return _subscriptions(None, _links(), account_id)
+    signed = {name: params.get(name, "") for name in ("expires", "signature")}
+    return _subscriptions(None, _links(), account_id, keep=signed)
 
 
 @cache
@@ -384,8 +466,12 @@ def public_request() -> Response:
     if decision.integration is None or decision.redirect_url is None:
         return _subscribe(None, links, found, offer, ariba_only=decision.refusal, form=form,
                           status=403)  # fmt: skip
+    since = iso(now() - AWAITING_PUNCHOUT_KEPT)
+    waiting = _stores().requests.count_awaiting_punchout(decision.integration.id, since)
     try:
-        request = storefront.pending_request(found, form, decision.integration)
+        request = storefront.pending_request(found, form, decision.integration, waiting)
+    except Conflict as problem:
+        return _subscribe(None, links, found, offer, error=problem.message, form=form, status=409)
     except BadRequest as problem:
         return _subscribe(None, links, found, offer, error=problem.message, form=form, status=400)
     stored = _stores().requests.save(request)
@@ -433,6 +519,7 @@ def _subscribe(
     error: str = "",
     form: dict[str, str] | None = None,
     ariba_only: str | None = None,
+    already: str = "",
     status: int = 200,
 ) -> Response:
     estimates: dict[str, str] = {
@@ -459,7 +546,9 @@ def _subscribe(
         read_only=bool(session and session.read_only),
         outside=session is None,
         ariba_only=ariba_only,
+        already=already,
         account_id=(form or {}).get("account_id", ""),
+        email=(form or {}).get("email", ""),
         preapproved=bool(session and storefront.is_preapproved(offer, session)),
         form_action=links.requests(),
         preview=storefront.approval_preview(offer, estimates),
@@ -468,13 +557,36 @@ def _subscribe(
     )
 
 
-def _subscriptions(session: PunchOutSession | None, links: Links, account_id: str) -> Response:
+_CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT[0-9:.+-]{8,32})~([A-Za-z0-9_-]{1,64})$")
+
+
+def _subscriptions_cursor(params: dict[str, str]) -> Any:
+    """`?after=` / `?before=` `<created_at>~<subscription id>`; anything else is page one."""
+    from functions.store.subscriptions import SubscriptionsCursor
+
+    for direction, name in (("next", "after"), ("previous", "before")):
+        found = _CURSOR.match(params.get(name) or "")
+        if found:
+            return SubscriptionsCursor(direction, found.group(1), found.group(2))
+    return None
+
+
+def _subscriptions(
+    session: PunchOutSession | None,
+    links: Links,
+    account_id: str,
+    keep: dict[str, str] | None = None,
+) -> Response:
+    """One page of the account's subscriptions, newest first, with previous/next links that
+    keep `keep` (the signed link's parameters)."""
     from functions.billing import budget_status, period_of
     from functions.store.subscriptions import DynamoSubscriptionStore
     from functions.store.usage import usage_for
 
     _stores()
-    found = DynamoSubscriptionStore().of_account(account_id) if account_id else []
+    cursor = _subscriptions_cursor(query_params(app.current_event))
+    page = DynamoSubscriptionStore().page_of_account(account_id, cursor) if account_id else None
+    found = list(page.subscriptions) if page else []
     metered = [s.id for s in found if any(line.kind == "usage" for line in s.lines)]
     totals = usage_for(metered, period_of(now())) if metered else {}
     budgets = {
@@ -482,6 +594,12 @@ def _subscriptions(session: PunchOutSession | None, links: Links, account_id: st
         for s in found
         if s.id in totals and (status := budget_status(s, totals[s.id][1])) is not None
     }
+    here = links.subscriptions() if session else f"{links.root}/subscriptions/{account_id}"
+
+    def link(name: str, subscription: Any) -> str:
+        params = {**(keep or {}), name: f"{subscription.created_at}~{subscription.id}"}
+        return f"{here}?{urlencode(params)}"
+
     return _page(
         "subscriptions.html",
         session=session,
@@ -489,6 +607,8 @@ def _subscriptions(session: PunchOutSession | None, links: Links, account_id: st
         account_id=account_id,
         subscriptions=found,
         budgets=budgets,
+        previous_page=link("before", found[0]) if page and found and page.more_before else "",
+        next_page=link("after", found[-1]) if page and found and page.more_after else "",
     )
 
 
@@ -499,14 +619,14 @@ def _cart_return(
     cart = storefront.cart_return(
         session, Credential(config.supplier_domain, config.supplier_identity), request
     )
-    parts = urlsplit(cart.url)
+    origin = origin_of(cart.url)
     return _page(
         "cart_return.html",
         session=session,
         links=links,
         cart=cart,
         nonce=secrets.token_urlsafe(16),
-        form_targets=(f"{parts.scheme}://{parts.netloc}",),
+        form_targets=(origin,) if origin else (),
     )
 
 

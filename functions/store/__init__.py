@@ -13,6 +13,7 @@ from functions.store.models import (
     InvoiceRecord,
     OrderRecord,
     OutboxRecord,
+    PreapprovalRecord,
     ProductRecord,
     RequestRecord,
     SessionRecord,
@@ -30,6 +31,7 @@ def bind(settings: Settings) -> None:
         (RequestRecord, settings.requests_table),
         (OrderRecord, settings.orders_table),
         (SubscriptionRecord, settings.subscriptions_table),
+        (PreapprovalRecord, settings.subscriptions_table),
         (OutboxRecord, settings.outbox_table),
         (InvoiceRecord, settings.invoices_table),
     )

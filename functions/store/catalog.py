@@ -6,7 +6,7 @@ from pynamodb.exceptions import PutError
 
 from functions.catalog import Product, offer_from_json
 from functions.errors import Conflict
-from functions.store.errors import storage_errors
+from functions.store.errors import findable, storage_errors
 from functions.store.models import ProductRecord
 
 LISTED = "listed"
@@ -47,6 +47,8 @@ def product_of(record: ProductRecord) -> Product:
 
 class DynamoProductStore:
     def get(self, product_id: str) -> Product | None:
+        if not findable(product_id):
+            return None
         with storage_errors("reading the product"):
             try:
                 return product_of(ProductRecord.get(product_id))

@@ -10,6 +10,14 @@ from pynamodb.exceptions import PynamoDBException
 
 from functions.errors import Transient
 
+MAX_KEY_BYTES = 1024
+"""DynamoDB refuses an empty key or a partition key over 2,048 bytes with a ValidationException
+(a 5xx here): a lookup by a key from outside that cannot exist finds nothing instead."""
+
+
+def findable(key: str) -> bool:
+    return 0 < len(key.encode("utf-8", errors="replace")) <= MAX_KEY_BYTES
+
 
 @contextmanager
 def storage_errors(doing: str) -> Iterator[None]:

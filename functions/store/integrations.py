@@ -13,10 +13,10 @@ from pynamodb.transactions import TransactWrite
 
 from functions.errors import Conflict
 from functions.integrations import BuyerIdentity, Integration, InvoiceDelivery
-from functions.store.errors import storage_errors
-from functions.store.models import IntegrationRecord
+from functions.store.errors import findable, storage_errors
+from functions.store.models import INTEGRATION_PREFIX, IntegrationRecord
 
-MAIN = "integration#"
+MAIN = INTEGRATION_PREFIX
 BUYER = "buyer#"
 
 
@@ -98,6 +98,8 @@ def _conflict(error: TransactWriteError, integration: Integration) -> Conflict:
 
 class DynamoIntegrationStore:
     def get(self, integration_id: str) -> Integration | None:
+        if not findable(integration_id):
+            return None
         with storage_errors("reading an integration"):
             try:
                 return integration_of(IntegrationRecord.get(MAIN + integration_id))

@@ -15,6 +15,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 UNBOUND = "unbound-call-functions.store.bind"
+INTEGRATION_PREFIX = "integration#"
+"""The key prefix of an integration's main item (`integration#<id>`)."""
 
 
 class AccountIndex(GlobalSecondaryIndex["IntegrationRecord"]):
@@ -137,6 +139,7 @@ class RequestRecord(Model):
     created_at = UnicodeAttribute()
     document = JSONAttribute()
     version = NumberAttribute()
+    expires_at = TTLAttribute(null=True)  # requests waiting for a punchout only: 7 days
     by_pending = PendingIndex()
 
 
@@ -181,6 +184,19 @@ class BillableIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class AccountProductIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
+    """An account's subscriptions to one product (`account_product` = `<account>#<product>`),
+    oldest first: metering finds the subscription a record belongs to in one Query, however
+    many subscriptions the account holds."""
+
+    class Meta:
+        index_name = "by-account-product"
+        projection = AllProjection()
+
+    account_product = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class SubscriptionRecord(Model):
     """A subscription, keyed by the id of the request it came from (one request, one
     subscription), so a PO line's aux ID leads straight to it."""
@@ -196,8 +212,25 @@ class SubscriptionRecord(Model):
     document = JSONAttribute()
     version = NumberAttribute()
     billing_shard = UnicodeAttribute(null=True)  # set while usage may be invoiced
+    account_product = UnicodeAttribute(null=True)  # `<account>#<product>`
     by_account = AccountSubscriptionsIndex()
+    by_account_product = AccountProductIndex()
     by_billing_shard = BillableIndex()
+
+
+class PreapprovalRecord(Model):
+    """In the subscriptions table, `preapproved#<account>#<product>#<offer>[#test]`: the
+    account's one active pre-approved subscription of that offer. Put with "must not exist" in
+    the transaction that creates the subscription, so neither repeated nor concurrent presses
+    on Subscribe make a second one. It carries no `account_id`: the account index stays
+    subscriptions only."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True)
+    subscription_id = UnicodeAttribute()
+    created_at = UnicodeAttribute()
 
 
 class OutboxRecord(Model):

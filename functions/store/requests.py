@@ -12,7 +12,12 @@ from functions.errors import Conflict
 from functions.sessions import Requester
 from functions.store.errors import storage_errors
 from functions.store.models import RequestRecord
-from functions.subscription_requests import AWAITING_PUNCHOUT, CartLine, SubscriptionRequest
+from functions.subscription_requests import (
+    AWAITING_PUNCHOUT,
+    CartLine,
+    SubscriptionRequest,
+    expires_at,
+)
 
 _DECIMALS = ("quantity", "unit_price")
 
@@ -43,6 +48,7 @@ def record_of(request: SubscriptionRequest) -> RequestRecord:
         created_at=request.created_at,
         document=document,
         version=request.version,
+        expires_at=expires_at(request),
     )
 
 
@@ -95,3 +101,10 @@ class DynamoRequestStore:
                 limit=limit,
             )
             return [request_of(r) for r in records]
+
+    def count_awaiting_punchout(self, integration_id: str, since: str) -> int:
+        """How many requests wait for the integration's punchouts (one Query, counting)."""
+        with storage_errors("counting pending requests"):
+            return int(
+                RequestRecord.by_pending.count(integration_id, RequestRecord.created_at > since)
+            )

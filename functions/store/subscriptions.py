@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from functions.sessions import Requester
 from functions.store.errors import storage_errors
@@ -49,6 +49,25 @@ def subscription_of(record: SubscriptionRecord) -> Subscription:
     return Subscription(**data)
 
 
+PAGE_SIZE = 25
+"""Subscriptions per "Your subscriptions" page."""
+
+
+class SubscriptionsCursor(NamedTuple):
+    """Where a page of "Your subscriptions" starts: after (`next`) or before (`previous`) the
+    subscription named, in the account's newest-first order."""
+
+    direction: str
+    created_at: str
+    subscription_id: str
+
+
+class SubscriptionsPage(NamedTuple):
+    subscriptions: tuple[Subscription, ...]
+    more_before: bool  # newer subscriptions exist: a "previous" link
+    more_after: bool  # older subscriptions exist: a "next" link
+
+
 BILLING_SHARDS = 16
 """A billing run starts one page walk per shard: 16 in parallel, each through the queue."""
 
@@ -64,6 +83,11 @@ def billing_shard(subscription: Subscription) -> str | None:
     return str(int(hashlib.sha256(subscription.id.encode()).hexdigest()[:8], 16) % BILLING_SHARDS)
 
 
+def account_product(account_id: str, product_id: str) -> str:
+    """The `by-account-product` index key: metering's one Query."""
+    return f"{account_id}#{product_id}"
+
+
 def subscription_record(subscription: Subscription) -> SubscriptionRecord:
     return SubscriptionRecord(
         subscription.id,
@@ -74,6 +98,7 @@ def subscription_record(subscription: Subscription) -> SubscriptionRecord:
         document=subscription_json(subscription),
         version=subscription.version,
         billing_shard=billing_shard(subscription),
+        account_product=account_product(subscription.account_id, subscription.product_id),
     )
 
 
@@ -85,31 +110,102 @@ class DynamoSubscriptionStore:
             except SubscriptionRecord.DoesNotExist:
                 return None
 
-    def of_account(self, account_id: str, limit: int = 200) -> list[Subscription]:
-        """The account's subscriptions, newest first."""
-        with storage_errors("listing the account's subscriptions"):
-            records = SubscriptionRecord.by_account.query(
-                account_id, scan_index_forward=False, limit=limit
+    def of_account_product(self, account_id: str, product_id: str) -> list[Subscription]:
+        """Every subscription of the account to the product, oldest first: the index's pages
+        are read to the end (only that product's subscriptions are in this partition)."""
+        with storage_errors("looking up the account's subscriptions to the product"):
+            records = SubscriptionRecord.by_account_product.query(
+                account_product(account_id, product_id)
             )
             return [subscription_of(r) for r in records]
 
+    def page_of_account(
+        self, account_id: str, cursor: SubscriptionsCursor | None, size: int = PAGE_SIZE
+    ) -> SubscriptionsPage:
+        """One page of the account's subscriptions, newest first: at most `size` items and
+        one Query (plus one item to know whether another page follows). `cursor` names the
+        item the page starts after (`next`) or before (`previous`)."""
+        forward = cursor is not None and cursor.direction == "previous"
+        start = None
+        if cursor is not None:
+            start = {
+                "pk": {"S": cursor.subscription_id},
+                "account_id": {"S": account_id},
+                "created_at": {"S": cursor.created_at},
+            }
+        with storage_errors("listing the account's subscriptions"):
+            records = list(
+                SubscriptionRecord.by_account.query(
+                    account_id,
+                    scan_index_forward=forward,
+                    limit=size + 1,
+                    page_size=size + 1,
+                    last_evaluated_key=start,
+                )
+            )
+        found = [subscription_of(r) for r in records[:size]]
+        more = len(records) > size
+        if forward:  # read oldest-first from the cursor back: shown newest first
+            found.reverse()
+            return SubscriptionsPage(tuple(found), more_before=more, more_after=True)
+        return SubscriptionsPage(tuple(found), more_before=cursor is not None, more_after=more)
+
+
+def preapproved_holder(key: str) -> str | None:
+    """The id of the active pre-approved subscription holding `key` (`preapproval_key`)."""
+    from functions.store.models import PreapprovalRecord
+
+    with storage_errors("reading the account's subscriptions"):
+        try:
+            return str(PreapprovalRecord.get(key).subscription_id)
+        except PreapprovalRecord.DoesNotExist:
+            return None
+
 
 def save_preapproved(request: Any, subscription: Subscription, mail: Mail, expires: Any) -> None:
-    """A pre-approved request, its active subscription and the mail announcing it: one
-    transaction, so a retry of the same request cannot subscribe twice."""
-    from pynamodb.transactions import TransactWrite
+    """A pre-approved request, its active subscription, the mail announcing it and the marker
+    that makes it the account's only one of this offer: one transaction, so neither a retry of
+    the same request nor another press on Subscribe (even concurrent) subscribes twice.
 
-    from functions.store.models import OutboxRecord, RequestRecord
+    Raises AlreadySubscribed when the account holds the offer already, and Conflict when this
+    very request was stored meanwhile (a concurrent double submit)."""
+    from pynamodb.exceptions import TransactWriteError
+
+    from functions.errors import Conflict
     from functions.store.requests import record_of
+    from functions.subscriptions import AlreadySubscribed
 
     request_item = record_of(replace(request, version=request.version + 1))
     connection = SubscriptionRecord._get_connection().connection
-    with storage_errors("saving the subscription"), TransactWrite(connection=connection) as tx:
+    with storage_errors("saving the subscription"):
+        try:
+            _write_preapproved(request_item, subscription, mail, expires, connection)
+        except TransactWriteError as exc:
+            reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
+            if reasons[3:4] == ["ConditionalCheckFailed"]:
+                raise AlreadySubscribed(
+                    subscription.product_name, subscription.offer_name, subscription.account_id
+                ) from exc
+            if "ConditionalCheckFailed" in reasons:
+                raise Conflict("This request was submitted already; reload the page.") from exc
+            raise
+
+
+def _write_preapproved(
+    request_item: Any, subscription: Subscription, mail: Mail, expires: Any, connection: Any
+) -> None:
+    from pynamodb.transactions import TransactWrite
+
+    from functions.store.models import OutboxRecord, PreapprovalRecord, RequestRecord
+    from functions.subscriptions import preapproval_key
+
+    version = request_item.version - 1
+    with TransactWrite(connection=connection) as tx:
         tx.save(
             request_item,
             condition=RequestRecord.pk.does_not_exist()
-            if request.version == 0
-            else RequestRecord.version == request.version,
+            if version == 0
+            else RequestRecord.version == version,
         )
         tx.save(
             subscription_record(replace(subscription, version=1)),
@@ -126,4 +222,17 @@ def save_preapproved(request: Any, subscription: Subscription, mail: Mail, expir
                 expires_at=expires,
             ),
             condition=OutboxRecord.pk.does_not_exist(),
+        )
+        tx.save(
+            PreapprovalRecord(
+                preapproval_key(
+                    subscription.account_id,
+                    subscription.product_id,
+                    subscription.offer_id,
+                    subscription.test,
+                ),
+                subscription_id=subscription.id,
+                created_at=subscription.created_at,
+            ),
+            condition=PreapprovalRecord.pk.does_not_exist(),
         )

@@ -411,7 +411,7 @@ def test_every_table_is_keyed_by_pk_and_only_usage_has_a_sort_key(stack: Synthes
     assert {"AttributeName": "sk", "AttributeType": "S"} in usage_attributes
 
 
-def test_only_sessions_and_the_outbox_expire_through_ttl_on_expires_at(
+def test_only_sessions_outbox_and_waiting_requests_expire_through_ttl_on_expires_at(
     stack: Synthesized,
 ) -> None:
     expiring = {
@@ -425,7 +425,7 @@ def test_only_sessions_and_the_outbox_expire_through_ttl_on_expires_at(
             "AttributeName": "expires_at",
             "Enabled": True,
         }
-        for table_id in ("SessionsTable", "OutboxTable")
+        for table_id in ("SessionsTable", "OutboxTable", "RequestsTable")
     }
 
 
@@ -461,6 +461,7 @@ def test_global_secondary_indexes_project_everything_on_string_keys(stack: Synth
         (table["RequestsTable"], "awaiting-punchout"): ("awaiting_integration", "created_at"),
         (table["SubscriptionsTable"], "by-account"): ("account_id", "created_at"),
         (table["SubscriptionsTable"], "billable"): ("billing_shard", "created_at"),
+        (table["SubscriptionsTable"], "by-account-product"): ("account_product", "created_at"),
         (table["InvoicesTable"], "by-integration"): ("integration_id", "period_key"),
         (table["InvoicesTable"], "by-subscription"): ("subscription_id", "period_key"),
     }
@@ -923,7 +924,8 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
             constants.METERING_HANDLER,
             {
                 "ProductsTable": {"dynamodb:GetItem"},
-                "SubscriptionsTable/index/by-account": QUERY,  # the customer's subscriptions
+                # the customer's subscriptions to the product
+                "SubscriptionsTable/index/by-account-product": QUERY,
                 # Hourly record and totals in one TransactWriteItems.
                 "UsageTable": {"dynamodb:GetItem"} | TRANSACT,
             },

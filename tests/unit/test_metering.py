@@ -99,9 +99,13 @@ class Subscriptions:
         self.subscriptions = subscriptions
         self.queried: list[str] = []
 
-    def of_account(self, account_id: str) -> list[Subscription]:
+    def of_account_product(self, account_id: str, product_id: str) -> list[Subscription]:
         self.queried.append(account_id)
-        return [s for s in self.subscriptions if s.account_id == account_id]
+        return [
+            s
+            for s in self.subscriptions
+            if s.account_id == account_id and s.product_id == product_id
+        ]
 
 
 class Usage:

@@ -199,6 +199,16 @@ def test_mail_missing_required_context_is_unsendable(missing: str) -> None:
         _email(**{missing: ""})
 
 
+@pytest.mark.parametrize("test", [False, True])
+def test_a_preapproved_subscription_needs_no_order_and_names_none(test: bool) -> None:
+    email = _email(order_id="", preapproved=True, test=test)
+
+    for part in (email.text, email.html):
+        assert "PO number" not in part
+        assert "purchase order  " not in part and "purchase order went" not in part
+        assert "no purchase order" in part or "the pre-approved subscription went" in part
+
+
 def test_unknown_template_is_unsendable() -> None:
     with pytest.raises(UnsendableMail, match="no email template"):
         _email("../base")
