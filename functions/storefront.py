@@ -11,17 +11,19 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
 from functions.cxml.model import Credential
-from functions.errors import BadRequest, Forbidden, NotFound
+from functions.errors import BadRequest, Conflict, Forbidden, NotFound
 from functions.money import to_cents
 from functions.sessions import PunchOutSession
 from functions.subscription_requests import (
     AWAITING_PUNCHOUT,
     IN_CART,
     MAX_ESTIMATE,
+    ORDERED,
     PREAPPROVED,
     SubscriptionRequest,
     new_request,
     request_id_of,
+    same_terms,
 )
 
 if TYPE_CHECKING:  # pages that never leave the catalog need neither at run time
@@ -154,7 +156,7 @@ def request_approval(
     ):
         raise Forbidden("This request does not belong to your procurement session.")
     state = PREAPPROVED if is_preapproved(offer, session) else IN_CART
-    return new_request(
+    request = new_request(
         product,
         offer,
         form,
@@ -162,6 +164,24 @@ def request_approval(
         session=session,
         state=state,
         previous=previous,
+    )
+    if previous is not None and previous.state == ORDERED and not same_terms(previous, request):
+        raise RequestFrozen(
+            f"A purchase order already approved this request ({previous.product_name}, "
+            f"{previous.offer_name}), so its lines can no longer change: the product, offer, "
+            "prices and quantities stay as ordered."
+        )
+    return request
+
+
+class RequestFrozen(Conflict):
+    """An edit that would change a request a purchase order has approved lines of (cXML and
+    HTML 409). The ordered request stays as it is; nothing is saved."""
+
+    advice = (
+        "Return to your procurement system without changes. To buy something else, or more, "
+        "start a new request from the marketplace catalog; a different usage budget for this "
+        "subscription is an update of its purchase order."
     )
 
 

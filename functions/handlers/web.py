@@ -30,7 +30,12 @@ from functions.store.catalog import DynamoProductStore
 from functions.store.pages import page_records
 from functions.store.requests import DynamoRequestStore
 from functions.store.sessions import DynamoSessionStore
-from functions.subscription_requests import AWAITING_PUNCHOUT, PREAPPROVED, SubscriptionRequest
+from functions.subscription_requests import (
+    AWAITING_PUNCHOUT,
+    ORDERED,
+    PREAPPROVED,
+    SubscriptionRequest,
+)
 from functions.web.render import render
 
 app = APIGatewayRestResolver()
@@ -267,6 +272,12 @@ def request_approval(token: str, digest: str) -> Response:
         return _subscribe(
             session, links, found, offer, error=problem.message, form=form, status=400
         )
+    except storefront.RequestFrozen as frozen:
+        return html_edge.error_page(
+            409, "This request was already ordered", frozen.message, frozen.advice
+        )
+    if previous is not None and previous.state == ORDERED:
+        return _cart_return(session, links, previous)  # unchanged (else refused): not saved
     if request.state == PREAPPROVED:
         return _subscribe_at_once(session, links, request, product)
     stored = _stores().requests.save(request)
