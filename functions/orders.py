@@ -332,11 +332,16 @@ _ESSENTIAL = frozenset(
     {"line_number", "supplier_part_id", "auxiliary_id", "request_id", "quantity", "unit_price",
      "currency", "unit_of_measure"}
 )  # fmt: skip
-_CUTS = ((500, 50), (100, 10), (20, 2), (0, 0))
-"""(characters per text, items per list or map): tried in turn until the kept order fits."""
+_CUTS: tuple[tuple[int | None, int | None], ...] = (
+    (None, None), (500, 50), (100, 10), (20, 2), (0, 0),
+)  # fmt: skip
+"""(characters per text, items per list or map; None: uncut), tried in turn until the kept
+order fits."""
 
 
-def _bounded(value: Any, chars: int, items: int) -> Any:
+def _bounded(value: Any, chars: int | None, items: int | None) -> Any:
+    if chars is None:
+        return value
     if isinstance(value, str):
         return value[:chars]
     if isinstance(value, dict):
@@ -379,14 +384,14 @@ def _fitted(order: StoredOrder) -> StoredOrder:
             ship_to=_bounded(order.ship_to, chars, items),
             extrinsics=_bounded(order.extrinsics, chars, items),
             lines=tuple(_bounded_line(line, chars, items) for line in order.lines),
-            truncated=chars != _CUTS[0][0],
+            truncated=chars is not None,
         )
         if len(json.dumps(order_json(candidate))) <= ORDER_ITEM_BUDGET:
             return candidate
     return candidate  # the essential fields alone: at most 500 bounded lines
 
 
-def _bounded_line(line: dict[str, Any], chars: int, items: int) -> dict[str, Any]:
+def _bounded_line(line: dict[str, Any], chars: int | None, items: int | None) -> dict[str, Any]:
     return {k: v if k in _ESSENTIAL else _bounded(v, chars, items) for k, v in line.items()}
 
 

@@ -349,3 +349,109 @@ def test_telling_a_retry_from_a_reuse_reads_nothing_more(
 
     assert (retry.code, reuse.code) == (200, 409)
     assert calls == ["dynamodb.BatchGetItem", "dynamodb.TransactWriteItems"] * 2
+
+
+# --- 5. any PO up to the body limit ---------------------------------------------------------
+
+DYNAMODB_ITEM_LIMIT = 400 * 1024
+
+
+def _item_size(item: dict[str, Any]) -> int:
+    """An upper bound of DynamoDB's item size: names plus the UTF-8 of every value."""
+    return sum(len(name) + len(json.dumps(value).encode()) for name, value in item.items())
+
+
+def test_a_900_kb_po_is_accepted_with_its_original_in_s3_and_a_bounded_item(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    from functions.config import settings
+    from tests.order_support import with_distributions
+
+    _, cart = _session_and_cart(api, coupa)
+    secret = coupa["purchase_information"]["shared_secret"]
+    document = with_distributions(_po(coupa, cart.lines, order_id="PO-BIG"))
+    assert 850_000 < len(document.encode()) < 1024 * 1024
+
+    answer = post_order(api, document)
+
+    assert answer.code == 200 and "subscription active" in answer.message
+    order_item = next(i for i in _items(tables, "orders") if i["pk"]["S"].startswith("order#"))
+    assert _item_size(order_item) < DYNAMODB_ITEM_LIMIT
+    kept = json.loads(order_item["document"]["S"])
+    assert kept["truncated"] is True and kept["document"] == ""
+    assert [(x["line_number"], x["quantity"], x["unit_price"]) for x in kept["lines"]] == [
+        (1, "1", "15000.00"), (2, "1000", "0.08"),
+    ]  # fmt: skip
+    key = kept["document_key"]
+    assert key.startswith(f"orders/{coupa['id']}/") and key.endswith(".xml")
+    s3 = tables["s3"]
+    original = s3.get_object(Bucket=settings().invoice_bucket, Key=key)["Body"].read()
+    assert len(original) > 850_000, "the whole document, every Distribution"
+    assert secret.encode() not in original
+    assert b"<SharedSecret>[removed]</SharedSecret>" in original
+    assert post_order(api, document).code == 200, "a retry is still a retry"
+
+
+def test_a_small_po_keeps_its_original_inline_without_credentials(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    import base64
+    import zlib
+
+    _, cart = _session_and_cart(api, coupa)
+    secret = coupa["purchase_information"]["shared_secret"]
+
+    post_order(api, _po(coupa, cart.lines))
+
+    order_item = next(i for i in _items(tables, "orders") if i["pk"]["S"].startswith("order#"))
+    kept = json.loads(order_item["document"]["S"])
+    original = zlib.decompress(base64.b64decode(kept["document"]))
+    assert kept["document_key"] == "" and kept["truncated"] is False
+    assert b"<OrderRequest>" in original and secret.encode() not in original
+    assert b"<SharedSecret>[removed]</SharedSecret>" in original
+
+
+@pytest.mark.parametrize(
+    ("make", "code", "words"),
+    [
+        (lambda lines: {"payload_id": "p" * 300}, 400, "payloadID must have 1 to 250"),
+        (lambda lines: {"quantities": {1: "1" * 40}}, 400, "the quantity must be below 10^12"),
+    ],
+)
+def test_what_storage_could_never_take_is_a_4xx_not_a_retryable_500(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], make: Any, code: int, words: str
+) -> None:
+    _, cart = _session_and_cart(api, coupa)
+
+    answer = post_order(api, _po(coupa, cart.lines, **make(cart.lines)))
+
+    assert answer.code == code and words in answer.message
+    assert _items(tables, "orders") == []
+
+
+def test_an_order_naming_too_many_requests_is_refused_before_any_storage_call(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    lines = [_line("x/y", f"req-{n:016x}-1", "1.00") for n in range(21)]
+
+    answer = post_order(api, _po(coupa, lines))
+
+    assert answer.code == 400 and "one order may approve at most 20" in answer.message
+
+
+def test_a_write_dynamodb_refuses_as_invalid_is_a_4xx_and_changes_nothing(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should a bound ever be wrong, DynamoDB's ValidationException (item too large) must not
+    be answered as a 500 the buyer retries for hours."""
+    from functions import orders
+    from tests.order_support import with_distributions
+
+    monkeypatch.setattr(orders, "ORDER_ITEM_BUDGET", 10**8)
+    monkeypatch.setattr(orders, "_CUTS", ((None, None),))
+    _, cart = _session_and_cart(api, coupa)
+
+    answer = post_order(api, with_distributions(_po(coupa, cart.lines)))
+
+    assert answer.code == 400 and "a retry will not change that" in answer.message
+    assert _items(tables, "orders") == [] and _items(tables, "subscriptions") == []
