@@ -88,9 +88,8 @@ def with_distributions(document: str, per_line: int = 20, segments: int = 5,
     counter = itertools.count()
 
     def description() -> str:
-        words = []
-        while sum(len(w) + 1 for w in words) < description_chars:
-            words.append(hashlib.sha256(str(next(counter)).encode()).hexdigest()[:12])
+        count = description_chars // 13 + 1
+        words = [hashlib.sha256(str(next(counter)).encode()).hexdigest()[:12] for _ in range(count)]
         return " ".join(words)[:description_chars]
 
     def distribution() -> str:
