@@ -452,6 +452,7 @@ def _subscribe(
     for key, value in (form or {}).items():
         if key.startswith("estimate."):
             estimates[key.removeprefix("estimate.")] = value
+    ordered = request is not None and request.state == ORDERED  # frozen: shown read-only
     request_id = (form or {}).get("request_id") or (request.id if request else "")
     if session is not None and session.operation != "edit" and request is not None:
         # Only an edit session or a request waiting for this punchout is re-submitted as is.
@@ -467,7 +468,8 @@ def _subscribe(
         estimates=estimates,
         request_id=request_id,
         error=error,
-        read_only=bool(session and session.read_only),
+        read_only=bool(session and session.read_only) or ordered,
+        ordered=ordered,
         outside=session is None,
         ariba_only=ariba_only,
         account_id=(form or {}).get("account_id", ""),

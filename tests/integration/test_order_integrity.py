@@ -121,8 +121,16 @@ def test_an_edit_that_would_change_an_ordered_request_is_refused_with_a_clear_pa
     before = _state(tables)
     request_id = _request_id(cart)
 
-    # When an edit punchout tries to turn it into MailRelay Starter (free)
+    # When the buyer opens it again in an edit punchout
     edit = punch_out(api, coupa, operation="edit", extra=_item_out(cart))
+    shown = api.handle("GET", f"{edit}/requests/{request_id}")
+
+    # Then it shows read-only, saying why
+    assert shown.status == 200
+    assert "This request was already ordered" in shown.text
+    assert "Request approval</button>" not in shown.text
+
+    # When the edit tries anyway to turn it into MailRelay Starter (free)
     page = post_form(
         api,
         f"{edit}/requests",
