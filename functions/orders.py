@@ -47,7 +47,7 @@ ORDER_ITEM_BUDGET = 300_000
 descriptions, extrinsics, accounting, addresses) is cut until it fits; the full text stays
 in the original document."""
 MAX_PAYLOAD_ID = 250
-MAX_ID_CHARS = 255  # SupplierPartID, SupplierPartAuxiliaryID
+MAX_ID_CHARS = 100  # SupplierPartID, SupplierPartAuxiliaryID (ours are at most 81)
 MAX_AMOUNT = Decimal(10) ** 12
 MAX_NUMBER_CHARS = 32
 MAX_REQUESTS_PER_ORDER = 20
@@ -250,16 +250,29 @@ def check_envelope(po: PurchaseOrder, payload_id: str) -> None:
         amounts = [("quantity", line.quantity)]
         amounts += [("unit price", line.unit_price.amount)] if line.unit_price else []
         for what, value in amounts:
-            if abs(value) >= MAX_AMOUNT or len(str(value)) > MAX_NUMBER_CHARS:
-                raise BadRequest(
-                    f"Line {line.line_number}: the {what} must be below 10^12, written in at "
-                    f"most {MAX_NUMBER_CHARS} characters."
-                )
+            _check_amount(f"Line {line.line_number}: the {what}", value)
+        if line.unit_price is not None:
+            _check_currency(f"Line {line.line_number}", line.unit_price.currency)
+    if po.total is not None:
+        _check_amount("The order Total", po.total.amount)
+        _check_currency("The order Total", po.total.currency)
     if len(request_ids(po)) > MAX_REQUESTS_PER_ORDER:
         raise BadRequest(
             f"This order names {len(request_ids(po))} marketplace requests; one order may "
             f"approve at most {MAX_REQUESTS_PER_ORDER}. Split it into several orders."
         )
+
+
+def _check_amount(what: str, value: Decimal) -> None:
+    if abs(value) >= MAX_AMOUNT or len(str(value)) > MAX_NUMBER_CHARS:
+        raise BadRequest(
+            f"{what} must be below 10^12, written in at most {MAX_NUMBER_CHARS} characters."
+        )
+
+
+def _check_currency(what: str, currency: str) -> None:
+    if len(currency) != 3 or not currency.isascii() or not currency.isalpha():
+        raise BadRequest(f"{what}: currency {currency[:20]!r} is not a 3-letter ISO 4217 code.")
 
 
 def _describe(line: OrderLine) -> str:
