@@ -11,7 +11,6 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from functions.errors import BadRequest
 from functions.integrations import Integration
 from functions.orders import (
     ORDER_ITEM,
@@ -25,7 +24,7 @@ from functions.orders import (
 )
 from functions.store import invoice_files
 from functions.store.batch import get_many
-from functions.store.errors import storage_errors
+from functions.store.errors import NotStorable, storage_errors
 from functions.store.integrations import BUYER, integration_of
 from functions.store.models import (
     IntegrationRecord,
@@ -51,11 +50,6 @@ class DuplicateOrder(Exception):
         super().__init__(marker)
         self.marker = marker
         self.kept = kept
-
-
-class NotStorable(BadRequest):
-    """DynamoDB refused the write as invalid (too large, a key too long): a retry cannot help,
-    so the buyer gets a 4xx, never a retryable 500."""
 
 
 class ConcurrentChange(Exception):
