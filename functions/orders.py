@@ -303,7 +303,7 @@ def _check_line(line: OrderLine, aux: str, subscription: Subscription, order_id:
     wanted = next((x for x in subscription.lines if x.auxiliary_id == aux), None)
     if wanted is None:
         raise BadRequest(f"{_describe(line)}: request {subscription.id} has no line {aux!r}.")
-    if subscription.state in (CANCELLED, WITHDRAWN):
+    if _ended(subscription):
         raise Conflict(
             f"{_describe(line)}: the subscription of request {subscription.id} is "
             f"{subscription.state}; an ended subscription never restarts. Request approval "
