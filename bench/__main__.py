@@ -45,6 +45,8 @@ FIGURES = (
     Figure("order_calls", "DynamoDB calls per new OrderRequest (2 lines)", 4, None, 0),
     Figure("order_time_ratio", "2-line OrderRequest time / PunchOutSetupRequest time", None, None),
     Figure("order_own_ratio", "  same, excluding time inside AWS calls (moto)", None, None),
+    Figure("large_order_calls", "DynamoDB calls per 900 KB OrderRequest", 4, None, 0),
+    Figure("large_order_s3_puts", "  S3 puts for it (its original, reported apart)", None, None, 0),
     *(
         Figure(f"billing_ms.{size}", f"Billing run ms per subscription ({size:,})", None, None)
         for size in BILLING_SIZES
@@ -210,6 +212,14 @@ def in_process(
             "punchout": round(order.punchout_ms, 4),
             "iterations": order.iterations,
         }
+
+        from bench.orders import measure_large_order
+
+        large = measure_large_order(stack)
+        listed = ", ".join(f"{c.name} ({c.origin})" for c in large.calls)
+        print(f"  A {large.document_bytes:,}-byte OrderRequest, AWS calls: {listed}")
+        values["large_order_calls"] = large.dynamodb_calls
+        values["large_order_s3_puts"] = large.s3_puts
 
 
 def billing(sizes: tuple[int, ...], values: dict[str, float], details: dict[str, Any]) -> None:

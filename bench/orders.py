@@ -130,3 +130,35 @@ def _check(answer: dict[str, Any]) -> None:
     status = ElementTree.fromstring(answer["body"].encode()).find("Response/Status")
     if answer["statusCode"] != 200 or status is None or "active" not in (status.text or ""):
         raise RuntimeError(f"the counted OrderRequest was not accepted: {answer['body'][:400]}")
+
+
+@dataclass(frozen=True)
+class LargeOrderFigures:
+    """A 900 KB PO (20 Distributions x 5 Accounting segments per line): its original goes to
+    S3, so its S3 puts are reported apart from the DynamoDB budget."""
+
+    calls: list[ApiCall]
+    document_bytes: int
+
+    @property
+    def dynamodb_calls(self) -> int:
+        return service_total(self.calls, "dynamodb")
+
+    @property
+    def s3_puts(self) -> int:
+        return sum(1 for call in self.calls if call.name == "s3.PutObject")
+
+
+def measure_large_order(stack: BenchStack) -> LargeOrderFigures:
+    from functions.handlers import orders_api
+    from tests.order_support import with_distributions
+
+    (lines,) = _two_line_carts(stack, 1)
+    document = with_distributions(
+        order_request(lines, buyer=stack.buyer, secret=stack.secret, order_id="BENCH-LARGE")
+    ).encode()
+    with ApiCallCounter() as counter:
+        answer = orders_api.handler(_event(ORDERS_PATH, document), _context("orders"))
+        calls = counter.take()
+    _check(answer)
+    return LargeOrderFigures(calls, len(document))

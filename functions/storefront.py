@@ -22,10 +22,12 @@ from functions.subscription_requests import (
     MAX_AWAITING,
     MAX_AWAITING_USAGE,
     MAX_ESTIMATE,
+    ORDERED,
     PREAPPROVED,
     SubscriptionRequest,
     new_request,
     request_id_of,
+    same_terms,
     with_state,
 )
 from functions.subscriptions import looks_like_email
@@ -160,7 +162,7 @@ def request_approval(
     ):
         raise Forbidden("This request does not belong to your procurement session.")
     state = PREAPPROVED if is_preapproved(offer, session) else IN_CART
-    return new_request(
+    request = new_request(
         product,
         offer,
         form,
@@ -168,6 +170,24 @@ def request_approval(
         session=session,
         state=state,
         previous=previous,
+    )
+    if previous is not None and previous.state == ORDERED and not same_terms(previous, request):
+        raise RequestFrozen(
+            f"A purchase order already approved this request ({previous.product_name}, "
+            f"{previous.offer_name}), so its lines can no longer change: the product, offer, "
+            "prices and quantities stay as ordered."
+        )
+    return request
+
+
+class RequestFrozen(Conflict):
+    """An edit that would change a request a purchase order has approved lines of (cXML and
+    HTML 409). The ordered request stays as it is; nothing is saved."""
+
+    advice = (
+        "Return to your procurement system without changes. To buy something else, or more, "
+        "start a new request from the marketplace catalog; a different usage budget for this "
+        "subscription is an update of its purchase order."
     )
 
 

@@ -33,6 +33,7 @@ _MARKS = {"\u2122": "(TM)", "\u00ae": "(R)", "\u00a9": "(C)"}  # Coupa refuses â
 IN_CART = "in_cart"  # sent to the procurement cart; waiting for the purchase order
 AWAITING_PUNCHOUT = "awaiting_punchout"  # Coupa user started here; next punchout picks it up
 PREAPPROVED = "preapproved"  # free/BYOL the integration pre-approves: no round trip
+ORDERED = "ordered"  # a purchase order approved at least one line: the lines are frozen
 DISMISSED = "dismissed"  # a waiting request a punchout user set aside; never offered again
 
 AWAITING_PUNCHOUT_KEPT = timedelta(days=7)
@@ -278,6 +279,23 @@ def new_request(
         },
     )
     return request
+
+
+def same_terms(before: SubscriptionRequest, after: SubscriptionRequest) -> bool:
+    """Whether a re-submitted request orders exactly what it did: the same product and offer
+    and, line by line, the same part, aux ID, kind, quantity, unit price and currency."""
+
+    def terms(request: SubscriptionRequest) -> tuple[object, ...]:
+        return (
+            request.product_id,
+            request.offer_id,
+            tuple(
+                (x.supplier_part_id, x.auxiliary_id, x.kind, x.quantity, x.unit_price, x.currency)
+                for x in request.lines
+            ),
+        )
+
+    return terms(before) == terms(after)
 
 
 def with_state(request: SubscriptionRequest, state: str) -> SubscriptionRequest:

@@ -202,6 +202,10 @@ OUTBOX_EMAIL_PREFIX = "email#"
 OUTBOX_INVOICE_PREFIX = "invoice#"
 # Invoices are stored under this prefix (invoices/<integration>/<YYYY-MM>/<invoice id>.xml|.json).
 INVOICE_OBJECT_PREFIX = "invoices/"
+# Purchase orders too large to keep inline in their DynamoDB item, credentials removed, in the
+# same private, encrypted, versioned bucket: orders/<integration>/<sha256>.xml
+# (functions.orders.ORDER_OBJECT_PREFIX, checked equal in tests/infra).
+ORDER_OBJECT_PREFIX = "orders/"
 # An overwritten invoice object stays recoverable this long; access logs are kept a year.
 INVOICE_NONCURRENT_VERSION_EXPIRATION = Duration.days(90)
 ACCESS_LOG_EXPIRATION = Duration.days(365)

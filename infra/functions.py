@@ -64,6 +64,11 @@ INVOICE_OBJECTS_REASON = (
     "known by prefix: the grant is limited to that prefix of the invoice bucket and to the "
     "one object action this function needs."
 )
+ORDER_OBJECTS_REASON = (
+    "Large purchase orders are kept per document at run time "
+    "(orders/<integration id>/<sha256>.xml, credentials removed), so their keys are only known "
+    "by prefix: the grant is limited to that prefix of the bucket and to s3:PutObject."
+)
 
 
 class GatewayFunctions(Construct):
@@ -245,6 +250,14 @@ class GatewayFunctions(Construct):
         _grant(orders_api, orders, *READ, *TRANSACT)
         _grant(orders_api, outbox, *TRANSACT)
         data.ariba_secret.grant_read(orders_api)
+        # A PO too large for its item: the original (credentials removed) under orders/.
+        _grant_objects(
+            orders_api,
+            invoice_bucket,
+            "s3:PutObject",
+            prefix=constants.ORDER_OBJECT_PREFIX,
+            reason=ORDER_OBJECTS_REASON,
+        )
 
         admin = self.admin_function  # nothing on sessions and requests
         _grant(admin, integrations, *READ, *LIST, *WRITE, indexes=[by_account])
@@ -412,9 +425,16 @@ def _grant_send(grantee: iam.IGrantable, *queues: sqs.IQueue) -> None:
     )
 
 
-def _grant_objects(grantee: lambda_.Function, bucket: s3.Bucket, *actions: str) -> None:
-    """`actions` on the objects under the invoice prefix, never on the bucket itself."""
-    prefix = f"{constants.INVOICE_OBJECT_PREFIX}*"
+def _grant_objects(
+    grantee: lambda_.Function,
+    bucket: s3.Bucket,
+    *actions: str,
+    prefix: str = constants.INVOICE_OBJECT_PREFIX,
+    reason: str = INVOICE_OBJECTS_REASON,
+) -> None:
+    """`actions` on the objects under one prefix (invoices by default), never on the bucket
+    itself."""
+    prefix = f"{prefix}*"
     iam.Grant.add_to_principal(
         grantee=grantee, actions=list(actions), resource_arns=[bucket.arn_for_objects(prefix)]
     )
@@ -425,5 +445,5 @@ def _grant_objects(grantee: lambda_.Function, bucket: s3.Bucket, *actions: str) 
         acknowledge(
             grantee.role,
             f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>/{prefix}]",
-            INVOICE_OBJECTS_REASON,
+            reason,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Sequence
 from typing import Any
@@ -77,3 +78,31 @@ def order_request(
 
 def post_order(api: Any, document: str) -> Any:
     return post_cxml(api, document, path="/cxml/orders")
+
+
+def with_distributions(document: str, per_line: int = 20, segments: int = 5,
+                       description_chars: int = 4400) -> str:  # fmt: skip
+    """The PO with `per_line` more Distributions on each line, each with `segments`
+    Accounting segments whose descriptions are long and varied (they compress no better than
+    real text): how a real ERP makes a 900 KB PO."""
+    counter = itertools.count()
+
+    def description() -> str:
+        count = description_chars // 13 + 1
+        words = [hashlib.sha256(str(next(counter)).encode()).hexdigest()[:12] for _ in range(count)]
+        return " ".join(words)[:description_chars]
+
+    def distribution() -> str:
+        segment = "".join(
+            f'<Segment type="Segment {n}" id="SEG-{n}" description="{description()}"/>'
+            for n in range(segments)
+        )
+        return (
+            f'<Distribution><Accounting name="Allocation">{segment}</Accounting>'
+            '<Charge><Money currency="USD">1.00</Money></Charge></Distribution>'
+        )
+
+    parts = document.split("</Charge></Distribution></ItemOut>")
+    extra = ["</Charge></Distribution>" + "".join(distribution() for _ in range(per_line))
+             + "</ItemOut>" for _ in parts[1:]]  # fmt: skip
+    return parts[0] + "".join(e + p for e, p in zip(extra, parts[1:], strict=True))

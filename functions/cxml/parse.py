@@ -465,3 +465,43 @@ def parse_invoice_document(body: bytes) -> Element:
     if root.tag != "cXML" or root.find("Request/InvoiceDetailRequest") is None:
         raise BadRequest("The stored document is not a cXML InvoiceDetailRequest.")
     return root
+
+
+# --- what may be stored of a document -------------------------------------------------------
+
+CREDENTIAL_ELEMENTS = frozenset({"SharedSecret", "CredentialMac", "DigitalSignature"})
+REDACTED = "[removed]"
+MIN_SECRET_TO_SCRUB = 6
+"""Presented secrets shorter than this are not searched for elsewhere in the text (a secret
+that short would match ordinary words; our own secrets are far longer)."""
+
+
+def without_credentials(body: bytes, secrets: tuple[str, ...] = ()) -> bytes:
+    """The document as it may be stored anywhere: the content of every SharedSecret,
+    CredentialMac and DigitalSignature replaced by "[removed]", and each presented secret
+    removed wherever else it appears (text, tails, attributes). Re-serialized from the parsed
+    tree, so no CDATA or entity trick keeps part of a secret in clear."""
+    from xml.etree.ElementTree import tostring  # only the order path stores documents
+
+    root = _parse_xml(body)
+    scrub = tuple(s for s in secrets if len(s) >= MIN_SECRET_TO_SCRUB)
+
+    def clean(text: str | None) -> str | None:
+        for secret in scrub:
+            if text and secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    for element in list(root.iter()):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag.rsplit("}", 1)[-1] in CREDENTIAL_ELEMENTS:
+            tail = element.tail
+            element.clear()
+            element.text, element.tail = REDACTED, tail
+        else:
+            element.text = clean(element.text)
+            for name, value in element.attrib.items():
+                element.attrib[name] = clean(value) or ""
+        element.tail = clean(element.tail)
+    document: bytes = tostring(root, encoding="utf-8", xml_declaration=True)
+    return document

@@ -16,7 +16,7 @@ from functions import orders, store
 from functions.clock import now
 from functions.config import settings
 from functions.cxml import build
-from functions.cxml.parse import parse_order_request, parse_request
+from functions.cxml.parse import parse_order_request, parse_request, without_credentials
 from functions.errors import GatewayError, NotImplementedByGateway, Transient
 from functions.handlers import cxml_edge
 from functions.handlers.http import base_url
@@ -59,6 +59,9 @@ def receive_order(document: bytes, public_url: str) -> str:
         )
     po = parse_order_request(request)
     logger.append_keys(order_id=po.order_id, order_type=po.order_type)
+    orders.check_envelope(po, request.payload_id)
+    sent = orders.fingerprint(po)
+    stored_document = without_credentials(document, request.header.sender_secrets)
     keys = list(dict.fromkeys(c.key for c in request.header.from_credentials[:10]))
     for _ in range(ATTEMPTS):
         candidates, requests, subscriptions = order_store.read_for_order(
@@ -77,21 +80,24 @@ def receive_order(document: bytes, public_url: str) -> str:
                 context,
                 payload_id=request.payload_id,
                 deployment_mode=request.deployment_mode,
-                document=document,
+                document=stored_document,
                 base_url=public_url,
                 now=now(),
             )
         except GatewayError as refusal:
-            if refusal.status < 500 and order_store.already_received(
-                integration.id, request.payload_id
-            ):
-                return "This order was already received; nothing changed."
-            raise
+            if refusal.status >= 500:
+                raise
+            received = order_store.received_before(integration.id, request.payload_id, sent)
+            if received is None:
+                raise
+            return orders.answer_to_reuse(*received, sent, request.payload_id)
         try:
+            order_store.archive(outcome)
             order_store.commit(outcome, now())
-        except order_store.DuplicateOrder:
-            logger.info("duplicate purchase order")
-            return f"Order {po.order_id} was already received; nothing changed."
+        except order_store.DuplicateOrder as duplicate:
+            logger.info("duplicate purchase order", extra={"marker": duplicate.marker})
+            return orders.answer_to_reuse(duplicate.marker, duplicate.kept, sent,
+                                          request.payload_id)  # fmt: skip
         except order_store.ConcurrentChange:
             logger.info("purchase order raced another change; retrying")
             continue

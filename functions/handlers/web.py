@@ -31,6 +31,7 @@ from functions.store.requests import DynamoRequestStore
 from functions.subscription_requests import (
     AWAITING_PUNCHOUT,
     AWAITING_PUNCHOUT_KEPT,
+    ORDERED,
     PREAPPROVED,
     SubscriptionRequest,
 )
@@ -306,6 +307,12 @@ def request_approval(token: str, key: SessionKey) -> Response:
         return _subscribe(
             session, links, found, offer, error=problem.message, form=form, status=400
         )
+    except storefront.RequestFrozen as frozen:
+        return html_edge.error_page(
+            409, "This request was already ordered", frozen.message, frozen.advice
+        )
+    if previous is not None and previous.state == ORDERED:
+        return _cart_return(session, links, previous)  # unchanged (else refused): not saved
     if request.state == PREAPPROVED:
         return _subscribe_at_once(session, links, request, product)
     stored = _stores().requests.save(request)
@@ -528,6 +535,7 @@ def _subscribe(
     for key, value in (form or {}).items():
         if key.startswith("estimate."):
             estimates[key.removeprefix("estimate.")] = value
+    ordered = request is not None and request.state == ORDERED  # frozen: shown read-only
     request_id = (form or {}).get("request_id") or (request.id if request else "")
     if session is not None and session.operation != "edit" and request is not None:
         # Only an edit session or a request waiting for this punchout is re-submitted as is.
@@ -543,7 +551,8 @@ def _subscribe(
         estimates=estimates,
         request_id=request_id,
         error=error,
-        read_only=bool(session and session.read_only),
+        read_only=bool(session and session.read_only) or ordered,
+        ordered=ordered,
         outside=session is None,
         ariba_only=ariba_only,
         already=already,

@@ -12,9 +12,19 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from functions.integrations import Integration
-from functions.orders import OrderOutcome, StoredOrder, order_json, order_of
+from functions.orders import (
+    ORDER_ITEM,
+    PAYLOAD_MARKER,
+    SEEN_MARKER,
+    Fingerprint,
+    OrderOutcome,
+    StoredOrder,
+    order_json,
+    order_of,
+)
+from functions.store import invoice_files
 from functions.store.batch import get_many
-from functions.store.errors import storage_errors
+from functions.store.errors import NotStorable, storage_errors
 from functions.store.integrations import BUYER, integration_of
 from functions.store.models import (
     IntegrationRecord,
@@ -33,7 +43,13 @@ OUTBOX_KEPT = timedelta(days=30)
 
 
 class DuplicateOrder(Exception):
-    """This payloadID, or this orderID/type/version, was already processed."""
+    """This payloadID, or this orderID/type/version, was already processed (or, for a `new`
+    order, its orderID): `marker` says which, `kept` is the fingerprint received then."""
+
+    def __init__(self, marker: str, kept: Fingerprint | None) -> None:
+        super().__init__(marker)
+        self.marker = marker
+        self.kept = kept
 
 
 class ConcurrentChange(Exception):
@@ -84,14 +100,38 @@ def previous_order(integration_id: str, order_id: str) -> StoredOrder | None:
     return order_of(record.document) if record.document else None
 
 
-def already_received(integration_id: str, payload_id: str) -> bool:
-    """Asked only before refusing a PO: a retry of one we accepted must get 200 again."""
-    with storage_errors("checking for a duplicate order"):
-        try:
-            OrderRecord.get(_payload_key(integration_id, payload_id))
-        except OrderRecord.DoesNotExist:
-            return False
-    return True
+def _seen_key(integration_id: str, order_id: str, order_type: str, order_version: int) -> str:
+    return f"seen#{integration_id}#{order_id}#{order_type}#{order_version}"
+
+
+def _fingerprint_of(document: dict[str, Any] | None) -> Fingerprint | None:
+    kept = (document or {}).get("fingerprint")
+    return Fingerprint.of_json(kept) if kept else None
+
+
+def received_before(
+    integration_id: str, payload_id: str, sent: Fingerprint
+) -> tuple[str, Fingerprint | None] | None:
+    """Asked only before refusing a PO (one BatchGetItem of its two markers): a retry of one
+    we accepted must get its 200 again, a reuse of its keys a 409. None: never received."""
+    found = get_many(
+        (OrderRecord, _payload_key(integration_id, payload_id)),
+        (
+            OrderRecord,
+            _seen_key(integration_id, sent.order_id, sent.order_type, sent.order_version),
+        ),
+    )
+    for marker, record in zip((PAYLOAD_MARKER, SEEN_MARKER), found, strict=True):
+        if record is not None:
+            return marker, _fingerprint_of(record.document)
+    return None
+
+
+def archive(outcome: OrderOutcome) -> None:
+    """Put a large original in S3 before the commit refers to it (its key is its content's
+    digest: a retry puts the same object again)."""
+    if outcome.archive and outcome.order.document_key and not outcome.stale:
+        invoice_files.put(outcome.order.document_key, outcome.archive, invoice_files.XML_TYPE)
 
 
 # --- the one write --------------------------------------------------------------------------
@@ -103,16 +143,18 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
     raced another one on the same subscription fail as a whole (ConcurrentChange)."""
     order = outcome.order
     received = order.received_at
+    sent = outcome.fingerprint
+    kept = {"fingerprint": sent.as_json()} if sent is not None else None
+    seen = _seen_key(order.integration_id, order.order_id, order.order_type, order.order_version)
     markers = [
         OrderRecord(
             _payload_key(order.integration_id, order.payload_id),
             kind="payload", integration_id=order.integration_id, order_id=order.order_id,
-            received_at=received,
+            received_at=received, document=kept,
         ),
         OrderRecord(
-            f"seen#{order.integration_id}#{order.order_id}#{order.order_type}#{order.order_version}",
-            kind="seen", integration_id=order.integration_id, order_id=order.order_id,
-            received_at=received,
+            seen, kind="seen", integration_id=order.integration_id, order_id=order.order_id,
+            received_at=received, document=kept,
         ),
     ]  # fmt: skip
     expires = now + OUTBOX_KEPT
@@ -120,15 +162,21 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
         try:
             with TransactWrite(connection=OrderRecord._get_connection().connection) as tx:
                 for marker in markers:
-                    tx.save(marker, condition=OrderRecord.pk.does_not_exist())
+                    tx.save(
+                        marker, condition=OrderRecord.pk.does_not_exist(), return_values="ALL_OLD"
+                    )
                 if not outcome.stale:
+                    # A `new` order may not replace one already received under its orderID.
                     tx.save(
                         OrderRecord(
                             _order_key(order.integration_id, order.order_id),
                             kind="order", integration_id=order.integration_id,
                             order_id=order.order_id, document=order_json(order),
                             received_at=received,
-                        )
+                        ),
+                        condition=OrderRecord.pk.does_not_exist()
+                        if order.order_type == "new"
+                        else None,
                     )  # fmt: skip
                 for subscription in outcome.subscriptions:
                     tx.save(
@@ -156,9 +204,24 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
                     tx.save(invoice_request(key, received, expires),
                             condition=OutboxRecord.pk.does_not_exist())  # fmt: skip
         except TransactWriteError as exc:
-            reasons = [r.code if r else None for r in (exc.cancellation_reasons or [])]
-            if reasons[:2] and "ConditionalCheckFailed" in reasons[:2]:
-                raise DuplicateOrder from exc
+            cancelled = list(exc.cancellation_reasons or [])
+            reasons = [r.code if r else None for r in cancelled]
+            for index, which in enumerate((PAYLOAD_MARKER, SEEN_MARKER)):
+                reason = cancelled[index] if index < len(cancelled) else None
+                if reason is not None and reason.code == "ConditionalCheckFailed":
+                    old = OrderRecord.from_raw_data(reason.raw_item) if reason.raw_item else None
+                    raise DuplicateOrder(
+                        which, _fingerprint_of(old.document if old else None)
+                    ) from exc
+            new_order = not outcome.stale and order.order_type == "new"
+            if new_order and reasons[2:3] == ["ConditionalCheckFailed"]:
+                raise DuplicateOrder(ORDER_ITEM, None) from exc
+            if "ValidationError" in reasons or exc.cause_response_code == "ValidationException":
+                raise NotStorable(
+                    f"Order {order.order_id} could not be stored as sent (storage refused it "
+                    "as invalid); a retry will not change that. Contact the marketplace's "
+                    "support."
+                ) from exc
             if any(code in ("ConditionalCheckFailed", "TransactionConflict") for code in reasons):
                 raise ConcurrentChange from exc
             if exc.cause_response_code == "TransactionConflictException":

@@ -975,7 +975,7 @@ NO_QUEUE_OR_BUCKET: dict[str, set[str]] = {}
     ("handler", "expected"),
     [
         (constants.CXML_HANDLER, NO_QUEUE_OR_BUCKET),
-        (constants.ORDERS_HANDLER, NO_QUEUE_OR_BUCKET),
+        (constants.ORDERS_HANDLER, {"InvoiceBucket/orders/*": {"s3:PutObject"}}),
         (
             constants.ADMIN_HANDLER,
             {
@@ -1017,7 +1017,13 @@ def test_no_function_may_touch_the_access_logs_nor_the_bucket_itself(
 ) -> None:
     for handler in FUNCTION_HANDLERS:
         on_buckets = _grants(stack, handler, "s3")
-        assert set(on_buckets) <= {"InvoiceBucket/invoices/*"}, handler
+        assert set(on_buckets) <= {"InvoiceBucket/invoices/*", "InvoiceBucket/orders/*"}, handler
+
+
+def test_functions_and_infra_agree_on_the_order_object_prefix() -> None:
+    from functions.orders import ORDER_OBJECT_PREFIX
+
+    assert ORDER_OBJECT_PREFIX == constants.ORDER_OBJECT_PREFIX
 
 
 def test_queries_name_their_index_never_every_index_of_a_table(stack: Synthesized) -> None:

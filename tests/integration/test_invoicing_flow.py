@@ -6,6 +6,7 @@ moto, driven by the local stand-ins for Lambda's triggers (local/outbox.py, loca
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -259,3 +260,95 @@ def test_free_trials_and_test_mode_produce_no_invoice(stack: Stack) -> None:
     assert stack.coupa.log == []
     listed = stack.tables["s3"].list_objects_v2(Bucket=settings().invoice_bucket)
     assert listed.get("KeyCount", 0) == 0
+
+
+def _readable(value: Any) -> Iterator[str]:
+    """Every string in a stored value, as someone with read access could decode it: DynamoDB
+    attribute values, JSON inside strings, and zlib+base64 (the inline original PO)."""
+    import base64
+    import re
+    import zlib
+
+    if isinstance(value, dict):
+        for inner in value.values():
+            yield from _readable(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _readable(inner)
+    elif isinstance(value, bytes | bytearray):
+        yield bytes(value).decode("latin-1")
+        with contextlib.suppress(zlib.error):
+            yield zlib.decompress(bytes(value)).decode("latin-1")
+    elif isinstance(value, str):
+        yield value
+        if value[:1] in "[{":
+            with contextlib.suppress(ValueError):
+                yield from _readable(json.loads(value))
+        if len(value) >= 24 and re.fullmatch(r"[A-Za-z0-9+/=\s]+", value):
+            with contextlib.suppress(ValueError, zlib.error):
+                yield zlib.decompress(base64.b64decode(value)).decode("latin-1")
+
+
+def _everything_stored(tables: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(where, text) for every item of every table and every version of every S3 object."""
+    dynamodb, s3 = tables["dynamodb"], tables["s3"]
+    for table in dynamodb.list_tables()["TableNames"]:
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                for text in _readable(item):
+                    yield f"{table}/{item.get('pk')}", text
+    for bucket in s3.list_buckets()["Buckets"]:
+        name = bucket["Name"]
+        for version in s3.list_object_versions(Bucket=name).get("Versions", []):
+            body = s3.get_object(Bucket=name, Key=version["Key"], VersionId=version["VersionId"])
+            for text in _readable(body["Body"].read()):
+                yield f"s3://{name}/{version['Key']}", text
+
+
+def test_no_credential_is_stored_anywhere_after_the_whole_flow(stack: Stack) -> None:
+    """Punchouts (Coupa and Ariba), carts, POs (one large enough for S3), usage, the billing
+    run and delivered invoices; then every table item and S3 object is searched for the
+    integration's shared secret, the marketplace's Ariba secret and the session tokens."""
+    from tests.order_support import with_distributions
+    from tests.support import ARIBA_SECRET, ariba_integration
+
+    coupa = _integration(stack)
+    info = coupa["purchase_information"]
+    tokens = []
+    for order_id, large in (("PO-SMALL", False), ("PO-LARGE", True)):
+        session = punch_out(stack.api, coupa)
+        tokens.append(session.removeprefix("/s/"))
+        form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
+        cart = cart_of(post_form(stack.api, f"{session}/requests", form))
+        document = order_request(cart.lines, buyer=(info["buyer_domain"], info["buyer_identity"]),
+                                 secret=info["shared_secret"], order_id=order_id)  # fmt: skip
+        answer = post_order(stack.api, with_distributions(document) if large else document)
+        assert answer.code == 200, answer.message
+    ariba = create_integration(stack.api, ariba_integration(test_mode=False))
+    ariba_info = ariba["purchase_information"]
+    session = punch_out(stack.api, ariba, secret=ARIBA_SECRET,
+                        form_post="https://s1.ariba.com/punchout")  # fmt: skip
+    tokens.append(session.removeprefix("/s/"))
+    cart = cart_of(post_form(stack.api, f"{session}/requests",
+                             {"product_id": "sentinel-siem-trial", "offer_id": "trial"}))  # fmt: skip
+    answer = post_order(stack.api, order_request(
+        cart.lines, buyer=(ariba_info["buyer_domain"], ariba_info["buyer_identity"]),
+        secret=ARIBA_SECRET, sender="sysadmin@ariba.com", order_id="PO-ARIBA",
+    ))  # fmt: skip
+    assert answer.code == 200, answer.message
+    stack.run_triggers()
+    assert _meter(stack, [400, 500, 300]) == ["Success"] * 3
+    stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+    stack.billing_run("2026-11")
+    assert {i["state"] for i in stack.invoices(coupa["id"])} == {"delivered"}
+    kinds = sorted(i["kind"] for i in stack.invoices(coupa["id"]))
+    assert kinds[:2] == ["contract", "contract"] and "usage" in kinds
+
+    secrets = {"integration shared secret": info["shared_secret"], "Ariba secret": ARIBA_SECRET}
+    secrets.update({f"session token {n}": token for n, token in enumerate(tokens)})
+    assert all(len(s) >= 16 for s in secrets.values()), secrets
+    stored = list(_everything_stored(stack.tables))
+    found = [(name, where) for where, text in stored for name, s in secrets.items() if s in text]
+    assert found == []
+    assert any("<SharedSecret>[removed]</SharedSecret>" in text for _, text in stored)
+    assert any(where.startswith("s3://local-invoices/orders/") for where, _ in stored)
