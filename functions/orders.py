@@ -25,6 +25,7 @@ from functions.subscription_requests import ORDERED, SubscriptionRequest, reques
 from functions.subscriptions import (
     ACTIVE,
     CANCELLED,
+    PENDING,
     PREAPPROVED_ORDER,
     WITHDRAWN,
     LineApproval,
@@ -275,6 +276,13 @@ def _check_currency(what: str, currency: str) -> None:
         raise BadRequest(f"{what}: currency {currency[:20]!r} is not a 3-letter ISO 4217 code.")
 
 
+def request_ids_of(order: StoredOrder) -> list[str]:
+    """The requests a kept order approved lines of: an update or delete must read them even
+    when the new document no longer names them."""
+    found = (request_id_of(aux) for aux in sorted(order.auxiliary_ids))
+    return list(dict.fromkeys(rid for rid in found if rid))
+
+
 def _describe(line: OrderLine) -> str:
     return f"Line {line.line_number} ({line.item.supplier_part_id})"
 
@@ -485,6 +493,11 @@ def process(
         return replace(
             _delete(po, order, context, base_url, now), fingerprint=sent, archive=archive
         )
+    if previous is not None and previous.order_type == "delete":
+        raise Conflict(
+            f"Order {po.order_id} was deleted (version {previous.order_version}); a deleted "
+            "order never changes again. Send the lines as a new order with a new orderID."
+        )
 
     named = [_request_of(line, context) for line in po.lines]
     requests = {request.id: request for request, _ in named}
@@ -555,6 +568,8 @@ def process(
 def _note(subscription: Subscription) -> str:
     if subscription.state == ACTIVE:
         return f"{subscription.product_name}: subscription active."
+    if subscription.state != PENDING:
+        return f"{subscription.product_name}: subscription {subscription.state}."
     waiting = ", ".join(line.auxiliary_id for line in subscription.waiting_for)
     if waiting:
         return (

@@ -73,6 +73,14 @@ def receive_order(document: bytes, public_url: str) -> str:
             if po.order_type != "new"
             else None
         )
+        if previous is not None:  # its lines count too: a request it no longer names is read
+            missing = [rid for rid in orders.request_ids_of(previous) if rid not in requests]
+            if missing:
+                _, more_requests, more_subscriptions = order_store.read_for_order([], missing)
+                requests, subscriptions = (
+                    requests | more_requests,
+                    subscriptions | more_subscriptions,
+                )
         context = orders.OrderContext(integration, requests, subscriptions, previous)
         try:
             outcome = orders.process(

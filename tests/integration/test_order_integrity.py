@@ -268,6 +268,51 @@ def test_the_approving_po_may_update_and_then_delete_its_lines(
     assert revived.code == 409 and "an ended subscription never restarts" in revived.message
 
 
+def test_an_update_that_no_longer_names_a_request_cancels_its_subscription(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    """Found by the model-based test: the update was read with only the requests its own
+    lines name, so a subscription it dropped entirely stayed active on a PO that no longer
+    paid for it."""
+    _, first = _session_and_cart(api, coupa)
+    _, second = _session_and_cart(api, coupa)
+    assert post_order(api, _po(coupa, first.lines, order_id="PO-A")).code == 200
+
+    update = post_order(
+        api, _po(coupa, second.lines, order_id="PO-A", order_type="update", version=2)
+    )
+
+    assert update.code == 200, update.message
+    states = {
+        document["id"]: document["state"]
+        for item in _items(tables, "subscriptions")
+        if "document" in item
+        for document in [json.loads(item["document"]["S"])]
+    }
+    first_id = AUX.match(first.lines[0].findtext("ItemID/SupplierPartAuxiliaryID")).group(1)
+    second_id = AUX.match(second.lines[0].findtext("ItemID/SupplierPartAuxiliaryID")).group(1)
+    assert states == {first_id: "cancelled", second_id: "active"}
+    assert f"email#{first_id}#cancelled" in _outbox_keys(tables)
+
+
+def test_a_deleted_po_is_never_updated_back_to_life(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    """Found by the model-based test: an update after a delete approved new lines."""
+    _, first = _session_and_cart(api, coupa)
+    _, second = _session_and_cart(api, coupa)
+    post_order(api, _po(coupa, first.lines, order_id="PO-A"))
+    post_order(api, _po(coupa, first.lines, order_id="PO-A", order_type="delete", version=2))
+    before = _state(tables)
+
+    update = post_order(
+        api, _po(coupa, second.lines, order_id="PO-A", order_type="update", version=3)
+    )
+
+    assert update.code == 409 and "was deleted" in update.message, update.message
+    assert _state(tables) == before
+
+
 def test_one_po_may_not_approve_the_same_line_twice(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:

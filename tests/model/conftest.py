@@ -16,7 +16,7 @@ _COMMON = {
     "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
 }
 settings.register_profile(
-    "ci", max_examples=int(os.environ.get("MODEL_EXAMPLES", "30")), stateful_step_count=20,
+    "ci", max_examples=int(os.environ.get("MODEL_EXAMPLES", "60")), stateful_step_count=30,
     derandomize=True, **_COMMON,
 )  # fmt: skip
 settings.register_profile(
