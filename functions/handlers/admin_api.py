@@ -327,7 +327,7 @@ def deliver_invoice(invoice_id: str) -> Response:
 def start_billing_run() -> Response:
     """Invoice a period now (the monthly schedule does the same): 202 with the number of shard
     messages sent; the invoices appear as the billing queue is worked through."""
-    from functions.billing_run import start_billing_run as start
+    from functions.store.billing_ports import start_billing_run as start
 
     body = json_edge.json_body(app)
     if not isinstance(body, dict):

@@ -13,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 
 from functions.errors import Conflict
 from functions.integrations.model import SETTINGS, BuyerIdentity, Integration, InvoiceDelivery
+from functions.store.batch import connection_of
 from functions.store.errors import findable, storage_errors
 from functions.store.models import INTEGRATION_PREFIX, IntegrationRecord
 
@@ -150,4 +151,4 @@ def _replace_version(integration: Integration, version: int) -> Integration:
 
 def _connection() -> Connection:
     """The model's own (cached) connection, so transactions reuse its botocore client."""
-    return IntegrationRecord._get_connection().connection
+    return connection_of(IntegrationRecord)
