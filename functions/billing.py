@@ -111,13 +111,6 @@ def previous_period(moment: datetime) -> str:
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
 
 
-def period_end(period: str) -> datetime:
-    year, month = (int(part) for part in period.split("-"))
-    if month == 12:
-        return datetime(year + 1, 1, 1, tzinfo=UTC)
-    return datetime(year, month + 1, 1, tzinfo=UTC)
-
-
 def invoice_id(subscription_id: str, kind: str, period: str) -> str:
     """Unique forever and the same on every re-run: `INV-U-202611-1A2B3C4D5E6F`."""
     digest = hashlib.sha256(f"{subscription_id}|{kind}|{period}".encode()).hexdigest()[:12]

@@ -22,7 +22,6 @@ from functions.money import format_money, to_cents
 CXML_VERSION = "1.2.071"
 LANG = "en-US"
 _XML_LANG = "xml:lang"
-DTD_FOR_ROOT = {"cXML": "cXML.dtd"}
 
 
 def serialize(root: Element, dtd: str = "cXML.dtd") -> bytes:
