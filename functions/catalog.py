@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeGuard
 
-from functions import ids
+from functions import fields, ids
 from functions.clock import iso, now
 from functions.errors import BadRequest
 from functions.money import display_money
@@ -216,21 +216,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
 
 
 def _text(data: Mapping[str, Any], name: str, path: str, *, limit: int, required: bool) -> str:
-    value = data.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise BadRequest(f"'{path}{name}' is required.", field=f"{path}{name}")
-        return ""
-    if not isinstance(value, str):
-        raise BadRequest(f"'{path}{name}' must be a string.", field=f"{path}{name}")
-    value = value.strip()
-    if len(value) > limit:
-        raise BadRequest(
-            f"'{path}{name}' is longer than {limit} characters.", field=f"{path}{name}"
-        )
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise BadRequest(f"'{path}{name}' contains control characters.", field=f"{path}{name}")
-    return value
+    """Descriptions may run over several lines."""
+    return fields.text(data, name, required=required, limit=limit, path=path, multiline=True)
 
 
 def _slug(data: Mapping[str, Any], name: str, path: str) -> str:
