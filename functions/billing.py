@@ -1,4 +1,5 @@
-"""Invoices: what a subscription owes, as documents that match the purchase order (PROTOCOL.md §8).
+"""Invoices: what a subscription owes, as documents that match the purchase order
+(docs/PROTOCOL.md §8).
 
 Pure. A contract is invoiced once, when its subscription activates, against the contract PO
 line; usage is invoiced once per subscription and billing period (a calendar month, UTC)

@@ -4,7 +4,7 @@ The value types are NamedTuples (immutable, compared by value), not dataclasses:
 imports them at cold start, and a NamedTuple is several times cheaper to create.
 
 Plain Python. Admin input is validated here (a 400 naming the field); the UNSPSC code and the
-cart lines an offer produces are decided here too (PROTOCOL.md §5, §9)."""
+cart lines an offer produces are decided here too (docs/PROTOCOL.md §5, §9)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ PRODUCT_TYPES = {
     "container": ("Container", "43230000"),
     "other": ("Other software", "43230000"),
 }
-"""Product type → (label, UNSPSC): SaaS, machine images, other software (PROTOCOL.md §9)."""
+"""Product type → (label, UNSPSC): SaaS, machine images, other software (docs/PROTOCOL.md §9)."""
 
 PRICING_MODELS = {
     "free": "Free",

@@ -1,5 +1,5 @@
 """Metering: sellers report pay-as-you-go usage, shaped like AWS Marketplace BatchMeterUsage
-(PROTOCOL.md §9, docs/INVOICING.md).
+(docs/PROTOCOL.md §9, docs/INVOICING.md).
 
 Plain Python. A batch names one product and up to 25 records; a record is a customer account,
 a dimension of the product, an hour (timestamps are truncated to the hour, UTC) and an integer
@@ -35,7 +35,7 @@ from functions.subscriptions import ACTIVE, CANCELLED, PREAPPROVED_ORDER, Subscr
 
 MAX_RECORDS = 25
 WINDOW = timedelta(hours=6)
-"""Usage older than this is refused (AWS Marketplace's rule, PROTOCOL.md §9)."""
+"""Usage older than this is refused (AWS Marketplace's rule, docs/PROTOCOL.md §9)."""
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a seller's clock may run before its records are refused."""
 MAX_QUANTITY = 2_147_483_647  # AWS's Quantity is a 32-bit integer

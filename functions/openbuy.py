@@ -1,5 +1,5 @@
 """Coupa Open Buy: the JSON API Coupa calls, server to server, so its users can search our
-catalog from inside Coupa and land on a product in the punchout (PROTOCOL.md §9).
+catalog from inside Coupa and land on a product in the punchout (docs/PROTOCOL.md §9).
 
 Plain Python: the request bodies, who may hold a token and for how long, and the search, detail
 and checkout answers built from catalog values. The handler stores and reads; this decides."""
@@ -327,7 +327,7 @@ def checkout(product: Product, offer_id: str, endpoints: Endpoints) -> dict[str,
     """Checkout hands Coupa a level-2 punchout (SelectedItem = the product), not a priced cart
     line: a subscription needs the buyer to choose an offer and, for usage pricing, estimate
     usage, and those choices are made on the product page, where the buyer presses Request
-    approval and the priced lines come back through the punchout cart (PROTOCOL.md §4, §5)."""
+    approval and the priced lines come back through the punchout cart (docs/PROTOCOL.md §4, §5)."""
     offer = product.offer(offer_id) if offer_id else None
     if offer_id and offer is None:
         raise NotFound(f"Product {product.id!r} has no offer {offer_id!r}.")

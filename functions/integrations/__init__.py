@@ -2,7 +2,7 @@
 
 Plain Python, in three parts: the model and its views (`model`), validation of admin input
 (`admin`), and authentication of cXML requests against an integration (`auth`,
-PROTOCOL.md §4). Where a Coupa instance takes our invoices: PROTOCOL.md §8.
+docs/PROTOCOL.md §4). Where a Coupa instance takes our invoices: docs/PROTOCOL.md §8.
 """
 
 from functions.integrations.admin import (

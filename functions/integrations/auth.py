@@ -1,4 +1,4 @@
-"""Authentication of cXML requests against an integration (PROTOCOL.md §4)."""
+"""Authentication of cXML requests against an integration (docs/PROTOCOL.md §4)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def authenticate(
     candidates: Mapping[str, Integration],
     ariba_secret: Callable[[], str | None],
 ) -> Authenticated:
-    """Find the integration by any From credential, then check the secret PROTOCOL.md §4 asks
+    """Find the integration by any From credential, then check the secret docs/PROTOCOL.md §4 asks
     for: Coupa's per-integration secret, or, for Ariba (which replaces the buyer's secret with
     the supplier's), the marketplace Ariba secret. `candidates` maps credential keys to the
     integrations found for them (one batch read)."""

@@ -1,5 +1,5 @@
 """An integration, as stored and shown: who the buyer is, where we deliver its invoices, and
-the purchase information its admin pastes into Coupa or Ariba (PROTOCOL.md §8)."""
+the purchase information its admin pastes into Coupa or Ariba (docs/PROTOCOL.md §8)."""
 
 from __future__ import annotations
 

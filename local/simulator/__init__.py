@@ -13,10 +13,10 @@ Never deployed.
     GET  /_local/simulator/orders.json   every PO sent and the marketplace's answer, oldest first
 
 Approving plays what the procurement system does after its approval workflow: it turns the
-requisition into an OrderRequest (PROTOCOL.md §6) posted to the integration's order URL with the
-same credentials as the punchout. Approving a requisition that already has an accepted, undeleted
-PO re-sends that PO unchanged (same payloadID), as a retransmission would: one requisition, one
-purchase order.
+requisition into an OrderRequest (docs/PROTOCOL.md §6) posted to the integration's order URL
+with the same credentials as the punchout. Approving a requisition that already has an
+accepted, undeleted PO re-sends that PO unchanged (same payloadID), as a retransmission would:
+one requisition, one purchase order.
 """
 
 from local.simulator.buyer import BuyerState

@@ -1,5 +1,5 @@
 """The buyer side of cXML: the PunchOutSetupRequest and OrderRequest documents Coupa and the
-Ariba Network send, credentials and all (PROTOCOL.md §4, §6)."""
+Ariba Network send, credentials and all (docs/PROTOCOL.md §4, §6)."""
 
 from __future__ import annotations
 
