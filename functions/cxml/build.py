@@ -160,9 +160,6 @@ def punchout_order_message(
     return serialize(root)
 
 
-CART_FIELDS = ("cxml-base64", "cxml-urlencoded")
-
-
 def cart_form_value(document: bytes, field: str) -> str:
     """The hidden form field's value (docs/PROTOCOL.md §5). `cxml-base64` carries any character;
     `cxml-urlencoded` is the document as US-ASCII with non-ASCII characters as numeric

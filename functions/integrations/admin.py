@@ -11,7 +11,7 @@ from typing import Any
 
 from functions import fields, ids
 from functions.clock import iso, now
-from functions.cxml.model import Credential, normalize
+from functions.cxml.model import CART_FIELDS, Credential, normalize
 from functions.errors import BadRequest
 from functions.integrations.model import (
     SECRET_SHOWN,
@@ -22,7 +22,6 @@ from functions.integrations.model import (
 )
 from functions.urls import BadUrl, parse_web_url
 
-CART_FIELDS = ("cxml-base64", "cxml-urlencoded")
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 _MAX_TEXT = 200
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
