@@ -138,7 +138,7 @@ def measure_billing(stack: BenchStack, sizes: tuple[int, ...]) -> list[BillingRu
     later runs walk an index holding the earlier subscriptions too: all have usage)."""
     import boto3
 
-    from functions.billing_run import start_billing_run
+    from functions.store.billing_ports import start_billing_run
     from local.queues import QueuePump
 
     integration_id = _integration(stack)

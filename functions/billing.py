@@ -1,4 +1,5 @@
-"""Invoices: what a subscription owes, as documents that match the purchase order (PROTOCOL.md §8).
+"""Invoices: what a subscription owes, as documents that match the purchase order
+(docs/PROTOCOL.md §8).
 
 Pure. A contract is invoiced once, when its subscription activates, against the contract PO
 line; usage is invoiced once per subscription and billing period (a calendar month, UTC)
@@ -109,13 +110,6 @@ def previous_period(moment: datetime) -> str:
     """The month before `moment`'s: what the monthly run (early in a month) invoices."""
     year, month = moment.astimezone(UTC).year, moment.astimezone(UTC).month
     return f"{year - 1}-12" if month == 1 else f"{year}-{month - 1:02d}"
-
-
-def period_end(period: str) -> datetime:
-    year, month = (int(part) for part in period.split("-"))
-    if month == 12:
-        return datetime(year + 1, 1, 1, tzinfo=UTC)
-    return datetime(year, month + 1, 1, tzinfo=UTC)
 
 
 def invoice_id(subscription_id: str, kind: str, period: str) -> str:

@@ -24,7 +24,7 @@ when it has one (what Coupa expects), else From = Sender = us (settings `supplie
 `supplier_identity`) and To = the integration's buyer identity; never a SharedSecret (S3 is no
 place for it): the delivery worker adds the secret, and the current credentials, when sending.
 
-Orchestration over ports (`BillingPorts`, implemented by `functions.store.billing_run`); the
+Orchestration over ports (`BillingPorts`, implemented by `functions.store.billing_ports`); the
 messages and the decisions are plain Python."""
 
 from __future__ import annotations
@@ -215,8 +215,9 @@ class BillingPorts(Protocol):
 
     def integrations(self, integration_ids: Sequence[str]) -> dict[str, Integration]: ...
 
-    def create(self, invoice: Invoice, document: bytes) -> bool:
-        """Store the invoice; False if it already existed (nothing written then)."""
+    def create(self, invoice: Invoice, document: bytes, summary: Mapping[str, Any]) -> bool:
+        """Store the invoice, its cXML and its JSON summary; False if it already existed
+        (nothing written then)."""
         ...
 
     def enqueue(self, bodies: Sequence[Mapping[str, Any]]) -> int:
@@ -291,7 +292,7 @@ def _issue(
         )
         try:
             document = document_of(invoice, parties_of(integration, supplier))
-            if ports.create(invoice, document):
+            if ports.create(invoice, document, billing.summary_json(invoice)):
                 report.created.append(invoice.invoice_id)
                 report.announced.append(invoice.invoice_id)
             else:  # a concurrent duplicate of this message issued it first
@@ -392,12 +393,3 @@ def bill_contract(
         report,
     )
     return _finish(report, ports)
-
-
-def start_billing_run(period: str) -> int:
-    """Start invoicing `period` (`YYYY-MM`): sends the 16 shard messages, returns how many.
-    What the monthly schedule and `POST /admin/billing-runs` call. Raises `BadRequest` for a
-    period that is not a month."""
-    from functions.store.billing_run import configured_ports
-
-    return start(period, configured_ports())

@@ -4,7 +4,7 @@ The value types are NamedTuples (immutable, compared by value), not dataclasses:
 imports them at cold start, and a NamedTuple is several times cheaper to create.
 
 Plain Python. Admin input is validated here (a 400 naming the field); the UNSPSC code and the
-cart lines an offer produces are decided here too (PROTOCOL.md §5, §9)."""
+cart lines an offer produces are decided here too (docs/PROTOCOL.md §5, §9)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, TypeGuard
 
-from functions import ids
+from functions import fields, ids
 from functions.clock import iso, now
 from functions.errors import BadRequest
 from functions.money import display_money
@@ -25,7 +25,7 @@ PRODUCT_TYPES = {
     "container": ("Container", "43230000"),
     "other": ("Other software", "43230000"),
 }
-"""Product type → (label, UNSPSC): SaaS, machine images, other software (PROTOCOL.md §9)."""
+"""Product type → (label, UNSPSC): SaaS, machine images, other software (docs/PROTOCOL.md §9)."""
 
 PRICING_MODELS = {
     "free": "Free",
@@ -216,21 +216,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
 
 
 def _text(data: Mapping[str, Any], name: str, path: str, *, limit: int, required: bool) -> str:
-    value = data.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise BadRequest(f"'{path}{name}' is required.", field=f"{path}{name}")
-        return ""
-    if not isinstance(value, str):
-        raise BadRequest(f"'{path}{name}' must be a string.", field=f"{path}{name}")
-    value = value.strip()
-    if len(value) > limit:
-        raise BadRequest(
-            f"'{path}{name}' is longer than {limit} characters.", field=f"{path}{name}"
-        )
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise BadRequest(f"'{path}{name}' contains control characters.", field=f"{path}{name}")
-    return value
+    """Descriptions may run over several lines."""
+    return fields.text(data, name, required=required, limit=limit, path=path, multiline=True)
 
 
 def _slug(data: Mapping[str, Any], name: str, path: str) -> str:

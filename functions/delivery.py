@@ -8,7 +8,7 @@ network. Decisions (docs/INVOICING.md has the states and the message):
   and never holds a buyer system's secret; before each attempt its Header is replaced by the
   integration's `invoice_delivery` credentials (From, To, Sender + SharedSecret, as Coupa's
   supplier setup expects), everything else kept: the same payloadID and timestamp on every
-  attempt (PROTOCOL.md §2), the amounts and references the archive shows. Credentials the admin
+  attempt (docs/PROTOCOL.md §2), the amounts and references the archive shows. Credentials the admin
   corrects after a 401 apply to the next re-delivery.
 - **Answers.** A cXML Status 2xx is `delivered`. A 4xx (Coupa: 401 credentials, 403 invoicing
   not enabled, 406 DTD, 417 reference or reused number, 450 version) is permanent: `rejected`,

@@ -1,4 +1,4 @@
-"""Errors are values: a status code from the cXML table (PROTOCOL.md §3) and a message the
+"""Errors are values: a status code from the cXML table (docs/PROTOCOL.md §3) and a message the
 buyer's admin can act on. Raised in the domain, mapped once at each edge (cXML, JSON, HTML)."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Validation of plain fields in JSON bodies, shared by the APIs: a refusal names the field."""
+"""Validation of plain fields in JSON bodies and headers, shared by the APIs (admin, catalog,
+Open Buy, metering): a refusal names the field."""
 
 from __future__ import annotations
 
@@ -8,23 +9,51 @@ from typing import Any
 from functions.errors import BadRequest
 
 
-def text(data: Mapping[str, Any], name: str, *, required: bool, limit: int) -> str:
-    """A trimmed, single-line string of at most `limit` characters ("" when absent)."""
+def text(
+    data: Mapping[str, Any],
+    name: str,
+    *,
+    required: bool,
+    limit: int,
+    path: str = "",
+    multiline: bool = False,
+    trim: bool = True,
+) -> str:
+    """A trimmed, single-line string of at most `limit` characters ("" when absent or blank).
+    `path` prefixes the name in the refusal (`products[2].name`); `multiline` lets newlines and
+    tabs through (descriptions); `trim=False` keeps the value as sent (identifiers others
+    compare byte for byte), though a blank one is still refused when required."""
+    field = f"{path}{name}"
     value = data.get(name)
     if value is None:
         if required:
-            raise BadRequest(f"'{name}' is required.", field=name)
+            raise BadRequest(f"'{field}' is required.", field=field)
         return ""
     if not isinstance(value, str):
-        raise BadRequest(f"'{name}' must be a string.", field=name)
-    value = value.strip()
-    if required and not value:
-        raise BadRequest(f"'{name}' must not be empty.", field=name)
+        raise BadRequest(f"'{field}' must be a string.", field=field)
+    if not value.strip():
+        if required:
+            raise BadRequest(f"'{field}' must not be empty.", field=field)
+        return ""
+    if trim:
+        value = value.strip()
     if len(value) > limit:
-        raise BadRequest(f"'{name}' is longer than {limit} characters.", field=name)
-    if any(ord(ch) < 32 for ch in value):
-        raise BadRequest(f"'{name}' contains control characters.", field=name)
+        raise BadRequest(f"'{field}' is longer than {limit} characters.", field=field)
+    allowed = "\n\t" if multiline else ""
+    if any(ord(ch) < 32 and ch not in allowed for ch in value):
+        raise BadRequest(f"'{field}' contains control characters.", field=field)
     return value
+
+
+def bearer_token(authorization: str | None, *, limit: int | None = None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None: absent, another
+    scheme, empty, or longer than `limit`. The one parser of the admin, metering and Open Buy
+    APIs; each answers None with its own 401."""
+    scheme, _, token = (authorization or "").strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or (limit is not None and len(token) > limit):
+        return None
+    return token
 
 
 _ASCII_DIGITS = frozenset("0123456789")

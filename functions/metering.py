@@ -1,5 +1,5 @@
 """Metering: sellers report pay-as-you-go usage, shaped like AWS Marketplace BatchMeterUsage
-(PROTOCOL.md §9, docs/INVOICING.md).
+(docs/PROTOCOL.md §9, docs/INVOICING.md).
 
 Plain Python. A batch names one product and up to 25 records; a record is a customer account,
 a dimension of the product, an hour (timestamps are truncated to the hour, UTC) and an integer
@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from functions import ids
+from functions import fields, ids
 from functions.billing import period_of
 from functions.catalog import Pricing, Product
 from functions.clock import iso
@@ -35,7 +35,7 @@ from functions.subscriptions import ACTIVE, CANCELLED, PREAPPROVED_ORDER, Subscr
 
 MAX_RECORDS = 25
 WINDOW = timedelta(hours=6)
-"""Usage older than this is refused (AWS Marketplace's rule, PROTOCOL.md §9)."""
+"""Usage older than this is refused (AWS Marketplace's rule, docs/PROTOCOL.md §9)."""
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a seller's clock may run before its records are refused."""
 MAX_QUANTITY = 2_147_483_647  # AWS's Quantity is a 32-bit integer
@@ -176,15 +176,8 @@ def _only(data: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None:
 
 
 def _text(data: Mapping[str, Any], name: str, path: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value.strip():
-        raise BadRequest(f"'{path}{name}' is required (a string).", field=f"{path}{name}")
-    if len(value) > MAX_TEXT or any(ord(ch) < 32 for ch in value):
-        raise BadRequest(
-            f"'{path}{name}' must be at most {MAX_TEXT} printable characters.",
-            field=f"{path}{name}",
-        )
-    return value
+    """A required identifier, kept as sent (the seller's records compare it as is)."""
+    return fields.text(data, name, required=True, limit=MAX_TEXT, path=path, trim=False)
 
 
 def parse_timestamp(value: Any, name: str) -> datetime:

@@ -114,11 +114,6 @@ class Mailer(Protocol):
     ) -> str: ...
 
 
-def outbox_key(subscription_id: str, event: str) -> str:
-    """One mail per subscription and event, ever: the key is what makes it so."""
-    return f"email#{subscription_id}#{event}"
-
-
 def is_fresh(image: Mapping[str, Any]) -> bool:
     """Does this stream image announce mail to send? Only an item as its producer wrote it:
     pending, never attempted. The worker's own writes reach the stream too (claim → sending,

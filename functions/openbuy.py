@@ -1,5 +1,5 @@
 """Coupa Open Buy: the JSON API Coupa calls, server to server, so its users can search our
-catalog from inside Coupa and land on a product in the punchout (PROTOCOL.md §9).
+catalog from inside Coupa and land on a product in the punchout (docs/PROTOCOL.md §9).
 
 Plain Python: the request bodies, who may hold a token and for how long, and the search, detail
 and checkout answers built from catalog values. The handler stores and reads; this decides."""
@@ -49,12 +49,6 @@ def _object(payload: Any) -> Mapping[str, Any]:
     return payload
 
 
-def _text(data: Mapping[str, Any], name: str, *, limit: int, required: bool) -> str:
-    """A trimmed string field. Unknown fields elsewhere in the body are ignored: Coupa may add
-    some, and we must stay lenient in what we accept."""
-    return fields.text(data, name, required=required, limit=limit)
-
-
 @dataclass(frozen=True)
 class Credentials:
     """What Coupa sends to authenticate: our integration id and its Coupa shared secret."""
@@ -67,11 +61,11 @@ class Credentials:
 def credentials_from_json(payload: Any) -> Credentials:
     """A malformed field is a 400 naming it; missing credentials are a 401 like wrong ones."""
     data = _object(payload)
-    integration_id = _text(data, "username", limit=100, required=True)
+    integration_id = fields.text(data, "username", limit=100, required=True)
     secret = data.get("credentials")
     if secret is not None and not isinstance(secret, str):
         raise BadRequest("'credentials' must be a string.", field="credentials")
-    email = _text(data, "email", limit=254, required=False)
+    email = fields.text(data, "email", limit=254, required=False)
     if not secret or len(secret) > MAX_TOKEN:
         raise Unauthenticated(BAD_CREDENTIALS)
     return Credentials(integration_id, secret, email)
@@ -85,7 +79,7 @@ class SearchRequest:
 
 def search_request_from_json(payload: Any) -> SearchRequest:
     data = _object(payload)
-    query = _text(data, "query", limit=MAX_QUERY, required=True)
+    query = fields.text(data, "query", limit=MAX_QUERY, required=True)
     raw = data.get("page_number")
     if raw is None:
         return SearchRequest(query)
@@ -100,15 +94,15 @@ def search_request_from_json(payload: Any) -> SearchRequest:
 
 
 def part_number_from_json(payload: Any) -> str:
-    return _text(_object(payload), "source_part_num", limit=MAX_PART_NUM, required=True)
+    return fields.text(_object(payload), "source_part_num", limit=MAX_PART_NUM, required=True)
 
 
 def checkout_from_json(payload: Any) -> tuple[str, str]:
     """(product id, offer id or "")."""
     data = _object(payload)
     return (
-        _text(data, "source_part_num", limit=MAX_PART_NUM, required=True),
-        _text(data, "offer_id", limit=MAX_PART_NUM, required=False),
+        fields.text(data, "source_part_num", limit=MAX_PART_NUM, required=True),
+        fields.text(data, "offer_id", limit=MAX_PART_NUM, required=False),
     )
 
 
@@ -171,9 +165,8 @@ def token_reply(token: str) -> dict[str, Any]:
 
 
 def bearer_token(authorization: str | None) -> str:
-    scheme, _, token = (authorization or "").strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN:
+    token = fields.bearer_token(authorization, limit=MAX_TOKEN)
+    if token is None:
         raise Unauthenticated(AUTHENTICATE_AGAIN)
     return token
 
@@ -334,7 +327,7 @@ def checkout(product: Product, offer_id: str, endpoints: Endpoints) -> dict[str,
     """Checkout hands Coupa a level-2 punchout (SelectedItem = the product), not a priced cart
     line: a subscription needs the buyer to choose an offer and, for usage pricing, estimate
     usage, and those choices are made on the product page, where the buyer presses Request
-    approval and the priced lines come back through the punchout cart (PROTOCOL.md §4, §5)."""
+    approval and the priced lines come back through the punchout cart (docs/PROTOCOL.md §4, §5)."""
     offer = product.offer(offer_id) if offer_id else None
     if offer_id and offer is None:
         raise NotFound(f"Product {product.id!r} has no offer {offer_id!r}.")

@@ -1,5 +1,5 @@
 """Punchout setup: a procurement system asks for a shopping session; we authenticate it, keep
-the session on our side and answer with a short, opaque StartPage URL (PROTOCOL.md §4)."""
+the session on our side and answer with a short, opaque StartPage URL (docs/PROTOCOL.md §4)."""
 
 from __future__ import annotations
 

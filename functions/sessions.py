@@ -21,7 +21,7 @@ PROCUREMENT_HOSTS = {
 
 @dataclass(frozen=True)
 class Requester:
-    """Who punched out, from Extrinsics, then Contact, then ShipTo (PROTOCOL.md §4)."""
+    """Who punched out, from Extrinsics, then Contact, then ShipTo (docs/PROTOCOL.md §4)."""
 
     email: str = ""
     first_name: str = ""

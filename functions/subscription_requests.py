@@ -1,5 +1,5 @@
 """Subscription requests: what "Request approval" asks the buyer's procurement system to
-approve, as cart lines (PROTOCOL.md §5, §9).
+approve, as cart lines (docs/PROTOCOL.md §5, §9).
 
 One line per approval: a contract line, a usage line, or a $0.00 line (free, BYOL, free trial);
 `contract_payg` makes two. Each line carries a SupplierPartAuxiliaryID that names the request
@@ -38,7 +38,7 @@ DISMISSED = "dismissed"  # a waiting request a punchout user set aside; never of
 
 AWAITING_PUNCHOUT_KEPT = timedelta(days=7)
 """A request started on the marketplace is offered to the integration's punchouts for a week,
-then TTL removes it (PROTOCOL.md §9)."""
+then TTL removes it (docs/PROTOCOL.md §9)."""
 MAX_AWAITING = 10
 """Requests started on the marketplace waiting at once per account (its Coupa integration):
 anyone who knows an account ID can start one, so their number is bounded."""

@@ -1,6 +1,6 @@
 """Local only: a Coupa instance's cXML invoice endpoint (`/cxml/invoices`), for demos and tests.
 
-It answers as Coupa documents it does (PROTOCOL.md §8; Coupa's "Invoice cXML Transmission
+It answers as Coupa documents it does (docs/PROTOCOL.md §8; Coupa's "Invoice cXML Transmission
 Error Codes"), with the HTTP status equal to the cXML code:
 
     406  the body is not a cXML document ("Could not parse cXML document")

@@ -32,8 +32,8 @@ WORKER = "functions.handlers.email_worker"
 BILLING_WORKER = "functions.handlers.billing_worker"
 INVOICE_PREFIX = "invoice#"
 """Outbox keys for the billing worker (`functions.billing_run.OUTBOX_PREFIX`)."""
-BATCH_SIZE = 10  # infra/constants.py EMAIL_BATCH_SIZE
-RETRY_ATTEMPTS = 8  # infra/constants.py EMAIL_RETRY_ATTEMPTS
+BATCH_SIZE = 10  # infra/constants.py OUTBOX_BATCH_SIZE
+RETRY_ATTEMPTS = 8  # infra/constants.py OUTBOX_RETRY_ATTEMPTS
 MAX_ATTEMPTS = 1 + RETRY_ATTEMPTS
 INTERVAL_SECONDS = 0.5
 

@@ -22,7 +22,6 @@ from functions.money import format_money, to_cents
 CXML_VERSION = "1.2.071"
 LANG = "en-US"
 _XML_LANG = "xml:lang"
-DTD_FOR_ROOT = {"cXML": "cXML.dtd"}
 
 
 def serialize(root: Element, dtd: str = "cXML.dtd") -> bytes:
@@ -45,7 +44,7 @@ def envelope(*, moment: datetime | None = None) -> Element:
 
 def response(code: int, message: str = "", payload: Element | None = None) -> bytes:
     """`<Response><Status/>[payload]</Response>`: no Header (responses never carry one). A
-    payload element is attached only under a 2xx status (PROTOCOL.md §3)."""
+    payload element is attached only under a 2xx status (docs/PROTOCOL.md §3)."""
     root = envelope()
     response_element = SubElement(root, "Response")
     status = SubElement(
@@ -161,11 +160,8 @@ def punchout_order_message(
     return serialize(root)
 
 
-CART_FIELDS = ("cxml-base64", "cxml-urlencoded")
-
-
 def cart_form_value(document: bytes, field: str) -> str:
-    """The hidden form field's value (PROTOCOL.md §5). `cxml-base64` carries any character;
+    """The hidden form field's value (docs/PROTOCOL.md §5). `cxml-base64` carries any character;
     `cxml-urlencoded` is the document as US-ASCII with non-ASCII characters as numeric
     character references: the template HTML-escapes it into the attribute and the browser
     URL-encodes it when posting (never URL-encode it here)."""
@@ -203,7 +199,7 @@ def readdressed_invoice(
 ) -> bytes:
     """A stored InvoiceDetailRequest with a new Header (the credentials and secret of the
     endpoint it goes to), everything else as stored: same payloadID and timestamp on every
-    attempt (PROTOCOL.md §2), same amounts and references as the archived copy."""
+    attempt (docs/PROTOCOL.md §2), same amounts and references as the archived copy."""
     from functions.cxml.parse import parse_invoice_document
 
     root = parse_invoice_document(document)

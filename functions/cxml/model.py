@@ -6,6 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+CART_FIELDS = ("cxml-base64", "cxml-urlencoded")
+"""The form fields a cart can travel in to the BrowserFormPost URL (docs/PROTOCOL.md §5): the
+choice is an integration setting, base64 by default."""
+
 
 def normalize(value: str | None) -> str:
     """Trim and collapse whitespace: real documents pad values with newlines and spaces."""

@@ -1,6 +1,6 @@
 """The only place raw XML from outside is parsed, with defusedxml.
 
-Be lenient in what we accept (PROTOCOL.md §2): any 1.2.x DOCTYPE or none, a UTF-8 BOM, several
+Be lenient in what we accept (docs/PROTOCOL.md §2): any 1.2.x DOCTYPE or none, a UTF-8 BOM, several
 Credentials per party, domains in any case, whitespace-padded values, timestamps in several
 shapes, children out of DTD order. Never fetch a DTD; refuse entity declarations (XXE, bombs).
 """

@@ -1,4 +1,4 @@
-"""The one status-code table (PROTOCOL.md §3): the cXML code, its text, and the HTTP status we
+"""The one status-code table (docs/PROTOCOL.md §3): the cXML code, its text, and the HTTP status we
 answer with it."""
 
 from __future__ import annotations

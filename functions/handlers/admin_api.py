@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import catalog, ids, integrations, store
+from functions import catalog, fields, ids, integrations, store
 from functions.catalog import Product
 from functions.config import settings
 from functions.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated
@@ -56,11 +56,10 @@ def _authorize(app: APIGatewayRestResolver, next_middleware: Callable[..., Respo
         if identity.account_id != event.request_context.account_id:
             raise Forbidden("The admin API is for the marketplace's own AWS account.")
     else:
-        header = event.headers.get("authorization") or ""
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = fields.bearer_token(event.headers.get("authorization"))
+        if token is None:
             raise Unauthenticated("Send 'Authorization: Bearer <ADMIN_TOKEN>'.")
-        if not ids.same_secret(token.strip(), config.admin_token):
+        if not ids.same_secret(token, config.admin_token):
             raise Forbidden("The admin token is not accepted.")
     return next_middleware(app)
 
@@ -327,7 +326,7 @@ def deliver_invoice(invoice_id: str) -> Response:
 def start_billing_run() -> Response:
     """Invoice a period now (the monthly schedule does the same): 202 with the number of shard
     messages sent; the invoices appear as the billing queue is worked through."""
-    from functions.billing_run import start_billing_run as start
+    from functions.store.billing_ports import start_billing_run as start
 
     body = json_edge.json_body(app)
     if not isinstance(body, dict):

@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import billing, billing_run
+from functions import billing
 from functions.clock import now
 from functions.observability import logger
 
@@ -23,6 +23,8 @@ def period_to_bill(event: dict[str, Any]) -> str:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     period = period_to_bill(event)
-    sent = billing_run.start_billing_run(period)
+    from functions.store.billing_ports import start_billing_run  # the adapters: once a month
+
+    sent = start_billing_run(period)
     logger.info("Billing run started", extra={"period": period, "messages": sent})
     return {"period": period, "messages": sent}

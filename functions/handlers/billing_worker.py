@@ -31,7 +31,7 @@ from functions.clock import now
 from functions.config import settings
 from functions.cxml.model import Credential
 from functions.observability import logger
-from functions.store.billing_run import DynamoBillingPorts, ports_for
+from functions.store.billing_ports import DynamoBillingPorts, ports_for
 
 queue_processor = BatchProcessor(event_type=EventType.SQS)
 stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

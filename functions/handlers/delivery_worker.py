@@ -139,7 +139,7 @@ def deliver_invoice(record: SQSRecord) -> None:
         "last_text": outcome.delivery.last_text,
     }
     if outcome.sent and outcome.state in (delivery.REJECTED, delivery.FAILED):
-        # For the admin (and an alarm on this line): the invoice record says the same.
+        # An error in the logs for whoever reads them; the admin API shows the same record.
         logger.error("Invoice not delivered: the buyer system must be fixed first", extra=details)
     elif outcome.state == delivery.FAILED:
         logger.error("Invoice not delivered: the invoice endpoint is not allowed", extra=details)

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import metering, store
+from functions import fields, metering, store
 from functions.clock import now
 from functions.config import settings
 from functions.errors import Forbidden, Unauthenticated
@@ -40,11 +40,10 @@ def _caller() -> metering.Caller:
     if config.admin_auth == "iam":
         context = event.request_context
         return metering.caller_from_iam(context.identity.account_id, context.account_id)
-    header = event.headers.get("authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = fields.bearer_token(event.headers.get("authorization"))
+    if token is None:
         raise Unauthenticated("Send 'Authorization: Bearer <seller or admin token>'.")
-    caller = metering.caller_from_token(token.strip(), config.admin_token, config.seller_tokens)
+    caller = metering.caller_from_token(token, config.admin_token, config.seller_tokens)
     if caller is None:
         raise Forbidden("The token is not accepted.")
     return caller

@@ -1,4 +1,4 @@
-"""Lambda: the Coupa Open Buy API, JSON that Coupa calls server to server (PROTOCOL.md §9).
+"""Lambda: the Coupa Open Buy API, JSON that Coupa calls server to server (docs/PROTOCOL.md §9).
 
 Authentication trades the integration's Coupa shared secret for a 15-minute bearer token;
 search, detail and checkout need that token and lead the user into the punchout."""

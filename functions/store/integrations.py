@@ -12,7 +12,8 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from functions.errors import Conflict
-from functions.integrations import BuyerIdentity, Integration, InvoiceDelivery
+from functions.integrations.model import SETTINGS, BuyerIdentity, Integration, InvoiceDelivery
+from functions.store.batch import connection_of
 from functions.store.errors import findable, storage_errors
 from functions.store.models import INTEGRATION_PREFIX, IntegrationRecord
 
@@ -23,20 +24,10 @@ BUYER = "buyer#"
 def _attributes(integration: Integration) -> dict[str, Any]:
     return {
         "integration_id": integration.id,
-        "name": integration.name,
-        "description": integration.description,
         "system": integration.system,
+        **{name: getattr(integration, name) for name in SETTINGS},
         "buyer_domain": integration.buyer.domain,
         "buyer_identity": integration.buyer.identity,
-        "account_id": integration.account_id,
-        "account_email": integration.account_email,
-        "test_mode": integration.test_mode,
-        "preapprove_free": integration.preapprove_free,
-        "preapprove_byol": integration.preapprove_byol,
-        "cart_field": integration.cart_field,
-        "tax_rate": integration.tax_rate,
-        "tax_description": integration.tax_description,
-        "approval_redirect_url": integration.approval_redirect_url,
         "enabled": integration.enabled,
         "secret_digest": integration.secret_digest,
         "invoice_delivery": integration.invoice_delivery.to_json()
@@ -61,19 +52,9 @@ def _records(integration: Integration) -> tuple[IntegrationRecord, IntegrationRe
 def integration_of(record: IntegrationRecord) -> Integration:
     return Integration(
         id=record.integration_id,
-        name=record.name,
-        description=record.description,
         system=record.system,  # type: ignore[arg-type]
+        **{name: getattr(record, name) for name in SETTINGS},
         buyer=BuyerIdentity(record.buyer_domain, record.buyer_identity),
-        account_id=record.account_id,
-        account_email=record.account_email,
-        test_mode=record.test_mode,
-        preapprove_free=record.preapprove_free,
-        preapprove_byol=record.preapprove_byol,
-        cart_field=record.cart_field,
-        tax_rate=record.tax_rate,
-        tax_description=record.tax_description,
-        approval_redirect_url=record.approval_redirect_url,
         enabled=record.enabled,
         secret_digest=record.secret_digest,
         invoice_delivery=InvoiceDelivery.from_json(record.invoice_delivery)
@@ -170,4 +151,4 @@ def _replace_version(integration: Integration, version: int) -> Integration:
 
 def _connection() -> Connection:
     """The model's own (cached) connection, so transactions reuse its botocore client."""
-    return IntegrationRecord._get_connection().connection
+    return connection_of(IntegrationRecord)

@@ -88,20 +88,20 @@ def _condition_failed(exc: PutError | UpdateError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
-def create(invoice: Invoice, xml: bytes, *, at: datetime | None = None) -> bool:
-    """Store `invoice`: its cXML, then its JSON summary (S3), then its record, in state
-    `created`. False if the record already existed (a re-run, or a concurrent duplicate): no
-    second record, and the caller announces nothing. Three AWS calls (two S3 puts, one PutItem).
+def create(
+    invoice: Invoice, xml: bytes, summary: Mapping[str, Any], *, at: datetime | None = None
+) -> bool:
+    """Store `invoice`: its cXML, then its JSON summary (S3; `billing.summary_json`, built by
+    the domain), then its record, in state `created`. False if the record already existed (a
+    re-run, or a concurrent duplicate): no second record, and the caller announces nothing.
+    Three AWS calls (two S3 puts, one PutItem).
 
     A duplicate that loses the race has overwritten the documents with its own (same lines and
     amounts, another invoiceDate and payloadID); the versioned bucket keeps the first."""
-    from functions.billing import summary_json
-
     moment = iso(at or now())
     xml_key = invoice_files.document_key(
         invoice.integration_id, invoice.period, invoice.invoice_id, "xml"
     )
-    summary = summary_json(invoice)
     invoice_files.put(xml_key, xml, invoice_files.XML_TYPE)
     invoice_files.put(
         xml_key.removesuffix(".xml") + ".json",

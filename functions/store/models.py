@@ -299,15 +299,3 @@ class InvoiceRecord(Model):
     updated_at = UnicodeAttribute()
     by_integration = IntegrationInvoicesIndex()
     by_subscription = SubscriptionInvoicesIndex()
-
-
-ALL_MODELS: dict[str, type[Model]] = {
-    "integrations": IntegrationRecord,
-    "sessions": SessionRecord,
-    "products": ProductRecord,
-    "requests": RequestRecord,
-    "orders": OrderRecord,
-    "subscriptions": SubscriptionRecord,
-    "outbox": OutboxRecord,
-    "invoices": InvoiceRecord,
-}

@@ -9,14 +9,15 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from functions.sessions import Requester
+from functions.store.batch import connection_of
 from functions.store.errors import storage_errors
 from functions.store.models import SubscriptionRecord
 from functions.subscriptions import (
-    PREAPPROVED_ORDER,
     LineApproval,
     Mail,
     Subscription,
     SubscriptionLine,
+    invoiced_line,
 )
 
 
@@ -75,10 +76,7 @@ BILLING_SHARDS = 16
 def billing_shard(subscription: Subscription) -> str | None:
     """The shard of a subscription whose usage may be invoiced, or None (kept out of the
     billable index): test subscriptions and those without a PO-approved usage line."""
-    usage = next((line for line in subscription.lines if line.kind == "usage"), None)
-    if subscription.test or usage is None or usage.approval is None:
-        return None
-    if usage.approval.order_id == PREAPPROVED_ORDER:
+    if subscription.test or invoiced_line(subscription, "usage") is None:
         return None
     return str(int(hashlib.sha256(subscription.id.encode()).hexdigest()[:8], 16) % BILLING_SHARDS)
 
@@ -176,7 +174,7 @@ def save_preapproved(request: Any, subscription: Subscription, mail: Mail, expir
     from functions.subscriptions import AlreadySubscribed
 
     request_item = record_of(replace(request, version=request.version + 1))
-    connection = SubscriptionRecord._get_connection().connection
+    connection = connection_of(SubscriptionRecord)
     with storage_errors("saving the subscription"):
         try:
             _write_preapproved(request_item, subscription, mail, expires, connection)

@@ -137,7 +137,8 @@ def _issue(integration_id: str, *, subscription_id: str, period: str | None = No
         )
     assert invoice is not None
     parties = billing_run.parties_of(integration, Credential("NetworkID", "procurement-gateway"))
-    assert invoices.create(invoice, billing_run.document_of(invoice, parties))
+    document = billing_run.document_of(invoice, parties)
+    assert invoices.create(invoice, document, billing.summary_json(invoice))
     return invoice.invoice_id
 
 

@@ -17,11 +17,10 @@ from lxml import etree
 
 from functions import billing, store
 from functions.billing import CONTRACT, USAGE
-from functions.billing_run import start_billing_run
 from functions.config import settings
 from functions.handlers import billing_worker
 from functions.store import invoices
-from functions.store.billing_run import DynamoBillingPorts
+from functions.store.billing_ports import DynamoBillingPorts, start_billing_run
 from functions.store.models import OutboxRecord
 from functions.store.subscriptions import billing_shard
 from local.events import LambdaContext

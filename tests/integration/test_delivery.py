@@ -70,7 +70,7 @@ def _issue(integration_id: str) -> str:
     assert invoice is not None
     supplier = Credential(US.domain, US.identity)
     document = billing_run.document_of(invoice, billing_run.parties_of(integration, supplier))
-    assert invoices.create(invoice, document)
+    assert invoices.create(invoice, document, billing.summary_json(invoice))
     queues.send(settings().delivery_queue_url, [{"invoice_id": invoice.invoice_id}])
     return invoice.invoice_id
 

@@ -86,7 +86,7 @@ class FakePorts:
             i: self.integrations_by_id[i] for i in integration_ids if i in self.integrations_by_id
         }
 
-    def create(self, invoice: Invoice, document: bytes) -> bool:
+    def create(self, invoice: Invoice, document: bytes, summary: Mapping[str, Any]) -> bool:
         if invoice.subscription_id in self.failing_subscriptions:
             raise RuntimeError("S3 is throttling")
         if invoice.invoice_id in self.invoices:

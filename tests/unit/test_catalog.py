@@ -1,20 +1,16 @@
-"""The catalog's rules: what an admin may store as a product, and what a buyer then reads."""
+"""The catalog's rules: what an admin may store as a product (fields, money, unknown fields,
+patches, round trips). What a buyer then reads, and the demo catalog: test_catalog_reading.py."""
 
 from __future__ import annotations
 
-import copy
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from functions.catalog import (
-    PRICING_MODELS,
-    PRODUCT_TYPES,
-    TRIAL_CONVERTS_TO,
-    Product,
     offer_from_json,
     offer_json,
     pricing_from_json,
@@ -22,96 +18,14 @@ from functions.catalog import (
     product_from_json,
 )
 from functions.clock import CLOCK
-from functions.errors import BadRequest
-from local.seed import demo_products
-
-CREATED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-def _payload(**overrides: Any) -> dict[str, Any]:
-    """A valid product whose offers reach every nested path: a contract with usage, a trial."""
-    payload: dict[str, Any] = {
-        "id": "datastream-pro",
-        "name": "DataStream Pro",
-        "seller": "Streamline Data Inc.",
-        "seller_account": "309876543210",
-        "short_description": "Managed change-data-capture pipelines.",
-        "long_description": "Replicates databases into S3 within seconds.",
-        "usage_instructions": "Open the console from the confirmation email.",
-        "product_type": "saas",
-        "offers": [
-            {
-                "id": "platform",
-                "name": "Platform plus pipeline hours",
-                "description": "Yearly fee, runtime per hour.",
-                "currency": "USD",
-                "pricing": {
-                    "model": "contract_payg",
-                    "price": "15000.00",
-                    "period": "year",
-                    "term": 1,
-                    "dimensions": [
-                        {
-                            "key": "pipeline-hours",
-                            "name": "Pipeline hours",
-                            "unit": "HUR",
-                            "unit_price": "0.08",
-                        }
-                    ],
-                },
-            },
-            {
-                "id": "trial",
-                "name": "14-day trial",
-                "currency": "USD",
-                "pricing": {
-                    "model": "free_trial",
-                    "trial_days": 14,
-                    "then": {
-                        "model": "payg",
-                        "dimensions": [
-                            {"key": "gb", "name": "Data", "unit": "E34", "unit_price": "0.0045"}
-                        ],
-                    },
-                },
-            },
-        ],
-    }
-    payload.update(overrides)
-    return payload
-
-
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def _edit(payload: dict[str, Any], path: str, value: Any = None, *, delete: bool = False) -> None:
-    """Set (or delete) the value at `offers[0].pricing.dimensions[0].unit_price`."""
-    steps: list[str | int] = [name if name else int(index) for name, index in _STEP.findall(path)]
-    parent: Any = payload
-    for step in steps[:-1]:
-        parent = parent[step]
-    if delete:
-        del parent[steps[-1]]
-    else:
-        parent[steps[-1]] = value
-
-
-def _value(document: Any, path: str) -> Any:
-    for name, index in _STEP.findall(path):
-        document = document[name] if name else document[int(index)]
-    return document
-
-
-def _refusal(payload: Any, base: Product | None = None) -> BadRequest:
-    with pytest.raises(BadRequest) as refused:
-        product_from_json(payload, base=base)
-    return refused.value
-
-
-def _without_timestamps(document: dict[str, Any]) -> dict[str, Any]:
-    """`to_json` minus what the server sets (an admin cannot send those back)."""
-    return {k: v for k, v in document.items() if k not in ("created_at", "updated_at")}
-
+from tests.catalog_support import (
+    CREATED,
+    edit_at,
+    product_payload,
+    refusal_of,
+    value_at,
+    without_timestamps,
+)
 
 # --- a valid product -----------------------------------------------------------------------
 
@@ -119,7 +33,7 @@ def _without_timestamps(document: dict[str, Any]) -> dict[str, Any]:
 def test_a_valid_product_keeps_exact_decimal_prices_and_its_offers_in_order(clock: Any) -> None:
     CLOCK.freeze(CREATED)
 
-    product = product_from_json(_payload())
+    product = product_from_json(product_payload())
 
     assert product.id == "datastream-pro"
     assert [o.id for o in product.offers] == ["platform", "trial"]
@@ -135,7 +49,7 @@ def test_a_valid_product_keeps_exact_decimal_prices_and_its_offers_in_order(cloc
 
 
 def test_optional_fields_have_defaults() -> None:
-    payload = _payload()
+    payload = product_payload()
     for path in [
         "id",
         "seller_account",
@@ -145,7 +59,7 @@ def test_optional_fields_have_defaults() -> None:
         "offers[0].currency",
         "offers[0].pricing.term",
     ]:
-        _edit(payload, path, delete=True)
+        edit_at(payload, path, delete=True)
 
     product = product_from_json(payload)
 
@@ -157,7 +71,7 @@ def test_optional_fields_have_defaults() -> None:
 
 def test_text_is_trimmed_and_may_span_lines_where_it_is_prose() -> None:
     product = product_from_json(
-        _payload(name="  DataStream Pro ", usage_instructions="1. Sign in.\n2.\tConnect.")
+        product_payload(name="  DataStream Pro ", usage_instructions="1. Sign in.\n2.\tConnect.")
     )
 
     assert product.name == "DataStream Pro"
@@ -193,10 +107,10 @@ def test_text_is_trimmed_and_may_span_lines_where_it_is_prose() -> None:
     ],
 )
 def test_each_required_field_missing_is_refused_by_its_path(path: str) -> None:
-    payload = _payload()
-    _edit(payload, path, delete=True)
+    payload = product_payload()
+    edit_at(payload, path, delete=True)
 
-    refused = _refusal(payload)
+    refused = refusal_of(payload)
 
     assert refused.field == path
     assert f"'{path}'" in refused.message
@@ -271,31 +185,31 @@ def test_each_required_field_missing_is_refused_by_its_path(path: str) -> None:
     ],
 )
 def test_each_bad_value_is_refused_by_its_path(path: str, value: Any) -> None:
-    payload = _payload()
-    _edit(payload, path, value)
+    payload = product_payload()
+    edit_at(payload, path, value)
 
-    refused = _refusal(payload)
+    refused = refusal_of(payload)
 
     assert refused.field == path
     assert f"'{path}'" in refused.message
 
 
 def test_eleven_usage_dimensions_are_too_many() -> None:
-    payload = _payload()
+    payload = product_payload()
     dimension = payload["offers"][0]["pricing"]["dimensions"][0]
-    _edit(
+    edit_at(
         payload,
         "offers[0].pricing.dimensions",
         [dict(dimension, key=f"dim-{i}") for i in range(11)],
     )
 
-    assert _refusal(payload).field == "offers[0].pricing.dimensions"
+    assert refusal_of(payload).field == "offers[0].pricing.dimensions"
 
 
 def test_a_body_that_is_not_an_object_is_refused() -> None:
     bodies: tuple[Any, ...] = (None, [], "datastream-pro", 42)
     for body in bodies:
-        assert _refusal(body).message.startswith("The body must be a JSON object")
+        assert refusal_of(body).message.startswith("The body must be a JSON object")
 
 
 # --- money: exact decimals only ------------------------------------------------------------
@@ -305,10 +219,10 @@ def test_a_body_that_is_not_an_object_is_refused() -> None:
     "path", ["offers[0].pricing.price", "offers[0].pricing.dimensions[0].unit_price"]
 )
 def test_floats_are_refused_because_they_cannot_hold_prices_exactly(path: str) -> None:
-    payload = _payload()
-    _edit(payload, path, 0.1)
+    payload = product_payload()
+    edit_at(payload, path, 0.1)
 
-    refused = _refusal(payload)
+    refused = refusal_of(payload)
 
     assert refused.field == path
     assert "string" in refused.message
@@ -316,9 +230,9 @@ def test_floats_are_refused_because_they_cannot_hold_prices_exactly(path: str) -
 
 def test_whole_numbers_and_decimals_from_a_json_parser_are_exact() -> None:
     """The JSON edge parses numbers as Decimal; whole numbers come as int."""
-    payload = _payload()
-    _edit(payload, "offers[0].pricing.price", 15000)
-    _edit(payload, "offers[0].pricing.dimensions[0].unit_price", Decimal("0.0045"))
+    payload = product_payload()
+    edit_at(payload, "offers[0].pricing.price", 15000)
+    edit_at(payload, "offers[0].pricing.dimensions[0].unit_price", Decimal("0.0045"))
 
     pricing = product_from_json(payload).offers[0].pricing
 
@@ -336,19 +250,19 @@ def test_whole_numbers_and_decimals_from_a_json_parser_are_exact() -> None:
     ],
 )
 def test_decimal_places_and_range_limits(path: str, accepted: str, refused: str) -> None:
-    payload = _payload()
-    _edit(payload, path, accepted)
+    payload = product_payload()
+    edit_at(payload, path, accepted)
     product = product_from_json(payload)
-    _edit(payload, path, refused)
+    edit_at(payload, path, refused)
 
-    assert _value(product.to_json(), path) == accepted
-    assert _refusal(payload).field == path
+    assert value_at(product.to_json(), path) == accepted
+    assert refusal_of(payload).field == path
 
 
 def test_prices_keep_the_digits_the_admin_typed() -> None:
-    payload = _payload()
-    _edit(payload, "offers[0].pricing.price", " 12.50 ")
-    _edit(payload, "offers[0].pricing.dimensions[0].unit_price", "0.0450")
+    payload = product_payload()
+    edit_at(payload, "offers[0].pricing.price", " 12.50 ")
+    edit_at(payload, "offers[0].pricing.dimensions[0].unit_price", "0.0450")
 
     document = offer_json(product_from_json(payload).offers[0])
 
@@ -361,190 +275,46 @@ def test_prices_keep_the_digits_the_admin_typed() -> None:
 
 @pytest.mark.parametrize("name", ["colour", "version", "created_at", "updated_at", "Name"])
 def test_unknown_and_server_set_fields_are_refused(name: str) -> None:
-    refused = _refusal(_payload(**{name: "x"}))
+    refused = refusal_of(product_payload(**{name: "x"}))
 
     assert refused.field == name
     assert f"'{name}'" in refused.message
 
 
 def test_a_misspelt_pricing_field_is_refused_rather_than_ignored() -> None:
-    payload = _payload()
-    _edit(payload, "offers[0].pricing.term", delete=True)
-    _edit(payload, "offers[0].pricing.trem", 3)
+    payload = product_payload()
+    edit_at(payload, "offers[0].pricing.term", delete=True)
+    edit_at(payload, "offers[0].pricing.trem", 3)
 
-    assert _refusal(payload).field == "offers[0].pricing.trem"
+    assert refusal_of(payload).field == "offers[0].pricing.trem"
 
 
 def test_offer_ids_are_unique_within_a_product() -> None:
-    payload = _payload()
-    _edit(payload, "offers[1].id", "platform")
+    payload = product_payload()
+    edit_at(payload, "offers[1].id", "platform")
 
-    refused = _refusal(payload)
+    refused = refusal_of(payload)
 
     assert refused.field == "offers"
     assert "unique" in refused.message
 
 
 def test_dimension_keys_are_unique_within_an_offer() -> None:
-    payload = _payload()
+    payload = product_payload()
     dimension = payload["offers"][0]["pricing"]["dimensions"][0]
-    _edit(payload, "offers[0].pricing.dimensions", [dimension, dict(dimension, name="Other")])
+    edit_at(payload, "offers[0].pricing.dimensions", [dimension, dict(dimension, name="Other")])
 
-    refused = _refusal(payload)
+    refused = refusal_of(payload)
 
     assert refused.field == "offers[0].pricing.dimensions"
     assert "unique" in refused.message
 
 
 def test_the_same_dimension_key_may_appear_in_two_offers() -> None:
-    payload = _payload()
-    _edit(payload, "offers[1].pricing.then.dimensions[0].key", "pipeline-hours")
+    payload = product_payload()
+    edit_at(payload, "offers[1].pricing.then.dimensions[0].key", "pipeline-hours")
 
     assert product_from_json(payload).offers[1].pricing.then is not None
-
-
-# --- what a buyer reads --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("product_type", "unspsc", "label"),
-    [
-        ("saas", "81162000", "SaaS"),
-        ("ami", "43232701", "Machine image"),
-        ("container", "43230000", "Container"),
-        ("other", "43230000", "Other software"),
-    ],
-)
-def test_unspsc_follows_the_product_type(product_type: str, unspsc: str, label: str) -> None:
-    product = product_from_json(_payload(product_type=product_type))
-
-    assert product.unspsc == unspsc
-    assert product.type_label == label
-
-
-@pytest.mark.parametrize(
-    ("currency", "pricing", "summary"),
-    [
-        ("USD", {"model": "free"}, "Free"),
-        ("USD", {"model": "byol"}, "Bring your own license (no charge here)"),
-        (
-            "USD",
-            {"model": "contract", "price": "9600", "period": "year"},
-            "9,600.00 USD per year",
-        ),
-        (
-            "USD",
-            {"model": "contract", "price": "299.00", "period": "month", "term": 12},
-            "299.00 USD per month for 12 months",
-        ),
-        (
-            "USD",
-            {"model": "contract", "price": "7200.00", "period": "year", "term": 3},
-            "7,200.00 USD per year for 3 years",
-        ),
-        (
-            "GBP",
-            {
-                "model": "payg",
-                "dimensions": [
-                    {"key": "docs", "name": "Synced documents", "unit": "EA", "unit_price": "0.15"}
-                ],
-            },
-            "0.15 GBP each (Synced documents)",
-        ),
-        (
-            "USD",
-            {
-                "model": "payg",
-                "dimensions": [
-                    {"key": "vcpu", "name": "vCPU hours", "unit": "HUR", "unit_price": "0.012"},
-                    {"key": "gb", "name": "Events", "unit": "E34", "unit_price": "0.0045"},
-                ],
-            },
-            "0.012 USD per hour (vCPU hours) + 0.0045 USD per GB (Events)",
-        ),
-        (
-            "USD",
-            {
-                "model": "contract_payg",
-                "price": "15000.00",
-                "period": "year",
-                "dimensions": [
-                    {"key": "hours", "name": "Pipeline hours", "unit": "HUR", "unit_price": "0.08"}
-                ],
-            },
-            "15,000.00 USD per year + 0.08 USD per hour (Pipeline hours)",
-        ),
-        (
-            "EUR",
-            {
-                "model": "free_trial",
-                "trial_days": 30,
-                "then": {"model": "contract", "price": "490", "period": "month"},
-            },
-            "Free for 30 days, then 490.00 EUR per month",
-        ),
-    ],
-)
-def test_summary_is_the_line_a_buyer_reads(
-    currency: str, pricing: dict[str, Any], summary: str
-) -> None:
-    payload = _payload()
-    _edit(payload, "offers", [{"id": "o1", "name": "O", "currency": currency, "pricing": pricing}])
-
-    assert product_from_json(payload).offers[0].summary == summary
-
-
-def _searchable() -> Product:
-    return product_from_json(
-        _payload(
-            id="cloudguard-waf",
-            name="CloudGuard WAF",
-            seller="Perimeter Labs",
-            short_description="Managed web application firewall.",
-            long_description="Blocks credential stuffing and scraping bots.",
-            usage_instructions="Point your DNS at the Kubernetes ingress.",
-        )
-    )
-
-
-@pytest.mark.parametrize(
-    ("query", "found"),
-    [
-        ("", True),
-        ("waf", True),
-        ("  CloudGuard   PERIMETER ", True),  # name and seller, any case, extra spaces
-        ("firewall", True),  # short description
-        ("scraping bots", True),  # long description
-        ("guard", True),  # part of a word
-        ("waf kubernetes", False),  # every word must match; usage instructions are not searched
-        ("antivirus", False),
-    ],
-)
-def test_search_matches_every_word_in_name_seller_and_descriptions(query: str, found: bool) -> None:
-    assert _searchable().matches(query) is found
-
-
-@pytest.mark.parametrize(
-    ("product_type", "model", "found"),
-    [
-        ("saas", "", True),
-        ("ami", "", False),
-        ("", "contract_payg", True),
-        ("", "free_trial", True),  # any offer's model counts
-        ("", "payg", False),  # what a trial converts to is not the offer's model
-        ("saas", "free", False),
-    ],
-)
-def test_type_and_model_filters(product_type: str, model: str, found: bool) -> None:
-    assert _searchable().matches("waf", product_type=product_type, model=model) is found
-
-
-def test_a_search_for_a_non_ascii_name_matches_its_letters_in_any_case() -> None:
-    product = product_from_json(_payload(name="Zürich Analytics ™"))
-
-    assert product.matches("ZÜRICH")
-    assert not product.matches("zurich")
 
 
 # --- patches -------------------------------------------------------------------------------
@@ -552,7 +322,7 @@ def test_a_search_for_a_non_ascii_name_matches_its_letters_in_any_case() -> None
 
 def test_a_patch_changes_only_the_fields_given(clock: Any) -> None:
     CLOCK.freeze(CREATED)
-    base = product_from_json(_payload())
+    base = product_from_json(product_payload())
     CLOCK.advance(timedelta(hours=1))
 
     patched = product_from_json({"name": "DataStream Pro 2", "listed": False}, base=base)
@@ -565,7 +335,7 @@ def test_a_patch_changes_only_the_fields_given(clock: Any) -> None:
 
 
 def test_a_patch_replaces_the_whole_offer_list() -> None:
-    base = product_from_json(_payload())
+    base = product_from_json(product_payload())
 
     patched = product_from_json(
         {"offers": [{"id": "free", "name": "Free", "pricing": {"model": "free"}}]}, base=base
@@ -575,19 +345,19 @@ def test_a_patch_replaces_the_whole_offer_list() -> None:
 
 
 def test_a_patch_can_clear_an_optional_field_but_not_a_required_one() -> None:
-    base = product_from_json(_payload())
+    base = product_from_json(product_payload())
 
     cleared = product_from_json({"long_description": None}, base=base)
 
     assert cleared.long_description == ""
-    assert _refusal({"seller": None}, base=base).field == "seller"
+    assert refusal_of({"seller": None}, base=base).field == "seller"
 
 
 def test_the_id_cannot_change_but_may_be_repeated() -> None:
-    base = product_from_json(_payload())
+    base = product_from_json(product_payload())
 
-    assert _refusal({"id": "datastream-pro-2"}, base=base).field == "id"
-    assert _refusal({"id": ""}, base=base).field == "id"
+    assert refusal_of({"id": "datastream-pro-2"}, base=base).field == "id"
+    assert refusal_of({"id": ""}, base=base).field == "id"
     assert product_from_json({"id": base.id, "name": "Renamed"}, base=base).id == base.id
 
 
@@ -601,11 +371,11 @@ def test_the_id_cannot_change_but_may_be_repeated() -> None:
     ],
 )
 def test_a_bad_patch_is_refused_by_its_field(patch: dict[str, Any], field: str) -> None:
-    assert _refusal(patch, base=product_from_json(_payload())).field == field
+    assert refusal_of(patch, base=product_from_json(product_payload())).field == field
 
 
 def test_an_empty_patch_is_refused() -> None:
-    refused = _refusal({}, base=product_from_json(_payload()))
+    refused = refusal_of({}, base=product_from_json(product_payload()))
 
     assert refused.field is None
     assert "JSON object" in refused.message
@@ -616,21 +386,21 @@ def test_an_empty_patch_is_refused() -> None:
 
 def test_to_json_reads_back_as_the_same_product(clock: Any) -> None:
     CLOCK.freeze(CREATED)
-    product = product_from_json(_payload(listed=False))
+    product = product_from_json(product_payload(listed=False))
 
-    again = product_from_json(_without_timestamps(product.to_json()))
+    again = product_from_json(without_timestamps(product.to_json()))
 
     assert again == product
 
 
 def test_stored_pricing_reads_back_as_the_same_values() -> None:
-    for offer in product_from_json(_payload()).offers:
+    for offer in product_from_json(product_payload()).offers:
         assert pricing_from_json(pricing_json(offer.pricing)) == offer.pricing
         assert offer_from_json(offer_json(offer)) == offer
 
 
 def test_pricing_json_carries_only_the_fields_of_its_model() -> None:
-    offers = product_from_json(_payload()).offers
+    offers = product_from_json(product_payload()).offers
 
     assert set(pricing_json(offers[0].pricing)) == {
         "model",
@@ -642,91 +412,3 @@ def test_pricing_json_carries_only_the_fields_of_its_model() -> None:
     trial = pricing_json(offers[1].pricing)
     assert set(trial) == {"model", "trial_days", "then"}
     assert set(trial["then"]) == {"model", "dimensions"}
-
-
-# --- the demo catalog the local stack seeds ------------------------------------------------
-
-DEMO = demo_products()
-
-
-def _models(pricing: dict[str, Any]) -> set[str]:
-    """The pricing models an offer exercises, its trial's conversion as `free_trial>payg`."""
-    model = pricing["model"]
-    if model == "free_trial":
-        return {model, f"free_trial>{pricing['then']['model']}"}
-    return {model}
-
-
-@pytest.mark.parametrize("payload", DEMO, ids=[p["id"] for p in DEMO])
-def test_every_demo_product_validates_and_reads_back_unchanged(
-    payload: dict[str, Any], clock: Any
-) -> None:
-    CLOCK.freeze(CREATED)
-    product = product_from_json(copy.deepcopy(payload))
-
-    assert product.id == payload["id"]
-    assert product.usage_instructions and product.long_description and product.seller_account
-    assert product_from_json(_without_timestamps(product.to_json())) == product
-    assert {k: v for k, v in product.to_json().items() if k in payload} == payload
-
-
-def test_demo_catalog_covers_every_type_model_and_trial_conversion() -> None:
-    models = {m for p in DEMO for o in p["offers"] for m in _models(o["pricing"])}
-
-    assert {p["product_type"] for p in DEMO} == set(PRODUCT_TYPES)
-    assert set(PRICING_MODELS) <= models
-    assert {f"free_trial>{m}" for m in TRIAL_CONVERTS_TO} <= models
-    assert len(DEMO) >= 14
-    assert len({p["id"] for p in DEMO}) == len(DEMO)
-    assert any(len(p["offers"]) > 1 for p in DEMO)
-
-
-def test_demo_catalog_has_each_pricing_shape_the_cart_must_handle() -> None:
-    pricings = [o["pricing"] for p in DEMO for o in p["offers"]]
-    payg_dimensions = {len(x["dimensions"]) for x in pricings if x["model"] == "payg"}
-    contracts = [x for x in pricings if x["model"] == "contract"]
-
-    assert 1 in payg_dimensions and max(payg_dimensions) > 1
-    assert {c["period"] for c in contracts} == {"month", "year"}
-    assert any(c.get("term", 1) > 1 and c["period"] == "year" for c in contracts)
-
-
-def test_demo_catalog_currencies_are_mostly_usd_with_one_eur_and_one_gbp_product() -> None:
-    currencies = [{o["currency"] for o in p["offers"]} for p in DEMO]
-
-    assert sum(c == {"USD"} for c in currencies) == len(DEMO) - 2
-    assert {"EUR"} in currencies and {"GBP"} in currencies
-
-
-def test_demo_catalog_has_exactly_one_non_ascii_and_one_markup_product() -> None:
-    """Escaping and encoding tests pick these two; any other product must be plain ASCII."""
-
-    def text(p: dict[str, Any]) -> str:
-        return " ".join(
-            [p["name"], p["seller"], p["short_description"], p["long_description"]]
-            + [o["name"] + " " + o.get("description", "") for o in p["offers"]]
-        )
-
-    non_ascii = [p["id"] for p in DEMO if not text(p).isascii()]
-    markup = [p["id"] for p in DEMO if any(ch in text(p) for ch in "&<>\"'")]
-
-    assert non_ascii == ["zurich-analytics"]
-    assert markup == ["qa-insights-pro"]
-    zurich = next(p for p in DEMO if p["id"] == "zurich-analytics")
-    assert "™" in zurich["name"] and "ü" in zurich["name"]
-    qa = next(p for p in DEMO if p["id"] == "qa-insights-pro")
-    assert all(ch in qa["name"] for ch in '&<>"')
-
-
-def test_demo_catalog_has_the_products_browser_tests_rely_on() -> None:
-    by_id = {p["id"]: product_from_json(copy.deepcopy(p)) for p in DEMO}
-
-    datastream = by_id["datastream-pro"].offer("annual")
-    assert datastream is not None and datastream.pricing.model == "contract_payg"
-    assert datastream.currency == "USD"
-    assert [d.key for d in datastream.pricing.dimensions] == ["hours"]
-    assert datastream.summary == "15,000.00 USD per year + 0.08 USD per hour (Pipeline hours)"
-    sentinel = by_id["sentinel-siem-trial"]
-    assert sentinel.pricing_models == ("free_trial",)
-    assert sentinel.offer("trial") is not None
-    assert all(p.listed for p in by_id.values())

@@ -24,7 +24,6 @@ from functions.notifications import (
     compose,
     deliver,
     is_fresh,
-    outbox_key,
     render_email,
 )
 
@@ -57,7 +56,7 @@ def _context(**overrides: Any) -> dict[str, Any]:
 
 def _mail(template: str = SUBSCRIPTION_READY, **overrides: Any) -> OutboxMail:
     return OutboxMail(
-        key=outbox_key("req-0123456789abcdef", "ready"),
+        key="email#req-0123456789abcdef#ready",
         template=template,
         recipients=("it@acme.example", "jim@acme.example"),
         context=_context(**overrides),

@@ -1,4 +1,4 @@
-"""What "Request approval" puts in the buyer's procurement cart, line by line (PROTOCOL.md §5,
+"""What "Request approval" puts in the buyer's procurement cart, line by line (docs/PROTOCOL.md §5,
 §9): the lines per pricing model, their correlation ids, their texts and their totals."""
 
 from __future__ import annotations

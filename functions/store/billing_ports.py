@@ -10,13 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from functions import store
+from functions import billing_run, store
 from functions.billing import Invoice
 from functions.billing_run import Cursor, UsageTotals, delivery_message
 from functions.config import Settings, settings
 from functions.integrations import Integration
 from functions.store import invoices, queues
-from functions.store.batch import get_many
+from functions.store.batch import connection_of, get_many
 from functions.store.errors import storage_errors
 from functions.store.integrations import MAIN, integration_of
 from functions.store.models import IntegrationRecord, InvoiceRecord, SubscriptionRecord
@@ -49,7 +49,7 @@ class DynamoBillingPorts:
                 "billing_shard": {"S": shard},
                 "created_at": {"S": cursor["created_at"]},
             }
-        client = SubscriptionRecord._get_connection().connection.client
+        client = connection_of(SubscriptionRecord).client
         with storage_errors("reading a page of billable subscriptions"):
             answer = client.query(**request)
         ids = [item["pk"]["S"] for item in answer.get("Items", [])]
@@ -87,8 +87,8 @@ class DynamoBillingPorts:
                     found[record.integration_id] = integration_of(record)
         return found
 
-    def create(self, invoice: Invoice, document: bytes) -> bool:
-        return invoices.create(invoice, document)
+    def create(self, invoice: Invoice, document: bytes, summary: Mapping[str, Any]) -> bool:
+        return invoices.create(invoice, document, summary)
 
     def enqueue(self, bodies: Sequence[Mapping[str, Any]]) -> int:
         return queues.send(self.billing_queue_url, bodies)
@@ -106,3 +106,10 @@ def configured_ports() -> DynamoBillingPorts:
     config = settings()
     store.bind(config)
     return ports_for(config)
+
+
+def start_billing_run(period: str) -> int:
+    """Start invoicing `period` (`YYYY-MM`): sends the 16 shard messages, returns how many.
+    What the monthly schedule and `POST /admin/billing-runs` call: the domain's `start` with
+    the ports as deployed. Raises `BadRequest` for a period that is not a month."""
+    return billing_run.start(period, configured_ports())

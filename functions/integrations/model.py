@@ -1,0 +1,159 @@
+"""An integration, as stored and shown: who the buyer is, where we deliver its invoices, and
+the purchase information its admin pastes into Coupa or Ariba (docs/PROTOCOL.md §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from functions.cxml.model import Credential, credential_key
+
+System = Literal["coupa", "ariba"]
+SECRET_SHOWN = "set"  # noqa: S105 (a placeholder, not a secret)
+"""What the API shows in place of the invoice endpoint's shared secret."""
+
+SETTINGS = (
+    "name", "description", "account_id", "account_email", "test_mode", "preapprove_free",
+    "preapprove_byol", "cart_field", "approval_redirect_url", "tax_rate", "tax_description",
+)  # fmt: skip
+"""The plain settings, in the order the admin API checks them: each is one attribute of
+`Integration`, of the stored record and of the public view, under the same name. This table
+drives the admin parser (`admin._PARSERS`), the store's attributes and `public_view`; a new
+plain setting is a field here, on `Integration` and on `IntegrationRecord`, and its parser."""
+
+
+@dataclass(frozen=True)
+class BuyerIdentity:
+    """The From credential the procurement system sends (Coupa domain/identity, Ariba ANID)."""
+
+    domain: str
+    identity: str
+
+    @property
+    def key(self) -> str:
+        return credential_key(self.domain, self.identity)
+
+
+@dataclass(frozen=True)
+class InvoiceDelivery:
+    """Where and as whom we post invoices to a Coupa instance (`https://<instance>/cxml/invoices`):
+    the From/To/Sender credentials Coupa's supplier setup expects, and its shared secret. The
+    secret is Coupa's, needed in clear to send: it is stored, never shown."""
+
+    url: str
+    from_credential: Credential
+    to_credential: Credential
+    sender_credential: Credential
+    shared_secret: str
+
+    def public_view(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "from": _party_view(self.from_credential),
+            "to": _party_view(self.to_credential),
+            "sender": _party_view(self.sender_credential),
+            "shared_secret": SECRET_SHOWN,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form, secret included (the integrations table is encrypted)."""
+        return {**self.public_view(), "shared_secret": self.shared_secret}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> InvoiceDelivery:
+        return cls(
+            url=data["url"],
+            from_credential=_party_of(data["from"]),
+            to_credential=_party_of(data["to"]),
+            sender_credential=_party_of(data["sender"]),
+            shared_secret=data["shared_secret"],
+        )
+
+
+def _party_view(credential: Credential) -> dict[str, str]:
+    return {"domain": credential.domain, "identity": credential.identity}
+
+
+def _party_of(data: Mapping[str, Any]) -> Credential:
+    return Credential(str(data["domain"]), str(data["identity"]))
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: str
+    name: str
+    system: System
+    buyer: BuyerIdentity
+    account_id: str
+    account_email: str
+    description: str = ""
+    test_mode: bool = True
+    preapprove_free: bool = False
+    preapprove_byol: bool = False
+    cart_field: str = "cxml-base64"
+    approval_redirect_url: str | None = None
+    enabled: bool = True
+    secret_digest: str | None = None  # Coupa only: Ariba uses the marketplace's Ariba secret
+    invoice_delivery: InvoiceDelivery | None = None  # Coupa only (Ariba: via Ariba Network)
+    tax_rate: str = "0"  # on invoices: a fraction ("0.20"), zero-rated unless configured
+    tax_description: str = "Zero-rated"
+    created_at: str = ""
+    updated_at: str = ""
+    version: int = 0
+
+    def public_view(self) -> dict[str, Any]:
+        """What the admin API shows: everything but the secret digest and the invoice endpoint's
+        secret (shown as "set")."""
+        return {
+            "id": self.id,
+            "system": self.system,
+            "buyer_identity": {"domain": self.buyer.domain, "identity": self.buyer.identity},
+            **{name: getattr(self, name) for name in SETTINGS},
+            "enabled": self.enabled,
+            "invoice_delivery": self.invoice_delivery.public_view()
+            if self.invoice_delivery
+            else None,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where procurement systems reach this deployment, and who we are to them."""
+
+    base_url: str
+    supplier_domain: str
+    supplier_identity: str
+
+    @property
+    def punchout_url(self) -> str:
+        return f"{self.base_url}/cxml/punchout"
+
+    @property
+    def order_url(self) -> str:
+        return f"{self.base_url}/cxml/orders"
+
+
+def purchase_information(
+    integration: Integration, endpoints: Endpoints, shared_secret: str | None = None
+) -> dict[str, Any]:
+    """What the buyer's admin pastes into Coupa or Ariba. The secret appears only when just
+    generated (creation, rotation): we keep nothing but its digest."""
+    info: dict[str, Any] = {
+        "punchout_url": endpoints.punchout_url,
+        "order_url": endpoints.order_url,
+        "supplier_domain": endpoints.supplier_domain,
+        "supplier_identity": endpoints.supplier_identity,
+        "buyer_domain": integration.buyer.domain,
+        "buyer_identity": integration.buyer.identity,
+    }
+    if integration.system == "coupa":
+        info["shared_secret"] = shared_secret
+    else:
+        info["credential_note"] = (
+            "Ariba Network replaces the buyer's credential with the supplier's Ariba shared "
+            "secret: configure the marketplace Ariba secret in Ariba Network, not per buyer."
+        )
+    return info
