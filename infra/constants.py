@@ -13,9 +13,18 @@ METRICS_NAMESPACE = "ProcurementGateway"
 LOG_LEVEL = "INFO"
 SESSION_TTL_SECONDS = 3600
 
+# What Lambda runs: one CPython minor version for the runtime, the layer's and the asset's
+# bytecode, the tests and the local stack (the Makefile reads both lines), on one architecture.
+LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_ARCHITECTURE = "x86_64"
+
 # CDK context keys (`cdk ... -c key=value`).
 CONTEXT_LAYER_DIR = "layerDir"
 DEFAULT_LAYER_DIR = "build/layer"
+CONTEXT_ASSET_DIR = "assetDir"
+DEFAULT_ASSET_DIR = "build/asset"
+# Synthesize even without `make layer` (a template to read, never to deploy).
+CONTEXT_ALLOW_PLACEHOLDER_LAYER = "allowPlaceholderLayer"
 CONTEXT_PUBLIC_BASE_URL = "publicBaseUrl"
 CONTEXT_SUPPLIER_DOMAIN = "supplierDomain"
 CONTEXT_SUPPLIER_IDENTITY = "supplierIdentity"

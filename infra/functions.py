@@ -20,10 +20,18 @@ from infra.compliance import acknowledge
 from infra.data import GatewayData
 from infra.invoicing import InvoicingQueues
 
-RUNTIME = lambda_.Runtime.PYTHON_3_12
-ARCHITECTURE = lambda_.Architecture.X86_64
+RUNTIME: lambda_.Runtime = getattr(
+    lambda_.Runtime, "PYTHON_" + constants.LAMBDA_PYTHON_VERSION.replace(".", "_")
+)
+ARCHITECTURE = {
+    "arm64": lambda_.Architecture.ARM_64,
+    "x86_64": lambda_.Architecture.X86_64,
+}[constants.LAMBDA_ARCHITECTURE]
+PLACEHOLDER_WARNING = "procurement-gateway:layer-placeholder"
+"""Marks a synthesis whose layer or asset was not built (app.py refuses it unless asked)."""
 
-# Git-style ignore rules applied to the repository root: keep only the `functions` package.
+# Without a built asset (make layer), the source tree: git-style ignore rules applied to the
+# repository root keep only the `functions` package.
 # Everything else at the top level (.venv, tests, cdk.out, node_modules, local, infra...) is
 # skipped without being walked, which also keeps asset fingerprinting fast.
 FUNCTIONS_ASSET_EXCLUDE = [
@@ -81,17 +89,14 @@ class GatewayFunctions(Construct):
         data: GatewayData,
         queues: InvoicingQueues,
         layer_dir: str,
+        asset_dir: str,
         email_sender: str,
         public_base_url: str | None = None,
         supplier_identity: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
 
-        self.code = lambda_.Code.from_asset(
-            str(constants.REPO_ROOT),
-            exclude=FUNCTIONS_ASSET_EXCLUDE,
-            ignore_mode=IgnoreMode.GIT,
-        )
+        self.code = self._function_code(asset_dir)
         self.layer = lambda_.LayerVersion(
             self,
             "Dependencies",
@@ -315,8 +320,10 @@ class GatewayFunctions(Construct):
         acknowledge(
             self,
             "AwsSolutions-L1",
-            "Python 3.12 on purpose: the dependency layer is built for CPython 3.12 "
-            "(make layer --python-version 3.12); runtime and layer move together in one change.",
+            f"Python {constants.LAMBDA_PYTHON_VERSION} on purpose: the newest CPython that "
+            "this machine image, CDK and every pinned dependency support; the layer's and the "
+            "asset's bytecode, the tests and the local stack use the same version "
+            "(infra/constants.py LAMBDA_PYTHON_VERSION), so they move together in one change.",
         )
 
     def _function(
@@ -363,15 +370,30 @@ class GatewayFunctions(Construct):
         acknowledge(role, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
         return function
 
+    def _function_code(self, asset_dir: str) -> lambda_.Code:
+        """The built asset (the `functions` package with its bytecode), or the source tree
+        without bytecode: it runs, but compiles every module at each cold start."""
+        built = _absolute(asset_dir)
+        if (built / constants.FUNCTIONS_PACKAGE).is_dir():
+            return lambda_.Code.from_asset(str(built))
+        Annotations.of(self).add_warning_v2(
+            PLACEHOLDER_WARNING,
+            f"{built} does not exist: the function asset is the source tree, without bytecode. "
+            "Run `make layer` before deploying (make deploy does).",
+        )
+        return lambda_.Code.from_asset(
+            str(constants.REPO_ROOT),
+            exclude=FUNCTIONS_ASSET_EXCLUDE,
+            ignore_mode=IgnoreMode.GIT,
+        )
+
     def _layer_source(self, layer_dir: str) -> Path:
         """The built layer directory, or an empty stand-in so synthesis never installs anything."""
-        built = Path(layer_dir)
-        if not built.is_absolute():
-            built = constants.REPO_ROOT / built
+        built = _absolute(layer_dir)
         if built.is_dir():
             return built
         Annotations.of(self).add_warning_v2(
-            "procurement-gateway:layer-placeholder",
+            PLACEHOLDER_WARNING,
             f"{built} does not exist: the dependency layer is an empty placeholder. "
             "Run `make layer` before deploying (make deploy does).",
         )
@@ -380,6 +402,11 @@ class GatewayFunctions(Construct):
         placeholder = Path(outdir) / "layer-placeholder" / "python"
         placeholder.mkdir(parents=True, exist_ok=True)
         return placeholder.parent
+
+
+def _absolute(directory: str) -> Path:
+    path = Path(directory)
+    return path if path.is_absolute() else constants.REPO_ROOT / path
 
 
 def _grant(

@@ -16,9 +16,9 @@ from infra.invoicing import InvoicingQueues, InvoicingTriggers
 
 
 class ProcurementGatewayStack(Stack):
-    """Reads CDK context `layerDir` (built dependency layer), `publicBaseUrl` (custom domain),
-    `supplierDomain`/`supplierIdentity` (who we are to buyers), `emailSender` (the address mail
-    comes from), `alarmEmail` (who hears the alarms, optional)."""
+    """Reads CDK context `layerDir` and `assetDir` (built layer and asset), `publicBaseUrl`
+    (custom domain), `supplierDomain`/`supplierIdentity` (who we are to buyers), `emailSender`
+    (the address mail comes from), `alarmEmail` (who hears the alarms, optional)."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -39,6 +39,10 @@ class ProcurementGatewayStack(Stack):
             data=data,
             queues=queues,
             layer_dir=str(layer_dir or constants.DEFAULT_LAYER_DIR),
+            asset_dir=str(
+                self.node.try_get_context(constants.CONTEXT_ASSET_DIR)
+                or constants.DEFAULT_ASSET_DIR
+            ),
             email_sender=email_sender,
             public_base_url=str(public_base_url) if public_base_url else None,
             supplier_identity={

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack
+from aws_cdk import Stack, cx_api
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Template
 from lxml import etree
 
-from app import build_app
-from infra import constants
+from app import build_app, unbuilt_artifacts
+from infra import artifacts, constants
 from infra.compliance import unacknowledged_findings
 
 # Let the tests read cdk-nag findings from the report instead of synth() raising on them.
@@ -80,6 +80,7 @@ Resources = dict[str, dict[str, Any]]
 class Synthesized:
     template: dict[str, Any]
     assembly_dir: Path
+    assembly: cx_api.CloudAssembly
 
     @property
     def resources(self) -> Resources:
@@ -116,7 +117,9 @@ def synthesize(outdir: Path, context: dict[str, Any], canary: bool = False) -> S
         secretsmanager.Secret(stack, "NagCanary")
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(constants.STACK_NAME)
-    return Synthesized(template=artifact.template, assembly_dir=Path(assembly.directory))
+    return Synthesized(
+        template=artifact.template, assembly_dir=Path(assembly.directory), assembly=assembly
+    )
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +131,24 @@ def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, built_layer: Path) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("cdk.out"), {"layerDir": str(built_layer)})
+def built_asset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    asset = tmp_path_factory.mktemp("asset")
+    artifacts.build_asset(
+        source=constants.REPO_ROOT / constants.FUNCTIONS_PACKAGE,
+        target=asset,
+        version=constants.LAMBDA_PYTHON_VERSION,
+    )
+    return asset
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, built_layer: Path, built_asset: Path
+) -> Synthesized:
+    return synthesize(
+        tmp_path_factory.mktemp("cdk.out"),
+        {"layerDir": str(built_layer), "assetDir": str(built_asset)},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +158,7 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         {
             "publicBaseUrl": PUBLIC_BASE_URL,
             "layerDir": "does/not/exist",
+            "assetDir": "does/not/exist/either",
             "emailSender": EMAIL_SENDER,
             "alarmEmail": ALARM_EMAIL,
         },
@@ -594,15 +614,15 @@ def test_link_signing_key_is_64_generated_characters_without_punctuation_and_ret
         (constants.DELIVERY_HANDLER, 60, set()),
     ],
 )
-def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
+def test_functions_run_the_one_python_version_with_their_handler_limits_and_environment(
     stack: Synthesized, handler: str, timeout: int, extra_environment: set[str]
 ) -> None:
     properties = stack.resources[stack.function_id(handler)]["Properties"]
     environment = properties["Environment"]["Variables"]
     (layer_id,) = stack.of_type("AWS::Lambda::LayerVersion")
 
-    assert properties["Runtime"] == "python3.12"
-    assert properties["Architectures"] == ["x86_64"]
+    assert properties["Runtime"] == f"python{constants.LAMBDA_PYTHON_VERSION}" == "python3.13"
+    assert properties["Architectures"] == [constants.LAMBDA_ARCHITECTURE]
     assert properties["MemorySize"] == 512
     assert properties["Timeout"] == timeout
     assert properties["TracingConfig"] == {"Mode": "Active"}
@@ -683,7 +703,7 @@ def _asset_dir(stack: Synthesized, s3_key: str) -> Path:
     return stack.assembly_dir / str(asset["source"]["path"])
 
 
-def test_function_asset_holds_only_the_functions_package(stack: Synthesized) -> None:
+def test_function_asset_is_the_functions_package_with_its_bytecode(stack: Synthesized) -> None:
     keys = {
         f["Properties"]["Code"]["S3Key"] for f in stack.of_type("AWS::Lambda::Function").values()
     }
@@ -693,8 +713,29 @@ def test_function_asset_holds_only_the_functions_package(stack: Synthesized) -> 
 
     assert [p.name for p in asset.iterdir()] == ["functions"]
     assert (asset / "functions" / "__init__.py").is_file()
-    assert not list(asset.rglob("__pycache__"))
+    assert artifacts.missing_bytecode(asset, constants.LAMBDA_PYTHON_VERSION) == []
+
+
+def test_without_a_built_asset_the_source_tree_ships_without_bytecode_and_a_warning(
+    variant: Synthesized,
+) -> None:
+    (key,) = {
+        f["Properties"]["Code"]["S3Key"] for f in variant.of_type("AWS::Lambda::Function").values()
+    }
+    asset = _asset_dir(variant, key)
+
+    assert [p.name for p in asset.iterdir()] == ["functions"]
     assert not list(asset.rglob("*.pyc"))
+    assert any("function asset" in w for w in _warnings(variant))
+
+
+def test_app_refuses_a_placeholder_layer_or_asset_and_accepts_built_ones(
+    stack: Synthesized, variant: Synthesized
+) -> None:
+    assert unbuilt_artifacts(stack.assembly) == []
+    unbuilt = unbuilt_artifacts(variant.assembly)
+    assert len(unbuilt) == 2
+    assert all("make layer" in message for message in unbuilt)
 
 
 def test_layer_comes_from_the_layer_dir_context(stack: Synthesized) -> None:
@@ -703,8 +744,8 @@ def test_layer_comes_from_the_layer_dir_context(stack: Synthesized) -> None:
     asset = _asset_dir(stack, layer["Properties"]["Content"]["S3Key"])
 
     assert (asset / "python" / "marker.py").is_file()
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+    assert layer["Properties"]["CompatibleRuntimes"] == [f"python{constants.LAMBDA_PYTHON_VERSION}"]
+    assert layer["Properties"]["CompatibleArchitectures"] == [constants.LAMBDA_ARCHITECTURE]
 
 
 def test_missing_layer_dir_synthesizes_an_empty_placeholder_with_a_warning(
@@ -712,18 +753,21 @@ def test_missing_layer_dir_synthesizes_an_empty_placeholder_with_a_warning(
 ) -> None:
     (layer,) = variant.of_type("AWS::Lambda::LayerVersion").values()
     asset = _asset_dir(variant, layer["Properties"]["Content"]["S3Key"])
+
+    assert not [p for p in asset.rglob("*") if p.is_file()]
+    assert any("dependency layer" in warning for warning in _warnings(variant))
+
+
+def _warnings(synthesized: Synthesized) -> list[str]:
     metadata = json.loads(
-        (variant.assembly_dir / f"{constants.STACK_NAME}.metadata.json").read_text()
+        (synthesized.assembly_dir / f"{constants.STACK_NAME}.metadata.json").read_text()
     )
-    warnings = [
-        entry["data"]
+    return [
+        str(entry["data"])
         for entries in metadata.values()
         for entry in entries
         if entry["type"] == "aws:cdk:warning"
     ]
-
-    assert not [p for p in asset.rglob("*") if p.is_file()]
-    assert any("make layer" in warning for warning in warnings)
 
 
 # --- least privilege ----------------------------------------------------------------------
