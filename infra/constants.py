@@ -16,7 +16,7 @@ SESSION_TTL_SECONDS = 3600
 # What Lambda runs: one CPython minor version for the runtime, the layer's and the asset's
 # bytecode, the tests and the local stack (the Makefile reads both lines), on one architecture.
 LAMBDA_PYTHON_VERSION = "3.13"
-LAMBDA_ARCHITECTURE = "x86_64"
+LAMBDA_ARCHITECTURE = "arm64"  # Graviton: lower price per ms; every dependency has aarch64 wheels
 
 # CDK context keys (`cdk ... -c key=value`).
 CONTEXT_LAYER_DIR = "layerDir"

@@ -622,7 +622,7 @@ def test_functions_run_the_one_python_version_with_their_handler_limits_and_envi
     (layer_id,) = stack.of_type("AWS::Lambda::LayerVersion")
 
     assert properties["Runtime"] == f"python{constants.LAMBDA_PYTHON_VERSION}" == "python3.13"
-    assert properties["Architectures"] == [constants.LAMBDA_ARCHITECTURE]
+    assert properties["Architectures"] == [constants.LAMBDA_ARCHITECTURE] == ["arm64"]
     assert properties["MemorySize"] == 512
     assert properties["Timeout"] == timeout
     assert properties["TracingConfig"] == {"Mode": "Active"}
@@ -745,7 +745,7 @@ def test_layer_comes_from_the_layer_dir_context(stack: Synthesized) -> None:
 
     assert (asset / "python" / "marker.py").is_file()
     assert layer["Properties"]["CompatibleRuntimes"] == [f"python{constants.LAMBDA_PYTHON_VERSION}"]
-    assert layer["Properties"]["CompatibleArchitectures"] == [constants.LAMBDA_ARCHITECTURE]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
 
 
 def test_missing_layer_dir_synthesizes_an_empty_placeholder_with_a_warning(
