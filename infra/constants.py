@@ -146,6 +146,16 @@ BILLING_TIMEOUT_SECONDS = 60
 # One invoice POSTed to the buyer's endpoint: the client allows 20 s to connect and 20 s to read.
 DELIVERY_TIMEOUT_SECONDS = 60
 DEFAULT_TIMEOUT_SECONDS = 10
+# Capacity. The queue consumers never take more than this many concurrent executions (Lambda's
+# SQS scaling would otherwise grow to hundreds during a monthly run and throttle the rest of the
+# account); the buyer-facing cXML functions keep this many for themselves whatever else runs
+# (reserved concurrency, which is also their ceiling: 20 x ~0.2 s is ~100 punchouts or POs a
+# second, twice the stage's throttling rate). Reserving needs the account's concurrency quota
+# to keep 100 unreserved: 1000, the default of an established account, is plenty.
+BILLING_MAX_CONCURRENCY = 5
+DELIVERY_MAX_CONCURRENCY = 5
+CXML_RESERVED_CONCURRENCY = 20
+ORDERS_RESERVED_CONCURRENCY = 20
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
 # REST API.

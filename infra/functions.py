@@ -140,6 +140,7 @@ class GatewayFunctions(Construct):
                 constants.ENV_ARIBA_SECRET_ARN: data.ariba_secret.secret_arn,
             },
             description="cXML endpoint: PunchOutSetupRequest, ProfileRequest; 450 elsewhere.",
+            reserved_concurrency=constants.CXML_RESERVED_CONCURRENCY,
         )
         self.orders_function = self._function(
             constants.ORDERS_FUNCTION_ID,
@@ -150,6 +151,7 @@ class GatewayFunctions(Construct):
                 constants.ENV_ARIBA_SECRET_ARN: data.ariba_secret.secret_arn,
             },
             description="cXML purchase orders: OrderRequest (new, update, delete).",
+            reserved_concurrency=constants.ORDERS_RESERVED_CONCURRENCY,
         )
         self.admin_function = self._function(
             constants.ADMIN_FUNCTION_ID,
@@ -335,6 +337,7 @@ class GatewayFunctions(Construct):
         environment: dict[str, str],
         description: str,
         wildcard_reason: str = TRACING_REASON,
+        reserved_concurrency: int | None = None,
     ) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
@@ -361,6 +364,7 @@ class GatewayFunctions(Construct):
             layers=[self.layer],
             memory_size=constants.FUNCTION_MEMORY_MB,
             timeout=Duration.seconds(timeout_seconds),
+            reserved_concurrent_executions=reserved_concurrency,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,

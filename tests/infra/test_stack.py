@@ -1370,6 +1370,31 @@ def test_each_invoicing_queue_feeds_one_worker_that_reports_failed_messages(
     assert "MaximumBatchingWindowInSeconds" not in trigger  # would lengthen the visibility need
 
 
+def test_queue_consumers_have_a_ceiling_and_the_cxml_functions_keep_their_capacity(
+    stack: Synthesized,
+) -> None:
+    """A monthly billing run of thousands of messages must not take the account's concurrency
+    and throttle purchase orders and punchouts."""
+    ceilings = {
+        handler: trigger.get("ScalingConfig", {}).get("MaximumConcurrency")
+        for handler in FUNCTION_HANDLERS
+        for source_id, trigger in _triggers(stack, handler).items()
+        if stack.resources[source_id]["Type"] == "AWS::SQS::Queue"
+    }
+    reserved = {
+        handler: stack.resources[stack.function_id(handler)]["Properties"].get(
+            "ReservedConcurrentExecutions"
+        )
+        for handler in FUNCTION_HANDLERS
+    }
+
+    assert ceilings == {constants.BILLING_HANDLER: 5, constants.DELIVERY_HANDLER: 5}
+    assert {h: n for h, n in reserved.items() if n is not None} == {
+        constants.CXML_HANDLER: 20,
+        constants.ORDERS_HANDLER: 20,
+    }
+
+
 @pytest.mark.parametrize(
     ("construct_id", "handler"),
     [("BillingQueue", constants.BILLING_HANDLER), ("DeliveryQueue", constants.DELIVERY_HANDLER)],
