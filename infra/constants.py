@@ -10,7 +10,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "ProcurementGateway"
 SERVICE_NAME = "procurement-gateway"
 METRICS_NAMESPACE = "ProcurementGateway"
-LOG_LEVEL = "INFO"
+LOG_LEVEL = "INFO"  # the default of the `logLevel` context
+LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")  # what Lambda and Python logging both know
 SESSION_TTL_SECONDS = 3600
 
 # What Lambda runs: one CPython minor version for the runtime, the layer's and the asset's
@@ -31,6 +32,7 @@ CONTEXT_SUPPLIER_IDENTITY = "supplierIdentity"
 CONTEXT_EMAIL_SENDER = "emailSender"
 DEFAULT_EMAIL_SENDER = "marketplace@example.com"
 CONTEXT_ALARM_EMAIL = "alarmEmail"
+CONTEXT_LOG_LEVEL = "logLevel"
 
 # The one Lambda asset: the `functions` package at the repository root.
 FUNCTIONS_PACKAGE = "functions"

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import orders, store
+from functions import observability, orders, store, subscriptions
 from functions.clock import now
 from functions.config import settings
 from functions.cxml import build
@@ -41,9 +41,15 @@ def _ariba_secret() -> AribaSecret:
 @app.post("/cxml/orders")
 def order_request() -> Response:
     document = cxml_edge.document_bytes(app)
-    return cxml_edge.cxml_reply(
-        build.response(200, receive_order(document, base_url(app.current_event, settings())))
-    )
+    try:
+        message = receive_order(document, base_url(app.current_event, settings()))
+    except GatewayError as refusal:
+        outcome = "refused" if refusal.status < 500 else "failed"
+        observability.count(
+            observability.PURCHASE_ORDERS, outcome=outcome, code=str(refusal.status)
+        )
+        raise
+    return cxml_edge.cxml_reply(build.response(200, message))
 
 
 def receive_order(document: bytes, public_url: str) -> str:
@@ -84,12 +90,14 @@ def receive_order(document: bytes, public_url: str) -> str:
             if refusal.status < 500 and order_store.already_received(
                 integration.id, request.payload_id
             ):
+                _count_duplicate()
                 return "This order was already received; nothing changed."
             raise
         try:
             order_store.commit(outcome, now())
         except order_store.DuplicateOrder:
             logger.info("duplicate purchase order")
+            _count_duplicate()
             return f"Order {po.order_id} was already received; nothing changed."
         except order_store.ConcurrentChange:
             logger.info("purchase order raced another change; retrying")
@@ -101,8 +109,30 @@ def receive_order(document: bytes, public_url: str) -> str:
                 "mails": len(outcome.mails),
             },
         )
+        _count_accepted(outcome, context)
         return outcome.message
     raise Transient("The order could not be saved because of concurrent changes; please retry.")
+
+
+def _count_duplicate() -> None:
+    observability.count(observability.PURCHASE_ORDERS, outcome="duplicate", code="200")
+
+
+def _count_accepted(outcome: orders.OrderOutcome, context: orders.OrderContext) -> None:
+    observability.count(observability.PURCHASE_ORDERS, outcome="accepted", code="200")
+    changed = [
+        s
+        for s in outcome.subscriptions
+        if s.state != getattr(context.subscriptions.get(s.id), "state", None)
+    ]
+    observability.count(
+        observability.SUBSCRIPTIONS_ACTIVATED,
+        sum(s.state == subscriptions.ACTIVE for s in changed),
+    )
+    observability.count(
+        observability.SUBSCRIPTIONS_CANCELLED,
+        sum(s.state == subscriptions.CANCELLED for s in changed),
+    )
 
 
 @logger.inject_lambda_context(

@@ -18,6 +18,7 @@ from aws_cdk.assertions import Template
 from lxml import etree
 
 from app import build_app, unbuilt_artifacts
+from functions import metric_names
 from infra import artifacts, constants
 from infra.compliance import unacknowledged_findings
 
@@ -161,6 +162,7 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
             "assetDir": "does/not/exist/either",
             "emailSender": EMAIL_SENDER,
             "alarmEmail": ALARM_EMAIL,
+            "logLevel": "debug",
         },
         canary=True,
     )
@@ -337,7 +339,7 @@ def test_api_is_a_rest_api_with_form_posts_as_binary_and_a_logged_traced_throttl
         "application/xml",
     }
     assert properties["StageName"] == "prod"
-    assert properties["TracingEnabled"] is True
+    assert properties["TracingEnabled"] is False  # traces would record /s/<token> URLs
     assert "DestinationArn" in properties["AccessLogSetting"]
     assert "$context.path" not in properties["AccessLogSetting"]["Format"]  # holds tokens
     assert settings["LoggingLevel"] in {"ERROR", "INFO"}
@@ -625,7 +627,10 @@ def test_functions_run_the_one_python_version_with_their_handler_limits_and_envi
     assert properties["Architectures"] == [constants.LAMBDA_ARCHITECTURE] == ["arm64"]
     assert properties["MemorySize"] == 512
     assert properties["Timeout"] == timeout
-    assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert properties.get("TracingConfig", {}).get("Mode") != "Active"  # no X-Ray: README
+    assert properties["LoggingConfig"]["LogFormat"] == "JSON"
+    assert properties["LoggingConfig"]["ApplicationLogLevel"] == "INFO"  # the default
+    assert properties["LoggingConfig"]["SystemLogLevel"] == "WARN"
     assert "VpcConfig" not in properties  # the delivery worker posts to buyers on the internet
     assert properties["Layers"] == [{"Ref": layer_id}]
     assert set(environment) == {
@@ -1069,11 +1074,10 @@ def test_queries_name_their_index_never_every_index_of_a_table(stack: Synthesize
         assert wildcards in ({}, {"*": {"dynamodb:ListStreams"}}), handler
 
 
-def test_only_tracing_and_listing_streams_are_granted_on_every_resource(
+def test_only_listing_streams_is_granted_on_every_resource(
     stack: Synthesized,
 ) -> None:
     """What the `AwsSolutions-IAM5[Resource::*]` acknowledgements say, and nothing more."""
-    tracing = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
     for handler in FUNCTION_HANDLERS:
         role = stack.resources[stack.function_id(handler)]["Properties"]["Role"]
         role_ref = {"Ref": role["Fn::GetAtt"][0]}
@@ -1084,7 +1088,7 @@ def test_only_tracing_and_listing_streams_are_granted_on_every_resource(
                     if statement["Resource"] == "*":
                         on_everything.update(_actions(statement))
         stream_readers = {constants.EMAIL_HANDLER, constants.BILLING_HANDLER}
-        expected = tracing | ({"dynamodb:ListStreams"} if handler in stream_readers else set())
+        expected = {"dynamodb:ListStreams"} if handler in stream_readers else set()
         assert on_everything == expected, handler
 
 
@@ -1494,23 +1498,23 @@ def _assert_fires_on_the_first_failure(
     assert alarm["AlarmActions"] == [{"Ref": topic_id}]
 
 
-def test_alarms_watch_every_dead_letter_queue_the_api_and_two_functions(
+def test_alarms_watch_every_dead_letter_queue_the_api_and_every_function(
     stack: Synthesized,
 ) -> None:
     dead_letter_queues = {stack.logical_id("AWS::SQS::Queue", q) for q in DEAD_LETTER_QUEUES}
 
-    assert len(stack.of_type("AWS::CloudWatch::Alarm")) == 7
+    # 4 dead-letter queues, API 5XX, errors and throttles of 10 functions, 2 on invoices
+    assert len(stack.of_type("AWS::CloudWatch::Alarm")) == 4 + 1 + 10 + 10 + 2
     assert _watched(stack, "ApproximateNumberOfMessagesVisible") == dead_letter_queues
     for alarm in _alarms(stack, "ApproximateNumberOfMessagesVisible"):
         assert alarm["Dimensions"][0]["Name"] == "QueueName"
     assert _alarms(stack, "5XXError")[0]["Dimensions"] == [
         {"Name": "ApiName", "Value": "procurement-gateway"}
     ]
-    # A purchase order without an answer; a monthly billing run that did not start.
-    assert _watched(stack, "Errors") == {
-        stack.function_id(constants.ORDERS_HANDLER),
-        stack.function_id(constants.BILLING_SCHEDULE_HANDLER),
-    }
+    # Each once (a purchase order without an answer and a monthly billing run that did not
+    # start have their own words in alarms.py)
+    assert _watched(stack, "Errors") == {stack.function_id(h) for h in FUNCTION_HANDLERS}
+    assert len(_alarms(stack, "Errors")) == len(FUNCTION_HANDLERS)
 
 
 def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use_and_ssl_only(
@@ -1608,3 +1612,68 @@ def test_cdk_nag_reports_a_finding_nobody_acknowledged(variant: Synthesized) -> 
     on_canary = [f for f in findings if f"{constants.STACK_NAME}/NagCanary/" in f]
     assert len(on_canary) == 1, findings
     assert on_canary[0].startswith("error AwsSolutions-SMG4 ")
+
+
+# --- observability ---------------------------------------------------------------------------
+
+
+def test_log_level_comes_from_the_context_for_lambda_and_powertools(variant: Synthesized) -> None:
+    for function in variant.of_type("AWS::Lambda::Function").values():
+        properties = function["Properties"]
+        assert properties["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
+        assert properties["Environment"]["Variables"]["LOG_LEVEL"] == "DEBUG"
+
+
+def _alarms_on(stack: Synthesized, metric_name: str, namespace: str) -> dict[str, dict[str, Any]]:
+    """Alarm properties by the dimensions they watch (as JSON), for one metric."""
+    return {
+        json.dumps(a["Properties"].get("Dimensions", []), sort_keys=True): a["Properties"]
+        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == metric_name
+        and a["Properties"].get("Namespace") == namespace
+    }
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm_notifying_the_topic(
+    stack: Synthesized,
+) -> None:
+    topic = {"Ref": stack.logical_id("AWS::SNS::Topic", "Topic")}
+    for metric in ("Errors", "Throttles"):
+        alarms = _alarms_on(stack, metric, "AWS/Lambda")
+        watched = {
+            json.dumps([{"Name": "FunctionName", "Value": {"Ref": stack.function_id(h)}}])
+            for h in FUNCTION_HANDLERS
+        }
+        assert set(alarms) == watched, metric
+        for alarm in alarms.values():
+            assert alarm["AlarmActions"] == [topic]
+            assert alarm["Threshold"] == 0
+            assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+            assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_rejected_and_failed_invoices_raise_an_alarm(stack: Synthesized) -> None:
+    alarms = _alarms_on(stack, "Invoices", "ProcurementGateway")
+    outcomes = {
+        next(d["Value"] for d in json.loads(key) if d["Name"] == "outcome"): alarm
+        for key, alarm in alarms.items()
+    }
+
+    assert set(outcomes) == {"rejected", "failed"}
+    for alarm in outcomes.values():
+        assert {"Name": "service", "Value": "procurement-gateway"} in alarm["Dimensions"]
+        assert alarm["Statistic"] == "Sum" and alarm["Threshold"] == 0
+
+
+def test_dashboard_shows_the_business_metrics_and_each_functions_health(
+    stack: Synthesized,
+) -> None:
+    (dashboard,) = stack.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+
+    for name in metric_names.DIMENSIONS:
+        assert "MetricName=" in body and name in body, name
+    for title in ("Errors per function", "Throttles per function", "Duration per function"):
+        assert title in body
+    for handler in FUNCTION_HANDLERS:
+        assert stack.function_id(handler) in body
