@@ -35,7 +35,7 @@ class GatewayDashboard(Construct):
         super().__init__(scope, construct_id)
         self._topic = topic
         period = constants.ALARM_PERIOD
-        sums = {"period": period, "statistic": cloudwatch.Stats.SUM}
+        sum_ = cloudwatch.Stats.SUM
         alarmed_elsewhere = {f.node.path for f in errors_alarmed_elsewhere}
 
         self.alarms: list[cloudwatch.Alarm] = []
@@ -44,12 +44,12 @@ class GatewayDashboard(Construct):
             if function.node.path not in alarmed_elsewhere:
                 self._alarm(
                     f"{name}Errors",
-                    function.metric_errors(**sums),
+                    function.metric_errors(period=period, statistic=sum_),
                     f"{name} failed (a crash or a timeout; a queue or stream item is retried).",
                 )
             self._alarm(
                 f"{name}Throttles",
-                function.metric_throttles(**sums),
+                function.metric_throttles(period=period, statistic=sum_),
                 f"{name} was throttled: its reserved or maximum concurrency, or the account's, "
                 "is exhausted. Callers got 429/5xx or their events waited.",
             )
@@ -105,15 +105,21 @@ class GatewayDashboard(Construct):
             ),
         )
         self.dashboard.add_widgets(
-            _graph("Errors per function", [f.metric_errors(**sums) for f in functions]),
-            _graph("Throttles per function", [f.metric_throttles(**sums) for f in functions]),
+            _graph(
+                "Errors per function",
+                [f.metric_errors(period=period, statistic=sum_) for f in functions],
+            ),
+            _graph(
+                "Throttles per function",
+                [f.metric_throttles(period=period, statistic=sum_) for f in functions],
+            ),
             _graph(
                 "Duration per function (p99, ms)",
                 [f.metric_duration(period=period, statistic="p99") for f in functions],
             ),
         )
 
-    def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, description: str) -> None:
+    def _alarm(self, construct_id: str, metric: cloudwatch.Metric, description: str) -> None:
         """Any datapoint above zero in one period; no data (nothing happened) is fine."""
         alarm = metric.create_alarm(
             self,
