@@ -157,6 +157,9 @@ DEFAULT_TIMEOUT_SECONDS = 10
 BILLING_MAX_CONCURRENCY = 5
 DELIVERY_MAX_CONCURRENCY = 5
 CXML_RESERVED_CONCURRENCY = 20
+# SnapStart: the buyer-facing functions (punchout, storefront pages, purchase orders) start from
+# a snapshot of their initialized runtime; API Gateway invokes this alias of the latest version.
+LIVE_ALIAS = "live"
 ORDERS_RESERVED_CONCURRENCY = 20
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 

@@ -97,6 +97,9 @@ class GatewayFunctions(Construct):
         self.log_level = log_level
         self.all: list[lambda_.Function] = []
         """Every function, in the order made (the dashboard and alarms watch each)."""
+        self.entry: dict[str, lambda_.IFunction] = {}
+        """What API Gateway invokes, by function id: the `live` alias of the SnapStart
+        functions (see `api_target`)."""
 
         self.code = self._function_code(asset_dir)
         self.layer = lambda_.LayerVersion(
@@ -143,6 +146,7 @@ class GatewayFunctions(Construct):
             },
             description="cXML endpoint: PunchOutSetupRequest, ProfileRequest; 450 elsewhere.",
             reserved_concurrency=constants.CXML_RESERVED_CONCURRENCY,
+            snap_start=True,
         )
         self.orders_function = self._function(
             constants.ORDERS_FUNCTION_ID,
@@ -154,6 +158,7 @@ class GatewayFunctions(Construct):
             },
             description="cXML purchase orders: OrderRequest (new, update, delete).",
             reserved_concurrency=constants.ORDERS_RESERVED_CONCURRENCY,
+            snap_start=True,
         )
         self.admin_function = self._function(
             constants.ADMIN_FUNCTION_ID,
@@ -173,6 +178,7 @@ class GatewayFunctions(Construct):
                 "Health check, the public catalog, the pages of a punchout session and the "
                 "signed 'Your subscriptions' page."
             ),
+            snap_start=True,
         )
         self.openbuy_function = self._function(
             constants.OPENBUY_FUNCTION_ID,
@@ -340,6 +346,7 @@ class GatewayFunctions(Construct):
         description: str,
         wildcard_reason: str | None = None,
         reserved_concurrency: int | None = None,
+        snap_start: bool = False,
     ) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
@@ -367,6 +374,7 @@ class GatewayFunctions(Construct):
             memory_size=constants.FUNCTION_MEMORY_MB,
             timeout=Duration.seconds(timeout_seconds),
             reserved_concurrent_executions=reserved_concurrency,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
             # No X-Ray (README, "Observability"): the Tracer costs 190-280 ms of cold import,
             # and without it a trace holds only what the duration metrics and logs show.
             tracing=lambda_.Tracing.DISABLED,
@@ -383,7 +391,20 @@ class GatewayFunctions(Construct):
         if wildcard_reason:
             acknowledge(role, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
         self.all.append(function)
+        if snap_start:
+            # API Gateway invokes the alias, so every deployment publishes a version (its
+            # snapshot is taken then) and moves `live` to it.
+            self.entry[construct_id] = lambda_.Alias(
+                self,
+                f"{construct_id}{constants.LIVE_ALIAS.title()}",
+                alias_name=constants.LIVE_ALIAS,
+                version=function.current_version,
+            )
         return function
+
+    def api_target(self, function: lambda_.Function) -> lambda_.IFunction:
+        """The alias API Gateway must invoke for a SnapStart function, else the function."""
+        return self.entry.get(function.node.id, function)
 
     def _function_code(self, asset_dir: str) -> lambda_.Code:
         """The built asset (the `functions` package with its bytecode), or the source tree

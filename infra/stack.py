@@ -62,10 +62,10 @@ class ProcurementGatewayStack(Stack):
         api = GatewayApi(
             self,
             "Api",
-            cxml_function=functions.cxml_function,
-            orders_function=functions.orders_function,
+            cxml_function=functions.api_target(functions.cxml_function),
+            orders_function=functions.api_target(functions.orders_function),
             admin_function=functions.admin_function,
-            web_function=functions.web_function,
+            web_function=functions.api_target(functions.web_function),
             openbuy_function=functions.openbuy_function,
             metering_function=functions.metering_function,
         )

@@ -187,12 +187,15 @@ def routes(stack: Synthesized) -> dict[tuple[str, str], Route]:
         prefix = "" if "Fn::GetAtt" in parent else path_of(parent["Ref"])
         return f"{prefix}/{properties['PathPart']}"
 
-    functions = stack.of_type("AWS::Lambda::Function")
+    # A SnapStart function is invoked through its alias: the route answers with the function.
+    functions = {f: f for f in stack.of_type("AWS::Lambda::Function")}
+    for alias_id, alias in stack.of_type("AWS::Lambda::Alias").items():
+        functions[alias_id] = alias["Properties"]["FunctionName"]["Ref"]
     table = {}
     for method in stack.of_type("AWS::ApiGateway::Method").values():
         properties = method["Properties"]
         uri = json.dumps(properties["Integration"]["Uri"])
-        (function_id,) = [f for f in functions if f'"{f}"' in uri]
+        (function_id,) = [f for target, f in functions.items() if f'"{target}"' in uri]
         key = (path_of(properties["ResourceId"]["Ref"]), properties["HttpMethod"])
         table[key] = Route(properties["AuthorizationType"], function_id)
     return table
@@ -1677,3 +1680,37 @@ def test_dashboard_shows_the_business_metrics_and_each_functions_health(
         assert title in body
     for handler in FUNCTION_HANDLERS:
         assert stack.function_id(handler) in body
+
+
+# --- SnapStart ---------------------------------------------------------------------------------
+
+SNAP_STARTED = (constants.CXML_HANDLER, constants.WEB_HANDLER, constants.ORDERS_HANDLER)
+
+
+def test_buyer_facing_functions_snap_start_and_api_gateway_invokes_their_live_alias(
+    stack: Synthesized,
+) -> None:
+    aliases = stack.of_type("AWS::Lambda::Alias")
+    versions = stack.of_type("AWS::Lambda::Version")
+    alias_of = {a["Properties"]["FunctionName"]["Ref"]: (i, a) for i, a in aliases.items()}
+    integration_uris = [
+        json.dumps(m["Properties"]["Integration"]["Uri"])
+        for m in stack.of_type("AWS::ApiGateway::Method").values()
+    ]
+
+    for handler in FUNCTION_HANDLERS:
+        function_id = stack.function_id(handler)
+        properties = stack.resources[function_id]["Properties"]
+        if handler not in SNAP_STARTED:
+            assert "SnapStart" not in properties, handler
+            assert function_id not in alias_of, handler
+            continue
+        assert properties["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        alias_id, alias = alias_of[function_id]
+        assert alias["Properties"]["Name"] == "live"
+        version_id = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
+        assert versions[version_id]["Properties"]["FunctionName"] == {"Ref": function_id}
+        # every route of the function goes through the alias, never the unpublished $LATEST
+        through_alias = [uri for uri in integration_uris if f'"{alias_id}"' in uri]
+        direct = [uri for uri in integration_uris if f'"{function_id}"' in uri]
+        assert through_alias and not direct, handler
