@@ -16,14 +16,17 @@ VENV := .venv
 comma := ,
 PY := $(VENV)/bin/python
 PORT ?= 8080
-CDK_CLI := npx --yes aws-cdk@2.1148.1
+# The CDK CLI from npm on a supported Node.js (22 LTS, from npm too: Node 20 is end-of-life and
+# the CLI says so); `python app.py`, which the CLI runs, then drives CDK on that Node as well.
+NODE_VERSION := 22
+CDK_CLI := npx --yes -p node@$(NODE_VERSION) -p aws-cdk@2.1148.1 -- cdk
 LAYER_DIR := build/layer
 ASSET_DIR := build/asset
 LAYER_PLATFORM := manylinux2014_$(if $(filter arm64,$(ARCHITECTURE)),aarch64,x86_64)
 FUNCTION_SOURCES := $(shell find functions -name '*.py' -o -name '*.html' -o -name '*.json')
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit synth deploy layer bench browser clean
+.PHONY: run test lint typecheck unit synth deploy layer smoke bench browser clean
 
 # The virtual environment is (re)made with $(PYTHON_VERSION): a .venv of another version is replaced.
 $(VENV)/.python-$(PYTHON_VERSION):
@@ -81,10 +84,26 @@ build/asset.stamp: $(VENV)/.installed $(FUNCTION_SOURCES) infra/artifacts.py
 	  --source functions --target $(ASSET_DIR)
 	@touch $@
 
-## make deploy: build the layer and the asset, then cdk deploy with the CDK CLI from npm.
+## make deploy EMAIL_SENDER=you@your-domain [ALARM_EMAIL=...] [LOG_LEVEL=INFO] [CDK_ARGS=...]:
+## build the layer and the asset, bootstrap the account/region if needed (cdk bootstrap is a
+## no-op when it is current), then deploy. The sender is required: SES must verify it, and the
+## example.com default never can be.
 deploy: $(VENV)/.installed layer
+	@test -n "$(EMAIL_SENDER)" || { echo "make deploy: EMAIL_SENDER=<an address of yours> is required (SES mails it a verification link)" >&2; exit 1; }
+	@case "$(EMAIL_SENDER)" in *@example.com|*@example.org|*@example.net) \
+	  echo "make deploy: $(EMAIL_SENDER) can never be verified by SES" >&2; exit 1;; esac
+	PATH=$(abspath $(VENV))/bin:$$PATH $(CDK_CLI) bootstrap
 	PATH=$(abspath $(VENV))/bin:$$PATH $(CDK_CLI) deploy --app "python app.py" \
-	  -c layerDir=$(LAYER_DIR) -c assetDir=$(ASSET_DIR)
+	  -c layerDir=$(LAYER_DIR) -c assetDir=$(ASSET_DIR) -c emailSender=$(EMAIL_SENDER) \
+	  $(if $(ALARM_EMAIL),-c alarmEmail=$(ALARM_EMAIL)) $(if $(LOG_LEVEL),-c logLevel=$(LOG_LEVEL)) \
+	  $(CDK_ARGS)
+
+## make smoke BASE_URL=...: the buyer's path over HTTP against a running stack (make run's
+## http://127.0.0.1:$(PORT) with ADMIN_TOKEN=..., or a deployed stage's ApiUrl with AWS
+## credentials for SigV4): tests/smoke.py.
+smoke: $(VENV)/.installed
+	@test -n "$(BASE_URL)" || { echo "make smoke: BASE_URL=... is required: make run's URL, or the stage's ApiUrl output" >&2; exit 1; }
+	$(PY) -m tests.smoke $(BASE_URL)
 
 ## make bench: the benchmarks. Cold imports are measured as Lambda does them: the built asset
 ## and a layer built like the deployed one, for this machine's architecture.
