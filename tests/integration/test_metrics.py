@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from functions import observability
+from functions.config import settings
+from local.outbox import OutboxPump, streams_client
 from tests.order_support import order_request, post_order
 from tests.storefront_support import (
     CONTRACT_PAYG,
@@ -108,6 +110,33 @@ def test_a_cart_a_po_its_duplicate_and_a_refused_po_are_counted(
     }
     assert counted[(observability.SUBSCRIPTIONS_ACTIVATED, ())] == 1
     assert counted[(observability.SUBSCRIPTIONS_CANCELLED, ())] == 0
+
+
+def test_the_mail_a_po_announces_is_counted_as_sent(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an approved purchase order, whose mail waits in the outbox
+    secret = coupa["purchase_information"]["shared_secret"]
+    session = punch_out(api, coupa)
+    cart = cart_of(
+        post_form(
+            api,
+            f"{session}/requests",
+            {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"},
+        )
+    )
+    assert post_order(api, order_request(cart.lines, buyer=BUYER, secret=secret)).code == 200
+    streams = streams_client("us-east-1")
+    pump = OutboxPump(settings().outbox_table, dynamodb=tables["dynamodb"], streams=streams)
+    capsys.readouterr()
+
+    # When the outbox stream wakes the email worker
+    pump.pump_once()
+
+    # Then the mail is counted as sent, once
+    counted = _metrics(capsys.readouterr().out)
+    assert counted[(observability.MAILS_SENT, ())] == 1
+    assert counted[(observability.MAILS_FAILED, ())] == 0
 
 
 def test_a_metric_that_cannot_be_written_never_fails_the_request(
