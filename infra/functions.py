@@ -400,6 +400,11 @@ class GatewayFunctions(Construct):
                 alias_name=constants.LIVE_ALIAS,
                 version=function.current_version,
             )
+            Annotations.of(function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "Published: current_version is a new version at each deployment, and API Gateway "
+                "invokes the live alias pointing to it.",
+            )
         return function
 
     def api_target(self, function: lambda_.Function) -> lambda_.IFunction:
