@@ -2,7 +2,10 @@
 
 Needs no AWS credentials: the stack is environment-agnostic unless CDK_DEFAULT_ACCOUNT and
 CDK_DEFAULT_REGION are set (the CDK CLI sets them from the active profile).
-Exits non-zero when any AwsSolutions (cdk-nag) finding is left unacknowledged.
+Exits non-zero when any AwsSolutions (cdk-nag) finding is left unacknowledged, and when the
+dependency layer or the function asset was not built (`make layer`): such functions fail at
+import, or compile every module at each cold start. `-c allowPlaceholderLayer=true` (make synth
+PLACEHOLDER_LAYER=1) synthesizes anyway, for a template to read, never to deploy.
 """
 
 import os
@@ -11,10 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import cx_api
 from cdk_nag import AwsSolutionsChecks
 
 from infra.compliance import unacknowledged_findings
-from infra.constants import REPO_ROOT, STACK_NAME
+from infra.constants import CONTEXT_ALLOW_PLACEHOLDER_LAYER, REPO_ROOT, STACK_NAME
+from infra.functions import PLACEHOLDER_WARNING
 from infra.stack import ProcurementGatewayStack
 
 # CDK feature flags the stack relies on: a flag not set stays at its old behaviour. Here, not in
@@ -44,6 +49,16 @@ def build_app(*, outdir: str | None = None, context: Mapping[str, Any] | None = 
     return app
 
 
+def unbuilt_artifacts(assembly: cx_api.CloudAssembly) -> list[str]:
+    """What the synthesis used in place of a built layer or asset (warnings), else nothing."""
+    artifact = assembly.get_stack_by_name(STACK_NAME)
+    return [
+        str(message.entry.data)
+        for message in artifact.messages
+        if PLACEHOLDER_WARNING in str(message.entry.data)
+    ]
+
+
 def main() -> int:
     app = build_app()
     try:
@@ -60,6 +75,17 @@ def main() -> int:
     findings = unacknowledged_findings(assembly.directory)
     if findings:
         print("Unacknowledged cdk-nag findings:", *findings, sep="\n  ", file=sys.stderr)
+        return 1
+    unbuilt = unbuilt_artifacts(assembly)
+    if unbuilt and str(app.node.try_get_context(CONTEXT_ALLOW_PLACEHOLDER_LAYER)).lower() != "true":
+        print(
+            "Refusing to synthesize functions without their built layer and asset:",
+            *unbuilt,
+            "Run `make layer` first, or synthesize a template to read (never to deploy) with "
+            "`make synth PLACEHOLDER_LAYER=1` (-c allowPlaceholderLayer=true).",
+            sep="\n  ",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -15,6 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bench import coldstart
@@ -32,7 +33,7 @@ FIGURES = (
     *(
         Figure(
             f"import_ratio.{module.rsplit('.', 1)[-1]}",
-            f"import {module} / import boto3",
+            f"import {module} / import boto3 (as on Lambda)",
             IMPORT_RATIO_TARGET,
             None,
         )
@@ -99,14 +100,25 @@ def _guarded(run: Callable[[], None]) -> None:
         traceback.print_exc()
 
 
-def cold_start(runs: int, values: dict[str, float], details: dict[str, Any]) -> None:
-    _section(f"Cold-start import time (fresh interpreter each, median of {runs}, cached .pyc)")
+def cold_start(
+    runs: int, layer: Path, asset: Path, values: dict[str, float], details: dict[str, Any]
+) -> None:
+    _section(
+        f"Cold-start import time (fresh interpreter each, median of {runs}): as on Lambda "
+        "(built asset + layer, their bytecode read-only, -S) and, for comparison, from the "
+        "checkout with warm .pyc"
+    )
+    lambda_like = coldstart.measure_like_lambda(runs, layer=layer, asset=asset)
     result = coldstart.measure(runs)
-    print(f"  {'module':<30} {'median ms':>10} {'min':>7} {'max':>7} {'x boto3':>8}")
-    for module, samples in result.samples_ms.items():
+    print(
+        f"  {'module':<34} {'Lambda ms':>9} {'min':>7} {'max':>7} {'x boto3':>8}"
+        f"   {'checkout ms':>11} {'x boto3':>8}"
+    )
+    for module, samples in lambda_like.samples_ms.items():
         print(
-            f"  {module:<30} {statistics.median(samples):>10.1f} {min(samples):>7.1f}"
-            f" {max(samples):>7.1f} {result.ratio(module):>8.2f}"
+            f"  {module:<34} {statistics.median(samples):>9.1f} {min(samples):>7.1f}"
+            f" {max(samples):>7.1f} {lambda_like.ratio(module):>8.2f}"
+            f"   {result.medians_ms[module]:>11.1f} {result.ratio(module):>8.2f}"
         )
     for module in coldstart.HANDLERS:
         error = result.importable_unconfigured[module]
@@ -128,8 +140,12 @@ def cold_start(runs: int, values: dict[str, float], details: dict[str, Any]) -> 
         unique = ", ".join(f"{c.package} {c.cumulative_ms:.1f} ms" for c in result.only_in(module))
         if unique:
             print(f"    imported by this handler only: {unique}")
-        values[f"import_ratio.{module.rsplit('.', 1)[-1]}"] = result.ratio(module)
-    details["import_ms"] = {m: round(v, 2) for m, v in result.medians_ms.items()}
+        values[f"import_ratio.{module.rsplit('.', 1)[-1]}"] = lambda_like.ratio(module)
+    details["import_ms"] = {m: round(v, 2) for m, v in lambda_like.medians_ms.items()}
+    details["import_ms_checkout"] = {m: round(v, 2) for m, v in result.medians_ms.items()}
+    details["import_ratio_checkout"] = {
+        m: round(result.ratio(m), 3) for m in result.medians_ms if m != coldstart.BASELINE
+    }
     details["import_unconfigured_errors"] = {
         m: e for m, e in result.importable_unconfigured.items() if e
     }
@@ -270,6 +286,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=30, help="untimed punchouts first")
     parser.add_argument("--import-runs", type=int, default=9, help="fresh interpreters each")
     parser.add_argument(
+        "--layer",
+        type=Path,
+        default=Path("build/bench/layer"),
+        help="a dependency layer built for this machine's architecture (make bench builds it)",
+    )
+    parser.add_argument(
+        "--asset", type=Path, default=Path("build/asset"), help="the built function asset"
+    )
+    parser.add_argument(
         "--billing-sizes",
         default=",".join(str(n) for n in BILLING_SIZES),
         help="subscriptions per billing run, smallest first (the ratio is last / first)",
@@ -285,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     values: dict[str, float] = {}
     details: dict[str, Any] = {}
     # Subprocesses first, while this process is still small and idle.
-    _guarded(lambda: cold_start(args.import_runs, values, details))
+    _guarded(lambda: cold_start(args.import_runs, args.layer, args.asset, values, details))
     _guarded(lambda: in_process(args.iterations, args.warmup, values, details))
     _guarded(lambda: billing(sizes, values, details))
     figures = [replace(f, value=values.get(f.key)) for f in _relabelled(FIGURES, sizes)]

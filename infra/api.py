@@ -155,7 +155,9 @@ class GatewayApi(Construct):
             cloud_watch_role=True,
             deploy_options=apigateway.StageOptions(
                 stage_name=constants.API_STAGE,
-                tracing_enabled=True,
+                # No X-Ray: a stage trace records the request URL, and /s/<token> URLs carry
+                # session tokens (README, "Observability").
+                tracing_enabled=False,
                 metrics_enabled=True,
                 logging_level=apigateway.MethodLoggingLevel.ERROR,
                 # Never log bodies: cXML requests carry shared secrets.

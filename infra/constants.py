@@ -10,18 +10,29 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "ProcurementGateway"
 SERVICE_NAME = "procurement-gateway"
 METRICS_NAMESPACE = "ProcurementGateway"
-LOG_LEVEL = "INFO"
+LOG_LEVEL = "INFO"  # the default of the `logLevel` context
+LOG_LEVELS = ("DEBUG", "INFO", "WARN", "ERROR")  # what Lambda and Python logging both know
 SESSION_TTL_SECONDS = 3600
+
+# What Lambda runs: one CPython minor version for the runtime, the layer's and the asset's
+# bytecode, the tests and the local stack (the Makefile reads both lines), on one architecture.
+LAMBDA_PYTHON_VERSION = "3.13"
+LAMBDA_ARCHITECTURE = "arm64"  # Graviton: lower price per ms; every dependency has aarch64 wheels
 
 # CDK context keys (`cdk ... -c key=value`).
 CONTEXT_LAYER_DIR = "layerDir"
 DEFAULT_LAYER_DIR = "build/layer"
+CONTEXT_ASSET_DIR = "assetDir"
+DEFAULT_ASSET_DIR = "build/asset"
+# Synthesize even without `make layer` (a template to read, never to deploy).
+CONTEXT_ALLOW_PLACEHOLDER_LAYER = "allowPlaceholderLayer"
 CONTEXT_PUBLIC_BASE_URL = "publicBaseUrl"
 CONTEXT_SUPPLIER_DOMAIN = "supplierDomain"
 CONTEXT_SUPPLIER_IDENTITY = "supplierIdentity"
 CONTEXT_EMAIL_SENDER = "emailSender"
 DEFAULT_EMAIL_SENDER = "marketplace@example.com"
 CONTEXT_ALARM_EMAIL = "alarmEmail"
+CONTEXT_LOG_LEVEL = "logLevel"
 
 # The one Lambda asset: the `functions` package at the repository root.
 FUNCTIONS_PACKAGE = "functions"
@@ -140,6 +151,19 @@ BILLING_TIMEOUT_SECONDS = 60
 # One invoice POSTed to the buyer's endpoint: the client allows 20 s to connect and 20 s to read.
 DELIVERY_TIMEOUT_SECONDS = 60
 DEFAULT_TIMEOUT_SECONDS = 10
+# Capacity. The queue consumers never take more than this many concurrent executions (Lambda's
+# SQS scaling would otherwise grow to hundreds during a monthly run and throttle the rest of the
+# account); the buyer-facing cXML functions keep this many for themselves whatever else runs
+# (reserved concurrency, which is also their ceiling: 20 x ~0.2 s is ~100 punchouts or POs a
+# second, twice the stage's throttling rate). Reserving needs the account's concurrency quota
+# to keep 100 unreserved: 1000, the default of an established account, is plenty.
+BILLING_MAX_CONCURRENCY = 5
+DELIVERY_MAX_CONCURRENCY = 5
+CXML_RESERVED_CONCURRENCY = 20
+# SnapStart: the buyer-facing functions (punchout, storefront pages, purchase orders) start from
+# a snapshot of their initialized runtime; API Gateway invokes this alias of the latest version.
+LIVE_ALIAS = "live"
+ORDERS_RESERVED_CONCURRENCY = 20
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
 # REST API.

@@ -20,10 +20,18 @@ from infra.compliance import acknowledge
 from infra.data import GatewayData
 from infra.invoicing import InvoicingQueues
 
-RUNTIME = lambda_.Runtime.PYTHON_3_12
-ARCHITECTURE = lambda_.Architecture.X86_64
+RUNTIME: lambda_.Runtime = getattr(
+    lambda_.Runtime, "PYTHON_" + constants.LAMBDA_PYTHON_VERSION.replace(".", "_")
+)
+ARCHITECTURE = {
+    "arm64": lambda_.Architecture.ARM_64,
+    "x86_64": lambda_.Architecture.X86_64,
+}[constants.LAMBDA_ARCHITECTURE]
+PLACEHOLDER_WARNING = "procurement-gateway:layer-placeholder"
+"""Marks a synthesis whose layer or asset was not built (app.py refuses it unless asked)."""
 
-# Git-style ignore rules applied to the repository root: keep only the `functions` package.
+# Without a built asset (make layer), the source tree: git-style ignore rules applied to the
+# repository root keep only the `functions` package.
 # Everything else at the top level (.venv, tests, cdk.out, node_modules, local, infra...) is
 # skipped without being walked, which also keeps asset fingerprinting fast.
 FUNCTIONS_ASSET_EXCLUDE = [
@@ -49,12 +57,8 @@ WRITE = (
 # action, each item of the transaction is authorized as its own Put, Update or ConditionCheck.
 TRANSACT = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem")
 
-TRACING_REASON = (
-    "Active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no "
-    "resource-level permissions, so CDK grants them on '*'."
-)
 STREAM_TRIGGER_REASON = (
-    " The outbox stream trigger (infra/email.py, infra/invoicing.py) adds dynamodb:ListStreams "
+    "The outbox stream trigger (infra/email.py, infra/invoicing.py) adds dynamodb:ListStreams "
     "on '*', as CDK's stream-read grant does: it only lists stream ARNs; reading records "
     "(DescribeStream, GetShardIterator, GetRecords) is granted on the outbox table's stream alone."
 )
@@ -86,17 +90,23 @@ class GatewayFunctions(Construct):
         data: GatewayData,
         queues: InvoicingQueues,
         layer_dir: str,
+        asset_dir: str,
         email_sender: str,
+        log_level: str = constants.LOG_LEVEL,
         public_base_url: str | None = None,
         supplier_identity: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        if log_level not in constants.LOG_LEVELS:
+            raise ValueError(f"logLevel must be one of {', '.join(constants.LOG_LEVELS)}")
+        self.log_level = log_level
+        self.all: list[lambda_.Function] = []
+        """Every function, in the order made (the dashboard and alarms watch each)."""
+        self.entry: dict[str, lambda_.IFunction] = {}
+        """What API Gateway invokes, by function id: the `live` alias of the SnapStart
+        functions (see `api_target`)."""
 
-        self.code = lambda_.Code.from_asset(
-            str(constants.REPO_ROOT),
-            exclude=FUNCTIONS_ASSET_EXCLUDE,
-            ignore_mode=IgnoreMode.GIT,
-        )
+        self.code = self._function_code(asset_dir)
         self.layer = lambda_.LayerVersion(
             self,
             "Dependencies",
@@ -109,7 +119,7 @@ class GatewayFunctions(Construct):
         environment = {
             constants.ENV_SERVICE_NAME: constants.SERVICE_NAME,
             constants.ENV_METRICS_NAMESPACE: constants.METRICS_NAMESPACE,
-            constants.ENV_LOG_LEVEL: constants.LOG_LEVEL,
+            constants.ENV_LOG_LEVEL: log_level,
             constants.ENV_INTEGRATIONS_TABLE: data.integrations_table.table_name,
             constants.ENV_SESSIONS_TABLE: data.sessions_table.table_name,
             constants.ENV_PRODUCTS_TABLE: data.products_table.table_name,
@@ -140,6 +150,8 @@ class GatewayFunctions(Construct):
                 constants.ENV_ARIBA_SECRET_ARN: data.ariba_secret.secret_arn,
             },
             description="cXML endpoint: PunchOutSetupRequest, ProfileRequest; 450 elsewhere.",
+            reserved_concurrency=constants.CXML_RESERVED_CONCURRENCY,
+            snap_start=True,
         )
         self.orders_function = self._function(
             constants.ORDERS_FUNCTION_ID,
@@ -150,6 +162,8 @@ class GatewayFunctions(Construct):
                 constants.ENV_ARIBA_SECRET_ARN: data.ariba_secret.secret_arn,
             },
             description="cXML purchase orders: OrderRequest (new, update, delete).",
+            reserved_concurrency=constants.ORDERS_RESERVED_CONCURRENCY,
+            snap_start=True,
         )
         self.admin_function = self._function(
             constants.ADMIN_FUNCTION_ID,
@@ -169,6 +183,7 @@ class GatewayFunctions(Construct):
                 "Health check, the public catalog, the pages of a punchout session and the "
                 "signed 'Your subscriptions' page."
             ),
+            snap_start=True,
         )
         self.openbuy_function = self._function(
             constants.OPENBUY_FUNCTION_ID,
@@ -183,7 +198,7 @@ class GatewayFunctions(Construct):
             timeout_seconds=constants.EMAIL_TIMEOUT_SECONDS,
             environment=environment,
             description="Sends the outbox's mail through SES, triggered by the outbox stream.",
-            wildcard_reason=TRACING_REASON + STREAM_TRIGGER_REASON,
+            wildcard_reason=STREAM_TRIGGER_REASON,
         )
         self.metering_function = self._function(
             constants.METERING_FUNCTION_ID,
@@ -201,7 +216,7 @@ class GatewayFunctions(Construct):
                 "Makes invoices: billing-run messages from the billing queue, contract invoices "
                 "from the outbox stream."
             ),
-            wildcard_reason=TRACING_REASON + STREAM_TRIGGER_REASON,
+            wildcard_reason=STREAM_TRIGGER_REASON,
         )
         self.billing_schedule_function = self._function(
             constants.BILLING_SCHEDULE_FUNCTION_ID,
@@ -329,8 +344,10 @@ class GatewayFunctions(Construct):
         acknowledge(
             self,
             "AwsSolutions-L1",
-            "Python 3.12 on purpose: the dependency layer is built for CPython 3.12 "
-            "(make layer --python-version 3.12); runtime and layer move together in one change.",
+            f"Python {constants.LAMBDA_PYTHON_VERSION} on purpose: the newest CPython that "
+            "this machine image, CDK and every pinned dependency support; the layer's and the "
+            "asset's bytecode, the tests and the local stack use the same version "
+            "(infra/constants.py LAMBDA_PYTHON_VERSION), so they move together in one change.",
         )
 
     def _function(
@@ -341,7 +358,9 @@ class GatewayFunctions(Construct):
         timeout_seconds: int,
         environment: dict[str, str],
         description: str,
-        wildcard_reason: str = TRACING_REASON,
+        wildcard_reason: str | None = None,
+        reserved_concurrency: int | None = None,
+        snap_start: bool = False,
     ) -> lambda_.Function:
         log_group = logs.LogGroup(
             self,
@@ -368,24 +387,68 @@ class GatewayFunctions(Construct):
             layers=[self.layer],
             memory_size=constants.FUNCTION_MEMORY_MB,
             timeout=Duration.seconds(timeout_seconds),
-            tracing=lambda_.Tracing.ACTIVE,
+            reserved_concurrent_executions=reserved_concurrency,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            # No X-Ray (README, "Observability"): the Tracer costs 190-280 ms of cold import,
+            # and without it a trace holds only what the duration metrics and logs show.
+            tracing=lambda_.Tracing.DISABLED,
+            # Lambda's JSON log format: the level filter applies before CloudWatch ingests.
+            # Powertools' Logger writes JSON lines (and EMF metrics) on its own.
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel(self.log_level),
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
             log_group=log_group,
             role=role,
             environment=environment,
             description=description,
         )
-        acknowledge(role, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
+        if wildcard_reason:
+            acknowledge(role, "AwsSolutions-IAM5[Resource::*]", wildcard_reason)
+        self.all.append(function)
+        if snap_start:
+            # API Gateway invokes the alias, so every deployment publishes a version (its
+            # snapshot is taken then) and moves `live` to it.
+            self.entry[construct_id] = lambda_.Alias(
+                self,
+                f"{construct_id}{constants.LIVE_ALIAS.title()}",
+                alias_name=constants.LIVE_ALIAS,
+                version=function.current_version,
+            )
+            Annotations.of(function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "Published: current_version is a new version at each deployment, and API Gateway "
+                "invokes the live alias pointing to it.",
+            )
         return function
+
+    def api_target(self, function: lambda_.Function) -> lambda_.IFunction:
+        """The alias API Gateway must invoke for a SnapStart function, else the function."""
+        return self.entry.get(function.node.id, function)
+
+    def _function_code(self, asset_dir: str) -> lambda_.Code:
+        """The built asset (the `functions` package with its bytecode), or the source tree
+        without bytecode: it runs, but compiles every module at each cold start."""
+        built = _absolute(asset_dir)
+        if (built / constants.FUNCTIONS_PACKAGE).is_dir():
+            return lambda_.Code.from_asset(str(built))
+        Annotations.of(self).add_warning_v2(
+            PLACEHOLDER_WARNING,
+            f"{built} does not exist: the function asset is the source tree, without bytecode. "
+            "Run `make layer` before deploying (make deploy does).",
+        )
+        return lambda_.Code.from_asset(
+            str(constants.REPO_ROOT),
+            exclude=FUNCTIONS_ASSET_EXCLUDE,
+            ignore_mode=IgnoreMode.GIT,
+        )
 
     def _layer_source(self, layer_dir: str) -> Path:
         """The built layer directory, or an empty stand-in so synthesis never installs anything."""
-        built = Path(layer_dir)
-        if not built.is_absolute():
-            built = constants.REPO_ROOT / built
+        built = _absolute(layer_dir)
         if built.is_dir():
             return built
         Annotations.of(self).add_warning_v2(
-            "procurement-gateway:layer-placeholder",
+            PLACEHOLDER_WARNING,
             f"{built} does not exist: the dependency layer is an empty placeholder. "
             "Run `make layer` before deploying (make deploy does).",
         )
@@ -394,6 +457,11 @@ class GatewayFunctions(Construct):
         placeholder = Path(outdir) / "layer-placeholder" / "python"
         placeholder.mkdir(parents=True, exist_ok=True)
         return placeholder.parent
+
+
+def _absolute(directory: str) -> Path:
+    path = Path(directory)
+    return path if path.is_absolute() else constants.REPO_ROOT / path
 
 
 def _grant(

@@ -57,10 +57,13 @@ class InvoicingTriggers(Construct):
         super().__init__(scope, construct_id)
 
         # Each worker reports the messages it failed (batchItemFailures): only those come back.
+        # Neither takes more than its maximum concurrency, so a billing run of thousands of
+        # messages cannot starve the purchase-order and punchout functions.
         billing_worker.add_event_source(
             event_sources.SqsEventSource(
                 queues.billing_queue,
                 batch_size=constants.BILLING_BATCH_SIZE,
+                max_concurrency=constants.BILLING_MAX_CONCURRENCY,
                 report_batch_item_failures=True,
             )
         )
@@ -68,6 +71,7 @@ class InvoicingTriggers(Construct):
             event_sources.SqsEventSource(
                 queues.delivery_queue,
                 batch_size=constants.DELIVERY_BATCH_SIZE,
+                max_concurrency=constants.DELIVERY_MAX_CONCURRENCY,
                 report_batch_item_failures=True,
             )
         )

@@ -9,6 +9,7 @@ from constructs import Construct
 from infra import constants
 from infra.alarms import GatewayAlarms
 from infra.api import GatewayApi
+from infra.dashboard import GatewayDashboard
 from infra.data import GatewayData
 from infra.email import GatewayEmail
 from infra.functions import GatewayFunctions
@@ -16,9 +17,10 @@ from infra.invoicing import InvoicingQueues, InvoicingTriggers
 
 
 class ProcurementGatewayStack(Stack):
-    """Reads CDK context `layerDir` (built dependency layer), `publicBaseUrl` (custom domain),
-    `supplierDomain`/`supplierIdentity` (who we are to buyers), `emailSender` (the address mail
-    comes from), `alarmEmail` (who hears the alarms, optional)."""
+    """Reads CDK context `layerDir` and `assetDir` (built layer and asset), `publicBaseUrl`
+    (custom domain), `supplierDomain`/`supplierIdentity` (who we are to buyers), `emailSender`
+    (the address mail comes from), `alarmEmail` (who hears the alarms, optional), `logLevel`
+    (the functions' log level, INFO by default)."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -39,7 +41,14 @@ class ProcurementGatewayStack(Stack):
             data=data,
             queues=queues,
             layer_dir=str(layer_dir or constants.DEFAULT_LAYER_DIR),
+            asset_dir=str(
+                self.node.try_get_context(constants.CONTEXT_ASSET_DIR)
+                or constants.DEFAULT_ASSET_DIR
+            ),
             email_sender=email_sender,
+            log_level=str(
+                self.node.try_get_context(constants.CONTEXT_LOG_LEVEL) or constants.LOG_LEVEL
+            ).upper(),
             public_base_url=str(public_base_url) if public_base_url else None,
             supplier_identity={
                 env: str(value)
@@ -53,10 +62,10 @@ class ProcurementGatewayStack(Stack):
         api = GatewayApi(
             self,
             "Api",
-            cxml_function=functions.cxml_function,
-            orders_function=functions.orders_function,
+            cxml_function=functions.api_target(functions.cxml_function),
+            orders_function=functions.api_target(functions.orders_function),
             admin_function=functions.admin_function,
-            web_function=functions.web_function,
+            web_function=functions.api_target(functions.web_function),
             openbuy_function=functions.openbuy_function,
             metering_function=functions.metering_function,
         )
@@ -76,7 +85,7 @@ class ProcurementGatewayStack(Stack):
             delivery_worker=functions.delivery_function,
             billing_schedule=functions.billing_schedule_function,
         )
-        GatewayAlarms(
+        alarms = GatewayAlarms(
             self,
             "Alarms",
             rest_api=api.rest_api,
@@ -87,6 +96,16 @@ class ProcurementGatewayStack(Stack):
             contract_invoice_dead_letter_queue=invoicing.contract_invoice_dead_letter_queue,
             billing_schedule_function=functions.billing_schedule_function,
             alarm_email=str(alarm_email) if alarm_email else None,
+        )
+        GatewayDashboard(
+            self,
+            "Monitoring",
+            functions=functions.all,
+            topic=alarms.topic,
+            errors_alarmed_elsewhere=[
+                functions.orders_function,
+                functions.billing_schedule_function,
+            ],
         )
 
         base_url = str(public_base_url).rstrip("/") if public_base_url else None

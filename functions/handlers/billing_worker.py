@@ -8,6 +8,7 @@ it fails, so only it is retried, then sent to the dead-letter queue."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -25,8 +26,8 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import billing_run, store
-from functions.billing_run import BatchMessage, BillingReport
+from functions import billing_run, observability, store
+from functions.billing_run import BatchMessage, BillingReport, ShardMessage
 from functions.clock import now
 from functions.config import settings
 from functions.cxml.model import Credential
@@ -55,12 +56,28 @@ def _wiring() -> Wiring:
 
 def _log(what: str, report: BillingReport, **extra: Any) -> None:
     logger.info(what, extra={**report.as_log(), **extra})
+    _count(report)
+
+
+def _count(report: BillingReport) -> None:
+    observability.count(observability.INVOICES, len(report.created), outcome="created")
+    observability.count(observability.INVOICES, len(report.failed), outcome="failed")
 
 
 def handle_message(record: SQSRecord) -> None:
     """One billing queue message; raises (so it is retried) if any of its work failed."""
-    wiring = _wiring()
+    started = time.perf_counter()
     message = billing_run.message_of(record.body)
+    try:
+        _handle_message(record, message)
+    finally:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        kind = "batch" if isinstance(message, BatchMessage) else "shard"
+        observability.duration(observability.BILLING_MESSAGE_DURATION, elapsed_ms, kind=kind)
+
+
+def _handle_message(record: SQSRecord, message: BatchMessage | ShardMessage) -> None:
+    wiring = _wiring()
     if isinstance(message, BatchMessage):
         redelivered = int(record.attributes.approximate_receive_count or "1") > 1
         try:
@@ -70,6 +87,7 @@ def handle_message(record: SQSRecord) -> None:
             )  # fmt: skip
         except billing_run.InvoicesNotIssued as exc:
             logger.error(str(exc), extra={**exc.report.as_log(), "period": message.period})
+            _count(exc.report)
             raise
         _log("Billing batch handled", report, period=message.period)
         return
@@ -95,6 +113,7 @@ def handle_outbox_record(record: DynamoDBRecord) -> None:
         )
     except billing_run.InvoicesNotIssued as exc:
         logger.error(str(exc), extra={**exc.report.as_log(), "subscription_id": subscription_id})
+        _count(exc.report)
         raise
     _log("Contract invoice handled", report, subscription_id=subscription_id)
 

@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import punchout, store
+from functions import observability, punchout, store
 from functions.config import settings
 from functions.cxml.parse import parse_request
+from functions.errors import GatewayError
 from functions.handlers import cxml_edge
 from functions.handlers.http import base_url
 from functions.integrations import Endpoints
@@ -38,16 +39,24 @@ def punchout_request() -> Response:
     request = parse_request(cxml_edge.document_bytes(app))
     # From outside and not yet authenticated: clipped (a 200 KB payloadID is a 200 KB log line).
     logger.append_keys(payload_id=request.payload_id[:120], request_name=request.request_name[:60])
-    document = punchout.answer(
-        request,
-        integrations,
-        sessions,
-        ariba_secret,
-        Endpoints(
-            base_url(app.current_event, config), config.supplier_domain, config.supplier_identity
-        ),
-        timedelta(seconds=config.session_ttl_seconds),
-    )
+    system = observability.buyer_system(request.header.user_agent)
+    try:
+        document = punchout.answer(
+            request,
+            integrations,
+            sessions,
+            ariba_secret,
+            Endpoints(
+                base_url(app.current_event, config),
+                config.supplier_domain,
+                config.supplier_identity,
+            ),
+            timedelta(seconds=config.session_ttl_seconds),
+        )
+    except GatewayError as refusal:
+        observability.count(observability.PUNCHOUTS, system=system, outcome=str(refusal.status))
+        raise
+    observability.count(observability.PUNCHOUTS, system=system, outcome="200")
     return cxml_edge.cxml_reply(document)
 
 

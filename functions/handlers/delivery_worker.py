@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import delivery, store
+from functions import delivery, observability, store
 from functions.clock import now
 from functions.config import settings
 from functions.delivery import DeliveryLog, PendingInvoice
@@ -138,6 +138,8 @@ def deliver_invoice(record: SQSRecord) -> None:
         "last_code": outcome.delivery.last_code,
         "last_text": outcome.delivery.last_text,
     }
+    if outcome.sent or outcome.state == delivery.FAILED:
+        observability.count(observability.INVOICES, outcome=outcome.state)
     if outcome.sent and outcome.state in (delivery.REJECTED, delivery.FAILED):
         # An error in the logs for whoever reads them; the admin API shows the same record.
         logger.error("Invoice not delivered: the buyer system must be fixed first", extra=details)

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import notifications, store
+from functions import notifications, observability, store
 from functions.clock import now
 from functions.config import settings
 from functions.observability import logger
@@ -67,7 +67,10 @@ def send_new_mail(record: DynamoDBRecord) -> None:
         )
     except Exception:
         logger.exception("Mail not sent; the record will be retried", extra={"outbox_key": key})
+        observability.count(observability.MAILS_FAILED)
         raise
+    if delivery.outcome in ("sent", "sent_unrecorded"):
+        observability.count(observability.MAILS_SENT)
     if delivery.outcome == "sent_unrecorded":
         logger.error(
             "Mail sent but not marked sent: it stays 'sending' so no retry sends it twice",

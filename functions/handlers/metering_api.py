@@ -7,6 +7,7 @@ templates, no XML."""
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import cache
 from typing import Any
 
@@ -14,7 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import fields, metering, store
+from functions import fields, metering, observability, store
 from functions.clock import now
 from functions.config import settings
 from functions.errors import Forbidden, Unauthenticated
@@ -61,6 +62,8 @@ def batch_meter_usage() -> Response:
         subscriptions=subscriptions,
         usage=usage,
     )
+    for status, records in Counter(r["Status"] for r in answer["Results"]).items():
+        observability.count(observability.METERING_RECORDS, records, result=status)
     logger.info(
         "usage metered",
         extra={

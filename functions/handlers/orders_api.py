@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import orders, store
+from functions import observability, orders, store, subscriptions
 from functions.clock import now
 from functions.config import settings
 from functions.cxml import build
@@ -41,9 +41,15 @@ def _ariba_secret() -> AribaSecret:
 @app.post("/cxml/orders")
 def order_request() -> Response:
     document = cxml_edge.document_bytes(app)
-    return cxml_edge.cxml_reply(
-        build.response(200, receive_order(document, base_url(app.current_event, settings())))
-    )
+    try:
+        message = receive_order(document, base_url(app.current_event, settings()))
+    except GatewayError as refusal:
+        outcome = "refused" if refusal.status < 500 else "failed"
+        observability.count(
+            observability.PURCHASE_ORDERS, outcome=outcome, code=str(refusal.status)
+        )
+        raise
+    return cxml_edge.cxml_reply(build.response(200, message))
 
 
 def receive_order(document: bytes, public_url: str) -> str:
@@ -98,14 +104,19 @@ def receive_order(document: bytes, public_url: str) -> str:
             received = order_store.received_before(integration.id, request.payload_id, sent)
             if received is None:
                 raise
-            return orders.answer_to_reuse(*received, sent, request.payload_id)
+            retry = orders.answer_to_reuse(*received, sent, request.payload_id)
+            _count_duplicate()
+            return retry
         try:
             order_store.archive(outcome)
             order_store.commit(outcome, now())
         except order_store.DuplicateOrder as duplicate:
             logger.info("duplicate purchase order", extra={"marker": duplicate.marker})
-            return orders.answer_to_reuse(duplicate.marker, duplicate.kept, sent,
-                                          request.payload_id)  # fmt: skip
+            retry = orders.answer_to_reuse(
+                duplicate.marker, duplicate.kept, sent, request.payload_id
+            )
+            _count_duplicate()
+            return retry
         except order_store.ConcurrentChange:
             logger.info("purchase order raced another change; retrying")
             continue
@@ -116,8 +127,30 @@ def receive_order(document: bytes, public_url: str) -> str:
                 "mails": len(outcome.mails),
             },
         )
+        _count_accepted(outcome, context)
         return outcome.message
     raise Transient("The order could not be saved because of concurrent changes; please retry.")
+
+
+def _count_duplicate() -> None:
+    observability.count(observability.PURCHASE_ORDERS, outcome="duplicate", code="200")
+
+
+def _count_accepted(outcome: orders.OrderOutcome, context: orders.OrderContext) -> None:
+    observability.count(observability.PURCHASE_ORDERS, outcome="accepted", code="200")
+    changed = [
+        s
+        for s in outcome.subscriptions
+        if s.state != getattr(context.subscriptions.get(s.id), "state", None)
+    ]
+    observability.count(
+        observability.SUBSCRIPTIONS_ACTIVATED,
+        sum(s.state == subscriptions.ACTIVE for s in changed),
+    )
+    observability.count(
+        observability.SUBSCRIPTIONS_CANCELLED,
+        sum(s.state == subscriptions.CANCELLED for s in changed),
+    )
 
 
 @logger.inject_lambda_context(

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import ids, store, storefront
+from functions import ids, observability, store, storefront
 from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
 from functions.clock import iso, now
 from functions.config import settings
@@ -629,6 +629,7 @@ def _cart_return(
         session, Credential(config.supplier_domain, config.supplier_identity), request
     )
     origin = origin_of(cart.url)
+    observability.count(observability.CARTS_RETURNED, system=session.system)
     return _page(
         "cart_return.html",
         session=session,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from functions.config import Settings
-from functions.store import invoice_files, queues
+from functions.store import invoice_files, queues, timeouts
 from functions.store.models import (
     IntegrationRecord,
     InvoiceRecord,
@@ -38,5 +38,6 @@ def bind(settings: Settings) -> None:
     for model, table in tables:
         model.Meta.table_name = table
         model.Meta.region = settings.region
+        timeouts.apply_to_model(model.Meta)
     invoice_files.bind(settings.invoice_bucket, settings.region)
     queues.bind(settings.region)

@@ -10,6 +10,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.errors import Transient
+from functions.store.timeouts import client_config
 
 PREFIX = "invoices"
 XML_TYPE = "text/xml; charset=utf-8"
@@ -41,7 +42,7 @@ def _s3() -> Any:
         if _client is None:
             import boto3  # created on first use, once per Lambda container
 
-            _client = boto3.client("s3", region_name=_bound["region"])
+            _client = boto3.client("s3", region_name=_bound["region"], config=client_config())
         return _client
 
 

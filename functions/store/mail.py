@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.errors import Transient
+from functions.store.timeouts import client_config
 
 
 class MailNotSent(Transient):
@@ -27,7 +28,7 @@ class SesMailer:
             if self._client is None:
                 import boto3  # created on the first send, once per Lambda container
 
-                self._client = boto3.client("ses", region_name=self._region)
+                self._client = boto3.client("ses", region_name=self._region, config=client_config())
             return self._client
 
     def send(

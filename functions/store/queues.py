@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.errors import Transient
+from functions.store.timeouts import client_config
 
 BATCH = 10
 """SendMessageBatch takes at most ten entries."""
@@ -42,7 +43,7 @@ def _sqs() -> Any:
         if _client is None:
             import boto3  # created on first use, once per Lambda container
 
-            _client = boto3.client("sqs", region_name=_bound["region"])
+            _client = boto3.client("sqs", region_name=_bound["region"], config=client_config())
         return _client
 
 

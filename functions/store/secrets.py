@@ -14,6 +14,7 @@ from typing import Any
 from functions.clock import now
 from functions.config import ConfigurationError, Settings
 from functions.errors import Transient
+from functions.store.timeouts import client_config
 
 CACHE_SECONDS = 300
 
@@ -42,7 +43,9 @@ class _ManagedSecret:
         if self._client is None:
             import boto3  # only the requests needing the secret pay for this client, once
 
-            self._client = boto3.client("secretsmanager", region_name=self._region)
+            self._client = boto3.client(
+                "secretsmanager", region_name=self._region, config=client_config()
+            )
         try:
             return str(self._client.get_secret_value(SecretId=self._arn)["SecretString"])
         except Exception as exc:  # any AWS failure here is ours, and retryable

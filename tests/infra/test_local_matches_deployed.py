@@ -8,7 +8,12 @@ import pytest
 
 from infra import constants
 from local import aws, events, routes
-from tests.infra.test_stack import Synthesized, built_layer, stack  # noqa: F401 (fixtures)
+from tests.infra.test_stack import (  # noqa: F401 (fixtures)
+    Synthesized,
+    built_asset,
+    built_layer,
+    stack,
+)
 from tests.infra.test_stack import routes as deployed_routes
 
 HANDLER_OF_MODULE = {

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import Stack
+from aws_cdk import Stack, cx_api
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk.assertions import Template
 from lxml import etree
 
-from app import build_app
-from infra import constants
+from app import build_app, unbuilt_artifacts
+from functions import metric_names
+from infra import artifacts, constants
 from infra.compliance import unacknowledged_findings
 
 # Let the tests read cdk-nag findings from the report instead of synth() raising on them.
@@ -80,6 +81,7 @@ Resources = dict[str, dict[str, Any]]
 class Synthesized:
     template: dict[str, Any]
     assembly_dir: Path
+    assembly: cx_api.CloudAssembly
 
     @property
     def resources(self) -> Resources:
@@ -116,7 +118,9 @@ def synthesize(outdir: Path, context: dict[str, Any], canary: bool = False) -> S
         secretsmanager.Secret(stack, "NagCanary")
     assembly = app.synth()
     artifact = assembly.get_stack_by_name(constants.STACK_NAME)
-    return Synthesized(template=artifact.template, assembly_dir=Path(assembly.directory))
+    return Synthesized(
+        template=artifact.template, assembly_dir=Path(assembly.directory), assembly=assembly
+    )
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +132,24 @@ def built_layer(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, built_layer: Path) -> Synthesized:
-    return synthesize(tmp_path_factory.mktemp("cdk.out"), {"layerDir": str(built_layer)})
+def built_asset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    asset = tmp_path_factory.mktemp("asset")
+    artifacts.build_asset(
+        source=constants.REPO_ROOT / constants.FUNCTIONS_PACKAGE,
+        target=asset,
+        version=constants.LAMBDA_PYTHON_VERSION,
+    )
+    return asset
+
+
+@pytest.fixture(scope="module")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, built_layer: Path, built_asset: Path
+) -> Synthesized:
+    return synthesize(
+        tmp_path_factory.mktemp("cdk.out"),
+        {"layerDir": str(built_layer), "assetDir": str(built_asset)},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +159,10 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         {
             "publicBaseUrl": PUBLIC_BASE_URL,
             "layerDir": "does/not/exist",
+            "assetDir": "does/not/exist/either",
             "emailSender": EMAIL_SENDER,
             "alarmEmail": ALARM_EMAIL,
+            "logLevel": "debug",
         },
         canary=True,
     )
@@ -165,12 +187,15 @@ def routes(stack: Synthesized) -> dict[tuple[str, str], Route]:
         prefix = "" if "Fn::GetAtt" in parent else path_of(parent["Ref"])
         return f"{prefix}/{properties['PathPart']}"
 
-    functions = stack.of_type("AWS::Lambda::Function")
+    # A SnapStart function is invoked through its alias: the route answers with the function.
+    functions = {f: f for f in stack.of_type("AWS::Lambda::Function")}
+    for alias_id, alias in stack.of_type("AWS::Lambda::Alias").items():
+        functions[alias_id] = alias["Properties"]["FunctionName"]["Ref"]
     table = {}
     for method in stack.of_type("AWS::ApiGateway::Method").values():
         properties = method["Properties"]
         uri = json.dumps(properties["Integration"]["Uri"])
-        (function_id,) = [f for f in functions if f'"{f}"' in uri]
+        (function_id,) = [f for target, f in functions.items() if f'"{target}"' in uri]
         key = (path_of(properties["ResourceId"]["Ref"]), properties["HttpMethod"])
         table[key] = Route(properties["AuthorizationType"], function_id)
     return table
@@ -317,7 +342,7 @@ def test_api_is_a_rest_api_with_form_posts_as_binary_and_a_logged_traced_throttl
         "application/xml",
     }
     assert properties["StageName"] == "prod"
-    assert properties["TracingEnabled"] is True
+    assert properties["TracingEnabled"] is False  # traces would record /s/<token> URLs
     assert "DestinationArn" in properties["AccessLogSetting"]
     assert "$context.path" not in properties["AccessLogSetting"]["Format"]  # holds tokens
     assert settings["LoggingLevel"] in {"ERROR", "INFO"}
@@ -595,18 +620,21 @@ def test_link_signing_key_is_64_generated_characters_without_punctuation_and_ret
         (constants.DELIVERY_HANDLER, 60, set()),
     ],
 )
-def test_functions_run_python_3_12_with_their_handler_limits_and_environment(
+def test_functions_run_the_one_python_version_with_their_handler_limits_and_environment(
     stack: Synthesized, handler: str, timeout: int, extra_environment: set[str]
 ) -> None:
     properties = stack.resources[stack.function_id(handler)]["Properties"]
     environment = properties["Environment"]["Variables"]
     (layer_id,) = stack.of_type("AWS::Lambda::LayerVersion")
 
-    assert properties["Runtime"] == "python3.12"
-    assert properties["Architectures"] == ["x86_64"]
+    assert properties["Runtime"] == f"python{constants.LAMBDA_PYTHON_VERSION}" == "python3.13"
+    assert properties["Architectures"] == [constants.LAMBDA_ARCHITECTURE] == ["arm64"]
     assert properties["MemorySize"] == 512
     assert properties["Timeout"] == timeout
-    assert properties["TracingConfig"] == {"Mode": "Active"}
+    assert properties.get("TracingConfig", {}).get("Mode") != "Active"  # no X-Ray: README
+    assert properties["LoggingConfig"]["LogFormat"] == "JSON"
+    assert properties["LoggingConfig"]["ApplicationLogLevel"] == "INFO"  # the default
+    assert properties["LoggingConfig"]["SystemLogLevel"] == "WARN"
     assert "VpcConfig" not in properties  # the delivery worker posts to buyers on the internet
     assert properties["Layers"] == [{"Ref": layer_id}]
     assert set(environment) == {
@@ -684,7 +712,7 @@ def _asset_dir(stack: Synthesized, s3_key: str) -> Path:
     return stack.assembly_dir / str(asset["source"]["path"])
 
 
-def test_function_asset_holds_only_the_functions_package(stack: Synthesized) -> None:
+def test_function_asset_is_the_functions_package_with_its_bytecode(stack: Synthesized) -> None:
     keys = {
         f["Properties"]["Code"]["S3Key"] for f in stack.of_type("AWS::Lambda::Function").values()
     }
@@ -694,8 +722,29 @@ def test_function_asset_holds_only_the_functions_package(stack: Synthesized) -> 
 
     assert [p.name for p in asset.iterdir()] == ["functions"]
     assert (asset / "functions" / "__init__.py").is_file()
-    assert not list(asset.rglob("__pycache__"))
+    assert artifacts.missing_bytecode(asset, constants.LAMBDA_PYTHON_VERSION) == []
+
+
+def test_without_a_built_asset_the_source_tree_ships_without_bytecode_and_a_warning(
+    variant: Synthesized,
+) -> None:
+    (key,) = {
+        f["Properties"]["Code"]["S3Key"] for f in variant.of_type("AWS::Lambda::Function").values()
+    }
+    asset = _asset_dir(variant, key)
+
+    assert [p.name for p in asset.iterdir()] == ["functions"]
     assert not list(asset.rglob("*.pyc"))
+    assert any("function asset" in w for w in _warnings(variant))
+
+
+def test_app_refuses_a_placeholder_layer_or_asset_and_accepts_built_ones(
+    stack: Synthesized, variant: Synthesized
+) -> None:
+    assert unbuilt_artifacts(stack.assembly) == []
+    unbuilt = unbuilt_artifacts(variant.assembly)
+    assert len(unbuilt) == 2
+    assert all("make layer" in message for message in unbuilt)
 
 
 def test_layer_comes_from_the_layer_dir_context(stack: Synthesized) -> None:
@@ -704,8 +753,8 @@ def test_layer_comes_from_the_layer_dir_context(stack: Synthesized) -> None:
     asset = _asset_dir(stack, layer["Properties"]["Content"]["S3Key"])
 
     assert (asset / "python" / "marker.py").is_file()
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+    assert layer["Properties"]["CompatibleRuntimes"] == [f"python{constants.LAMBDA_PYTHON_VERSION}"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
 
 
 def test_missing_layer_dir_synthesizes_an_empty_placeholder_with_a_warning(
@@ -713,18 +762,21 @@ def test_missing_layer_dir_synthesizes_an_empty_placeholder_with_a_warning(
 ) -> None:
     (layer,) = variant.of_type("AWS::Lambda::LayerVersion").values()
     asset = _asset_dir(variant, layer["Properties"]["Content"]["S3Key"])
+
+    assert not [p for p in asset.rglob("*") if p.is_file()]
+    assert any("dependency layer" in warning for warning in _warnings(variant))
+
+
+def _warnings(synthesized: Synthesized) -> list[str]:
     metadata = json.loads(
-        (variant.assembly_dir / f"{constants.STACK_NAME}.metadata.json").read_text()
+        (synthesized.assembly_dir / f"{constants.STACK_NAME}.metadata.json").read_text()
     )
-    warnings = [
-        entry["data"]
+    return [
+        str(entry["data"])
         for entries in metadata.values()
         for entry in entries
         if entry["type"] == "aws:cdk:warning"
     ]
-
-    assert not [p for p in asset.rglob("*") if p.is_file()]
-    assert any("make layer" in warning for warning in warnings)
 
 
 # --- least privilege ----------------------------------------------------------------------
@@ -1033,11 +1085,10 @@ def test_queries_name_their_index_never_every_index_of_a_table(stack: Synthesize
         assert wildcards in ({}, {"*": {"dynamodb:ListStreams"}}), handler
 
 
-def test_only_tracing_and_listing_streams_are_granted_on_every_resource(
+def test_only_listing_streams_is_granted_on_every_resource(
     stack: Synthesized,
 ) -> None:
     """What the `AwsSolutions-IAM5[Resource::*]` acknowledgements say, and nothing more."""
-    tracing = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
     for handler in FUNCTION_HANDLERS:
         role = stack.resources[stack.function_id(handler)]["Properties"]["Role"]
         role_ref = {"Ref": role["Fn::GetAtt"][0]}
@@ -1048,7 +1099,7 @@ def test_only_tracing_and_listing_streams_are_granted_on_every_resource(
                     if statement["Resource"] == "*":
                         on_everything.update(_actions(statement))
         stream_readers = {constants.EMAIL_HANDLER, constants.BILLING_HANDLER}
-        expected = tracing | ({"dynamodb:ListStreams"} if handler in stream_readers else set())
+        expected = {"dynamodb:ListStreams"} if handler in stream_readers else set()
         assert on_everything == expected, handler
 
 
@@ -1334,6 +1385,31 @@ def test_each_invoicing_queue_feeds_one_worker_that_reports_failed_messages(
     assert "MaximumBatchingWindowInSeconds" not in trigger  # would lengthen the visibility need
 
 
+def test_queue_consumers_have_a_ceiling_and_the_cxml_functions_keep_their_capacity(
+    stack: Synthesized,
+) -> None:
+    """A monthly billing run of thousands of messages must not take the account's concurrency
+    and throttle purchase orders and punchouts."""
+    ceilings = {
+        handler: trigger.get("ScalingConfig", {}).get("MaximumConcurrency")
+        for handler in FUNCTION_HANDLERS
+        for source_id, trigger in _triggers(stack, handler).items()
+        if stack.resources[source_id]["Type"] == "AWS::SQS::Queue"
+    }
+    reserved = {
+        handler: stack.resources[stack.function_id(handler)]["Properties"].get(
+            "ReservedConcurrentExecutions"
+        )
+        for handler in FUNCTION_HANDLERS
+    }
+
+    assert ceilings == {constants.BILLING_HANDLER: 5, constants.DELIVERY_HANDLER: 5}
+    assert {h: n for h, n in reserved.items() if n is not None} == {
+        constants.CXML_HANDLER: 20,
+        constants.ORDERS_HANDLER: 20,
+    }
+
+
 @pytest.mark.parametrize(
     ("construct_id", "handler"),
     [("BillingQueue", constants.BILLING_HANDLER), ("DeliveryQueue", constants.DELIVERY_HANDLER)],
@@ -1433,23 +1509,23 @@ def _assert_fires_on_the_first_failure(
     assert alarm["AlarmActions"] == [{"Ref": topic_id}]
 
 
-def test_alarms_watch_every_dead_letter_queue_the_api_and_two_functions(
+def test_alarms_watch_every_dead_letter_queue_the_api_and_every_function(
     stack: Synthesized,
 ) -> None:
     dead_letter_queues = {stack.logical_id("AWS::SQS::Queue", q) for q in DEAD_LETTER_QUEUES}
 
-    assert len(stack.of_type("AWS::CloudWatch::Alarm")) == 7
+    # 4 dead-letter queues, API 5XX, errors and throttles of 10 functions, 2 on invoices
+    assert len(stack.of_type("AWS::CloudWatch::Alarm")) == 4 + 1 + 10 + 10 + 2
     assert _watched(stack, "ApproximateNumberOfMessagesVisible") == dead_letter_queues
     for alarm in _alarms(stack, "ApproximateNumberOfMessagesVisible"):
         assert alarm["Dimensions"][0]["Name"] == "QueueName"
     assert _alarms(stack, "5XXError")[0]["Dimensions"] == [
         {"Name": "ApiName", "Value": "procurement-gateway"}
     ]
-    # A purchase order without an answer; a monthly billing run that did not start.
-    assert _watched(stack, "Errors") == {
-        stack.function_id(constants.ORDERS_HANDLER),
-        stack.function_id(constants.BILLING_SCHEDULE_HANDLER),
-    }
+    # Each once (a purchase order without an answer and a monthly billing run that did not
+    # start have their own words in alarms.py)
+    assert _watched(stack, "Errors") == {stack.function_id(h) for h in FUNCTION_HANDLERS}
+    assert len(_alarms(stack, "Errors")) == len(FUNCTION_HANDLERS)
 
 
 def test_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use_and_ssl_only(
@@ -1547,3 +1623,102 @@ def test_cdk_nag_reports_a_finding_nobody_acknowledged(variant: Synthesized) -> 
     on_canary = [f for f in findings if f"{constants.STACK_NAME}/NagCanary/" in f]
     assert len(on_canary) == 1, findings
     assert on_canary[0].startswith("error AwsSolutions-SMG4 ")
+
+
+# --- observability ---------------------------------------------------------------------------
+
+
+def test_log_level_comes_from_the_context_for_lambda_and_powertools(variant: Synthesized) -> None:
+    for function in variant.of_type("AWS::Lambda::Function").values():
+        properties = function["Properties"]
+        assert properties["LoggingConfig"]["ApplicationLogLevel"] == "DEBUG"
+        assert properties["Environment"]["Variables"]["LOG_LEVEL"] == "DEBUG"
+
+
+def _alarms_on(stack: Synthesized, metric_name: str, namespace: str) -> dict[str, dict[str, Any]]:
+    """Alarm properties by the dimensions they watch (as JSON), for one metric."""
+    return {
+        json.dumps(a["Properties"].get("Dimensions", []), sort_keys=True): a["Properties"]
+        for a in stack.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == metric_name
+        and a["Properties"].get("Namespace") == namespace
+    }
+
+
+def test_every_function_has_an_errors_and_a_throttles_alarm_notifying_the_topic(
+    stack: Synthesized,
+) -> None:
+    topic = {"Ref": stack.logical_id("AWS::SNS::Topic", "Topic")}
+    for metric in ("Errors", "Throttles"):
+        alarms = _alarms_on(stack, metric, "AWS/Lambda")
+        watched = {
+            json.dumps([{"Name": "FunctionName", "Value": {"Ref": stack.function_id(h)}}])
+            for h in FUNCTION_HANDLERS
+        }
+        assert set(alarms) == watched, metric
+        for alarm in alarms.values():
+            assert alarm["AlarmActions"] == [topic]
+            assert alarm["Threshold"] == 0
+            assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+            assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_rejected_and_failed_invoices_raise_an_alarm(stack: Synthesized) -> None:
+    alarms = _alarms_on(stack, "Invoices", "ProcurementGateway")
+    outcomes = {
+        next(d["Value"] for d in json.loads(key) if d["Name"] == "outcome"): alarm
+        for key, alarm in alarms.items()
+    }
+
+    assert set(outcomes) == {"rejected", "failed"}
+    for alarm in outcomes.values():
+        assert {"Name": "service", "Value": "procurement-gateway"} in alarm["Dimensions"]
+        assert alarm["Statistic"] == "Sum" and alarm["Threshold"] == 0
+
+
+def test_dashboard_shows_the_business_metrics_and_each_functions_health(
+    stack: Synthesized,
+) -> None:
+    (dashboard,) = stack.of_type("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+
+    for name in metric_names.DIMENSIONS:
+        assert "MetricName=" in body and name in body, name
+    for title in ("Errors per function", "Throttles per function", "Duration per function"):
+        assert title in body
+    for handler in FUNCTION_HANDLERS:
+        assert stack.function_id(handler) in body
+
+
+# --- SnapStart ---------------------------------------------------------------------------------
+
+SNAP_STARTED = (constants.CXML_HANDLER, constants.WEB_HANDLER, constants.ORDERS_HANDLER)
+
+
+def test_buyer_facing_functions_snap_start_and_api_gateway_invokes_their_live_alias(
+    stack: Synthesized,
+) -> None:
+    aliases = stack.of_type("AWS::Lambda::Alias")
+    versions = stack.of_type("AWS::Lambda::Version")
+    alias_of = {a["Properties"]["FunctionName"]["Ref"]: (i, a) for i, a in aliases.items()}
+    integration_uris = [
+        json.dumps(m["Properties"]["Integration"]["Uri"])
+        for m in stack.of_type("AWS::ApiGateway::Method").values()
+    ]
+
+    for handler in FUNCTION_HANDLERS:
+        function_id = stack.function_id(handler)
+        properties = stack.resources[function_id]["Properties"]
+        if handler not in SNAP_STARTED:
+            assert "SnapStart" not in properties, handler
+            assert function_id not in alias_of, handler
+            continue
+        assert properties["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+        alias_id, alias = alias_of[function_id]
+        assert alias["Properties"]["Name"] == "live"
+        version_id = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
+        assert versions[version_id]["Properties"]["FunctionName"] == {"Ref": function_id}
+        # every route of the function goes through the alias, never the unpublished $LATEST
+        through_alias = [uri for uri in integration_uris if f'"{alias_id}"' in uri]
+        direct = [uri for uri in integration_uris if f'"{function_id}"' in uri]
+        assert through_alias and not direct, handler
