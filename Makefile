@@ -9,7 +9,7 @@ LAYER_DIR := build/layer
 LAYER_PLATFORM ?= manylinux2014_x86_64
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit synth deploy layer bench browser clean
+.PHONY: run test fuzz lint typecheck unit synth deploy layer bench browser clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ run: $(VENV)/.installed
 ## make test: lint, types and the whole suite (unit, integration, infra, end to end).
 test: $(VENV)/.installed browser lint typecheck
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
+
+## make fuzz: the fuzz suite alone, 40 times longer than in make test, random examples;
+## failing examples are kept in .hypothesis/ and replayed first next time.
+fuzz: $(VENV)/.installed
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -n 2 -q tests/fuzz --hypothesis-show-statistics
 
 ## make browser: Chromium for the browser tests (Playwright cannot download its own here).
 ## Nothing to do when installed; else apt-get, as root (CI is root on Debian), or fail.
@@ -58,4 +63,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) cdk.out build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis
