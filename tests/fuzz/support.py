@@ -358,7 +358,7 @@ def mutated_json(draw: st.DrawFn, payload: Any) -> bytes:
                 )
             else:
                 replacement = current
-                for _ in range(draw(st.sampled_from([2, 100, 900]))):
+                for _ in range(draw(st.sampled_from([2, 100, 400]))):  # deeper: RAW_JSON
                     replacement = [replacement]
             parent[key] = replacement
         elif op == "add-key" and isinstance(current, dict):
