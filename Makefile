@@ -26,7 +26,7 @@ LAYER_PLATFORM := manylinux2014_$(if $(filter arm64,$(ARCHITECTURE)),aarch64,x86
 FUNCTION_SOURCES := $(shell find functions -name '*.py' -o -name '*.html' -o -name '*.json')
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint typecheck unit synth deploy layer smoke bench browser clean
+.PHONY: run test fuzz lint typecheck unit synth deploy layer smoke bench browser clean
 
 # The virtual environment is (re)made with $(PYTHON_VERSION): a .venv of another version is replaced.
 $(VENV)/.python-$(PYTHON_VERSION):
@@ -47,6 +47,11 @@ run: $(VENV)/.installed
 ## make test: lint, types and the whole suite (unit, integration, infra, end to end).
 test: $(VENV)/.installed browser lint typecheck
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
+
+## make fuzz: the fuzz suite alone, 40 times longer than in make test, random examples;
+## failing examples are kept in .hypothesis/ and replayed first next time.
+fuzz: $(VENV)/.installed
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -n 2 -q -s tests/fuzz tests/model --hypothesis-show-statistics
 
 ## make browser: Chromium for the browser tests (Playwright cannot download its own here).
 ## Nothing to do when installed; else apt-get, as root (CI is root on Debian), or fail.
@@ -116,4 +121,4 @@ build/bench-layer.stamp: $(VENV)/.installed requirements.txt infra/constants.py 
 	@touch $@
 
 clean:
-	rm -rf $(VENV) cdk.out build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from infra import constants
 from infra.compliance import acknowledge
+from infra.waf import ApiFirewall
 
 PUBLIC_ROUTES_REASON = (
     "cXML authenticates with the shared secret in the document body; the storefront with the "
@@ -33,6 +34,35 @@ OPENBUY_REASON = (
     "short-lived bearer token that search, detail and checkout must present; OpenBuyFunction "
     "issues and checks those tokens."
 )
+
+
+@dataclass(frozen=True)
+class MethodThrottle:
+    """A token bucket of its own for one method (API Gateway throttles each method separately;
+    the stage's figures are only the default for methods not listed)."""
+
+    rate_limit: int
+    burst_limit: int
+
+
+# Purchase orders and punchouts get their own, larger budgets; the anonymous storefront and
+# Open Buy get small ones, so a flood there is refused at the gateway before it reaches a
+# function (nor the account-wide request rate and Lambda concurrency the cXML routes share).
+CXML_THROTTLE = MethodThrottle(rate_limit=100, burst_limit=200)
+ANONYMOUS_THROTTLE = MethodThrottle(rate_limit=20, burst_limit=40)
+SMALL_ANONYMOUS_THROTTLE = MethodThrottle(rate_limit=10, burst_limit=20)
+# Method keys as CDK's StageOptions.method_options reads them: `<resource path>/<METHOD or *>`.
+METHOD_THROTTLES: dict[str, MethodThrottle] = {
+    f"{constants.ORDERS_PATH}/POST": CXML_THROTTLE,
+    f"{constants.PUNCHOUT_PATH}/POST": CXML_THROTTLE,
+    "/catalog/GET": ANONYMOUS_THROTTLE,
+    "/catalog/{proxy+}/*": ANONYMOUS_THROTTLE,
+    "/health/GET": SMALL_ANONYMOUS_THROTTLE,
+    **{
+        f"/openbuy/{operation}/{constants.OPENBUY_VERSION}/POST": SMALL_ANONYMOUS_THROTTLE
+        for operation in constants.OPENBUY_OPERATIONS
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -166,6 +196,18 @@ class GatewayApi(Construct):
                 throttling_burst_limit=constants.THROTTLING_BURST_LIMIT,
                 access_log_destination=apigateway.LogGroupLogDestination(access_logs),
                 access_log_format=_access_log_format(),
+                # A method's own settings replace the stage's for it, field by field with
+                # API Gateway's defaults (logging off): repeat logging and metrics in each.
+                method_options={
+                    path: apigateway.MethodDeploymentOptions(
+                        throttling_rate_limit=throttle.rate_limit,
+                        throttling_burst_limit=throttle.burst_limit,
+                        logging_level=apigateway.MethodLoggingLevel.ERROR,
+                        metrics_enabled=True,
+                        data_trace_enabled=False,
+                    )
+                    for path, throttle in METHOD_THROTTLES.items()
+                },
             ),
         )
         self._add_routes(
@@ -183,6 +225,9 @@ class GatewayApi(Construct):
                 response_headers={"Content-Type": f"'{CXML_CONTENT_TYPE}'"},
                 templates=dict.fromkeys(TEMPLATE_CONTENT_TYPES, cxml_error_document(error)),
             )
+        self.firewall = ApiFirewall(
+            self, "Firewall", stage_arn=self.rest_api.deployment_stage.stage_arn
+        )
         self._acknowledge_api_findings()
 
     @property
@@ -302,14 +347,6 @@ class GatewayApi(Construct):
             "(JSON Schema) cannot describe; the functions validate them (defusedxml parser, "
             "cXML checks) and answer with a cXML status. Coupa Open Buy's JSON bodies are "
             "validated by OpenBuyFunction next to its token check, one place for every rule.",
-        )
-        acknowledge(
-            self.rest_api,
-            "AwsSolutions-APIG3",
-            "No WAF web ACL yet: stage throttling bounds request rates, and every route "
-            "authenticates in the function (cXML shared secret, session token, signed link, "
-            "Open Buy token) or with IAM, except the health check and the catalog, public by "
-            "design. A WAFv2 web ACL is a deployment decision left to a later issue.",
         )
         cloud_watch_role = self.rest_api.node.try_find_child("CloudWatchRole")
         if cloud_watch_role is not None:

@@ -333,7 +333,7 @@ def test_api_is_a_rest_api_with_form_posts_as_binary_and_a_logged_traced_throttl
     (api,) = stack.of_type("AWS::ApiGateway::RestApi").values()
     (stage,) = stack.of_type("AWS::ApiGateway::Stage").values()
     properties = stage["Properties"]
-    (settings,) = properties["MethodSettings"]
+    (settings,) = [s for s in properties["MethodSettings"] if s["ResourcePath"] == "/*"]
 
     assert set(api["Properties"]["BinaryMediaTypes"]) == {
         "application/x-www-form-urlencoded",
