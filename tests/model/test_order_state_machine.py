@@ -23,6 +23,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -49,7 +50,7 @@ from tests.storefront_support import (
     post_form,
     punch_out,
 )
-from tests.support import admin, coupa_integration
+from tests.support import admin, coupa_integration, meter, seller_token
 
 CONTRACT_ONLY = {
     "id": "vaultguard",
@@ -100,6 +101,10 @@ KINDS = {
 }
 """The kind of each cart line an offer's pricing model gives."""
 BUYER = ("DUNS", "acme-coupa")
+SELLER = "309876543210"  # a demo seller account (local/demo_catalog.json) with a local token
+METERED = {"datastream-pro": "hours", "mailrelay": "emails"}
+"""The products metered in the model, and their dimension."""
+USAGE_OFFERS = {"datastream-pro": ("contract_payg",), "mailrelay": ("payg",)}
 AUX = re.compile(r"^(req-[0-9a-f]{16})-\d+$")
 PENDING, ACTIVE, CANCELLED, WITHDRAWN = "pending", "active", "cancelled", "withdrawn"
 ENDED = (CANCELLED, WITHDRAWN)
@@ -189,6 +194,7 @@ class OrderStateMachine(RuleBasedStateMachine):
         self.subscriptions: dict[str, Subscription] = {}
         self.model_orders: dict[str, Order] = {}
         SEEN["examples"] += 1
+        self.metered: Counter[str] = Counter()
         self.enabled = True
         self._applying: Order | None = None
         self.sent_mails = 0
@@ -436,6 +442,17 @@ class OrderStateMachine(RuleBasedStateMachine):
         self.model_orders[order.order_id] = order
         return order.order_id
 
+    @rule(target=orders, request_id=requests)
+    def purchase_order_for_the_cart(self, request_id: str) -> Any:
+        """What usually happens: the company approves the cart as it was requested."""
+        lines = self.model_requests[request_id].lines
+        po_lines = [PoLine(line, n, line.price, line.quantity) for n, line in enumerate(lines, 1)]
+        order = Order(f"PO-{next(_ORDER_IDS)}", 1, "new", _payload(), po_lines)
+        if self._expect(order, None) is None:
+            return multiple()
+        self.model_orders[order.order_id] = order
+        return order.order_id
+
     @rule(order_id=orders)
     def exact_resend(self, order_id: str) -> None:
         """The procurement system did not see our answer and sends the same document again."""
@@ -565,6 +582,45 @@ class OrderStateMachine(RuleBasedStateMachine):
             total = sum(Decimal(line["amount"]) for line in summary_json["lines"])
             assert total <= subscription.contract_approved, (total, subscription)
 
+    @rule(product=st.sampled_from(sorted(METERED)), minutes_ago=st.sampled_from([5, 65, 125]),
+          quantity=st.integers(min_value=0, max_value=50))  # fmt: skip
+    def seller_meters_usage(self, product: str, minutes_ago: int, quantity: int) -> None:
+        """The seller's code reports an hour of usage: recorded once against an active
+        subscription, refused for an account without one; nothing lost, nothing counted twice."""
+        dimension = METERED[product]
+        record = {
+            "Timestamp": (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(),
+            "CustomerIdentifier": self.integration["integration"]["account_id"],
+            "Dimension": dimension,
+            "Quantity": quantity,
+        }
+        status, body = meter(
+            self.api,
+            {"ProductCode": product, "UsageRecords": [record]},
+            token=seller_token(SELLER),
+        )
+        assert status == 200, body
+        (result,) = body["Results"]
+        active = any(self._meterable(rid, product) for rid in self.subscriptions)
+        SEEN[f"metering {result['Status']}"] += 1
+        if not active:
+            assert result["Status"] == "CustomerNotSubscribed", result
+            return
+        assert result["Status"] in ("Success", "DuplicateRecord"), result
+        if result["Status"] == "Success":
+            self.metered[dimension] += quantity
+
+    def _meterable(self, request_id: str, product: str) -> bool:
+        """Usage may be metered against a subscription whose usage line a PO approves while it
+        is active, and after a cancellation for usage from before it (every record here is at
+        least 5 minutes old, older than any cancellation within one example)."""
+        request = self.model_requests[request_id]
+        subscription = self.subscriptions[request_id]
+        if request.offer not in USAGE_OFFERS[product]:
+            return False
+        usage = next(line for line in request.lines if line.kind == "usage")
+        return usage.aux in subscription.approvals and subscription.state in (ACTIVE, CANCELLED)
+
     # -- invariants, after every step
 
     @invariant()
@@ -577,6 +633,7 @@ class OrderStateMachine(RuleBasedStateMachine):
         self._subscriptions_match(stored)
         self._active_iff_every_line_approved_by_one_live_po_line()
         self._one_mail_per_activation_and_cancellation(outbox)
+        self._usage_recorded_once(self._items("usage"))
         self._contract_invoices_never_exceed_the_approved_contract_line(stored, outbox)
 
     def _subscriptions_match(self, stored: dict[str, dict[str, Any]]) -> None:
@@ -614,6 +671,16 @@ class OrderStateMachine(RuleBasedStateMachine):
                 (po_line,) = [x for x in order.lines if x.number == number]
                 assert po_line.line is line and po_line.price == line.price
                 assert line.kind == "usage" or po_line.quantity == line.quantity
+
+    def _usage_recorded_once(self, usage: list[dict[str, Any]]) -> None:
+        """The all-time totals hold exactly what was answered Success: nothing lost or doubled."""
+        for dimension, expected in self.metered.items():
+            recorded = sum(
+                Decimal(item[f"q_{dimension}"]["N"])
+                for item in usage
+                if item["sk"]["S"] == "total#all" and f"q_{dimension}" in item
+            )
+            assert recorded == expected, (dimension, recorded, expected)
 
     def _one_mail_per_activation_and_cancellation(self, outbox: set[str]) -> None:
         expected_mail = {
@@ -696,7 +763,13 @@ def _empty_tables(keep: tuple[str, ...]) -> None:
 
 
 def test_purchase_orders_follow_the_model(api: Any, tables: dict[str, Any]) -> None:
-    create_products(api, CONTRACT_PAYG, FREE_TRIAL, CONTRACT_ONLY, PAY_AS_YOU_GO)
+    create_products(
+        api,
+        {**CONTRACT_PAYG, "seller_account": SELLER},
+        FREE_TRIAL,
+        CONTRACT_ONLY,
+        {**PAY_AS_YOU_GO, "seller_account": SELLER},
+    )
 
     SEEN.clear()
     run_state_machine_as_test(lambda: OrderStateMachine(tables, api), settings=settings())
