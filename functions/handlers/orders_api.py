@@ -5,6 +5,7 @@ A retry or a concurrent duplicate of a PO gets 200 again and changes nothing."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -12,24 +13,19 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import observability, orders, store, subscriptions
-from functions.clock import now
+from functions import observability, order_intake, orders, store, subscriptions
 from functions.config import settings
 from functions.cxml import build
-from functions.cxml.parse import parse_order_request, parse_request, without_credentials
-from functions.errors import GatewayError, NotImplementedByGateway, Transient
+from functions.cxml.parse import parse_order_request, parse_request
+from functions.errors import GatewayError, NotImplementedByGateway
 from functions.handlers import cxml_edge
 from functions.handlers.http import base_url
-from functions.integrations import authenticate
 from functions.observability import logger, metrics
 from functions.store import orders as order_store
 from functions.store.secrets import AribaSecret
 
 app = APIGatewayRestResolver()
 cxml_edge.install(app)
-
-ATTEMPTS = 4
-"""A PO racing another one on the same subscription is read again and retried."""
 
 
 @cache
@@ -52,6 +48,26 @@ def order_request() -> Response:
     return cxml_edge.cxml_reply(build.response(200, message))
 
 
+class DynamoOrderIntake:
+    """The use case's ports on `functions.store.orders`: its exceptions become values."""
+
+    read = staticmethod(order_store.read_for_order)
+    previous_order = staticmethod(order_store.previous_order)
+    received_before = staticmethod(order_store.received_before)
+
+    def save(self, outcome: orders.OrderOutcome, moment: datetime) -> order_intake.SaveResult:
+        try:
+            order_store.archive(outcome)
+            order_store.commit(outcome, moment)
+        except order_store.DuplicateOrder as duplicate:
+            logger.info("duplicate purchase order", extra={"marker": duplicate.marker})
+            return order_intake.AlreadyReceived(duplicate.marker, duplicate.kept)
+        except order_store.ConcurrentChange:
+            logger.info("purchase order raced another change; retrying")
+            return order_intake.RACED
+        return None
+
+
 def receive_order(document: bytes, public_url: str) -> str:
     """Process one OrderRequest; the message for a Status 200, or a GatewayError. Safe to run
     concurrently (nothing here reads the resolver's current event)."""
@@ -65,71 +81,21 @@ def receive_order(document: bytes, public_url: str) -> str:
         )
     po = parse_order_request(request)
     logger.append_keys(order_id=po.order_id, order_type=po.order_type)
-    orders.check_envelope(po, request.payload_id)
-    sent = orders.fingerprint(po)
-    stored_document = without_credentials(document, request.header.sender_secrets)
-    keys = list(dict.fromkeys(c.key for c in request.header.from_credentials[:10]))
-    for _ in range(ATTEMPTS):
-        candidates, requests, subscriptions = order_store.read_for_order(
-            keys, orders.request_ids(po)
-        )
-        integration = authenticate(request.header, candidates, ariba_secret).integration
-        previous = (
-            order_store.previous_order(integration.id, po.order_id)
-            if po.order_type != "new"
-            else None
-        )
-        if previous is not None:  # its lines count too: a request it no longer names is read
-            missing = [rid for rid in orders.request_ids_of(previous) if rid not in requests]
-            if missing:
-                _, more_requests, more_subscriptions = order_store.read_for_order([], missing)
-                requests, subscriptions = (
-                    requests | more_requests,
-                    subscriptions | more_subscriptions,
-                )
-        context = orders.OrderContext(integration, requests, subscriptions, previous)
-        try:
-            outcome = orders.process(
-                po,
-                context,
-                payload_id=request.payload_id,
-                deployment_mode=request.deployment_mode,
-                document=stored_document,
-                base_url=public_url,
-                now=now(),
-            )
-        except GatewayError as refusal:
-            if refusal.status >= 500:
-                raise
-            received = order_store.received_before(integration.id, request.payload_id, sent)
-            if received is None:
-                raise
-            retry = orders.answer_to_reuse(*received, sent, request.payload_id)
-            _count_duplicate()
-            return retry
-        try:
-            order_store.archive(outcome)
-            order_store.commit(outcome, now())
-        except order_store.DuplicateOrder as duplicate:
-            logger.info("duplicate purchase order", extra={"marker": duplicate.marker})
-            retry = orders.answer_to_reuse(
-                duplicate.marker, duplicate.kept, sent, request.payload_id
-            )
-            _count_duplicate()
-            return retry
-        except order_store.ConcurrentChange:
-            logger.info("purchase order raced another change; retrying")
-            continue
-        logger.info(
-            "purchase order accepted",
-            extra={
-                "subscriptions": [s.id for s in outcome.subscriptions],
-                "mails": len(outcome.mails),
-            },
-        )
-        _count_accepted(outcome, context)
-        return outcome.message
-    raise Transient("The order could not be saved because of concurrent changes; please retry.")
+    receipt = order_intake.receive(
+        request, po, document, public_url, DynamoOrderIntake(), ariba_secret
+    )
+    if receipt.accepted is None or receipt.context is None:
+        _count_duplicate()
+        return receipt.message
+    logger.info(
+        "purchase order accepted",
+        extra={
+            "subscriptions": [s.id for s in receipt.accepted.subscriptions],
+            "mails": len(receipt.accepted.mails),
+        },
+    )
+    _count_accepted(receipt.accepted, receipt.context)
+    return receipt.message
 
 
 def _count_duplicate() -> None:

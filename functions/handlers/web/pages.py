@@ -1,0 +1,231 @@
+"""What every storefront audience shares: the stores, links, and the pages built from domain
+values (catalog, product, subscribe, cart return). No routes here."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+from typing import Any, cast
+from urllib.parse import quote, urlencode
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import (
+    APIGatewayProxyEvent,
+)
+
+from functions import ids, observability, store, storefront
+from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
+from functions.config import settings
+from functions.cxml.model import Credential
+from functions.errors import NotFound
+from functions.handlers import html_edge
+from functions.handlers.http import base_url, query_params
+from functions.money import display_money
+from functions.sessions import PunchOutSession
+from functions.store.catalog import DynamoProductStore
+from functions.store.requests import DynamoRequestStore
+from functions.subscription_requests import AWAITING_PUNCHOUT, ORDERED, SubscriptionRequest
+from functions.urls import origin_of
+from functions.web.render import render
+
+SYSTEM_LABELS = {"coupa": "Coupa", "ariba": "SAP Ariba"}
+
+
+class Stores:
+    def __init__(self) -> None:
+        store.bind(settings())
+        self.products = DynamoProductStore()
+        self.requests = DynamoRequestStore()
+
+
+@cache
+def stores() -> Stores:
+    """The composition root of the web function: binds the tables once, on first use."""
+    return Stores()
+
+
+def _segment(value: str) -> str:
+    """One path segment, URL-encoded: ids come from outside (a SelectedItem `€uro`), and a raw
+    byte beyond ASCII in a Location header breaks HTTP servers and clients."""
+    return quote(value, safe="")
+
+
+class Links:
+    """Absolute links (API Gateway puts a stage in front of every path), inside a session or
+    on the public catalog."""
+
+    def __init__(self, root: str, token: str | None = None) -> None:
+        self.root = root
+        self.token = token
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.root}/s/{_segment(self.token)}" if self.token else f"{self.root}/catalog"
+
+    def catalog(self, **params: Any) -> str:
+        target = f"{self.prefix}/catalog" if self.token else self.prefix
+        kept = {k: v for k, v in params.items() if v not in ("", None) and (k, v) != ("page", 1)}
+        return f"{target}?{urlencode(kept)}" if kept else target
+
+    def product(self, product_id: str) -> str:
+        return f"{self.prefix}/products/{_segment(product_id)}"
+
+    def subscribe(self, product_id: str, offer_id: str) -> str:
+        return f"{self.prefix}/products/{_segment(product_id)}/subscribe?" + urlencode(
+            {"offer": offer_id}
+        )
+
+    def requests(self) -> str:
+        return f"{self.prefix}/requests"
+
+    def request(self, request_id: str) -> str:
+        return f"{self.prefix}/requests/{_segment(request_id)}"
+
+    def dismiss(self, request_id: str) -> str:
+        return f"{self.prefix}/requests/{_segment(request_id)}/dismiss"
+
+    def cancel(self) -> str:
+        return f"{self.prefix}/cancel"
+
+    def subscriptions(self) -> str:
+        return f"{self.prefix}/subscriptions"
+
+
+def event_of(router: Router) -> APIGatewayProxyEvent:
+    """The request being resolved (the web function's resolver is a REST API one)."""
+    return cast(APIGatewayProxyEvent, router.current_event)
+
+
+def links_of(event: APIGatewayProxyEvent, token: str | None = None) -> Links:
+    return Links(base_url(event, settings()), token)
+
+
+def page(
+    template: str,
+    *,
+    session: PunchOutSession | None,
+    links: Links,
+    status: int = 200,
+    nonce: str | None = None,
+    form_targets: tuple[str, ...] = (),
+    **context: Any,
+) -> Response:
+    body = render(
+        template,
+        session=session,
+        links=links,
+        system_label=SYSTEM_LABELS.get(session.system, session.system) if session else "",
+        money=display_money,
+        pricing_labels=PRICING_MODELS,
+        nonce=nonce,
+        **context,
+    )
+    return html_edge.html_reply(
+        body,
+        status,
+        frame_ancestors=session.frame_ancestors if session else (),
+        form_targets=form_targets,
+        script_nonce=nonce,
+    )
+
+
+def redirect(url: str) -> Response:
+    return Response(303, "text/plain", "", {"Location": url, "Cache-Control": "no-store"})
+
+
+def catalog(
+    event: APIGatewayProxyEvent,
+    session: PunchOutSession | None,
+    links: Links,
+    pending: list[SubscriptionRequest] | None = None,
+) -> Response:
+    query = storefront.catalog_query(query_params(event))
+    found = storefront.search(stores().products.listed(), query)
+    return page(
+        "catalog.html",
+        session=session,
+        links=links,
+        page=found,
+        search_text=query.text,
+        pending=pending or [],
+        product_types=[(k, v[0]) for k, v in PRODUCT_TYPES.items()],
+        pricing_models=list(PRICING_MODELS.items()),
+    )
+
+
+def product_page(
+    session: PunchOutSession | None, links: Links, product: Product | None
+) -> Response:
+    if product is None or not product.listed:
+        raise NotFound("This product is not in the catalog.")
+    return page("product.html", session=session, links=links, product=product)
+
+
+def subscribe(
+    session: PunchOutSession | None,
+    links: Links,
+    product: Product,
+    offer: Offer,
+    *,
+    request: SubscriptionRequest | None = None,
+    error: str = "",
+    form: dict[str, str] | None = None,
+    ariba_only: str | None = None,
+    already: str = "",
+    status: int = 200,
+) -> Response:
+    estimates: dict[str, str] = {
+        k: f"{v.normalize():f}" for k, v in (request.estimates if request else {}).items()
+    }
+    for key, value in (form or {}).items():
+        if key.startswith("estimate."):
+            estimates[key.removeprefix("estimate.")] = value
+    ordered = request is not None and request.state == ORDERED  # frozen: shown read-only
+    request_id = (form or {}).get("request_id") or (request.id if request else "")
+    if session is not None and session.operation != "edit" and request is not None:
+        # Only an edit session or a request waiting for this punchout is re-submitted as is.
+        request_id = request.id if request.state == AWAITING_PUNCHOUT else ""
+    return page(
+        "subscribe.html",
+        session=session,
+        links=links,
+        status=status,
+        product=product,
+        offer=offer,
+        other_offers=[o for o in product.offers if o.id != offer.id],
+        estimates=estimates,
+        request_id=request_id,
+        error=error,
+        read_only=bool(session and session.read_only) or ordered,
+        ordered=ordered,
+        outside=session is None,
+        ariba_only=ariba_only,
+        already=already,
+        account_id=(form or {}).get("account_id", ""),
+        email=(form or {}).get("email", ""),
+        preapproved=bool(session and storefront.is_preapproved(offer, session)),
+        form_action=links.requests(),
+        preview=storefront.approval_preview(offer, estimates),
+        request_key=ids.slug_id("req"),
+        nonce=secrets.token_urlsafe(16),
+    )
+
+
+def cart_return(
+    session: PunchOutSession, links: Links, request: SubscriptionRequest | None
+) -> Response:
+    config = settings()
+    cart = storefront.cart_return(
+        session, Credential(config.supplier_domain, config.supplier_identity), request
+    )
+    origin = origin_of(cart.url)
+    observability.count(observability.CARTS_RETURNED, system=session.system)
+    return page(
+        "cart_return.html",
+        session=session,
+        links=links,
+        cart=cart,
+        nonce=secrets.token_urlsafe(16),
+        form_targets=(origin,) if origin else (),
+    )

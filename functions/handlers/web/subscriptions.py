@@ -1,0 +1,111 @@
+"""The "Your subscriptions" pages: reached from a punchout session, or from the success email
+through a signed, expiring link (the link is the credential)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from functions.clock import now
+from functions.config import settings
+from functions.handlers import html_edge
+from functions.handlers.http import query_params
+from functions.handlers.web.pages import Links, event_of, links_of, page, stores
+from functions.sessions import PunchOutSession
+
+router = Router()
+
+_CURSOR = re.compile(r"^(\d{4}-\d\d-\d\dT[0-9:.+-]{8,32})~([A-Za-z0-9_-]{1,64})$")
+
+
+@router.get("/subscriptions/<account_id>")
+def linked_subscriptions(account_id: str) -> Response:
+    """The page the success email links to: the signed, expiring link is the credential."""
+    from functions.links import verify_subscriptions_link
+    from functions.store.secrets import LinkSigningKey
+
+    params = query_params(event_of(router))
+    key = _link_key(LinkSigningKey)()
+    if not verify_subscriptions_link(
+        key, account_id, params.get("expires"), params.get("signature"), now()
+    ):
+        return html_edge.error_page(
+            403,
+            "This link has expired or is not valid",
+            "Links in our emails work for 30 days.",
+            "Open the marketplace from your procurement system and choose Your subscriptions.",
+        )
+    signed = {name: params.get(name, "") for name in ("expires", "signature")}
+    return subscriptions_page(params, None, links_of(event_of(router)), account_id, keep=signed)
+
+
+@cache
+def _link_key(provider: Callable[..., Any]) -> Callable[[], bytes]:
+    key: Callable[[], bytes] = provider(settings())
+    return key
+
+
+def _cursor(params: dict[str, str]) -> Any:
+    """`?after=` / `?before=` `<created_at>~<subscription id>`; anything else is page one."""
+    from functions.store.subscriptions import SubscriptionsCursor
+
+    for direction, name in (("next", "after"), ("previous", "before")):
+        found = _CURSOR.match(params.get(name) or "")
+        if found:
+            return SubscriptionsCursor(direction, found.group(1), found.group(2))
+    return None
+
+
+class _DynamoSubscriptionPorts:
+    """`storefront_subscriptions.SubscriptionPorts` on DynamoDB."""
+
+    def __init__(self) -> None:
+        from functions.store.subscriptions import DynamoSubscriptionStore
+
+        stores()  # the tables are bound once, by the web function's composition root
+        self._subscriptions = DynamoSubscriptionStore()
+
+    def page_of_account(self, account_id: str, cursor: Any) -> Any:
+        return self._subscriptions.page_of_account(account_id, cursor)
+
+    def usage_for(self, subscription_ids: Any, period: str) -> Any:
+        from functions.store.usage import usage_for
+
+        return usage_for(subscription_ids, period)
+
+
+def subscriptions_page(
+    params: dict[str, str],
+    session: PunchOutSession | None,
+    links: Links,
+    account_id: str,
+    keep: dict[str, str] | None = None,
+) -> Response:
+    """One page of the account's subscriptions, newest first, with previous/next links that
+    keep `keep` (the signed link's parameters)."""
+    from functions.storefront_subscriptions import account_subscriptions
+
+    found = account_subscriptions(account_id, _cursor(params), _DynamoSubscriptionPorts(), now())
+    here = links.subscriptions() if session else f"{links.root}/subscriptions/{account_id}"
+
+    def link(name: str, subscription: Any) -> str:
+        kept = {**(keep or {}), name: f"{subscription.created_at}~{subscription.id}"}
+        return f"{here}?{urlencode(kept)}"
+
+    listed = found.subscriptions
+    return page(
+        "subscriptions.html",
+        session=session,
+        links=links,
+        account_id=account_id,
+        subscriptions=listed,
+        budgets=found.budgets,
+        previous_page=link("before", listed[0]) if listed and found.more_before else "",
+        next_page=link("after", listed[-1]) if listed and found.more_after else "",
+    )

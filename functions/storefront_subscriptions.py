@@ -1,0 +1,106 @@
+"""The storefront's subscription use cases: subscribing at once to an offer the integration
+pre-approves, and one page of an account's subscriptions with their budgets.
+
+Plain Python over injected ports (the web handler wires the DynamoDB ones); the web handler
+imports this module only on the paths that use it, so the catalog pages do not pay for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from functions.billing import budget_status, period_of
+from functions.catalog import Offer, Product
+from functions.sessions import PunchOutSession
+from functions.storefront import is_preapproved
+from functions.subscription_requests import SubscriptionRequest
+from functions.subscriptions import (
+    PREAPPROVED_ORDER,
+    AlreadySubscribed,
+    Mail,
+    Subscription,
+    announce,
+    preapproval_key,
+    preapproved,
+)
+
+
+def _test_mode(session: PunchOutSession) -> bool:
+    return session.integration.test_mode or session.deployment_mode == "test"
+
+
+def subscribe_at_once(
+    session: PunchOutSession,
+    request: SubscriptionRequest,
+    public_url: str,
+    save: Callable[[SubscriptionRequest, Subscription, Mail, datetime], None],
+    clock: Callable[[], datetime],
+) -> Subscription:
+    """Pre-approved free/BYOL: an active subscription now, announced by mail like any other.
+    `save` stores the request, the subscription and the mail together (raises
+    AlreadySubscribed when the account holds the offer already)."""
+    moment = clock()
+    snapshot = session.integration
+    subscription = preapproved(
+        request, session.integration_name, snapshot.account_id, _test_mode(session), clock()
+    )
+    mail = announce("ready", subscription, snapshot.account_email, PREAPPROVED_ORDER, public_url)
+    save(request, subscription, mail, moment)
+    return subscription
+
+
+def already_subscribed(
+    session: PunchOutSession,
+    product: Product,
+    offer: Offer,
+    holder_of: Callable[[str], str | None],
+) -> str:
+    """What the subscribe page says when the account holds this pre-approved offer already
+    (one lookup, on pre-approved offers only); empty otherwise."""
+    if session.read_only or not is_preapproved(offer, session):
+        return ""
+    account_id = session.integration.account_id
+    key = preapproval_key(account_id, product.id, offer.id, _test_mode(session))
+    if holder_of(key) is None:
+        return ""
+    return AlreadySubscribed(product.name, offer.name, account_id).message
+
+
+class SubscriptionPorts(Protocol):
+    def page_of_account(self, account_id: str, cursor: Any) -> Any:
+        """One page (`subscriptions`, `more_before`, `more_after`), newest first."""
+        ...
+
+    def usage_for(
+        self, subscription_ids: Iterable[str], period: str
+    ) -> dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]]: ...
+
+
+@dataclass(frozen=True)
+class AccountSubscriptions:
+    subscriptions: list[Subscription]
+    budgets: dict[str, tuple[Decimal, Decimal]]
+    more_before: bool
+    more_after: bool
+
+
+def account_subscriptions(
+    account_id: str, cursor: Any, ports: SubscriptionPorts, moment: datetime
+) -> AccountSubscriptions:
+    """One page of the account's subscriptions, with (used, approved) for those whose usage a
+    PO approved (usage read for metered ones only)."""
+    page = ports.page_of_account(account_id, cursor) if account_id else None
+    found = list(page.subscriptions) if page else []
+    metered = [s.id for s in found if any(line.kind == "usage" for line in s.lines)]
+    totals = ports.usage_for(metered, period_of(moment)) if metered else {}
+    budgets = {
+        s.id: status
+        for s in found
+        if s.id in totals and (status := budget_status(s, totals[s.id][1])) is not None
+    }
+    return AccountSubscriptions(
+        found, budgets, bool(page and page.more_before), bool(page and page.more_after)
+    )
