@@ -1,5 +1,5 @@
 """Purchase orders: an approved OrderRequest completes the subscriptions it pays for, with no
-action from the requester (PROTOCOL.md §6, §9).
+action from the requester (docs/PROTOCOL.md §6, §9).
 
 Pure: given the PO, the integration and what is stored about its requests, decide what to
 keep and what to announce. The store then writes it all in one transaction, guarded so a retry
@@ -620,7 +620,3 @@ def order_of(data: dict[str, Any]) -> StoredOrder:
     values = dict(data)
     values["lines"] = tuple(values.get("lines", ()))
     return StoredOrder(**values)
-
-
-def total_of(order: StoredOrder) -> Decimal | None:
-    return Decimal(order.total) if order.total else None
