@@ -2,7 +2,8 @@
 
 A subscription is pending until every line of its request is approved by a purchase order
 (`contract_payg` has two lines, which may arrive in one PO or two), then active; a deleted PO
-withdraws a pending subscription or cancels an active one from that moment (PROTOCOL.md §6)."""
+withdraws a pending subscription or cancels an active one from that moment
+(docs/PROTOCOL.md §6)."""
 
 from __future__ import annotations
 

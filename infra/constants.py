@@ -171,7 +171,7 @@ API_NAME = "procurement-gateway"
 API_STAGE = "prod"
 PUNCHOUT_PATH = "/cxml/punchout"
 ORDERS_PATH = "/cxml/orders"
-# Coupa Open Buy: the versioned JSON operations Coupa calls (PROTOCOL.md §9).
+# Coupa Open Buy: the versioned JSON operations Coupa calls (docs/PROTOCOL.md §9).
 OPENBUY_OPERATIONS = ("authentication", "search", "detail", "checkout")
 OPENBUY_VERSION = "v1.0.0"
 # Stage-wide defaults: far above punchout traffic (people clicking), low enough to bound abuse.
