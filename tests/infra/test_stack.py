@@ -18,7 +18,7 @@ from aws_cdk.assertions import Template
 from lxml import etree
 
 from app import build_app, unbuilt_artifacts
-from functions import metric_names
+from functions import contracts, metric_names
 from infra import artifacts, constants
 from infra.compliance import unacknowledged_findings
 
@@ -1075,7 +1075,7 @@ def test_no_function_may_touch_the_access_logs_nor_the_bucket_itself(
 def test_functions_and_infra_agree_on_the_order_object_prefix() -> None:
     from functions.orders import ORDER_OBJECT_PREFIX
 
-    assert ORDER_OBJECT_PREFIX == constants.ORDER_OBJECT_PREFIX
+    assert ORDER_OBJECT_PREFIX == contracts.ORDER_OBJECT_PREFIX
 
 
 def test_queries_name_their_index_never_every_index_of_a_table(stack: Synthesized) -> None:
