@@ -10,13 +10,7 @@ from pathlib import Path
 
 from functions import contracts
 from infra import constants
-from tests.infra.test_stack import (  # noqa: F401 (fixtures)
-    QUEUE_OF_VARIABLE,
-    Synthesized,
-    built_asset,
-    built_layer,
-    stack,
-)
+from tests.infra.support import QUEUE_OF_VARIABLE, Synthesized
 
 INDEXES_OF_TABLE = {
     constants.INTEGRATIONS_TABLE_ID: contracts.INTEGRATIONS_INDEXES,
@@ -35,13 +29,13 @@ def test_contracts_import_nothing_beyond_the_standard_library() -> None:
     assert not [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
 
 
-def test_every_queue_redrives_after_max_receives(stack: Synthesized) -> None:  # noqa: F811
+def test_every_queue_redrives_after_max_receives(stack: Synthesized) -> None:
     for construct_id in QUEUE_OF_VARIABLE.values():
         queue = stack.resources[stack.logical_id("AWS::SQS::Queue", construct_id)]["Properties"]
         assert queue["RedrivePolicy"]["maxReceiveCount"] == contracts.MAX_RECEIVES, construct_id
 
 
-def test_tables_have_exactly_the_indexes_the_models_query(stack: Synthesized) -> None:  # noqa: F811
+def test_tables_have_exactly_the_indexes_the_models_query(stack: Synthesized) -> None:
     from functions.store import models
 
     queried = {
@@ -69,7 +63,7 @@ def test_tables_have_exactly_the_indexes_the_models_query(stack: Synthesized) ->
     assert queried == {name for indexes in INDEXES_OF_TABLE.values() for name in indexes}
 
 
-def test_outbox_stream_filters_use_the_outbox_prefixes(stack: Synthesized) -> None:  # noqa: F811
+def test_outbox_stream_filters_use_the_outbox_prefixes(stack: Synthesized) -> None:
     prefixes = {
         prefix["prefix"]
         for mapping in stack.of_type("AWS::Lambda::EventSourceMapping").values()
@@ -81,7 +75,7 @@ def test_outbox_stream_filters_use_the_outbox_prefixes(stack: Synthesized) -> No
     assert prefixes == {contracts.OUTBOX_EMAIL_PREFIX, contracts.OUTBOX_CONTRACT_INVOICE_PREFIX}
 
 
-def test_bucket_grants_use_the_object_prefixes(stack: Synthesized) -> None:  # noqa: F811
+def test_bucket_grants_use_the_object_prefixes(stack: Synthesized) -> None:
     policies = json.dumps(stack.of_type("AWS::IAM::Policy"))
 
     for prefix in (contracts.INVOICE_OBJECT_PREFIX, contracts.ORDER_OBJECT_PREFIX):
