@@ -36,23 +36,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from functions import billing
+from functions import billing, contracts
 from functions.billing import CONTRACT, USAGE, Invoice
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
 from functions.integrations import Integration
 from functions.subscriptions import (
     CONTRACT_SUFFIX,
-    OUTBOX_PREFIX,
     Subscription,
 )
 
 SHARD = "shard"
 BATCH = "batch"
-SHARDS = 16  # functions.store.subscriptions.BILLING_SHARDS (kept import-free: pure module)
+SHARDS = contracts.BILLING_SHARDS
 PAGE_SIZE = 100
 """Subscription ids per page and per batch message (BatchGetItem reads 100 keys a call)."""
-CREATED = "created"
+CREATED = contracts.INVOICE_CREATED
 """The state of an invoice stored but not yet delivered (`functions.store.invoices`)."""
 
 Cursor = dict[str, str]
@@ -159,8 +158,8 @@ def delivery_message(invoice_id: str) -> dict[str, Any]:
 
 def contract_subscription_of(key: str) -> str | None:
     """The subscription an outbox key asks a contract invoice for, or None (not ours)."""
-    if key.startswith(OUTBOX_PREFIX) and key.endswith(CONTRACT_SUFFIX):
-        return key[len(OUTBOX_PREFIX) : -len(CONTRACT_SUFFIX)] or None
+    if key.startswith(contracts.OUTBOX_CONTRACT_INVOICE_PREFIX) and key.endswith(CONTRACT_SUFFIX):
+        return key[len(contracts.OUTBOX_CONTRACT_INVOICE_PREFIX) : -len(CONTRACT_SUFFIX)] or None
     return None
 
 

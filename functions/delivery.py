@@ -40,20 +40,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
+from functions import contracts
 from functions.clock import iso
 from functions.cxml.build import readdressed_invoice
 from functions.cxml.parse import parse_response
 from functions.errors import GatewayError
 from functions.integrations import Integration, InvoiceDelivery, delivery_url_problem
 
-CREATED = "created"
-DELIVERED = "delivered"
-REJECTED = "rejected"
-FAILED = "failed"
-STORED = "stored"
-STATES = (CREATED, DELIVERED, REJECTED, FAILED, STORED)
+CREATED = contracts.INVOICE_CREATED
+DELIVERED = contracts.INVOICE_DELIVERED
+REJECTED = contracts.INVOICE_REJECTED
+FAILED = contracts.INVOICE_FAILED
+STORED = contracts.INVOICE_STORED
+STATES = contracts.INVOICE_STATES
 
-MAX_RECEIVES = 5
+MAX_RECEIVES = contracts.MAX_RECEIVES
 """The delivery queue's redrive: after this many receives a message goes to the DLQ, so the
 receive with this count is the last attempt."""
 TIMEOUT_SECONDS = 20.0

@@ -1,5 +1,5 @@
 """Purchase orders: an approved OrderRequest completes the subscriptions it pays for, with no
-action from the requester (PROTOCOL.md §6, §9).
+action from the requester (docs/PROTOCOL.md §6, §9).
 
 Pure: given the PO, the integration and what is stored about its requests, decide what to
 keep and what to announce. The store then writes it all in one transaction, guarded so a retry
@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from functions import contracts
 from functions.clock import iso
 from functions.cxml.parse import OrderLine, PurchaseOrder
 from functions.errors import BadRequest, Conflict, Forbidden, GatewayError
@@ -54,7 +55,7 @@ MAX_NUMBER_CHARS = 32
 MAX_REQUESTS_PER_ORDER = 20
 """One PO is one transaction (at most 100 items): 3 order items plus, per request, its
 subscription, the request, a mail and a contract-invoice request."""
-ORDER_OBJECT_PREFIX = "orders/"
+ORDER_OBJECT_PREFIX = contracts.ORDER_OBJECT_PREFIX
 """Large originals in the invoice bucket: `orders/<integration>/<sha256>.xml` (infra grants
 OrdersFunction s3:PutObject on this prefix only)."""
 
@@ -620,7 +621,3 @@ def order_of(data: dict[str, Any]) -> StoredOrder:
     values = dict(data)
     values["lines"] = tuple(values.get("lines", ()))
     return StoredOrder(**values)
-
-
-def total_of(order: StoredOrder) -> Decimal | None:
-    return Decimal(order.total) if order.total else None

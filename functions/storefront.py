@@ -243,7 +243,7 @@ class OutsideDecision(NamedTuple):
 
 
 def outside_punchout(integrations: Sequence[Integration]) -> OutsideDecision:
-    """PROTOCOL.md §9: a Coupa user who starts here is sent to the integration's
+    """docs/PROTOCOL.md §9: a Coupa user who starts here is sent to the integration's
     approval-request URL in Coupa; Ariba users must start from Ariba, always."""
     enabled = [i for i in integrations if i.enabled]
     coupa = [i for i in enabled if i.system == "coupa" and i.approval_redirect_url]

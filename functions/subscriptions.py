@@ -2,7 +2,8 @@
 
 A subscription is pending until every line of its request is approved by a purchase order
 (`contract_payg` has two lines, which may arrive in one PO or two), then active; a deleted PO
-withdraws a pending subscription or cancels an active one from that moment (PROTOCOL.md §6)."""
+withdraws a pending subscription or cancels an active one from that moment
+(docs/PROTOCOL.md §6)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from functions import contracts
 from functions.clock import iso
 from functions.errors import Conflict
 from functions.sessions import Requester
@@ -243,7 +245,7 @@ def announce(
     subscription the integration pre-approved: the mail then names no purchase order."""
     preapproved = order_id == PREAPPROVED_ORDER
     return Mail(
-        key=f"email#{subscription.id}#{event}",
+        key=f"{contracts.OUTBOX_EMAIL_PREFIX}{subscription.id}#{event}",
         template=f"subscription_{event}",
         recipients=_recipients(account_email, subscription),
         context={
@@ -266,7 +268,6 @@ def announce(
 
 # --- what invoicing needs to know of a subscription (kept here: the PO path asks it too) ---
 
-OUTBOX_PREFIX = "invoice#"
 CONTRACT_SUFFIX = "#contract"
 
 
@@ -295,4 +296,4 @@ def owes_contract_invoice(subscription: Subscription) -> bool:
 def contract_outbox_key(subscription_id: str) -> str:
     """The outbox item that asks for a subscription's contract invoice: one per subscription,
     ever, since the key is the item's key."""
-    return f"{OUTBOX_PREFIX}{subscription_id}{CONTRACT_SUFFIX}"
+    return f"{contracts.OUTBOX_CONTRACT_INVOICE_PREFIX}{subscription_id}{CONTRACT_SUFFIX}"

@@ -1,4 +1,7 @@
-"""Every name the infrastructure and the application code agree on, in one place."""
+"""The names and settings of the infrastructure: construct ids, handlers, environment, limits.
+
+What the functions must agree on with it (queue redrive, billing shards, index names, key and
+object prefixes) is in `functions/contracts.py`, which both sides import: pure, no CDK."""
 
 from pathlib import Path
 
@@ -81,35 +84,7 @@ SESSION_TTL_ATTRIBUTE = "expires_at"
 OUTBOX_TTL_ATTRIBUTE = "expires_at"  # sent mail is forgotten after a while
 REQUESTS_TTL_ATTRIBUTE = "expires_at"  # set on requests waiting for a punchout only (7 days)
 
-# Global secondary indexes (functions/store/models.py queries them by these names). All are
-# sparse and project every attribute; keys are strings.
-INTEGRATIONS_BY_ACCOUNT_INDEX = "by-account"  # integrations of a buyer's marketplace account
-PRODUCTS_CATALOG_INDEX = "catalog"  # listed products, by name
-REQUESTS_AWAITING_PUNCHOUT_INDEX = "awaiting-punchout"  # started outside a punchout, by age
-SUBSCRIPTIONS_BY_ACCOUNT_INDEX = "by-account"  # an account's subscriptions, by age
-SUBSCRIPTIONS_BILLABLE_INDEX = "billable"  # invoiceable subscriptions, in 16 shards, by age
-SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX = "by-account-product"  # metering's lookup, by age
-INVOICES_BY_INTEGRATION_INDEX = "by-integration"  # an integration's invoices, by period
-INVOICES_BY_SUBSCRIPTION_INDEX = "by-subscription"  # a subscription's invoices, by period
-INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
-    INTEGRATIONS_BY_ACCOUNT_INDEX: ("account_key", None),
-}
-PRODUCTS_INDEXES: dict[str, tuple[str, str | None]] = {
-    PRODUCTS_CATALOG_INDEX: ("catalog", "name_key"),
-}
-REQUESTS_INDEXES: dict[str, tuple[str, str | None]] = {
-    REQUESTS_AWAITING_PUNCHOUT_INDEX: ("awaiting_integration", "created_at"),
-}
-SUBSCRIPTIONS_INDEXES: dict[str, tuple[str, str | None]] = {
-    SUBSCRIPTIONS_BY_ACCOUNT_INDEX: ("account_id", "created_at"),
-    SUBSCRIPTIONS_BILLABLE_INDEX: ("billing_shard", "created_at"),
-    SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX: ("account_product", "created_at"),
-}
-INVOICES_INDEXES: dict[str, tuple[str, str | None]] = {
-    INVOICES_BY_INTEGRATION_INDEX: ("integration_id", "period_key"),
-    INVOICES_BY_SUBSCRIPTION_INDEX: ("subscription_id", "period_key"),
-}
-"""Index name -> (partition key, sort key or None), as in local/aws.py's TABLES."""
+# Global secondary indexes: functions/contracts.py.
 
 # Environment variable names read by the functions at start-up.
 ENV_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
@@ -171,7 +146,7 @@ API_NAME = "procurement-gateway"
 API_STAGE = "prod"
 PUNCHOUT_PATH = "/cxml/punchout"
 ORDERS_PATH = "/cxml/orders"
-# Coupa Open Buy: the versioned JSON operations Coupa calls (PROTOCOL.md §9).
+# Coupa Open Buy: the versioned JSON operations Coupa calls (docs/PROTOCOL.md §9).
 OPENBUY_OPERATIONS = ("authentication", "search", "detail", "checkout")
 OPENBUY_VERSION = "v1.0.0"
 # Stage-wide defaults: far above punchout traffic (people clicking), low enough to bound abuse.
@@ -205,10 +180,9 @@ OUTBOX_DLQ_RETENTION = Duration.days(14)
 ALARM_PERIOD = Duration.minutes(5)
 
 # Invoicing (docs/INVOICING.md). The queues redrive a message to their dead-letter queue after
-# MAX_RECEIVES receives (local/aws.py MAX_RECEIVES); a message stays invisible while a consumer
+# MAX_RECEIVES receives (functions/contracts.py); a message stays invisible while a consumer
 # works on it for VISIBILITY_TIMEOUT_FACTOR times the consumer's timeout, as AWS advises for
 # Lambda (retries of throttled invocations happen within that window).
-INVOICING_MAX_RECEIVES = 5
 VISIBILITY_TIMEOUT_FACTOR = 6
 # SQS counts retention from the first enqueue, also in the dead-letter queue: it must keep
 # messages longer than the queue does.
@@ -220,16 +194,7 @@ BILLING_BATCH_SIZE = 1
 DELIVERY_BATCH_SIZE = 1
 # The monthly run starts at 02:00 UTC on the 1st, for the month that just ended.
 BILLING_SCHEDULE_CRON = {"minute": "0", "hour": "2", "day": "1", "month": "*", "year": "*"}
-# Outbox items are routed by key prefix: the email worker sends mail, the billing worker makes
-# the contract invoice of a subscription that has just become active.
-OUTBOX_EMAIL_PREFIX = "email#"
-OUTBOX_INVOICE_PREFIX = "invoice#"
-# Invoices are stored under this prefix (invoices/<integration>/<YYYY-MM>/<invoice id>.xml|.json).
-INVOICE_OBJECT_PREFIX = "invoices/"
-# Purchase orders too large to keep inline in their DynamoDB item, credentials removed, in the
-# same private, encrypted, versioned bucket: orders/<integration>/<sha256>.xml
-# (functions.orders.ORDER_OBJECT_PREFIX, checked equal in tests/infra).
-ORDER_OBJECT_PREFIX = "orders/"
+# Outbox key prefixes and the invoice bucket's object prefixes: functions/contracts.py.
 # An overwritten invoice object stays recoverable this long; access logs are kept a year.
 INVOICE_NONCURRENT_VERSION_EXPIRATION = Duration.days(90)
 ACCESS_LOG_EXPIRATION = Duration.days(365)

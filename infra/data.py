@@ -14,6 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions import contracts
 from infra import constants
 from infra.compliance import acknowledge
 
@@ -27,7 +28,7 @@ class GatewayData(Construct):
         super().__init__(scope, construct_id)
 
         self.integrations_table = _table(
-            self, constants.INTEGRATIONS_TABLE_ID, indexes=constants.INTEGRATIONS_INDEXES
+            self, constants.INTEGRATIONS_TABLE_ID, indexes=contracts.INTEGRATIONS_INDEXES
         )
         self.sessions_table = _table(
             self,
@@ -35,7 +36,7 @@ class GatewayData(Construct):
             time_to_live_attribute=constants.SESSION_TTL_ATTRIBUTE,
         )
         self.products_table = _table(
-            self, constants.PRODUCTS_TABLE_ID, indexes=constants.PRODUCTS_INDEXES
+            self, constants.PRODUCTS_TABLE_ID, indexes=contracts.PRODUCTS_INDEXES
         )
         # A request a buyer started on the public storefront waits 7 days for a punchout;
         # then TTL removes it (requests in a cart carry no TTL: their PO may come later).
@@ -43,11 +44,11 @@ class GatewayData(Construct):
             self,
             constants.REQUESTS_TABLE_ID,
             time_to_live_attribute=constants.REQUESTS_TTL_ATTRIBUTE,
-            indexes=constants.REQUESTS_INDEXES,
+            indexes=contracts.REQUESTS_INDEXES,
         )
         self.orders_table = _table(self, constants.ORDERS_TABLE_ID)
         self.subscriptions_table = _table(
-            self, constants.SUBSCRIPTIONS_TABLE_ID, indexes=constants.SUBSCRIPTIONS_INDEXES
+            self, constants.SUBSCRIPTIONS_TABLE_ID, indexes=contracts.SUBSCRIPTIONS_INDEXES
         )
         # Mail to send, written in the transaction that changes what it announces; the stream
         # (new images only: the worker needs nothing older) triggers the email worker.
@@ -61,7 +62,7 @@ class GatewayData(Construct):
         # share its partition (`usage#<subscription id>`), told apart by the sort key.
         self.usage_table = _table(self, constants.USAGE_TABLE_ID, sort_key=constants.SORT_KEY)
         self.invoices_table = _table(
-            self, constants.INVOICES_TABLE_ID, indexes=constants.INVOICES_INDEXES
+            self, constants.INVOICES_TABLE_ID, indexes=contracts.INVOICES_INDEXES
         )
 
         # Server access logs of the invoice bucket: who read or wrote which invoice. S3 delivers

@@ -6,7 +6,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
-from infra import constants
+from functions import contracts
 from infra.data import outbox_trigger
 
 
@@ -39,6 +39,6 @@ class GatewayEmail(Construct):
             "DeadLetters",
             outbox_table=outbox_table,
             worker=worker,
-            key_prefix=constants.OUTBOX_EMAIL_PREFIX,
+            key_prefix=contracts.OUTBOX_EMAIL_PREFIX,
             what="mail",
         )

@@ -15,6 +15,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions import contracts
 from infra import constants
 from infra.compliance import acknowledge
 from infra.data import GatewayData
@@ -242,14 +243,14 @@ class GatewayFunctions(Construct):
         outbox, usage, invoices = data.outbox_table, data.usage_table, data.invoices_table
         invoice_bucket = data.invoice_bucket
         billing_queue, delivery_queue = queues.billing_queue, queues.delivery_queue
-        by_account = constants.INTEGRATIONS_BY_ACCOUNT_INDEX
-        catalog = constants.PRODUCTS_CATALOG_INDEX
-        awaiting_punchout = constants.REQUESTS_AWAITING_PUNCHOUT_INDEX
-        subscriptions_by_account = constants.SUBSCRIPTIONS_BY_ACCOUNT_INDEX
-        billable = constants.SUBSCRIPTIONS_BILLABLE_INDEX
-        subscriptions_by_account_product = constants.SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX
-        invoices_by_integration = constants.INVOICES_BY_INTEGRATION_INDEX
-        invoices_by_subscription = constants.INVOICES_BY_SUBSCRIPTION_INDEX
+        by_account = contracts.INTEGRATIONS_BY_ACCOUNT_INDEX
+        catalog = contracts.PRODUCTS_CATALOG_INDEX
+        awaiting_punchout = contracts.REQUESTS_AWAITING_PUNCHOUT_INDEX
+        subscriptions_by_account = contracts.SUBSCRIPTIONS_BY_ACCOUNT_INDEX
+        billable = contracts.SUBSCRIPTIONS_BILLABLE_INDEX
+        subscriptions_by_account_product = contracts.SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX
+        invoices_by_integration = contracts.INVOICES_BY_INTEGRATION_INDEX
+        invoices_by_subscription = contracts.INVOICES_BY_SUBSCRIPTION_INDEX
 
         cxml = self.cxml_function
         _grant(cxml, integrations, *READ)
@@ -270,7 +271,7 @@ class GatewayFunctions(Construct):
             orders_api,
             invoice_bucket,
             "s3:PutObject",
-            prefix=constants.ORDER_OBJECT_PREFIX,
+            prefix=contracts.ORDER_OBJECT_PREFIX,
             reason=ORDER_OBJECTS_REASON,
         )
 
@@ -497,7 +498,7 @@ def _grant_objects(
     grantee: lambda_.Function,
     bucket: s3.Bucket,
     *actions: str,
-    prefix: str = constants.INVOICE_OBJECT_PREFIX,
+    prefix: str = contracts.INVOICE_OBJECT_PREFIX,
     reason: str = INVOICE_OBJECTS_REASON,
 ) -> None:
     """`actions` on the objects under one prefix (invoices by default), never on the bucket

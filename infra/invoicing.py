@@ -12,13 +12,14 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from functions import contracts
 from infra import constants
 from infra.data import outbox_trigger
 
 
 class InvoicingQueues(Construct):
     """`BillingQueue` (a billing run's "shard" and "batch" messages) and `DeliveryQueue` (one
-    invoice to send). After INVOICING_MAX_RECEIVES receives a message moves to the queue's
+    invoice to send). After MAX_RECEIVES receives a message moves to the queue's
     dead-letter queue, kept INVOICING_DLQ_RETENTION, where an alarm notices it. Made before the
     functions, which are told the queue URLs."""
 
@@ -84,7 +85,7 @@ class InvoicingTriggers(Construct):
             "ContractInvoiceDeadLetters",
             outbox_table=outbox_table,
             worker=billing_worker,
-            key_prefix=constants.OUTBOX_INVOICE_PREFIX,
+            key_prefix=contracts.OUTBOX_CONTRACT_INVOICE_PREFIX,
             what="contract invoices",
         )
 
@@ -114,7 +115,7 @@ def _queue_with_dead_letters(
             constants.VISIBILITY_TIMEOUT_FACTOR * consumer_timeout_seconds
         ),
         dead_letter_queue=sqs.DeadLetterQueue(
-            max_receive_count=constants.INVOICING_MAX_RECEIVES, queue=dead_letter_queue
+            max_receive_count=contracts.MAX_RECEIVES, queue=dead_letter_queue
         ),
     )
     return queue, dead_letter_queue

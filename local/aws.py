@@ -8,10 +8,12 @@ import os
 import secrets
 from typing import Any
 
+from functions import contracts
+
 ACCOUNT = "123456789012"  # moto's default account
 QUEUES = {"BILLING_QUEUE_URL": "local-billing", "DELIVERY_QUEUE_URL": "local-delivery"}
 """Each with a dead-letter queue `<name>-dlq` after MAX_RECEIVES failed receives, as deployed."""
-MAX_RECEIVES = 5
+MAX_RECEIVES = contracts.MAX_RECEIVES
 
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -41,31 +43,15 @@ LOCAL_ENV = {
 }
 
 TABLES: dict[str, dict[str, Any]] = {
-    "INTEGRATIONS_TABLE": {"ttl": None, "indexes": {"by-account": ("account_key", None)}},
+    "INTEGRATIONS_TABLE": {"ttl": None, "indexes": contracts.INTEGRATIONS_INDEXES},
     "SESSIONS_TABLE": {"ttl": "expires_at", "indexes": {}},
-    "PRODUCTS_TABLE": {"ttl": None, "indexes": {"catalog": ("catalog", "name_key")}},
-    "REQUESTS_TABLE": {
-        "ttl": "expires_at",
-        "indexes": {"awaiting-punchout": ("awaiting_integration", "created_at")},
-    },
+    "PRODUCTS_TABLE": {"ttl": None, "indexes": contracts.PRODUCTS_INDEXES},
+    "REQUESTS_TABLE": {"ttl": "expires_at", "indexes": contracts.REQUESTS_INDEXES},
     "ORDERS_TABLE": {"ttl": None, "indexes": {}},
-    "SUBSCRIPTIONS_TABLE": {
-        "ttl": None,
-        "indexes": {
-            "by-account": ("account_id", "created_at"),
-            "billable": ("billing_shard", "created_at"),
-            "by-account-product": ("account_product", "created_at"),
-        },
-    },
+    "SUBSCRIPTIONS_TABLE": {"ttl": None, "indexes": contracts.SUBSCRIPTIONS_INDEXES},
     "OUTBOX_TABLE": {"ttl": "expires_at", "indexes": {}, "stream": True},
     "USAGE_TABLE": {"ttl": None, "indexes": {}, "range": "sk"},
-    "INVOICES_TABLE": {
-        "ttl": None,
-        "indexes": {
-            "by-integration": ("integration_id", "period_key"),
-            "by-subscription": ("subscription_id", "period_key"),
-        },
-    },
+    "INVOICES_TABLE": {"ttl": None, "indexes": contracts.INVOICES_INDEXES},
 }
 """Partition key `pk` everywhere; global secondary indexes as (hash, range) attribute names."""
 

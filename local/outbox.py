@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from functions import contracts
 from local import mailbox  # noqa: F401 (imported first: captures both parts of each mail)
 from local.events import LambdaContext
 
 WORKER = "functions.handlers.email_worker"
 BILLING_WORKER = "functions.handlers.billing_worker"
-INVOICE_PREFIX = "invoice#"
-"""Outbox keys for the billing worker (`functions.billing_run.OUTBOX_PREFIX`)."""
+INVOICE_PREFIX = contracts.OUTBOX_CONTRACT_INVOICE_PREFIX
+"""Outbox keys for the billing worker."""
 BATCH_SIZE = 10  # infra/constants.py OUTBOX_BATCH_SIZE
 RETRY_ATTEMPTS = 8  # infra/constants.py OUTBOX_RETRY_ATTEMPTS
 MAX_ATTEMPTS = 1 + RETRY_ATTEMPTS

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from functions import billing_run, store
+from functions import billing_run, contracts, store
 from functions.billing import Invoice
 from functions.billing_run import Cursor, UsageTotals, delivery_message
 from functions.config import Settings, settings
@@ -23,7 +23,7 @@ from functions.store.models import IntegrationRecord, InvoiceRecord, Subscriptio
 from functions.store.subscriptions import subscription_of
 from functions.subscriptions import Subscription
 
-BILLABLE_INDEX = "billable"
+BILLABLE_INDEX = contracts.SUBSCRIPTIONS_BILLABLE_INDEX
 KEYS_PER_READ = 100  # BatchGetItem's limit
 
 

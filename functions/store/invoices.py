@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
+from functions import contracts
 from functions.clock import iso, now
 from functions.store import invoice_files
 from functions.store.batch import get_many as batch_get
@@ -27,12 +28,12 @@ from functions.store.models import InvoiceRecord
 if TYPE_CHECKING:  # the readers (delivery worker, admin API) need not import invoice building
     from functions.billing import Invoice
 
-CREATED = "created"
-DELIVERED = "delivered"
-REJECTED = "rejected"
-FAILED = "failed"
-STORED = "stored"
-STATES = (CREATED, DELIVERED, REJECTED, FAILED, STORED)
+CREATED = contracts.INVOICE_CREATED
+DELIVERED = contracts.INVOICE_DELIVERED
+REJECTED = contracts.INVOICE_REJECTED
+FAILED = contracts.INVOICE_FAILED
+STORED = contracts.INVOICE_STORED
+STATES = contracts.INVOICE_STATES
 KEY_PREFIX = "invoice#"
 BATCH_KEYS = 100  # BatchGetItem's limit
 LIST_LIMIT = 500

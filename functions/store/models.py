@@ -14,6 +14,8 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from functions import contracts
+
 UNBOUND = "unbound-call-functions.store.bind"
 INTEGRATION_PREFIX = "integration#"
 """The key prefix of an integration's main item (`integration#<id>`)."""
@@ -23,7 +25,7 @@ class AccountIndex(GlobalSecondaryIndex["IntegrationRecord"]):
     """Integrations by the buyer's marketplace account (sparse: main items only)."""
 
     class Meta:
-        index_name = "by-account"
+        index_name = contracts.INTEGRATIONS_BY_ACCOUNT_INDEX
         projection = AllProjection()
 
     account_key = UnicodeAttribute(hash_key=True)
@@ -92,7 +94,7 @@ class CatalogIndex(GlobalSecondaryIndex["ProductRecord"]):
     catalog page is one Query, never a Scan."""
 
     class Meta:
-        index_name = "catalog"
+        index_name = contracts.PRODUCTS_CATALOG_INDEX
         projection = AllProjection()
 
     catalog = UnicodeAttribute(hash_key=True)
@@ -119,7 +121,7 @@ class PendingIndex(GlobalSecondaryIndex["RequestRecord"]):
     """Requests waiting for their integration's next punchout (sparse), newest last."""
 
     class Meta:
-        index_name = "awaiting-punchout"
+        index_name = contracts.REQUESTS_AWAITING_PUNCHOUT_INDEX
         projection = AllProjection()
 
     awaiting_integration = UnicodeAttribute(hash_key=True)
@@ -165,7 +167,7 @@ class AccountSubscriptionsIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
     """An account's subscriptions, newest last (the "Your subscriptions" page)."""
 
     class Meta:
-        index_name = "by-account"
+        index_name = contracts.SUBSCRIPTIONS_BY_ACCOUNT_INDEX
         projection = AllProjection()
 
     account_id = UnicodeAttribute(hash_key=True)
@@ -177,7 +179,7 @@ class BillableIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
     billing run reads them page by page in parallel, never with a Scan."""
 
     class Meta:
-        index_name = "billable"
+        index_name = contracts.SUBSCRIPTIONS_BILLABLE_INDEX
         projection = AllProjection()
 
     billing_shard = UnicodeAttribute(hash_key=True)
@@ -190,7 +192,7 @@ class AccountProductIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
     many subscriptions the account holds."""
 
     class Meta:
-        index_name = "by-account-product"
+        index_name = contracts.SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX
         projection = AllProjection()
 
     account_product = UnicodeAttribute(hash_key=True)
@@ -257,7 +259,7 @@ class IntegrationInvoicesIndex(GlobalSecondaryIndex["InvoiceRecord"]):
     """An integration's invoices by period (`period_key` = `<YYYY-MM>#<invoice id>`)."""
 
     class Meta:
-        index_name = "by-integration"
+        index_name = contracts.INVOICES_BY_INTEGRATION_INDEX
         projection = AllProjection()
 
     integration_id = UnicodeAttribute(hash_key=True)
@@ -268,7 +270,7 @@ class SubscriptionInvoicesIndex(GlobalSecondaryIndex["InvoiceRecord"]):
     """A subscription's invoices by period."""
 
     class Meta:
-        index_name = "by-subscription"
+        index_name = contracts.INVOICES_BY_SUBSCRIPTION_INDEX
         projection = AllProjection()
 
     subscription_id = UnicodeAttribute(hash_key=True)

@@ -23,7 +23,7 @@ from functions.orders import (
     order_of,
 )
 from functions.store import invoice_files
-from functions.store.batch import get_many
+from functions.store.batch import connection_of, get_many
 from functions.store.errors import NotStorable, storage_errors
 from functions.store.integrations import BUYER, integration_of
 from functions.store.models import (
@@ -160,7 +160,7 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
     expires = now + OUTBOX_KEPT
     with storage_errors("saving the purchase order"):
         try:
-            with TransactWrite(connection=OrderRecord._get_connection().connection) as tx:
+            with TransactWrite(connection=connection_of(OrderRecord)) as tx:
                 for marker in markers:
                     tx.save(
                         marker, condition=OrderRecord.pk.does_not_exist(), return_values="ALL_OLD"

@@ -8,6 +8,7 @@ from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from functions import contracts
 from functions.sessions import Requester
 from functions.store.batch import connection_of
 from functions.store.errors import storage_errors
@@ -69,8 +70,8 @@ class SubscriptionsPage(NamedTuple):
     more_after: bool  # older subscriptions exist: a "next" link
 
 
-BILLING_SHARDS = 16
-"""A billing run starts one page walk per shard: 16 in parallel, each through the queue."""
+BILLING_SHARDS = contracts.BILLING_SHARDS
+"""A billing run starts one page walk per shard, in parallel, each through the queue."""
 
 
 def billing_shard(subscription: Subscription) -> str | None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from infra import constants
-from tests.infra.test_stack import Synthesized, synthesize
+from tests.infra.support import Synthesized
 
 ANONYMOUS_METHODS = [
     ("/~1catalog", "GET"),
@@ -22,13 +22,6 @@ ANONYMOUS_METHODS = [
     ],
 ]
 CXML_METHODS = [("/~1cxml~1orders", "POST"), ("/~1cxml~1punchout", "POST")]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    layer = tmp_path_factory.mktemp("layer")
-    (layer / "python").mkdir()
-    return synthesize(tmp_path_factory.mktemp("cdk.out"), {"layerDir": str(layer)})
 
 
 def _method_settings(stack: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
@@ -88,7 +81,7 @@ def test_the_anonymous_storefront_together_stays_below_one_cxml_route(stack: Syn
 
 
 def test_every_throttled_method_exists_in_the_api(stack: Synthesized) -> None:
-    from tests.infra.test_stack import routes
+    from tests.infra.support import routes
 
     known = set(routes(stack))
     known |= {(path, "*") for path, _ in known}

@@ -8,13 +8,8 @@ import pytest
 
 from infra import constants
 from local import aws, events, routes
-from tests.infra.test_stack import (  # noqa: F401 (fixtures)
-    Synthesized,
-    built_asset,
-    built_layer,
-    stack,
-)
-from tests.infra.test_stack import routes as deployed_routes
+from tests.infra.support import Synthesized
+from tests.infra.support import routes as deployed_routes
 
 HANDLER_OF_MODULE = {
     routes.CXML: constants.CXML_HANDLER,
@@ -26,7 +21,7 @@ HANDLER_OF_MODULE = {
 }
 
 
-def test_local_routes_are_the_deployed_routes(stack: Synthesized) -> None:  # noqa: F811
+def test_local_routes_are_the_deployed_routes(stack: Synthesized) -> None:
     deployed = {
         (path, method): route.function_id
         for (path, method), route in deployed_routes(stack).items()
@@ -42,7 +37,7 @@ def test_local_binary_media_types_are_the_deployed_ones() -> None:
     assert set(events.BINARY_MEDIA_TYPES) == set(constants.BINARY_MEDIA_TYPES)
 
 
-def _table_variables(stack: Synthesized) -> dict[str, str]:  # noqa: F811
+def _table_variables(stack: Synthesized) -> dict[str, str]:
     """`*_TABLE` variable -> the logical id of the table it names, the same on every function."""
     variables: dict[str, str] = {}
     for function_id, function in stack.of_type("AWS::Lambda::Function").items():
@@ -53,7 +48,7 @@ def _table_variables(stack: Synthesized) -> dict[str, str]:  # noqa: F811
     return variables
 
 
-def test_every_local_table_variable_is_set_on_every_function(stack: Synthesized) -> None:  # noqa: F811
+def test_every_local_table_variable_is_set_on_every_function(stack: Synthesized) -> None:
     local_variables = {name for name in aws.LOCAL_ENV if name.endswith("_TABLE")}
 
     for function_id, function in stack.of_type("AWS::Lambda::Function").items():
@@ -63,7 +58,7 @@ def test_every_local_table_variable_is_set_on_every_function(stack: Synthesized)
     assert set(aws.TABLES) == local_variables
 
 
-def test_local_tables_and_indexes_are_the_deployed_ones(stack: Synthesized) -> None:  # noqa: F811
+def test_local_tables_and_indexes_are_the_deployed_ones(stack: Synthesized) -> None:
     tables = stack.of_type("AWS::DynamoDB::Table")
     deployed = {}
     for variable, table_id in _table_variables(stack).items():
@@ -92,7 +87,7 @@ def _is_bucket_or_queue_variable(name: str) -> bool:
 
 
 def test_every_local_bucket_and_queue_variable_is_set_on_every_function(
-    stack: Synthesized,  # noqa: F811
+    stack: Synthesized,
 ) -> None:
     local_variables = {name for name in aws.LOCAL_ENV if _is_bucket_or_queue_variable(name)}
 
@@ -103,7 +98,7 @@ def test_every_local_bucket_and_queue_variable_is_set_on_every_function(
         assert deployed_variables == local_variables, function_id
 
 
-def test_local_bucket_and_queues_are_the_deployed_ones(stack: Synthesized) -> None:  # noqa: F811
+def test_local_bucket_and_queues_are_the_deployed_ones(stack: Synthesized) -> None:
     """Versioned bucket; each queue redrives to a dead-letter queue after MAX_RECEIVES."""
     (function, *_) = stack.of_type("AWS::Lambda::Function").values()
     environment = function["Properties"]["Environment"]["Variables"]

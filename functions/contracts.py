@@ -1,0 +1,67 @@
+"""What the infrastructure and the functions must agree on, defined once.
+
+Pure (standard library only, no CDK): `infra/` reads it through `infra/constants.py`, the
+functions and `local/` import it directly, and tests/infra checks the synthesized template uses
+the same values."""
+
+# The billing and delivery queues redrive a message to their dead-letter queue after this many
+# receives, so the receive with this count is a consumer's last attempt.
+MAX_RECEIVES = 5
+
+# A billing run starts one page walk per shard of the `billable` index, in parallel.
+BILLING_SHARDS = 16
+
+# Global secondary indexes (functions/store/models.py queries them by these names). All are
+# sparse and project every attribute; keys are strings.
+INTEGRATIONS_BY_ACCOUNT_INDEX = "by-account"  # integrations of a buyer's marketplace account
+PRODUCTS_CATALOG_INDEX = "catalog"  # listed products, by name
+REQUESTS_AWAITING_PUNCHOUT_INDEX = "awaiting-punchout"  # started outside a punchout, by age
+SUBSCRIPTIONS_BY_ACCOUNT_INDEX = "by-account"  # an account's subscriptions, by age
+SUBSCRIPTIONS_BILLABLE_INDEX = "billable"  # invoiceable subscriptions, in BILLING_SHARDS, by age
+SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX = "by-account-product"  # metering's lookup, by age
+INVOICES_BY_INTEGRATION_INDEX = "by-integration"  # an integration's invoices, by period
+INVOICES_BY_SUBSCRIPTION_INDEX = "by-subscription"  # a subscription's invoices, by period
+INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
+    INTEGRATIONS_BY_ACCOUNT_INDEX: ("account_key", None),
+}
+PRODUCTS_INDEXES: dict[str, tuple[str, str | None]] = {
+    PRODUCTS_CATALOG_INDEX: ("catalog", "name_key"),
+}
+REQUESTS_INDEXES: dict[str, tuple[str, str | None]] = {
+    REQUESTS_AWAITING_PUNCHOUT_INDEX: ("awaiting_integration", "created_at"),
+}
+SUBSCRIPTIONS_INDEXES: dict[str, tuple[str, str | None]] = {
+    SUBSCRIPTIONS_BY_ACCOUNT_INDEX: ("account_id", "created_at"),
+    SUBSCRIPTIONS_BILLABLE_INDEX: ("billing_shard", "created_at"),
+    SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX: ("account_product", "created_at"),
+}
+INVOICES_INDEXES: dict[str, tuple[str, str | None]] = {
+    INVOICES_BY_INTEGRATION_INDEX: ("integration_id", "period_key"),
+    INVOICES_BY_SUBSCRIPTION_INDEX: ("subscription_id", "period_key"),
+}
+"""Index name -> (partition key, sort key or None), per table; local/aws.py's TABLES use them."""
+
+# The states of a stored invoice: `created` until delivered, then `delivered`, `rejected`
+# (permanent error), `failed` (MAX_RECEIVES exhausted) or `stored` (no endpoint: S3 only).
+INVOICE_CREATED = "created"
+INVOICE_DELIVERED = "delivered"
+INVOICE_REJECTED = "rejected"
+INVOICE_FAILED = "failed"
+INVOICE_STORED = "stored"
+INVOICE_STATES = (
+    INVOICE_CREATED,
+    INVOICE_DELIVERED,
+    INVOICE_REJECTED,
+    INVOICE_FAILED,
+    INVOICE_STORED,
+)
+
+# Outbox items are routed by key prefix (a stream filter per worker): the email worker sends
+# mail, the billing worker makes the contract invoice of a subscription just become active.
+OUTBOX_EMAIL_PREFIX = "email#"
+OUTBOX_CONTRACT_INVOICE_PREFIX = "invoice#"
+
+# Objects in the invoice bucket: invoices/<integration>/<YYYY-MM>/<invoice id>.xml|.json, and
+# purchase orders too large to keep inline, credentials removed: orders/<integration>/<sha256>.xml.
+INVOICE_OBJECT_PREFIX = "invoices/"
+ORDER_OBJECT_PREFIX = "orders/"
