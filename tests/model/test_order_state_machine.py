@@ -195,12 +195,23 @@ class OrderStateMachine(RuleBasedStateMachine):
         self.model_orders: dict[str, Order] = {}
         SEEN["examples"] += 1
         self.metered: Counter[str] = Counter()
+        self.billed = False
         self.enabled = True
         self._applying: Order | None = None
         self.sent_mails = 0
         from local.outbox import OutboxPump, streams_client
 
         self.outbox = OutboxPump("local-outbox", dynamodb=aws["dynamodb"], streams=streams_client())
+        from functions.config import settings
+        from local.queues import QueuePump
+
+        config = settings()
+        self.queues = QueuePump(
+            config.billing_queue_url,
+            config.delivery_queue_url,
+            sqs=aws["sqs"],
+            visibility_seconds=0,
+        )
 
     # -- set-up and tear-down
 
@@ -573,14 +584,7 @@ class OrderStateMachine(RuleBasedStateMachine):
         sent = _moto_sent_mail()
         expected = sum(len(s.mails) for s in self.subscriptions.values())
         assert len(sent) <= expected, "a mail sent twice, or for nothing"
-        for item in self._items("invoices"):
-            SEEN["contract invoices checked"] += 1
-            summary_json = json.loads(item["summary"]["S"])
-            subscription = self.subscriptions[summary_json["subscription_id"]]
-            assert summary_json["kind"] == "contract", "no usage was metered in this model"
-            assert subscription.contract_approved is not None
-            total = sum(Decimal(line["amount"]) for line in summary_json["lines"])
-            assert total <= subscription.contract_approved, (total, subscription)
+        self._invoices_within_their_po_lines(self._items("invoices"))
 
     @rule(product=st.sampled_from(sorted(METERED)), minutes_ago=st.sampled_from([5, 65, 125]),
           quantity=st.integers(min_value=0, max_value=50))  # fmt: skip
@@ -609,6 +613,38 @@ class OrderStateMachine(RuleBasedStateMachine):
         assert result["Status"] in ("Success", "DuplicateRecord"), result
         if result["Status"] == "Success":
             self.metered[dimension] += quantity
+
+    @precondition(
+        lambda self: not self.billed and any(s.state == ACTIVE for s in self.subscriptions.values())
+    )
+    @rule()
+    def monthly_billing_run(self) -> None:
+        """The month's billing run (as the schedule or the admin starts it), drained through
+        its queues; a second run of the same period changes nothing."""
+        period = datetime.now(UTC).strftime("%Y-%m")
+        for attempt in range(2):
+            status, body = admin(self.api, "POST", "/admin/billing-runs", {"period": period})
+            assert status == 202, body
+            self.queues.drain(timeout=60)
+            invoices = {item["pk"]["S"]: item for item in self._items("invoices")}
+            if attempt == 0:
+                first = invoices
+            else:
+                assert invoices == first, "a re-run of the billing run changed the invoices"
+        SEEN["billing runs"] += 1
+        self.billed = True  # once per example: a run drains 16 shard messages through moto
+        self._invoices_within_their_po_lines(first.values())
+
+    def _invoices_within_their_po_lines(self, invoices: Any) -> None:
+        for item in invoices:
+            summary = json.loads(item["summary"]["S"])
+            subscription = self.subscriptions[summary["subscription_id"]]
+            assert summary["order_id"] in self.model_orders, "an invoice for a PO we accepted"
+            SEEN[f"{summary['kind']} invoices checked"] += 1
+            if summary["kind"] == "contract":
+                total = sum(Decimal(line["amount"]) for line in summary["lines"])
+                assert subscription.contract_approved is not None
+                assert total <= subscription.contract_approved, (total, subscription)
 
     def _meterable(self, request_id: str, product: str) -> bool:
         """Usage may be metered against a subscription whose usage line a PO approves while it
