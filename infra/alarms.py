@@ -129,15 +129,26 @@ class GatewayAlarms(Construct):
     def _alarm(
         self, construct_id: str, metric: cloudwatch.Metric, description: str
     ) -> cloudwatch.Alarm:
-        """Any datapoint above zero in one period; no data (nothing happened) is fine."""
-        alarm = metric.create_alarm(
-            self,
-            construct_id,
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.topic))
-        return alarm
+        return above_zero_alarm(self, construct_id, metric, description, self.topic)
+
+
+def above_zero_alarm(
+    scope: Construct,
+    construct_id: str,
+    metric: cloudwatch.Metric,
+    description: str,
+    topic: sns.ITopic,
+) -> cloudwatch.Alarm:
+    """Any datapoint above zero in one period, to the alarm topic; no data (nothing happened)
+    is fine. Every alarm of the stack has this shape (alarms.py and dashboard.py)."""
+    alarm = metric.create_alarm(
+        scope,
+        construct_id,
+        threshold=0,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarm_description=description,
+    )
+    alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+    return alarm

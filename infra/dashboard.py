@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from functions import metric_names
 from infra import constants
+from infra.alarms import above_zero_alarm
 
 WIDGET_WIDTH = 8  # three graphs a row (the dashboard grid is 24 wide)
 
@@ -120,18 +120,7 @@ class GatewayDashboard(Construct):
         )
 
     def _alarm(self, construct_id: str, metric: cloudwatch.Metric, description: str) -> None:
-        """Any datapoint above zero in one period; no data (nothing happened) is fine."""
-        alarm = metric.create_alarm(
-            self,
-            construct_id,
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        )
-        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self._topic))
-        self.alarms.append(alarm)
+        self.alarms.append(above_zero_alarm(self, construct_id, metric, description, self._topic))
 
 
 def _business(name: str, label: str | None = None, **dimensions: str) -> cloudwatch.Metric:
