@@ -497,11 +497,11 @@ def test_a_write_dynamodb_refuses_as_invalid_is_a_4xx_and_changes_nothing(
 ) -> None:
     """Should a bound ever be wrong, DynamoDB's ValidationException (item too large) must not
     be answered as a 500 the buyer retries for hours."""
-    from functions import orders
+    from functions.orders import model
     from tests.order_support import with_distributions
 
-    monkeypatch.setattr(orders, "ORDER_ITEM_BUDGET", 10**8)
-    monkeypatch.setattr(orders, "_CUTS", ((None, None),))
+    monkeypatch.setattr(model, "ORDER_ITEM_BUDGET", 10**8)
+    monkeypatch.setattr(model, "_CUTS", ((None, None),))
     _, cart = _session_and_cart(api, coupa)
 
     answer = post_order(api, with_distributions(_po(coupa, cart.lines)))

@@ -125,6 +125,9 @@ def test_the_walk_sees_the_package() -> None:
     assert {"functions.billing_run", "functions.store.billing_ports"} <= set(GRAPH)
     assert "functions.billing_run" in GRAPH["functions.store.billing_ports"]
     assert "functions.integrations.model" in GRAPH["functions.integrations.admin"]
+    assert {"functions.orders.checks", "functions.orders.model", "functions.orders.reuse"} <= (
+        GRAPH["functions.orders.decision"]
+    )
 
 
 def test_no_import_circle() -> None:
