@@ -6,6 +6,7 @@ Deployed, API Gateway checks IAM (SigV4) before we run; locally a bearer token s
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import catalog, fields, ids, integrations, store
 from functions.catalog import Product
 from functions.config import settings
-from functions.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthenticated
+from functions.errors import BadRequest, Forbidden, NotFound, Unauthenticated
 from functions.handlers import json_edge
 from functions.handlers.http import base_url, query_params
 from functions.integrations import Endpoints, Integration
@@ -33,16 +34,26 @@ app = APIGatewayRestResolver()
 json_edge.install(app)
 
 
+@dataclass(frozen=True)
+class _Adapters:
+    integrations: DynamoIntegrationStore
+    products: DynamoProductStore
+
+
 @cache
+def _adapters() -> _Adapters:
+    """This function's composition root: binds the tables once and builds the adapters the
+    routes use (the invoice ones in `_invoicing`, on first use)."""
+    store.bind(settings())
+    return _Adapters(DynamoIntegrationStore(), DynamoProductStore())
+
+
 def _store() -> DynamoIntegrationStore:
-    store.bind(settings())
-    return DynamoIntegrationStore()
+    return _adapters().integrations
 
 
-@cache
 def _products() -> DynamoProductStore:
-    store.bind(settings())
-    return DynamoProductStore()
+    return _adapters().products
 
 
 def _authorize(app: APIGatewayRestResolver, next_middleware: Callable[..., Response]) -> Response:
@@ -187,21 +198,28 @@ def delete_product(product_id: str) -> Response:
 
 
 class _Invoicing:
-    """The invoice modules, imported on first use: most admin calls never need them."""
+    """The invoice modules and adapters, imported on first use: most admin calls never need
+    them."""
 
-    def __init__(self) -> None:
+    def __init__(self, adapters: _Adapters) -> None:
         from functions import billing, delivery
-        from functions.store import invoices, queues
+        from functions.store import invoices
+        from functions.store.redelivery import DynamoRedelivery
 
         self.billing: ModuleType = billing
         self.delivery: ModuleType = delivery
         self.invoices: ModuleType = invoices
-        self.queues: ModuleType = queues
+        self.redelivery = DynamoRedelivery(adapters.integrations, settings().delivery_queue_url)
+
+    def start_billing_run(self, period: str) -> int:
+        from functions.store.billing_ports import start_billing_run
+
+        return start_billing_run(period)
 
 
 @cache
 def _invoicing() -> _Invoicing:
-    return _Invoicing()
+    return _Invoicing(_adapters())
 
 
 def _invoice_view(invoice: StoredInvoice, *, detail: bool = False) -> dict[str, Any]:
@@ -250,7 +268,6 @@ def _flag_param(params: dict[str, str], name: str) -> bool:
 def list_invoices() -> Response:
     """An integration's invoices, newest period first; optionally one period's, or one
     subscription's (a Query on an index either way, never a scan)."""
-    _store()  # binds the tables
     params = query_params(app.current_event)
     integration_id = params.get("integration_id", "").strip()
     if not integration_id:
@@ -272,7 +289,6 @@ def list_invoices() -> Response:
 
 @app.get("/admin/invoices/<invoice_id>")
 def get_invoice(invoice_id: str) -> Response:
-    _store()  # binds the tables
     return json_edge.json_reply(
         {"invoice": _invoice_view(_existing_invoice(invoice_id), detail=True)}
     )
@@ -280,42 +296,11 @@ def get_invoice(invoice_id: str) -> Response:
 
 @app.post("/admin/invoices/<invoice_id>/deliver")
 def deliver_invoice(invoice_id: str) -> Response:
-    """Queue the invoice for delivery again: a rejected, failed or stored one goes back to
-    `created` first (its delivery log kept); a delivered one, or one still `created` (queued,
-    or stuck after its message went to the DLQ), only with `?force=true`."""
-    integrations_store = _store()  # binds the tables
+    """Queue the invoice for delivery again (the rules: `functions/redelivery.py`)."""
+    from functions import redelivery
+
     force = _flag_param(query_params(app.current_event), "force")
-    invoice = _existing_invoice(invoice_id)
-    integration = integrations_store.get(invoice.integration_id)
-    if _invoicing().delivery.endpoint_of(integration) is None:
-        name = integration.name if integration else invoice.integration_id
-        raise Conflict(
-            f"Integration '{name}' has no invoice endpoint: set its 'invoice_delivery' first.",
-            field="invoice_delivery",
-        )
-    if invoice.state == _invoicing().delivery.DELIVERED and not force:
-        raise Conflict(
-            f"Invoice {invoice_id} was delivered at {invoice.delivery.get('delivered_at')}: "
-            "add ?force=true to send it again."
-        )
-    if invoice.state == _invoicing().delivery.CREATED and not force:
-        raise Conflict(
-            f"Invoice {invoice_id} is already on its way (state 'created'): a second message "
-            "would race the first. Add ?force=true only if it is stuck."
-        )
-    finished = invoice.state in (
-        _invoicing().delivery.REJECTED,
-        _invoicing().delivery.FAILED,
-        _invoicing().delivery.STORED,
-    )
-    if finished and not _invoicing().invoices.mark(
-        invoice_id, _invoicing().delivery.CREATED, invoice.delivery, expected=invoice.state
-    ):
-        raise Conflict(f"Invoice {invoice_id} changed meanwhile; read it again and retry.")
-    message: dict[str, Any] = {"invoice_id": invoice_id}
-    if invoice.state == _invoicing().delivery.DELIVERED:
-        message["force"] = True
-    _invoicing().queues.send(settings().delivery_queue_url, [message])
+    redelivery.redeliver(invoice_id, force=force, ports=_invoicing().redelivery)
     logger.info("invoice queued for delivery", extra={"invoice_id": invoice_id, "force": force})
     return json_edge.json_reply(
         {"invoice": _invoice_view(_existing_invoice(invoice_id)), "queued": True}, 202
@@ -326,8 +311,6 @@ def deliver_invoice(invoice_id: str) -> Response:
 def start_billing_run() -> Response:
     """Invoice a period now (the monthly schedule does the same): 202 with the number of shard
     messages sent; the invoices appear as the billing queue is worked through."""
-    from functions.store.billing_ports import start_billing_run as start
-
     body = json_edge.json_body(app)
     if not isinstance(body, dict):
         raise BadRequest('The body must be a JSON object like {"period": "2026-11"}.')
@@ -335,8 +318,7 @@ def start_billing_run() -> Response:
         if name != "period":
             raise BadRequest(f"'{name}' is not a field of a billing run.", field=str(name))
     period = _invoicing().billing.parse_period(body.get("period"))
-    _store()  # binds the tables and queues
-    shards = start(period)
+    shards = _invoicing().start_billing_run(period)
     logger.info("billing run started", extra={"period": period, "shards": shards})
     return json_edge.json_reply({"period": period, "shards": shards}, 202)
 
