@@ -26,7 +26,7 @@ ORDER_ITEM_BUDGET = 300_000
 """What the kept order may take in its DynamoDB item (the limit is 400 KB): free text (line
 descriptions, extrinsics, accounting, addresses) is cut until it fits; the full text stays
 in the original document."""
-MAX_PAYLOAD_ID = 250
+MAX_PAYLOAD_ID = 250  # a payloadID is part of a de-duplication key; checks.py refuses longer
 ORDER_OBJECT_PREFIX = contracts.ORDER_OBJECT_PREFIX
 """Large originals in the invoice bucket: `orders/<integration>/<sha256>.xml` (infra grants
 OrdersFunction s3:PutObject on this prefix only)."""
