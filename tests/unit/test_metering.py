@@ -20,8 +20,8 @@ from functions.metering import (
     Caller,
     HourlyUsage,
     Recorded,
-    parse_batch,
 )
+from functions.metering_input import UsageRecord, parse_batch, product_dimensions
 from functions.subscriptions import PREAPPROVED_ORDER, LineApproval, Subscription, SubscriptionLine
 from tests.storefront_support import CONTRACT_PAYG, FREE_TRIAL
 
@@ -272,8 +272,8 @@ def test_a_dimension_the_product_does_not_price_is_400_naming_it() -> None:
 
 
 def test_the_dimensions_a_free_trial_converts_to_are_the_products() -> None:
-    assert metering.product_dimensions(product_from_json(FREE_TRIAL)) == {"hours"}
-    assert metering.product_dimensions(_product()) == {"hours"}
+    assert product_dimensions(product_from_json(FREE_TRIAL)) == {"hours"}
+    assert product_dimensions(_product()) == {"hours"}
 
 
 # --- who may meter ----------------------------------------------------------------------------
@@ -320,7 +320,7 @@ def test_a_seller_meters_nothing_of_another_seller_even_with_a_valid_batch() -> 
 # --- which subscription a record lands on -----------------------------------------------------
 
 
-def _one(**overrides: Any) -> metering.UsageRecord:
+def _one(**overrides: Any) -> UsageRecord:
     (record,) = parse_batch(_batch(_record(**overrides)), NOW).records
     return record
 
