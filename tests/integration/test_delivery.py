@@ -25,7 +25,8 @@ from functions import billing, billing_run
 from functions.config import settings
 from functions.cxml.build import response
 from functions.cxml.model import Credential
-from functions.delivery import MAX_RECEIVES, Answer, Send, Unanswered
+from functions.delivery import MAX_RECEIVES
+from functions.delivery_transport import Answer, Send, Unanswered
 from functions.store import invoice_files, invoices, queues
 from functions.store.integrations import DynamoIntegrationStore
 from functions.store.invoice_sender import HttpInvoiceSender
