@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.order_support import order_request, post_order
+from tests.order_support import order_request, post_order, table_items
 from tests.storefront_support import (
     CONTRACT_PAYG,
     cart_of,
@@ -57,19 +57,15 @@ def _subscribe(api: Any, integration: dict[str, Any], **po: Any) -> tuple[Any, s
 def subscription(api: Any, tables: dict[str, Any], coupa: dict[str, Any]) -> dict[str, Any]:
     """An active contract_payg subscription of CUSTOMER to datastream-pro (dimension `hours`)."""
     _subscribe(api, coupa)
-    (item,) = _items(tables, "subscriptions")
+    (item,) = table_items(tables, "subscriptions")
     document: dict[str, Any] = json.loads(item["document"]["S"])
     assert document["state"] == "active" and document["test"] is False
     return document
 
 
-def _items(tables: dict[str, Any], table: str) -> list[dict[str, Any]]:
-    return tables["dynamodb"].scan(TableName=f"local-{table}")["Items"]
-
-
 def _usage(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The usage table as `{sk: item}` (one subscription in these tests)."""
-    return {item["sk"]["S"]: item for item in _items(tables, "usage")}
+    return {item["sk"]["S"]: item for item in table_items(tables, "usage")}
 
 
 def _totals(tables: dict[str, Any]) -> dict[str, str]:
@@ -206,7 +202,7 @@ def test_a_test_subscription_is_metered_but_never_billable(
     _, body = meter(api, _batch(_record(SUBSCRIBED_AT)))
 
     assert _statuses(body) == ["Success"]
-    (item,) = _items(tables, "subscriptions")
+    (item,) = table_items(tables, "subscriptions")
     assert json.loads(item["document"]["S"])["test"] is True
     assert "billing_shard" not in item, "test subscriptions stay out of the billing run"
 
