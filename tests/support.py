@@ -98,6 +98,16 @@ def coupa_integration(**overrides: Any) -> dict[str, Any]:
     return payload
 
 
+INVOICE_DELIVERY = {
+    "url": "https://acme.coupahost.com/cxml/invoices",
+    "from": {"domain": "NetworkID", "identity": "procurement-gateway"},
+    "to": {"domain": "DUNS", "identity": "acme-coupa"},
+    "sender": {"domain": "NetworkID", "identity": "procurement-gateway"},
+    "shared_secret": "coupa-supplier-secret",
+}
+"""A Coupa integration's `invoice_delivery` setting as the admin API takes it."""
+
+
 def ariba_integration(**overrides: Any) -> dict[str, Any]:
     payload = {
         "name": "Globex Ariba",

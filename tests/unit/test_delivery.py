@@ -29,8 +29,8 @@ from functions.delivery import (
 from functions.delivery_transport import Answer, EndpointRefused, Send, Unanswered
 from functions.errors import BadRequest, NotAcceptable
 from functions.integrations import Integration, InvoiceDelivery
-from tests.support import coupa_integration
-from tests.unit.test_billing import _document, _subscription
+from tests.billing_support import acme_document, subscription
+from tests.support import INVOICE_DELIVERY, coupa_integration
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 FRESH = DeliveryLog()
@@ -150,18 +150,10 @@ def test_parse_response_reads_code_text_and_message() -> None:
 
 # --- the setting on an integration ------------------------------------------------------------
 
-SETTING = {
-    "url": "https://acme.coupahost.com/cxml/invoices",
-    "from": {"domain": "NetworkID", "identity": "procurement-gateway"},
-    "to": {"domain": "DUNS", "identity": "acme-coupa"},
-    "sender": {"domain": "NetworkID", "identity": "procurement-gateway"},
-    "shared_secret": "coupa-supplier-secret",
-}
-
 
 def _with_setting(**overrides: Any) -> Integration:
     integration, _ = integrations.new_integration(
-        coupa_integration(invoice_delivery={**SETTING, **overrides})
+        coupa_integration(invoice_delivery={**INVOICE_DELIVERY, **overrides})
     )
     return integration
 
@@ -170,14 +162,14 @@ def test_the_setting_is_validated_stored_and_shown_without_its_secret() -> None:
     integration = _with_setting()
 
     assert integration.invoice_delivery == InvoiceDelivery(
-        SETTING["url"],
+        INVOICE_DELIVERY["url"],
         Credential("NetworkID", "procurement-gateway"),
         Credential("DUNS", "acme-coupa"),
         Credential("NetworkID", "procurement-gateway"),
         "coupa-supplier-secret",
     )
     view = integration.public_view()["invoice_delivery"]
-    assert view == {**SETTING, "shared_secret": "set"}
+    assert view == {**INVOICE_DELIVERY, "shared_secret": "set"}
     assert "coupa-supplier-secret" not in str(integration.public_view())
     assert InvoiceDelivery.from_json(integration.invoice_delivery.to_json()) == (
         integration.invoice_delivery
@@ -229,7 +221,7 @@ def test_the_setting_must_be_an_object() -> None:
 
 
 def test_local_http_only_when_allowed() -> None:
-    local = {**SETTING, "url": "http://127.0.0.1:8080/_local/coupa/cxml/invoices"}
+    local = {**INVOICE_DELIVERY, "url": "http://127.0.0.1:8080/_local/coupa/cxml/invoices"}
 
     with pytest.raises(BadRequest):
         integrations.new_integration(coupa_integration(invoice_delivery=local))
@@ -243,7 +235,7 @@ def test_ariba_integrations_have_no_invoice_endpoint() -> None:
     from tests.support import ariba_integration
 
     with pytest.raises(BadRequest, match="Ariba Network") as refused:
-        integrations.new_integration(ariba_integration(invoice_delivery=SETTING))
+        integrations.new_integration(ariba_integration(invoice_delivery=INVOICE_DELIVERY))
 
     assert refused.value.field == "invoice_delivery"
     integration, _ = integrations.new_integration(ariba_integration(invoice_delivery=None))
@@ -252,7 +244,7 @@ def test_ariba_integrations_have_no_invoice_endpoint() -> None:
 
 def test_patch_keeps_the_secret_when_omitted_or_sent_back_as_shown() -> None:
     integration = _with_setting()
-    moved = {k: v for k, v in SETTING.items() if k != "shared_secret"}
+    moved = {k: v for k, v in INVOICE_DELIVERY.items() if k != "shared_secret"}
     moved["url"] = "https://acme-eu.coupahost.com/cxml/invoices"
 
     patched = integrations.patched(integration, {"invoice_delivery": moved})
@@ -272,7 +264,7 @@ def test_patch_replaces_the_secret_or_removes_the_setting() -> None:
     integration = _with_setting()
 
     rotated = integrations.patched(
-        integration, {"invoice_delivery": {**SETTING, "shared_secret": "new"}}
+        integration, {"invoice_delivery": {**INVOICE_DELIVERY, "shared_secret": "new"}}
     )
     removed = integrations.patched(integration, {"invoice_delivery": None})
 
@@ -282,7 +274,7 @@ def test_patch_replaces_the_secret_or_removes_the_setting() -> None:
 
 def test_patch_adding_a_setting_needs_the_secret() -> None:
     integration, _ = integrations.new_integration(coupa_integration())
-    without_secret = {k: v for k, v in SETTING.items() if k != "shared_secret"}
+    without_secret = {k: v for k, v in INVOICE_DELIVERY.items() if k != "shared_secret"}
 
     with pytest.raises(BadRequest) as refused:
         integrations.patched(integration, {"invoice_delivery": without_secret})
@@ -294,9 +286,9 @@ def test_patch_adding_a_setting_needs_the_secret() -> None:
 
 
 def _stored() -> bytes:
-    invoice = contract_invoice(_subscription(), NOW)
+    invoice = contract_invoice(subscription(), NOW)
     assert invoice is not None
-    return _document(invoice)
+    return acme_document(invoice)
 
 
 @dataclass

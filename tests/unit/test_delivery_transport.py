@@ -15,8 +15,8 @@ from functions.delivery_transport import EndpointRefused, Send, build_send
 from functions.errors import BadRequest
 from functions.integrations import InvoiceDelivery, delivery_url_problem
 from functions.store.invoice_sender import HttpInvoiceSender
+from tests.billing_support import acme_document, subscription
 from tests.support import dtd_errors
-from tests.unit.test_billing import _document, _subscription
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 
@@ -69,9 +69,9 @@ ENDPOINT = InvoiceDelivery(
 
 
 def _stored() -> bytes:
-    invoice = contract_invoice(_subscription(), NOW)
+    invoice = contract_invoice(subscription(), NOW)
     assert invoice is not None
-    return _document(invoice)
+    return acme_document(invoice)
 
 
 def test_the_posted_document_carries_the_endpoints_credentials_and_the_stored_body() -> None:
