@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from tests.storefront_support import cart_of, post_form, punch_out
 from tests.support import post_cxml
 
 _PAYLOADS = itertools.count(1)
@@ -90,6 +91,17 @@ def coupa_po(integration: dict[str, Any], lines: Sequence[Any], **kw: Any) -> st
     return order_request(
         lines, buyer=BUYER, secret=integration["purchase_information"]["shared_secret"], **kw
     )
+
+
+def subscribe(api: Any, integration: dict[str, Any], **po: Any) -> tuple[Any, str]:
+    """Punchout, Request approval of DataStream Pro (annual, 1,000 hours estimated), and the
+    PO approving both lines: the cart lines and the integration's secret (to post more POs)."""
+    session = punch_out(api, integration)
+    form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
+    cart = cart_of(post_form(api, f"{session}/requests", form))
+    answer = post_order(api, coupa_po(integration, cart.lines, **po))
+    assert answer.code == 200, answer.message
+    return cart.lines, integration["purchase_information"]["shared_secret"]
 
 
 def item_out(cart: Any) -> str:

@@ -163,6 +163,10 @@ def openbuy(
     return answer.status, json.loads(answer.body)
 
 
+SELLER = "309876543210"
+"""datastream-pro's seller in local/demo_catalog.json (it has a local token)."""
+
+
 def seller_token(account: str) -> str:
     """The local bearer token of a demo seller account (SELLER_TOKENS, set by
     `configure_environment` for every seller_account of local/demo_catalog.json)."""

@@ -280,14 +280,15 @@ def test_metering_finds_a_subscription_behind_hundreds_of_others(
 ) -> None:
     from datetime import UTC, datetime
 
-    from tests.integration.test_metering import CONTRACT_PAYG, SELLER, _subscribe
-    from tests.support import meter
+    from tests.order_support import subscribe
+    from tests.storefront_support import CONTRACT_PAYG
+    from tests.support import SELLER, meter
 
     # Given an account whose metered subscription is older than 250 others
     clock.freeze(datetime(2026, 11, 26, 12, 30, tzinfo=UTC))
     create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
     integration = create_integration(api, coupa_integration(test_mode=False))
-    _subscribe(api, integration)
+    subscribe(api, integration)
     _many_subscriptions(250, start=datetime(2026, 11, 26, 12, 31, tzinfo=UTC))
     clock.freeze(datetime(2026, 11, 26, 13, 30, tzinfo=UTC))
 
@@ -488,13 +489,14 @@ def test_subscriptions_stored_before_the_index_are_found_after_the_backfill(
     from datetime import UTC, datetime
 
     from functions.store.backfill import backfill_account_product
-    from tests.integration.test_metering import CONTRACT_PAYG, SELLER, _subscribe
-    from tests.support import meter
+    from tests.order_support import subscribe
+    from tests.storefront_support import CONTRACT_PAYG
+    from tests.support import SELLER, meter
 
     # Given a metered subscription stored as before the by-account-product index
     clock.freeze(datetime(2026, 11, 26, 12, 30, tzinfo=UTC))
     create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
-    _subscribe(api, create_integration(api, coupa_integration(test_mode=False)))
+    subscribe(api, create_integration(api, coupa_integration(test_mode=False)))
     (item,) = [i for i in table_items(tables, "subscriptions") if "account_id" in i]
     tables["dynamodb"].update_item(
         TableName="local-subscriptions", Key={"pk": item["pk"]},
