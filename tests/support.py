@@ -46,6 +46,21 @@ class CxmlAnswer:
         return "" if found is None else (found.text or "").strip()
 
 
+# Hostile documents: an external entity, entity expansion, a parameter entity fetching a DTD.
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE cXML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<cXML payloadID="x" timestamp="t"><Header><From><Credential domain="d"><Identity>&xxe;</Identity>
+</Credential></From><To/><Sender/></Header><Request><ProfileRequest/></Request></cXML>"""
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE cXML [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<cXML payloadID="x" timestamp="t"><Header><From><Credential domain="d"><Identity>&lol3;</Identity>
+</Credential></From><To/><Sender/></Header><Request><ProfileRequest/></Request></cXML>"""
+PARAMETER_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE cXML [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]>
+<cXML payloadID="x" timestamp="t"/>"""
+
+
 def read_cxml(http_status: int, body: bytes, content_type: str | None) -> CxmlAnswer:
     """Every cXML answer must be cXML with a Status and DTD-valid; fail the test otherwise."""
     assert content_type and content_type.startswith("text/xml"), content_type
