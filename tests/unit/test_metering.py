@@ -25,9 +25,9 @@ from functions.metering_input import UsageRecord, parse_batch, product_dimension
 from functions.subscriptions import PREAPPROVED_ORDER, Subscription
 from tests.billing_support import approval, subscription
 from tests.storefront_support import CONTRACT_PAYG, FREE_TRIAL
+from tests.support import SELLER
 
 NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-SELLER = "309876543210"
 CUSTOMER = "111122223333"
 
 
