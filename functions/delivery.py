@@ -2,14 +2,9 @@
 
 Plain Python; the invoice ledger, the stored documents, the integrations and the HTTP sender are
 passed in (adapters in `functions.store`), so every rule here is unit-tested without AWS or a
-network. Decisions (docs/INVOICING.md has the states and the message):
+network. What is posted, re-addressed to the integration's endpoint, and what can come back:
+`functions.delivery_transport`. Decisions (docs/INVOICING.md has the states and the message):
 
-- **The document sent is the stored one, re-addressed.** The S3 copy is the archive of record
-  and never holds a buyer system's secret; before each attempt its Header is replaced by the
-  integration's `invoice_delivery` credentials (From, To, Sender + SharedSecret, as Coupa's
-  supplier setup expects), everything else kept: the same payloadID and timestamp on every
-  attempt (docs/PROTOCOL.md §2), the amounts and references the archive shows. Credentials the admin
-  corrects after a 401 apply to the next re-delivery.
 - **Answers.** A cXML Status 2xx is `delivered`. A 4xx (Coupa: 401 credentials, 403 invoicing
   not enabled, 406 DTD, 417 reference or reused number, 450 version) is permanent: `rejected`,
   kept on the invoice record and logged for the admin. A 5xx, a timeout, a connection or TLS
@@ -42,10 +37,18 @@ from typing import Any, Protocol
 
 from functions import contracts
 from functions.clock import iso
-from functions.cxml.build import readdressed_invoice
 from functions.cxml.parse import parse_response
+from functions.delivery_transport import (
+    TIMEOUT_SECONDS,
+    Answer,
+    EndpointRefused,
+    Sender,
+    Unanswered,
+    build_send,
+    check_endpoint,
+)
 from functions.errors import GatewayError
-from functions.integrations import Integration, InvoiceDelivery, delivery_url_problem
+from functions.integrations import Integration, InvoiceDelivery
 
 CREATED = contracts.INVOICE_CREATED
 DELIVERED = contracts.INVOICE_DELIVERED
@@ -57,27 +60,7 @@ STATES = contracts.INVOICE_STATES
 MAX_RECEIVES = contracts.MAX_RECEIVES
 """The delivery queue's redrive: after this many receives a message goes to the DLQ, so the
 receive with this count is the last attempt."""
-TIMEOUT_SECONDS = 20.0
-CONTENT_TYPE = "text/xml; charset=utf-8"
 _MAX_TEXT = 500
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What the endpoint answered over HTTP."""
-
-    http_status: int
-    body: bytes
-
-
-class Unanswered(Exception):
-    """The post got no usable HTTP answer: timeout, refused or dropped connection, TLS failure.
-    The invoice may or may not have arrived."""
-
-
-class EndpointRefused(Exception):
-    """The endpoint is not one we may post to (a plain-http URL the deployment does not allow):
-    a configuration problem no retry fixes."""
 
 
 @dataclass(frozen=True)
@@ -189,41 +172,10 @@ def after(log: DeliveryLog, verdict: Verdict, at: datetime) -> DeliveryLog:
     )
 
 
-@dataclass(frozen=True)
-class Send:
-    """One HTTP POST to make."""
-
-    url: str
-    body: bytes
-    content_type: str = CONTENT_TYPE
-    timeout: float = TIMEOUT_SECONDS
-
-
-def build_send(
-    stored_document: bytes, endpoint: InvoiceDelivery, timeout: float = TIMEOUT_SECONDS
-) -> Send:
-    """The stored invoice re-addressed to `endpoint` (see the module docstring)."""
-    body = readdressed_invoice(
-        stored_document,
-        supplier=endpoint.from_credential,
-        buyer=endpoint.to_credential,
-        sender=endpoint.sender_credential,
-        sender_secret=endpoint.shared_secret,
-    )
-    return Send(endpoint.url, body, timeout=timeout)
-
-
 def endpoint_of(integration: Integration | None) -> InvoiceDelivery | None:
     if integration is None or integration.system != "coupa":
         return None
     return integration.invoice_delivery
-
-
-def check_endpoint(endpoint: InvoiceDelivery, *, allow_local_http: bool) -> None:
-    """Checked again before every send: settings may have changed since the admin saved it."""
-    problem = delivery_url_problem(endpoint.url, allow_local_http=allow_local_http)
-    if problem:
-        raise EndpointRefused(f"The invoice endpoint {endpoint.url!r} {problem}.")
 
 
 # --- one delivery, through ports ----------------------------------------------------------
@@ -254,12 +206,6 @@ class DocumentStore(Protocol):
 
 class IntegrationLookup(Protocol):
     def get(self, integration_id: str) -> Integration | None: ...
-
-
-class Sender(Protocol):
-    def post(self, send: Send) -> Answer:
-        """Raises Unanswered or EndpointRefused."""
-        ...
 
 
 class RetryLater(Exception):

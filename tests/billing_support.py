@@ -1,6 +1,7 @@
-"""Billing run helpers: PO-approved subscriptions and their usage totals written straight into
-the tables (BatchWriteItem, 25 items a call), keyed as docs/INVOICING.md fixes them, so a test
-or the bench can set up thousands without going through punchouts and POs."""
+"""Billing helpers: the PO-approved subscription every billing, metering and delivery test
+starts from, its invoice document, and subscriptions with their usage totals written straight
+into the tables (BatchWriteItem, 25 items a call), keyed as docs/INVOICING.md fixes them, so a
+test or the bench can set up thousands without going through punchouts and POs."""
 
 from __future__ import annotations
 
@@ -10,21 +11,38 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from functions.billing import Invoice, invoice_document
+from functions.cxml.model import Credential
 from functions.store.subscriptions import billing_shard, subscription_record
 from functions.subscriptions import LineApproval, Subscription, SubscriptionLine
 
 PERIOD = "2026-11"
 RATES = {"hours": {"name": "Broker hours", "unit": "HUR", "unit_price": "0.08"}}
+US = Credential("NetworkID", "procurement-gateway")
+ACME = Credential("DUNS", "acme-coupa")
+
+
+def approval(
+    line_number: int, quantity: str, *, order_id: str = "PO-7", payload_id: str | None = None
+) -> LineApproval:
+    """Line `line_number` of PO `order_id` approving `quantity`."""
+    return LineApproval(order_id, payload_id or f"{order_id}@coupa.example", line_number,
+                        Decimal(quantity), 1, "2026-10-01T00:00:00+00:00")  # fmt: skip
 
 
 def subscription(
-    subscription_id: str, integration_id: str, *, order_id: str = "PO-7", **overrides: Any
+    subscription_id: str = "req-0123456789abcdef",
+    integration_id: str = "int_1",
+    *,
+    order_id: str = "PO-7",
+    payload_id: str | None = None,
+    **overrides: Any,
 ) -> Subscription:
-    """An active contract + pay-as-you-go subscription both of whose lines a PO approved."""
+    """An active contract + pay-as-you-go subscription both of whose lines a PO approved (the
+    contract line 1 of 1, the usage line 1,000 hours at 0.08 USD)."""
 
-    def approval(line_number: int, quantity: str) -> LineApproval:
-        return LineApproval(order_id, f"{order_id}@coupa.example", line_number, Decimal(quantity),
-                            1, "2026-10-01T00:00:00+00:00")  # fmt: skip
+    def approved(line_number: int, quantity: str) -> LineApproval:
+        return approval(line_number, quantity, order_id=order_id, payload_id=payload_id)
 
     base = Subscription(
         id=subscription_id,
@@ -39,9 +57,9 @@ def subscription(
         currency="USD",
         lines=(
             SubscriptionLine(f"{subscription_id}-1", "contract", "datastream-pro/annual",
-                             Decimal("15000.00"), "USD", "ANN", Decimal(1), approval(1, "1")),
+                             Decimal("15000.00"), "USD", "ANN", Decimal(1), approved(1, "1")),
             SubscriptionLine(f"{subscription_id}-2", "usage", "datastream-pro/annual",
-                             Decimal("0.08"), "USD", "HUR", Decimal(1000), approval(2, "1000")),
+                             Decimal("0.08"), "USD", "HUR", Decimal(1000), approved(2, "1000")),
         ),
         state="active",
         rates=RATES,
@@ -50,6 +68,11 @@ def subscription(
         version=1,
     )  # fmt: skip
     return replace(base, **overrides)
+
+
+def acme_document(invoice: Invoice) -> bytes:
+    """The invoice's cXML from us to Acme's Coupa (with a SharedSecret, as when sent)."""
+    return invoice_document(invoice, supplier=US, buyer=ACME, sender=US, sender_secret="s3")
 
 
 def subscription_item(value: Subscription) -> dict[str, Any]:

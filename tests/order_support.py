@@ -1,15 +1,20 @@
-"""Purchase orders as Coupa and Ariba send them, built from the cart the browser returned."""
+"""Purchase orders as Coupa and Ariba send them, built from the cart the browser returned, and
+the stored state a test reads back after one."""
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from collections.abc import Sequence
 from typing import Any
 
+from tests.storefront_support import cart_of, post_form, punch_out
 from tests.support import post_cxml
 
 _PAYLOADS = itertools.count(1)
+BUYER = ("DUNS", "acme-coupa")
+"""The buyer credential of `tests.support.coupa_integration()`."""
 
 
 def order_request(
@@ -78,6 +83,51 @@ def order_request(
 
 def post_order(api: Any, document: str) -> Any:
     return post_cxml(api, document, path="/cxml/orders")
+
+
+def coupa_po(integration: dict[str, Any], lines: Sequence[Any], **kw: Any) -> str:
+    """An OrderRequest from `coupa_integration()`'s buyer with the integration's shared secret
+    (as the admin API returned it on creation)."""
+    return order_request(
+        lines, buyer=BUYER, secret=integration["purchase_information"]["shared_secret"], **kw
+    )
+
+
+def subscribe(api: Any, integration: dict[str, Any], **po: Any) -> tuple[Any, str]:
+    """Punchout, Request approval of DataStream Pro (annual, 1,000 hours estimated), and the
+    PO approving both lines: the cart lines and the integration's secret (to post more POs)."""
+    session = punch_out(api, integration)
+    form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
+    cart = cart_of(post_form(api, f"{session}/requests", form))
+    answer = post_order(api, coupa_po(integration, cart.lines, **po))
+    assert answer.code == 200, answer.message
+    return cart.lines, integration["purchase_information"]["shared_secret"]
+
+
+def item_out(cart: Any) -> str:
+    """The cart lines as a procurement system sends them back in an edit/inspect setup."""
+    return "".join(
+        f'<ItemOut quantity="{line.get("quantity")}" lineNumber="{n}"><ItemID>'
+        f"<SupplierPartID>{line.findtext('ItemID/SupplierPartID')}</SupplierPartID>"
+        f"<SupplierPartAuxiliaryID>{line.findtext('ItemID/SupplierPartAuxiliaryID')}"
+        "</SupplierPartAuxiliaryID></ItemID><ItemDetail><UnitPrice><Money currency="
+        f'"USD">{line.findtext("ItemDetail/UnitPrice/Money")}</Money></UnitPrice>'
+        '<Description xml:lang="en">x</Description><UnitOfMeasure>EA</UnitOfMeasure>'
+        '<Classification domain="UNSPSC">unknown</Classification></ItemDetail></ItemOut>'
+        for n, line in enumerate(cart.lines, start=1)
+    )
+
+
+def table_items(tables: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """Every item of a local table (`requests`, `subscriptions`, `orders`, `outbox`...)."""
+    return tables["dynamodb"].scan(TableName=f"local-{table}")["Items"]
+
+
+def only_subscription(tables: dict[str, Any]) -> dict[str, Any]:
+    """The stored document of the one subscription there is (fails if there are more)."""
+    (item,) = table_items(tables, "subscriptions")
+    document: dict[str, Any] = json.loads(item["document"]["S"])
+    return document
 
 
 def with_distributions(document: str, per_line: int = 20, segments: int = 5,

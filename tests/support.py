@@ -46,6 +46,21 @@ class CxmlAnswer:
         return "" if found is None else (found.text or "").strip()
 
 
+# Hostile documents: an external entity, entity expansion, a parameter entity fetching a DTD.
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE cXML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<cXML payloadID="x" timestamp="t"><Header><From><Credential domain="d"><Identity>&xxe;</Identity>
+</Credential></From><To/><Sender/></Header><Request><ProfileRequest/></Request></cXML>"""
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE cXML [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<cXML payloadID="x" timestamp="t"><Header><From><Credential domain="d"><Identity>&lol3;</Identity>
+</Credential></From><To/><Sender/></Header><Request><ProfileRequest/></Request></cXML>"""
+PARAMETER_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE cXML [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]>
+<cXML payloadID="x" timestamp="t"/>"""
+
+
 def read_cxml(http_status: int, body: bytes, content_type: str | None) -> CxmlAnswer:
     """Every cXML answer must be cXML with a Status and DTD-valid; fail the test otherwise."""
     assert content_type and content_type.startswith("text/xml"), content_type
@@ -96,6 +111,16 @@ def coupa_integration(**overrides: Any) -> dict[str, Any]:
     }
     payload.update(overrides)
     return payload
+
+
+INVOICE_DELIVERY = {
+    "url": "https://acme.coupahost.com/cxml/invoices",
+    "from": {"domain": "NetworkID", "identity": "procurement-gateway"},
+    "to": {"domain": "DUNS", "identity": "acme-coupa"},
+    "sender": {"domain": "NetworkID", "identity": "procurement-gateway"},
+    "shared_secret": "coupa-supplier-secret",
+}
+"""A Coupa integration's `invoice_delivery` setting as the admin API takes it."""
 
 
 def ariba_integration(**overrides: Any) -> dict[str, Any]:
@@ -151,6 +176,10 @@ def openbuy(
     answer = api.handle("POST", f"/openbuy/{endpoint}/v1.0.0", headers=headers, body=body)
     assert answer.header("Content-Type") == "application/json", answer.headers
     return answer.status, json.loads(answer.body)
+
+
+SELLER = "309876543210"
+"""datastream-pro's seller in local/demo_catalog.json (it has a local token)."""
 
 
 def seller_token(account: str) -> str:

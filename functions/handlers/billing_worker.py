@@ -26,8 +26,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import billing_run, observability, store
-from functions.billing_run import BatchMessage, BillingReport, ShardMessage
+from functions import billing_messages, billing_run, observability, store
+from functions.billing_messages import BatchMessage, ShardMessage
+from functions.billing_run import BillingReport
 from functions.clock import now
 from functions.config import settings
 from functions.cxml.model import Credential
@@ -37,7 +38,7 @@ from functions.store.billing_ports import DynamoBillingPorts, ports_for
 queue_processor = BatchProcessor(event_type=EventType.SQS)
 stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 STREAM_SOURCE = "aws:dynamodb"
-PAGE_SIZE = billing_run.PAGE_SIZE
+PAGE_SIZE = billing_messages.PAGE_SIZE
 """Ids per page of a shard walk (tests make it small to see the walk page)."""
 
 
@@ -67,7 +68,7 @@ def _count(report: BillingReport) -> None:
 def handle_message(record: SQSRecord) -> None:
     """One billing queue message; raises (so it is retried) if any of its work failed."""
     started = time.perf_counter()
-    message = billing_run.message_of(record.body)
+    message = billing_messages.message_of(record.body)
     try:
         _handle_message(record, message)
     finally:
@@ -103,7 +104,7 @@ def handle_outbox_record(record: DynamoDBRecord) -> None:
     stream = record.dynamodb
     if record.event_name is not DynamoDBRecordEventName.INSERT or stream is None:
         return
-    subscription_id = billing_run.contract_subscription_of(str(stream.new_image.get("pk", "")))
+    subscription_id = billing_messages.contract_subscription_of(str(stream.new_image.get("pk", "")))
     if subscription_id is None:
         return
     wiring = _wiring()

@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import delivery, observability, store
+from functions import delivery, delivery_transport, observability, store
 from functions.clock import now
 from functions.config import settings
 from functions.delivery import DeliveryLog, PendingInvoice
@@ -36,7 +36,7 @@ from functions.store.invoice_sender import HttpInvoiceSender
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 """A batch whose every invoice must wait (the buyer system down) is no Lambda error: each
 message comes back through `batchItemFailures`, as when only some fail."""
-SEND_TIMEOUT_SECONDS = delivery.TIMEOUT_SECONDS
+SEND_TIMEOUT_SECONDS = delivery_transport.TIMEOUT_SECONDS
 """How long one post may take (tests shorten it to see timeouts quickly)."""
 
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from functions import billing_run, contracts, store
 from functions.billing import Invoice
-from functions.billing_run import Cursor, UsageTotals, delivery_message
+from functions.billing_messages import Cursor, delivery_message
+from functions.billing_run import UsageTotals
 from functions.config import Settings, settings
 from functions.integrations import Integration
 from functions.store import invoices, queues

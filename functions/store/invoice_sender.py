@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from functions.cxml.build import USER_AGENT
-from functions.delivery import Answer, EndpointRefused, Send, Unanswered
+from functions.delivery_transport import Answer, EndpointRefused, Send, Unanswered
 from functions.integrations import delivery_url_problem
 
 MAX_ANSWER_BYTES = 1024 * 1024

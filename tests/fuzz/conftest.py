@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from tests.fuzz.support import REQUESTS
-from tests.order_support import order_request, post_order
+from tests.order_support import BUYER, order_request, post_order
 from tests.storefront_support import (
     CONTRACT_PAYG,
     FREE_AND_BYOL,
@@ -23,10 +23,8 @@ from tests.storefront_support import (
     post_form,
     punch_out,
 )
-from tests.support import ariba_integration, coupa_integration, openbuy, punchout_setup
+from tests.support import SELLER, ariba_integration, coupa_integration, openbuy, punchout_setup
 
-BUYER = ("DUNS", "acme-coupa")
-SELLER = "309876543210"  # a seller account of local/demo_catalog.json
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 
 

@@ -83,13 +83,15 @@ def test_bucket_grants_use_the_object_prefixes(stack: Synthesized) -> None:
 
 
 def test_the_functions_use_the_shared_values() -> None:
-    from functions import billing_run, delivery, subscriptions
+    from functions import billing_messages, billing_run, delivery, subscriptions
     from functions.store import billing_ports, invoices
     from functions.store import subscriptions as stored_subscriptions
     from local import aws
 
     assert delivery.MAX_RECEIVES == aws.MAX_RECEIVES == contracts.MAX_RECEIVES
-    assert billing_run.SHARDS == stored_subscriptions.BILLING_SHARDS == contracts.BILLING_SHARDS
+    assert (
+        billing_messages.SHARDS == stored_subscriptions.BILLING_SHARDS == contracts.BILLING_SHARDS
+    )
     assert delivery.STATES == invoices.STATES == contracts.INVOICE_STATES
     assert billing_run.CREATED == contracts.INVOICE_CREATED
     assert billing_ports.BILLABLE_INDEX == contracts.SUBSCRIPTIONS_BILLABLE_INDEX

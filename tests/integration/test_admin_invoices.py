@@ -15,17 +15,10 @@ from functions.config import settings
 from functions.cxml.model import Credential
 from functions.store import invoices
 from functions.store.integrations import DynamoIntegrationStore
-from tests.support import ADMIN_TOKEN, admin, ariba_integration, coupa_integration
-from tests.unit.test_billing import _subscription
+from tests.billing_support import subscription
+from tests.support import ADMIN_TOKEN, INVOICE_DELIVERY, admin, ariba_integration, coupa_integration
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
-SETTING = {
-    "url": "https://acme.coupahost.com/cxml/invoices",
-    "from": {"domain": "NetworkID", "identity": "procurement-gateway"},
-    "to": {"domain": "DUNS", "identity": "acme-coupa"},
-    "sender": {"domain": "NetworkID", "identity": "procurement-gateway"},
-    "shared_secret": "coupa-supplier-secret",
-}
 
 
 def _items(tables: dict[str, Any]) -> list[dict[str, Any]]:
@@ -58,11 +51,14 @@ def test_the_setting_is_kept_on_both_items_and_shown_without_its_secret(
     api: Any, tables: dict[str, Any]
 ) -> None:
     status, created = admin(
-        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=INVOICE_DELIVERY)
     )
 
     assert status == 201
-    assert created["integration"]["invoice_delivery"] == {**SETTING, "shared_secret": "set"}
+    assert created["integration"]["invoice_delivery"] == {
+        **INVOICE_DELIVERY,
+        "shared_secret": "set",
+    }
     stored = _items(tables)
     assert len(stored) == 2
     assert all(
@@ -76,10 +72,10 @@ def test_the_setting_is_kept_on_both_items_and_shown_without_its_secret(
 
 def test_patch_keeps_replaces_or_removes_the_setting(api: Any, tables: dict[str, Any]) -> None:
     _, created = admin(
-        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=INVOICE_DELIVERY)
     )
     path = f"/admin/integrations/{created['id']}"
-    moved = {k: v for k, v in SETTING.items() if k != "shared_secret"}
+    moved = {k: v for k, v in INVOICE_DELIVERY.items() if k != "shared_secret"}
     moved["url"] = "https://acme-eu.coupahost.com/cxml/invoices"
 
     status, patched = admin(api, "PATCH", path, {"invoice_delivery": moved})
@@ -97,11 +93,11 @@ def test_patch_keeps_replaces_or_removes_the_setting(api: Any, tables: dict[str,
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        (coupa_integration(invoice_delivery={**SETTING, "url": "http://acme.example/x"}),
+        (coupa_integration(invoice_delivery={**INVOICE_DELIVERY, "url": "http://acme.example/x"}),
          "invoice_delivery.url"),
-        (coupa_integration(invoice_delivery={**SETTING, "to": {"domain": "DUNS"}}),
+        (coupa_integration(invoice_delivery={**INVOICE_DELIVERY, "to": {"domain": "DUNS"}}),
          "invoice_delivery.to.identity"),
-        (ariba_integration(invoice_delivery=SETTING), "invoice_delivery"),
+        (ariba_integration(invoice_delivery=INVOICE_DELIVERY), "invoice_delivery"),
     ],
 )  # fmt: skip
 def test_a_bad_setting_is_refused_naming_the_field(
@@ -124,12 +120,12 @@ def _integration(api: Any) -> str:
 def _issue(integration_id: str, *, subscription_id: str, period: str | None = None) -> str:
     integration = DynamoIntegrationStore().get(integration_id)
     assert integration is not None
-    subscription = _subscription(id=subscription_id, integration_id=integration_id)
+    subscribed = subscription(id=subscription_id, integration_id=integration_id)
     if period is None:
-        invoice = billing.contract_invoice(subscription, NOW)
+        invoice = billing.contract_invoice(subscribed, NOW)
     else:
         invoice = billing.usage_invoice(
-            subscription,
+            subscribed,
             period,
             {"hours": Decimal(1500)},
             {"hours": Decimal(1500)},
@@ -231,7 +227,7 @@ def test_redelivery_puts_a_finished_invoice_back_in_the_queue(
     api: Any, tables: dict[str, Any]
 ) -> None:
     _, created = admin(
-        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=INVOICE_DELIVERY)
     )
     invoice_id = _issue(created["id"], subscription_id="req-aaaa", period="2026-11")
     log = {"attempts": 5, "last_code": 500, "last_text": "500 Internal Server Error"}
@@ -247,7 +243,7 @@ def test_redelivery_puts_a_finished_invoice_back_in_the_queue(
 
 def test_redelivery_force_must_be_a_flag(api: Any, tables: dict[str, Any]) -> None:
     _, created = admin(
-        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=INVOICE_DELIVERY)
     )
     invoice_id = _issue(created["id"], subscription_id="req-aaaa")
 
@@ -291,7 +287,7 @@ def test_an_invoice_on_its_way_is_queued_again_only_when_forced(
     api: Any, tables: dict[str, Any]
 ) -> None:
     _, created = admin(
-        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=SETTING)
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=INVOICE_DELIVERY)
     )
     invoice_id = _issue(created["id"], subscription_id="req-aaaa")
 

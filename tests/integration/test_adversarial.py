@@ -9,8 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.support import admin, coupa_integration, post_cxml, punchout_setup
-from tests.unit.test_cxml_parse import BILLION_LAUGHS, XXE
+from tests.support import BILLION_LAUGHS, XXE, admin, coupa_integration, post_cxml, punchout_setup
 
 XML = [("Content-Type", "text/xml")]
 

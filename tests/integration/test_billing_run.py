@@ -28,18 +28,14 @@ from local.outbox import OutboxPump, lambda_record, streams_client
 from local.queues import QueuePump
 from tests.billing_support import PERIOD, seed, subscription
 from tests.conftest import _sent_messages
-from tests.order_support import order_request, post_order
+from tests.order_support import subscribe
 from tests.storefront_support import (
     CONTRACT_PAYG,
-    cart_of,
     create_integration,
     create_products,
-    post_form,
-    punch_out,
 )
 from tests.support import coupa_integration, dtd_errors
 
-BUYER = ("DUNS", "acme-coupa")
 RUN_AT = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
 
@@ -263,16 +259,9 @@ def test_a_batch_that_keeps_failing_ends_in_the_dlq_without_holding_back_the_oth
 # --- the contract invoice, from a real purchase order ---------------------------------------
 
 
-def _order(api: Any, integration: dict[str, Any], **kw: Any) -> Any:
+def _order(api: Any, integration: dict[str, Any], **kw: Any) -> None:
     create_products(api, CONTRACT_PAYG)
-    session = punch_out(api, integration)
-    cart = cart_of(post_form(api, f"{session}/requests", {
-        "product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000",
-    }))  # fmt: skip
-    secret = integration["purchase_information"]["shared_secret"]
-    answer = post_order(api, order_request(cart.lines, buyer=BUYER, secret=secret, **kw))
-    assert answer.code == 200, answer.message
-    return answer
+    subscribe(api, integration, **kw)
 
 
 def _outbox(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:

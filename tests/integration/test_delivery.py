@@ -25,14 +25,15 @@ from functions import billing, billing_run
 from functions.config import settings
 from functions.cxml.build import response
 from functions.cxml.model import Credential
-from functions.delivery import MAX_RECEIVES, Answer, Send, Unanswered
+from functions.delivery import MAX_RECEIVES
+from functions.delivery_transport import Answer, Send, Unanswered
 from functions.store import invoice_files, invoices, queues
 from functions.store.integrations import DynamoIntegrationStore
 from functions.store.invoice_sender import HttpInvoiceSender
 from local.events import LambdaContext
 from local.fake_coupa import FakeCoupa, Party, serve
+from tests.billing_support import subscription
 from tests.support import ADMIN_TOKEN, admin, coupa_integration
-from tests.unit.test_billing import _subscription
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 US = Party("NetworkID", "procurement-gateway")
@@ -66,7 +67,7 @@ def _issue(integration_id: str) -> str:
     """A contract invoice stored as the billing worker stores it, and announced."""
     integration = DynamoIntegrationStore().get(integration_id)
     assert integration is not None
-    invoice = billing.contract_invoice(_subscription(integration_id=integration_id), NOW)
+    invoice = billing.contract_invoice(subscription(integration_id=integration_id), NOW)
     assert invoice is not None
     supplier = Credential(US.domain, US.identity)
     document = billing_run.document_of(invoice, billing_run.parties_of(integration, supplier))

@@ -427,7 +427,7 @@ def _dripping_endpoint(interval: float) -> Iterator[str]:
 
 
 def test_invoice_delivery_enforces_its_deadline_on_a_dripping_endpoint() -> None:
-    from functions.delivery import Send, Unanswered
+    from functions.delivery_transport import Send, Unanswered
     from functions.store.invoice_sender import HttpInvoiceSender
 
     sender = HttpInvoiceSender(allow_local_http=True)

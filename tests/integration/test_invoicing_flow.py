@@ -31,9 +31,16 @@ from tests.storefront_support import (
     post_form,
     punch_out,
 )
-from tests.support import ADMIN_TOKEN, admin, coupa_integration, dtd_errors, meter, seller_token
+from tests.support import (
+    ADMIN_TOKEN,
+    SELLER,
+    admin,
+    coupa_integration,
+    dtd_errors,
+    meter,
+    seller_token,
+)
 
-SELLER = "309876543210"  # datastream-pro's seller (local/demo_catalog.json)
 TRIAL_SELLER = "412345678901"
 CUSTOMER = "111122223333"  # coupa_integration()'s account
 SUBSCRIBED_AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)

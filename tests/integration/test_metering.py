@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.order_support import order_request, post_order
+from tests.order_support import BUYER, order_request, post_order, subscribe, table_items
 from tests.storefront_support import (
     CONTRACT_PAYG,
     cart_of,
@@ -24,12 +24,10 @@ from tests.storefront_support import (
     post_form,
     punch_out,
 )
-from tests.support import coupa_integration, meter, seller_token
+from tests.support import SELLER, coupa_integration, meter, seller_token
 
-SELLER = "309876543210"  # datastream-pro's seller in local/demo_catalog.json
 OTHER_SELLER = "210987654321"  # cloudguard-waf's
 CUSTOMER = "111122223333"  # coupa_integration()'s account
-BUYER = ("DUNS", "acme-coupa")
 SUBSCRIBED_AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 
 
@@ -40,36 +38,19 @@ def coupa(api: Any, clock: Any) -> dict[str, Any]:
     return create_integration(api, coupa_integration(test_mode=False))
 
 
-def _subscribe(api: Any, integration: dict[str, Any], **po: Any) -> tuple[Any, str]:
-    """Punchout, Request approval, and the PO approving both lines: the cart lines and the
-    order document (to delete it later)."""
-    session = punch_out(api, integration)
-    form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
-    cart = cart_of(post_form(api, f"{session}/requests", form))
-    secret = integration["purchase_information"]["shared_secret"]
-    document = order_request(cart.lines, buyer=BUYER, secret=secret, **po)
-    answer = post_order(api, document)
-    assert answer.code == 200, answer.message
-    return cart.lines, secret
-
-
 @pytest.fixture
 def subscription(api: Any, tables: dict[str, Any], coupa: dict[str, Any]) -> dict[str, Any]:
     """An active contract_payg subscription of CUSTOMER to datastream-pro (dimension `hours`)."""
-    _subscribe(api, coupa)
-    (item,) = _items(tables, "subscriptions")
+    subscribe(api, coupa)
+    (item,) = table_items(tables, "subscriptions")
     document: dict[str, Any] = json.loads(item["document"]["S"])
     assert document["state"] == "active" and document["test"] is False
     return document
 
 
-def _items(tables: dict[str, Any], table: str) -> list[dict[str, Any]]:
-    return tables["dynamodb"].scan(TableName=f"local-{table}")["Items"]
-
-
 def _usage(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The usage table as `{sk: item}` (one subscription in these tests)."""
-    return {item["sk"]["S"]: item for item in _items(tables, "usage")}
+    return {item["sk"]["S"]: item for item in table_items(tables, "usage")}
 
 
 def _totals(tables: dict[str, Any]) -> dict[str, str]:
@@ -176,7 +157,7 @@ def test_a_pending_subscription_is_not_subscribed(
 def test_a_cancelled_subscription_takes_usage_up_to_its_cancellation(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any], clock: Any
 ) -> None:
-    lines, secret = _subscribe(api, coupa)
+    lines, secret = subscribe(api, coupa)
     clock.freeze(SUBSCRIBED_AT + timedelta(hours=2))  # 14:30
     post_order(
         api,
@@ -201,12 +182,12 @@ def test_a_test_subscription_is_metered_but_never_billable(
 ) -> None:
     clock.freeze(SUBSCRIBED_AT)
     create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
-    _subscribe(api, create_integration(api, coupa_integration()))  # test mode by default
+    subscribe(api, create_integration(api, coupa_integration()))  # test mode by default
 
     _, body = meter(api, _batch(_record(SUBSCRIBED_AT)))
 
     assert _statuses(body) == ["Success"]
-    (item,) = _items(tables, "subscriptions")
+    (item,) = table_items(tables, "subscriptions")
     assert json.loads(item["document"]["S"])["test"] is True
     assert "billing_shard" not in item, "test subscriptions stay out of the billing run"
 

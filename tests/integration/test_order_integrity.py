@@ -13,7 +13,13 @@ from xml.etree.ElementTree import Element
 import pytest
 from defusedxml.ElementTree import fromstring
 
-from tests.order_support import order_request, post_order
+from tests.order_support import (
+    coupa_po,
+    item_out,
+    only_subscription,
+    post_order,
+    table_items,
+)
 from tests.storefront_support import (
     CONTRACT_PAYG,
     cart_of,
@@ -24,7 +30,6 @@ from tests.storefront_support import (
 )
 from tests.support import coupa_integration
 
-BUYER = ("DUNS", "acme-coupa")
 MAILRELAY = {
     "id": "mailrelay-smtp",
     "name": "MailRelay Transactional Email",
@@ -50,29 +55,14 @@ def _session_and_cart(api: Any, integration: dict[str, Any]) -> tuple[str, Any]:
     return session, cart_of(post_form(api, f"{session}/requests", form))
 
 
-def _po(integration: dict[str, Any], lines: Any, **kw: Any) -> str:
-    return order_request(
-        lines, buyer=BUYER, secret=integration["purchase_information"]["shared_secret"], **kw
-    )
-
-
-def _items(tables: dict[str, Any], table: str) -> list[dict[str, Any]]:
-    return tables["dynamodb"].scan(TableName=f"local-{table}")["Items"]
-
-
-def _subscription(tables: dict[str, Any]) -> dict[str, Any]:
-    (item,) = _items(tables, "subscriptions")
-    return json.loads(item["document"]["S"])
-
-
 def _outbox_keys(tables: dict[str, Any]) -> list[str]:
-    return sorted(item["pk"]["S"] for item in _items(tables, "outbox"))
+    return sorted(item["pk"]["S"] for item in table_items(tables, "outbox"))
 
 
 def _state(tables: dict[str, Any]) -> tuple[Any, ...]:
     """Everything a refusal must leave as it was."""
     return tuple(
-        sorted(json.dumps(item, sort_keys=True) for item in _items(tables, table))
+        sorted(json.dumps(item, sort_keys=True) for item in table_items(tables, table))
         for table in ("requests", "subscriptions", "orders", "outbox")
     )
 
@@ -81,20 +71,6 @@ def _request_id(cart: Any) -> str:
     match = AUX.match(cart.lines[0].findtext("ItemID/SupplierPartAuxiliaryID"))
     assert match
     return match.group(1)
-
-
-def _item_out(cart: Any) -> str:
-    """The cart lines as a procurement system sends them back in an edit setup."""
-    return "".join(
-        f'<ItemOut quantity="{line.get("quantity")}" lineNumber="{n}"><ItemID>'
-        f"<SupplierPartID>{line.findtext('ItemID/SupplierPartID')}</SupplierPartID>"
-        f"<SupplierPartAuxiliaryID>{line.findtext('ItemID/SupplierPartAuxiliaryID')}"
-        "</SupplierPartAuxiliaryID></ItemID><ItemDetail><UnitPrice><Money currency="
-        f'"USD">{line.findtext("ItemDetail/UnitPrice/Money")}</Money></UnitPrice>'
-        '<Description xml:lang="en">x</Description><UnitOfMeasure>EA</UnitOfMeasure>'
-        '<Classification domain="UNSPSC">unknown</Classification></ItemDetail></ItemOut>'
-        for n, line in enumerate(cart.lines, start=1)
-    )
 
 
 def _line(part: str, aux: str, price: str, quantity: str = "1", uom: str = "EA") -> Element:
@@ -117,12 +93,12 @@ def test_an_edit_that_would_change_an_ordered_request_is_refused_with_a_clear_pa
     # Given DataStream Pro annual (contract + usage) whose usage line PO 1 approved
     _, cart = _session_and_cart(api, coupa)
     contract, usage = cart.lines
-    assert post_order(api, _po(coupa, [usage], order_id="PO-1")).code == 200
+    assert post_order(api, coupa_po(coupa, [usage], order_id="PO-1")).code == 200
     before = _state(tables)
     request_id = _request_id(cart)
 
     # When the buyer opens it again in an edit punchout
-    edit = punch_out(api, coupa, operation="edit", extra=_item_out(cart))
+    edit = punch_out(api, coupa, operation="edit", extra=item_out(cart))
     shown = api.handle("GET", f"{edit}/requests/{request_id}")
 
     # Then it shows read-only, saying why
@@ -176,10 +152,10 @@ def test_a_zero_line_cannot_activate_datastream_pro_nor_bill_its_contract(
     line it would approve, so PO 2 is refused and no contract invoice is asked for."""
     _, cart = _session_and_cart(api, coupa)
     _, usage = cart.lines
-    assert post_order(api, _po(coupa, [usage], order_id="PO-1")).code == 200
+    assert post_order(api, coupa_po(coupa, [usage], order_id="PO-1")).code == 200
     request_id = _request_id(cart)
     aux = f"{request_id}-1"
-    (stored,) = _items(tables, "requests")
+    (stored,) = table_items(tables, "requests")
     document = json.loads(stored["document"]["S"])
     document.update(product_id="mailrelay-smtp", offer_id="starter", pricing_model="free")
     document["lines"] = [
@@ -191,14 +167,14 @@ def test_a_zero_line_cannot_activate_datastream_pro_nor_bill_its_contract(
     before = _state(tables)
 
     answer = post_order(
-        api, _po(coupa, [_line("mailrelay-smtp/starter", aux, "0.00")], order_id="PO-2")
+        api, coupa_po(coupa, [_line("mailrelay-smtp/starter", aux, "0.00")], order_id="PO-2")
     )
 
     assert answer.code == 409
     assert "Line 1 (mailrelay-smtp/starter)" in answer.message
     assert "differs from 'datastream-pro/annual'" in answer.message
     assert _state(tables) == before
-    subscription = _subscription(tables)
+    subscription = only_subscription(tables)
     assert subscription["state"] == "pending"
     assert [x["supplier_part_id"] for x in subscription["lines"]] == ["datastream-pro/annual"] * 2
     assert not any(key.startswith("invoice#") for key in _outbox_keys(tables))
@@ -216,12 +192,12 @@ def test_a_second_po_for_the_contract_line_must_match_it_as_first_ordered(
 ) -> None:
     _, cart = _session_and_cart(api, coupa)
     contract, usage = cart.lines
-    post_order(api, _po(coupa, [usage], order_id="PO-1"))
+    post_order(api, coupa_po(coupa, [usage], order_id="PO-1"))
 
-    answer = post_order(api, _po(coupa, [contract], order_id="PO-2", **change))
+    answer = post_order(api, coupa_po(coupa, [contract], order_id="PO-2", **change))
 
     assert answer.code == 409 and words in answer.message
-    assert _subscription(tables)["state"] == "pending"
+    assert only_subscription(tables)["state"] == "pending"
 
 
 # --- 2. one line, one PO --------------------------------------------------------------------
@@ -231,12 +207,12 @@ def test_a_line_already_approved_is_refused_to_every_other_po(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
     _, cart = _session_and_cart(api, coupa)
-    assert post_order(api, _po(coupa, cart.lines, order_id="PO-A")).code == 200
+    assert post_order(api, coupa_po(coupa, cart.lines, order_id="PO-A")).code == 200
     before = _state(tables)
     aux = cart.lines[0].findtext("ItemID/SupplierPartAuxiliaryID")
 
     answers = [
-        post_order(api, _po(coupa, cart.lines, order_id=f"PO-X{n}", order_type=kind))
+        post_order(api, coupa_po(coupa, cart.lines, order_id=f"PO-X{n}", order_type=kind))
         for n, kind in enumerate(["new"] * 9 + ["update"])
     ]
 
@@ -244,7 +220,7 @@ def test_a_line_already_approved_is_refused_to_every_other_po(
     assert all(f"line {aux} is already approved by PO PO-A" in a.message for a in answers)
     assert all("only an update or delete of PO PO-A may change it" in a.message for a in answers)
     assert _state(tables) == before
-    approvals = [x["approval"]["order_id"] for x in _subscription(tables)["lines"]]
+    approvals = [x["approval"]["order_id"] for x in only_subscription(tables)["lines"]]
     assert approvals == ["PO-A", "PO-A"]
 
 
@@ -252,19 +228,19 @@ def test_the_approving_po_may_update_and_then_delete_its_lines(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
     _, cart = _session_and_cart(api, coupa)
-    post_order(api, _po(coupa, cart.lines, order_id="PO-A"))
+    post_order(api, coupa_po(coupa, cart.lines, order_id="PO-A"))
 
     update = post_order(
-        api, _po(coupa, cart.lines, order_id="PO-A", order_type="update", version=2,
+        api, coupa_po(coupa, cart.lines, order_id="PO-A", order_type="update", version=2,
                  quantities={1: "3000"})
     )  # fmt: skip
     delete = post_order(
-        api, _po(coupa, cart.lines, order_id="PO-A", order_type="delete", version=3)
+        api, coupa_po(coupa, cart.lines, order_id="PO-A", order_type="delete", version=3)
     )
-    revived = post_order(api, _po(coupa, cart.lines, order_id="PO-B"))
+    revived = post_order(api, coupa_po(coupa, cart.lines, order_id="PO-B"))
 
     assert (update.code, delete.code) == (200, 200)
-    assert _subscription(tables)["state"] == "cancelled"
+    assert only_subscription(tables)["state"] == "cancelled"
     assert revived.code == 409 and "an ended subscription never restarts" in revived.message
 
 
@@ -276,16 +252,16 @@ def test_an_update_that_no_longer_names_a_request_cancels_its_subscription(
     paid for it."""
     _, first = _session_and_cart(api, coupa)
     _, second = _session_and_cart(api, coupa)
-    assert post_order(api, _po(coupa, first.lines, order_id="PO-A")).code == 200
+    assert post_order(api, coupa_po(coupa, first.lines, order_id="PO-A")).code == 200
 
     update = post_order(
-        api, _po(coupa, second.lines, order_id="PO-A", order_type="update", version=2)
+        api, coupa_po(coupa, second.lines, order_id="PO-A", order_type="update", version=2)
     )
 
     assert update.code == 200, update.message
     states = {
         document["id"]: document["state"]
-        for item in _items(tables, "subscriptions")
+        for item in table_items(tables, "subscriptions")
         if "document" in item
         for document in [json.loads(item["document"]["S"])]
     }
@@ -301,12 +277,12 @@ def test_a_deleted_po_is_never_updated_back_to_life(
     """Found by the model-based test: an update after a delete approved new lines."""
     _, first = _session_and_cart(api, coupa)
     _, second = _session_and_cart(api, coupa)
-    post_order(api, _po(coupa, first.lines, order_id="PO-A"))
-    post_order(api, _po(coupa, first.lines, order_id="PO-A", order_type="delete", version=2))
+    post_order(api, coupa_po(coupa, first.lines, order_id="PO-A"))
+    post_order(api, coupa_po(coupa, first.lines, order_id="PO-A", order_type="delete", version=2))
     before = _state(tables)
 
     update = post_order(
-        api, _po(coupa, second.lines, order_id="PO-A", order_type="update", version=3)
+        api, coupa_po(coupa, second.lines, order_id="PO-A", order_type="update", version=3)
     )
 
     assert update.code == 409 and "was deleted" in update.message, update.message
@@ -319,10 +295,10 @@ def test_one_po_may_not_approve_the_same_line_twice(
     _, cart = _session_and_cart(api, coupa)
     contract, usage = cart.lines
 
-    answer = post_order(api, _po(coupa, [contract, usage, usage]))
+    answer = post_order(api, coupa_po(coupa, [contract, usage, usage]))
 
     assert answer.code == 400 and "is already approved by line 2 of this order" in answer.message
-    assert _items(tables, "subscriptions") == []
+    assert table_items(tables, "subscriptions") == []
 
 
 # --- 3. a reused orderID or payloadID -------------------------------------------------------
@@ -333,18 +309,23 @@ def test_a_new_po_reusing_an_order_id_with_other_lines_is_409_naming_the_differe
 ) -> None:
     _, first = _session_and_cart(api, coupa)
     _, second = _session_and_cart(api, coupa)
-    assert post_order(api, _po(coupa, first.lines, order_id="PO-9", payload_id="p-1@c")).code == 200
+    assert (
+        post_order(api, coupa_po(coupa, first.lines, order_id="PO-9", payload_id="p-1@c")).code
+        == 200
+    )
     before = _state(tables)
 
-    other_lines = post_order(api, _po(coupa, second.lines, order_id="PO-9", payload_id="p-2@c"))
+    other_lines = post_order(
+        api, coupa_po(coupa, second.lines, order_id="PO-9", payload_id="p-2@c")
+    )
     other_budget = post_order(
-        api, _po(coupa, first.lines, order_id="PO-9", payload_id="p-3@c", quantities={1: "7"})
+        api, coupa_po(coupa, first.lines, order_id="PO-9", payload_id="p-3@c", quantities={1: "7"})
     )
     same_payload = post_order(
-        api, _po(coupa, first.lines, order_id="PO-9", payload_id="p-1@c", quantities={1: "7"})
+        api, coupa_po(coupa, first.lines, order_id="PO-9", payload_id="p-1@c", quantities={1: "7"})
     )
     other_version = post_order(
-        api, _po(coupa, first.lines, order_id="PO-9", payload_id="p-4@c", version=2)
+        api, coupa_po(coupa, first.lines, order_id="PO-9", payload_id="p-4@c", version=2)
     )
 
     assert other_lines.code == 409
@@ -368,15 +349,15 @@ def test_true_retries_get_200_even_after_the_order_changed(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
     _, cart = _session_and_cart(api, coupa)
-    original = _po(coupa, cart.lines, order_id="PO-5", payload_id="p-5@c")
+    original = coupa_po(coupa, cart.lines, order_id="PO-5", payload_id="p-5@c")
     post_order(api, original)
-    post_order(api, _po(coupa, cart.lines, order_id="PO-5", order_type="delete", version=2))
+    post_order(api, coupa_po(coupa, cart.lines, order_id="PO-5", order_type="delete", version=2))
     before = _state(tables)
 
     same_payload = post_order(api, original)
-    new_payload = post_order(api, _po(coupa, cart.lines, order_id="PO-5", payload_id="p-6@c"))
+    new_payload = post_order(api, coupa_po(coupa, cart.lines, order_id="PO-5", payload_id="p-6@c"))
     reused = post_order(
-        api, _po(coupa, cart.lines, order_id="PO-5", payload_id="p-5@c", quantities={1: "9"})
+        api, coupa_po(coupa, cart.lines, order_id="PO-5", payload_id="p-5@c", quantities={1: "9"})
     )
 
     assert (same_payload.code, new_payload.code) == (200, 200)
@@ -391,12 +372,13 @@ def test_telling_a_retry_from_a_reuse_reads_nothing_more(
     from bench.counting import ApiCallCounter
 
     _, cart = _session_and_cart(api, coupa)
-    post_order(api, _po(coupa, cart.lines, order_id="PO-7", payload_id="p-7@c"))
+    post_order(api, coupa_po(coupa, cart.lines, order_id="PO-7", payload_id="p-7@c"))
 
     with ApiCallCounter() as counter:
-        retry = post_order(api, _po(coupa, cart.lines, order_id="PO-7", payload_id="p-7@c"))
+        retry = post_order(api, coupa_po(coupa, cart.lines, order_id="PO-7", payload_id="p-7@c"))
         reuse = post_order(
-            api, _po(coupa, cart.lines, order_id="PO-7", payload_id="p-8@c", quantities={1: "2"})
+            api,
+            coupa_po(coupa, cart.lines, order_id="PO-7", payload_id="p-8@c", quantities={1: "2"}),
         )
     calls = [c.name for c in counter.take() if c.service == "dynamodb"]
 
@@ -422,13 +404,13 @@ def test_a_900_kb_po_is_accepted_with_its_original_in_s3_and_a_bounded_item(
 
     _, cart = _session_and_cart(api, coupa)
     secret = coupa["purchase_information"]["shared_secret"]
-    document = with_distributions(_po(coupa, cart.lines, order_id="PO-BIG"))
+    document = with_distributions(coupa_po(coupa, cart.lines, order_id="PO-BIG"))
     assert 850_000 < len(document.encode()) < 1024 * 1024
 
     answer = post_order(api, document)
 
     assert answer.code == 200 and "subscription active" in answer.message
-    order_item = next(i for i in _items(tables, "orders") if i["pk"]["S"].startswith("order#"))
+    order_item = next(i for i in table_items(tables, "orders") if i["pk"]["S"].startswith("order#"))
     assert _item_size(order_item) < DYNAMODB_ITEM_LIMIT
     kept = json.loads(order_item["document"]["S"])
     assert kept["truncated"] is True and kept["document"] == ""
@@ -454,9 +436,9 @@ def test_a_small_po_keeps_its_original_inline_without_credentials(
     _, cart = _session_and_cart(api, coupa)
     secret = coupa["purchase_information"]["shared_secret"]
 
-    post_order(api, _po(coupa, cart.lines))
+    post_order(api, coupa_po(coupa, cart.lines))
 
-    order_item = next(i for i in _items(tables, "orders") if i["pk"]["S"].startswith("order#"))
+    order_item = next(i for i in table_items(tables, "orders") if i["pk"]["S"].startswith("order#"))
     kept = json.loads(order_item["document"]["S"])
     original = zlib.decompress(base64.b64decode(kept["document"]))
     assert kept["document_key"] == "" and kept["truncated"] is False
@@ -476,10 +458,10 @@ def test_what_storage_could_never_take_is_a_4xx_not_a_retryable_500(
 ) -> None:
     _, cart = _session_and_cart(api, coupa)
 
-    answer = post_order(api, _po(coupa, cart.lines, **make(cart.lines)))
+    answer = post_order(api, coupa_po(coupa, cart.lines, **make(cart.lines)))
 
     assert answer.code == code and words in answer.message
-    assert _items(tables, "orders") == []
+    assert table_items(tables, "orders") == []
 
 
 def test_an_order_naming_too_many_requests_is_refused_before_any_storage_call(
@@ -487,7 +469,7 @@ def test_an_order_naming_too_many_requests_is_refused_before_any_storage_call(
 ) -> None:
     lines = [_line("x/y", f"req-{n:016x}-1", "1.00") for n in range(21)]
 
-    answer = post_order(api, _po(coupa, lines))
+    answer = post_order(api, coupa_po(coupa, lines))
 
     assert answer.code == 400 and "one order may approve at most 20" in answer.message
 
@@ -504,7 +486,7 @@ def test_a_write_dynamodb_refuses_as_invalid_is_a_4xx_and_changes_nothing(
     monkeypatch.setattr(model, "_CUTS", ((None, None),))
     _, cart = _session_and_cart(api, coupa)
 
-    answer = post_order(api, with_distributions(_po(coupa, cart.lines)))
+    answer = post_order(api, with_distributions(coupa_po(coupa, cart.lines)))
 
     assert answer.code == 400 and "a retry will not change that" in answer.message
-    assert _items(tables, "orders") == [] and _items(tables, "subscriptions") == []
+    assert table_items(tables, "orders") == [] and table_items(tables, "subscriptions") == []

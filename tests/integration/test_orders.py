@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from tests.order_support import order_request, post_order
+from tests.order_support import (
+    BUYER,
+    coupa_po,
+    only_subscription,
+    order_request,
+    post_order,
+    table_items,
+)
 from tests.storefront_support import (
     CONTRACT_PAYG,
     FREE_TRIAL,
@@ -20,8 +27,6 @@ from tests.storefront_support import (
     punch_out,
 )
 from tests.support import coupa_integration, sample
-
-BUYER = ("DUNS", "acme-coupa")
 
 
 @pytest.fixture
@@ -39,30 +44,15 @@ def _cart(api: Any, integration: dict[str, Any], product: str = "datastream-pro"
     return cart_of(post_form(api, f"{session}/requests", form))
 
 
-def _po(integration: dict[str, Any], lines: Any, **kw: Any) -> str:
-    return order_request(
-        lines, buyer=BUYER, secret=integration["purchase_information"]["shared_secret"], **kw
-    )
-
-
-def _items(tables: dict[str, Any], table: str) -> list[dict[str, Any]]:
-    return tables["dynamodb"].scan(TableName=f"local-{table}")["Items"]
-
-
-def _subscription(tables: dict[str, Any]) -> dict[str, Any]:
-    (item,) = _items(tables, "subscriptions")
-    return json.loads(item["document"]["S"])
-
-
 def _outbox(tables: dict[str, Any]) -> list[dict[str, Any]]:
     """The outbox mail (the outbox also holds contract-invoice requests: `invoice#...`)."""
-    return [item for item in _items(tables, "outbox") if item["pk"]["S"].startswith("email#")]
+    return [item for item in table_items(tables, "outbox") if item["pk"]["S"].startswith("email#")]
 
 
 def _invoice_requests(tables: dict[str, Any]) -> list[str]:
     return [
         item["pk"]["S"]
-        for item in _items(tables, "outbox")
+        for item in table_items(tables, "outbox")
         if item["pk"]["S"].startswith("invoice#")
     ]
 
@@ -72,11 +62,11 @@ def test_an_approved_po_activates_the_subscription_and_queues_one_email(
 ) -> None:
     cart = _cart(api, coupa)
 
-    answer = post_order(api, _po(coupa, cart.lines, payload_id="p-1@coupa"))
+    answer = post_order(api, coupa_po(coupa, cart.lines, payload_id="p-1@coupa"))
 
     assert (answer.code, answer.http_status) == (200, 200)
     assert "DataStream Pro: subscription active." in answer.message
-    subscription = _subscription(tables)
+    subscription = only_subscription(tables)
     assert subscription["state"] == "active" and subscription["test"] is False
     assert subscription["account_id"] == "111122223333"
     approvals = [line["approval"] for line in subscription["lines"]]
@@ -92,7 +82,7 @@ def test_an_approved_po_activates_the_subscription_and_queues_one_email(
     assert (context["order_id"], context["product_name"], context["test"]) == (
         "PO-1001", "DataStream Pro", False,
     )  # fmt: skip
-    (request,) = _items(tables, "requests")
+    (request,) = table_items(tables, "requests")
     assert request["state"]["S"] == "ordered"
     # and, in the same transaction, the request for the contract invoice
     assert _invoice_requests(tables) == [f"invoice#{subscription['id']}#contract"]
@@ -101,9 +91,9 @@ def test_an_approved_po_activates_the_subscription_and_queues_one_email(
 def test_the_po_is_kept_with_what_invoices_need(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
-    post_order(api, _po(coupa, _cart(api, coupa).lines, payload_id="p-keep@coupa"))
+    post_order(api, coupa_po(coupa, _cart(api, coupa).lines, payload_id="p-keep@coupa"))
 
-    orders = {item["pk"]["S"]: item for item in _items(tables, "orders")}
+    orders = {item["pk"]["S"]: item for item in table_items(tables, "orders")}
     order_key = f"order#{coupa['id']}#PO-1001"
     assert set(orders) == {
         order_key,
@@ -132,17 +122,17 @@ def test_contract_payg_in_two_pos_stays_pending_until_both_lines_are_approved(
 ) -> None:
     contract, usage = _cart(api, coupa).lines
 
-    first = post_order(api, _po(coupa, [contract], order_id="PO-A"))
+    first = post_order(api, coupa_po(coupa, [contract], order_id="PO-A"))
 
     assert first.code == 200
     assert "pending until line(s)" in first.message and "-2" in first.message
-    assert _subscription(tables)["state"] == "pending"
+    assert only_subscription(tables)["state"] == "pending"
     assert _outbox(tables) == []
 
-    second = post_order(api, _po(coupa, [usage], order_id="PO-B", quantities={0: "5000"}))
+    second = post_order(api, coupa_po(coupa, [usage], order_id="PO-B", quantities={0: "5000"}))
 
     assert "subscription active" in second.message
-    subscription = _subscription(tables)
+    subscription = only_subscription(tables)
     assert subscription["state"] == "active"
     assert [line["approval"]["order_id"] for line in subscription["lines"]] == ["PO-A", "PO-B"]
     assert subscription["lines"][1]["approval"]["quantity"] == "5000", "the approved budget"
@@ -154,16 +144,17 @@ def test_a_retried_po_gets_200_and_changes_nothing(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any], variant: str
 ) -> None:
     lines = _cart(api, coupa).lines
-    post_order(api, _po(coupa, lines, payload_id="p-once@coupa"))
-    before = (_subscription(tables), _items(tables, "orders"), _outbox(tables))
+    post_order(api, coupa_po(coupa, lines, payload_id="p-once@coupa"))
+    before = (only_subscription(tables), table_items(tables, "orders"), _outbox(tables))
 
     retry = post_order(
-        api, _po(coupa, lines, payload_id="p-once@coupa" if variant == "same-payload" else None)
+        api,
+        coupa_po(coupa, lines, payload_id="p-once@coupa" if variant == "same-payload" else None),
     )
 
     assert (retry.code, retry.http_status) == (200, 200)
     assert "already received" in retry.message
-    assert (_subscription(tables), _items(tables, "orders"), _outbox(tables)) == before
+    assert (only_subscription(tables), table_items(tables, "orders"), _outbox(tables)) == before
 
 
 def test_twenty_concurrent_duplicates_make_one_subscription_and_one_email(
@@ -171,7 +162,7 @@ def test_twenty_concurrent_duplicates_make_one_subscription_and_one_email(
 ) -> None:
     from functions.handlers.orders_api import receive_order
 
-    document = _po(coupa, _cart(api, coupa).lines, payload_id="p-storm@coupa").encode()
+    document = coupa_po(coupa, _cart(api, coupa).lines, payload_id="p-storm@coupa").encode()
     answers: list[str] = []
     errors: list[BaseException] = []
     start = threading.Barrier(20)
@@ -192,7 +183,7 @@ def test_twenty_concurrent_duplicates_make_one_subscription_and_one_email(
     assert errors == []
     assert len(answers) == 20
     assert sum("subscription active" in a for a in answers) == 1
-    assert len(_items(tables, "subscriptions")) == 1
+    assert len(table_items(tables, "subscriptions")) == 1
     assert len(_outbox(tables)) == 1
 
 
@@ -200,33 +191,35 @@ def test_update_changes_the_budget_without_a_second_email(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
     lines = _cart(api, coupa).lines
-    post_order(api, _po(coupa, lines))
+    post_order(api, coupa_po(coupa, lines))
 
     update = post_order(
-        api, _po(coupa, lines, order_type="update", version=2, quantities={1: "2500"})
+        api, coupa_po(coupa, lines, order_type="update", version=2, quantities={1: "2500"})
     )
 
     assert update.code == 200
-    subscription = _subscription(tables)
+    subscription = only_subscription(tables)
     assert subscription["state"] == "active"
     assert subscription["lines"][1]["approval"]["quantity"] == "2500"
     assert subscription["lines"][1]["approval"]["order_version"] == 2
     assert len(_outbox(tables)) == 1
-    stale = post_order(api, _po(coupa, lines, order_type="update", version=1, payload_id="old@c"))
+    stale = post_order(
+        api, coupa_po(coupa, lines, order_type="update", version=1, payload_id="old@c")
+    )
     assert stale.code == 200 and "older than version 2" in stale.message
-    assert _subscription(tables)["lines"][1]["approval"]["quantity"] == "2500"
+    assert only_subscription(tables)["lines"][1]["approval"]["quantity"] == "2500"
 
 
 def test_delete_cancels_an_active_subscription_from_that_moment(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
     lines = _cart(api, coupa).lines
-    post_order(api, _po(coupa, lines))
+    post_order(api, coupa_po(coupa, lines))
 
-    deleted = post_order(api, _po(coupa, lines, order_type="delete", version=2))
+    deleted = post_order(api, coupa_po(coupa, lines, order_type="delete", version=2))
 
     assert deleted.code == 200 and "cancelled" in deleted.message
-    subscription = _subscription(tables)
+    subscription = only_subscription(tables)
     assert subscription["state"] == "cancelled" and subscription["cancelled_at"]
     keys = sorted(item["pk"]["S"] for item in _outbox(tables))
     assert keys == [f"email#{subscription['id']}#cancelled", f"email#{subscription['id']}#ready"]
@@ -236,17 +229,17 @@ def test_delete_withdraws_a_pending_subscription(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
     contract, _ = _cart(api, coupa).lines
-    post_order(api, _po(coupa, [contract], order_id="PO-A"))
+    post_order(api, coupa_po(coupa, [contract], order_id="PO-A"))
 
-    post_order(api, _po(coupa, [contract], order_id="PO-A", order_type="delete", version=2))
+    post_order(api, coupa_po(coupa, [contract], order_id="PO-A", order_type="delete", version=2))
 
-    assert _subscription(tables)["state"] == "withdrawn"
+    assert only_subscription(tables)["state"] == "withdrawn"
     assert _outbox(tables) == []
 
 
 def test_deleting_an_order_never_received_is_412(api: Any, coupa: dict[str, Any]) -> None:
     lines = _cart(api, coupa).lines
-    answer = post_order(api, _po(coupa, lines, order_id="PO-NEVER", order_type="delete"))
+    answer = post_order(api, coupa_po(coupa, lines, order_id="PO-NEVER", order_type="delete"))
     assert (answer.code, answer.http_status) == (412, 200)
 
 
@@ -255,11 +248,11 @@ def test_test_mode_records_everything_and_says_so(api: Any, tables: dict[str, An
     integration = create_integration(api, coupa_integration())  # test_mode defaults to true
 
     answer = post_order(
-        api, _po(integration, _cart(api, integration, "sentinel-siem-trial", "trial").lines)
+        api, coupa_po(integration, _cart(api, integration, "sentinel-siem-trial", "trial").lines)
     )
 
     assert answer.code == 200 and "Test order recorded" in answer.message
-    subscription = _subscription(tables)
+    subscription = only_subscription(tables)
     assert subscription["test"] is True
     assert json.loads(_outbox(tables)[0]["context"]["S"])["test"] is True
 
@@ -267,16 +260,16 @@ def test_test_mode_records_everything_and_says_so(api: Any, tables: dict[str, An
 def test_deployment_mode_test_also_means_test(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
-    answer = post_order(api, _po(coupa, _cart(api, coupa).lines, deployment_mode="test"))
+    answer = post_order(api, coupa_po(coupa, _cart(api, coupa).lines, deployment_mode="test"))
     assert "Test order recorded" in answer.message
-    assert _subscription(tables)["test"] is True
+    assert only_subscription(tables)["test"] is True
 
 
 def test_free_trial_activates_with_its_trial_end(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
-    post_order(api, _po(coupa, _cart(api, coupa, "sentinel-siem-trial", "trial").lines))
-    subscription = _subscription(tables)
+    post_order(api, coupa_po(coupa, _cart(api, coupa, "sentinel-siem-trial", "trial").lines))
+    subscription = only_subscription(tables)
     assert subscription["state"] == "active"
     assert subscription["trial_ends_at"] > subscription["activated_at"]
 
@@ -300,20 +293,20 @@ def test_a_po_that_does_not_match_the_request_is_refused_and_changes_nothing(
     code: int,
     words: str,
 ) -> None:
-    answer = post_order(api, _po(coupa, _cart(api, coupa).lines, **change))
+    answer = post_order(api, coupa_po(coupa, _cart(api, coupa).lines, **change))
 
     assert answer.code == code
     assert words in answer.message
     assert "Line 1 (datastream-pro/annual)" in answer.message
-    assert _items(tables, "subscriptions") == [] and _items(tables, "orders") == []
+    assert table_items(tables, "subscriptions") == [] and table_items(tables, "orders") == []
 
 
 def test_a_usage_budget_may_differ_from_the_estimate(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
-    answer = post_order(api, _po(coupa, _cart(api, coupa).lines, quantities={1: "123.5"}))
+    answer = post_order(api, coupa_po(coupa, _cart(api, coupa).lines, quantities={1: "123.5"}))
     assert answer.code == 200
-    assert _subscription(tables)["lines"][1]["approval"]["quantity"] == "123.5"
+    assert only_subscription(tables)["lines"][1]["approval"]["quantity"] == "123.5"
 
 
 def test_another_integrations_request_is_refused(
@@ -332,7 +325,7 @@ def test_another_integrations_request_is_refused(
 
     assert answer.code == 403
     assert "belongs to another procurement integration" in answer.message
-    assert _items(tables, "subscriptions") == []
+    assert table_items(tables, "subscriptions") == []
 
 
 def test_real_coupa_po_for_lines_not_from_our_cart_is_400_not_5xx(
@@ -372,10 +365,10 @@ def test_storage_failure_before_persisting_is_a_retryable_500(
     lines = _cart(api, coupa).lines
     tables["dynamodb"].delete_table(TableName="local-outbox")
 
-    answer = post_order(api, _po(coupa, lines, payload_id="p-retry@coupa"))
+    answer = post_order(api, coupa_po(coupa, lines, payload_id="p-retry@coupa"))
 
     assert (answer.code, answer.http_status) == (500, 500)
-    assert _items(tables, "subscriptions") == [] and _items(tables, "orders") == []
+    assert table_items(tables, "subscriptions") == [] and table_items(tables, "orders") == []
     from local.aws import create_resources
 
     create_resources(tables["dynamodb"]) if False else None
@@ -385,7 +378,7 @@ def test_storage_failure_before_persisting_is_a_retryable_500(
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    retried = post_order(api, _po(coupa, lines, payload_id="p-retry@coupa"))
+    retried = post_order(api, coupa_po(coupa, lines, payload_id="p-retry@coupa"))
     assert retried.code == 200 and "subscription active" in retried.message
 
 
@@ -398,8 +391,8 @@ def test_two_pos_racing_on_one_subscription_both_count(
 
     contract, usage = _cart(api, coupa).lines
     documents = [
-        _po(coupa, [contract], order_id="PO-A").encode(),
-        _po(coupa, [usage], order_id="PO-B").encode(),
+        coupa_po(coupa, [contract], order_id="PO-A").encode(),
+        coupa_po(coupa, [usage], order_id="PO-B").encode(),
     ] * 5
     start = threading.Barrier(len(documents))
     errors: list[BaseException] = []
@@ -418,7 +411,7 @@ def test_two_pos_racing_on_one_subscription_both_count(
         thread.join(timeout=30)
 
     assert errors == []
-    subscription = _subscription(tables)
+    subscription = only_subscription(tables)
     assert subscription["state"] == "active"
     assert sorted(line["approval"]["order_id"] for line in subscription["lines"]) == [
         "PO-A",
@@ -434,7 +427,7 @@ def test_your_subscriptions_from_a_session_and_from_the_signed_link(
 
     from functions.links import sign_subscriptions_link
 
-    post_order(api, _po(coupa, _cart(api, coupa).lines, order_id="PO-777"))
+    post_order(api, coupa_po(coupa, _cart(api, coupa).lines, order_id="PO-777"))
     session = punch_out(api, coupa)
 
     page = api.handle("GET", f"{session}/subscriptions")
@@ -473,7 +466,7 @@ def test_ses_down_the_po_still_succeeds_and_the_email_goes_out_once_ses_is_back(
     tables["ses"].delete_identity(Identity=sender)  # SES refuses the sender: "down" for us
     pump = OutboxPump("local-outbox", dynamodb=tables["dynamodb"])
 
-    answer = post_order(api, _po(coupa, _cart(api, coupa).lines))
+    answer = post_order(api, coupa_po(coupa, _cart(api, coupa).lines))
     pump.pump_once()
 
     assert answer.code == 200 and "subscription active" in answer.message
@@ -495,7 +488,7 @@ def test_your_subscriptions_flags_usage_beyond_the_approved_budget(
 ) -> None:
     from tests.support import meter
 
-    post_order(api, _po(coupa, _cart(api, coupa).lines))  # 1,000 hours approved
+    post_order(api, coupa_po(coupa, _cart(api, coupa).lines))  # 1,000 hours approved
     hour = clock.now().replace(minute=0, second=0, microsecond=0).isoformat()
     status, body = meter(api, {"ProductCode": "datastream-pro", "UsageRecords": [
         {"Timestamp": hour, "CustomerIdentifier": "111122223333", "Dimension": "hours",

@@ -11,6 +11,7 @@ from typing import Any
 import botocore.client
 import pytest
 
+from tests.order_support import item_out
 from tests.storefront_support import (
     CONTRACT_PAYG,
     FREE_AND_BYOL,
@@ -283,27 +284,11 @@ def test_request_approval_makes_two_dynamodb_calls(
 # --- edit and inspect ------------------------------------------------------------------------
 
 
-def _item_out(cart: Any) -> str:
-    """The cart lines as a procurement system sends them back in an edit/inspect setup."""
-    parts = []
-    for number, line in enumerate(cart.lines, start=1):
-        parts.append(
-            f'<ItemOut quantity="{line.get("quantity")}" lineNumber="{number}"><ItemID>'
-            f"<SupplierPartID>{line.findtext('ItemID/SupplierPartID')}</SupplierPartID>"
-            f"<SupplierPartAuxiliaryID>{line.findtext('ItemID/SupplierPartAuxiliaryID')}"
-            "</SupplierPartAuxiliaryID></ItemID><ItemDetail><UnitPrice><Money currency="
-            f'"USD">{line.findtext("ItemDetail/UnitPrice/Money")}</Money></UnitPrice>'
-            '<Description xml:lang="en">x</Description><UnitOfMeasure>EA</UnitOfMeasure>'
-            '<Classification domain="UNSPSC">unknown</Classification></ItemDetail></ItemOut>'
-        )
-    return "".join(parts)
-
-
 def test_edit_reopens_the_request_and_keeps_its_aux_ids(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
     first = cart_of(_approve(api, punch_out(api, coupa), "datastream-pro", "annual", hours="100"))
-    edit = punch_out(api, coupa, operation="edit", extra=_item_out(first))
+    edit = punch_out(api, coupa, operation="edit", extra=item_out(first))
 
     start = api.handle("GET", edit)
     page = api.handle("GET", start.header("Location").removeprefix("https://gateway.test"))
@@ -330,7 +315,7 @@ def test_edit_reopens_the_request_and_keeps_its_aux_ids(
 
 def test_inspect_is_read_only(api: Any, coupa: dict[str, Any], tables: dict[str, Any]) -> None:
     first = cart_of(_approve(api, punch_out(api, coupa), "datastream-pro", "annual", hours="100"))
-    inspect = punch_out(api, coupa, operation="inspect", extra=_item_out(first))
+    inspect = punch_out(api, coupa, operation="inspect", extra=item_out(first))
     request_id = AUX.match(first.lines[0].findtext("ItemID/SupplierPartAuxiliaryID")).group(1)
 
     page = api.handle("GET", f"{inspect}/requests/{request_id}")
@@ -352,7 +337,7 @@ def test_another_session_cannot_see_or_change_a_request(api: Any, coupa: dict[st
     other = create_integration(
         api, coupa_integration(name="Other", buyer_identity={"domain": "DUNS", "identity": "other"})
     )
-    stranger = punch_out(api, other, operation="edit", extra=_item_out(first))
+    stranger = punch_out(api, other, operation="edit", extra=item_out(first))
     neighbour = punch_out(api, coupa)  # same integration, but not given this request
 
     for session in (stranger, neighbour):
@@ -499,7 +484,7 @@ def test_ariba_user_is_greeted_by_the_contact_name_not_the_login(api: Any) -> No
 
 def test_subscription_page_shows_the_total_to_approve(api: Any, coupa: dict[str, Any]) -> None:
     first = cart_of(_approve(api, punch_out(api, coupa), "datastream-pro", "annual", hours="100"))
-    edit = punch_out(api, coupa, operation="edit", extra=_item_out(first))
+    edit = punch_out(api, coupa, operation="edit", extra=item_out(first))
     request_id = AUX.match(first.lines[0].findtext("ItemID/SupplierPartAuxiliaryID")).group(1)
 
     page = api.handle("GET", f"{edit}/requests/{request_id}")

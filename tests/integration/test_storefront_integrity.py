@@ -12,6 +12,7 @@ from functions.config import settings
 from local import mailbox
 from local.outbox import OutboxPump, streams_client
 from tests.conftest import _sent_messages
+from tests.order_support import table_items
 from tests.storefront_support import (
     FREE_AND_BYOL,
     create_integration,
@@ -48,10 +49,6 @@ def _subscribe(api: Any, session: str, product: str = "open-notes", offer: str =
     return post_form(api, f"{session}/requests", {"product_id": product, "offer_id": offer})
 
 
-def _items(tables: dict[str, Any], table: str) -> list[dict[str, Any]]:
-    return tables["dynamodb"].scan(TableName=f"local-{table}")["Items"]
-
-
 # --- 4. pre-approved subscriptions announce themselves, once ----------------------------------
 
 
@@ -75,7 +72,7 @@ def test_a_preapproved_subscription_mails_once_without_naming_a_purchase_order(
         assert "pre-approve" in part
         assert "no purchase order" in part
         assert "PO number" not in part
-    (item,) = _items(tables, "outbox")
+    (item,) = table_items(tables, "outbox")
     assert item["status"]["S"] == "sent"
 
 
@@ -95,9 +92,9 @@ def test_pressing_subscribe_five_times_makes_one_subscription(
     assert [p.status for p in pages] == [200, 409, 409, 409, 409]
     for page in pages[1:]:
         assert "already has an active subscription to Open Notes" in page.text
-    subscriptions = [i for i in _items(tables, "subscriptions") if "account_id" in i]
+    subscriptions = [i for i in table_items(tables, "subscriptions") if "account_id" in i]
     assert [s["state"]["S"] for s in subscriptions] == ["active"]
-    assert len(_items(tables, "outbox")) == 1
+    assert len(table_items(tables, "outbox")) == 1
     # And the subscribe page says so before anyone presses again, from any session
     again = api.handle(
         "GET", f"{punch_out(api, trusting)}/products/open-notes/subscribe", query="offer=free"
@@ -125,7 +122,7 @@ def test_concurrent_presses_make_one_subscription(
     # Given eight presses that each built their own request for the same offer
     store.bind(settings())
     session_path = punch_out(api, trusting)
-    (session_item,) = _items(tables, "sessions")
+    (session_item,) = table_items(tables, "sessions")
     session = DynamoSessionStore().get(session_item["pk"]["S"])
     assert session is not None and session_path
     product = DynamoProductStore().get("open-notes")
@@ -166,8 +163,8 @@ def test_concurrent_presses_make_one_subscription(
 
     # Then exactly one subscribed, and the store holds one subscription and one mail
     assert sorted(outcomes) == ["refused"] * 7 + ["subscribed"]
-    assert len([i for i in _items(tables, "subscriptions") if "account_id" in i]) == 1
-    assert len(_items(tables, "outbox")) == 1
+    assert len([i for i in table_items(tables, "subscriptions") if "account_id" in i]) == 1
+    assert len(table_items(tables, "outbox")) == 1
 
 
 # --- 7. a disabled integration stops its live sessions ----------------------------------------
@@ -212,9 +209,9 @@ def test_disabling_an_integration_stops_its_live_sessions_at_once(
         assert "This integration is disabled" in page.text, (method, path)
         assert "cart-return" not in page.text
     # And nothing was created
-    assert _items(tables, "requests") == []
-    assert _items(tables, "subscriptions") == []
-    assert _items(tables, "outbox") == []
+    assert table_items(tables, "requests") == []
+    assert table_items(tables, "subscriptions") == []
+    assert table_items(tables, "outbox") == []
     # And enabling it again lets the same session go on
     admin(api, "POST", f"/admin/integrations/{integration['id']}/enable")
     assert api.handle("GET", f"{session}/catalog").status == 200
@@ -232,7 +229,7 @@ def test_a_session_token_without_its_integration_is_checked_too(
     create_products(api, FREE_AND_BYOL)
     integration = create_integration(api, coupa_integration())
     punch_out(api, integration)
-    (item,) = _items(tables, "sessions")
+    (item,) = table_items(tables, "sessions")
     stored = DynamoSessionStore().get(item["pk"]["S"])
     assert stored is not None
     token = ids.session_token()
@@ -283,14 +280,15 @@ def test_metering_finds_a_subscription_behind_hundreds_of_others(
 ) -> None:
     from datetime import UTC, datetime
 
-    from tests.integration.test_metering import CONTRACT_PAYG, SELLER, _subscribe
-    from tests.support import meter
+    from tests.order_support import subscribe
+    from tests.storefront_support import CONTRACT_PAYG
+    from tests.support import SELLER, meter
 
     # Given an account whose metered subscription is older than 250 others
     clock.freeze(datetime(2026, 11, 26, 12, 30, tzinfo=UTC))
     create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
     integration = create_integration(api, coupa_integration(test_mode=False))
-    _subscribe(api, integration)
+    subscribe(api, integration)
     _many_subscriptions(250, start=datetime(2026, 11, 26, 12, 31, tzinfo=UTC))
     clock.freeze(datetime(2026, 11, 26, 13, 30, tzinfo=UTC))
 
@@ -385,9 +383,9 @@ def test_a_caller_chosen_request_id_is_refused_outside_a_punchout(
     # Then both are refused and nothing is stored; without them, our id is used
     assert [a.status for a in answers] == [400, 400]
     assert "gets its ID from the marketplace" in answers[0].text
-    assert _items(tables, "requests") == []
+    assert table_items(tables, "requests") == []
     assert _start_outside(api).status == 303
-    (stored,) = _items(tables, "requests")
+    (stored,) = table_items(tables, "requests")
     assert stored["pk"]["S"] not in ("req-00000000000000aa", "req-00000000000000bb")
 
 
@@ -401,7 +399,7 @@ def test_a_waiting_request_expires_after_the_documented_week(
     assert _start_outside(api).status == 303
 
     # Then DynamoDB's TTL removes it 7 days later
-    (stored,) = _items(tables, "requests")
+    (stored,) = table_items(tables, "requests")
     assert int(stored["expires_at"]["N"]) == int(
         datetime(2026, 12, 7, 9, 0, tzinfo=UTC).timestamp()
     )
@@ -414,7 +412,7 @@ def test_a_waiting_request_expires_after_the_documented_week(
     form = {"product_id": "datastream-pro", "offer_id": "annual", "request_id": request_id,
             "estimate.hours": "50"}  # fmt: skip
     assert post_form(api, f"{session}/requests", form).status == 200
-    (in_cart,) = _items(tables, "requests")
+    (in_cart,) = table_items(tables, "requests")
     assert in_cart["state"]["S"] == "in_cart" and "expires_at" not in in_cart
 
 
@@ -428,7 +426,7 @@ def test_an_estimate_outside_a_punchout_is_bounded(
     assert answer.status == 400
     assert "at most 100,000.00 USD of usage" in answer.text
     assert "80,000,000.00 USD" in answer.text
-    assert _items(tables, "requests") == []
+    assert table_items(tables, "requests") == []
 
 
 def test_an_account_has_a_bounded_number_of_waiting_requests(
@@ -443,7 +441,7 @@ def test_an_account_has_a_bounded_number_of_waiting_requests(
     # Then it is refused with what to do, and the ten stay
     assert answer.status == 409
     assert "already has 10 requests started on the marketplace" in answer.text
-    assert len(_items(tables, "requests")) == 10
+    assert len(table_items(tables, "requests")) == 10
 
 
 def test_the_punchout_page_shows_who_started_a_request_and_can_dismiss_it(
@@ -455,7 +453,7 @@ def test_the_punchout_page_shows_who_started_a_request_and_can_dismiss_it(
     # Given a request someone started on the marketplace
     clock.freeze(datetime(2026, 11, 30, 9, 15, tzinfo=UTC))
     _start_outside(api, email="mallory@elsewhere.example")
-    (stored,) = _items(tables, "requests")
+    (stored,) = table_items(tables, "requests")
     request_id = stored["pk"]["S"]
 
     # When a Coupa user punches out
@@ -478,7 +476,7 @@ def test_the_punchout_page_shows_who_started_a_request_and_can_dismiss_it(
     # Then it is offered to no punchout again, and expires with the others
     assert answer.status == 303
     assert "Requests you started on the marketplace" not in api.handle("GET", session).text
-    (dismissed,) = _items(tables, "requests")
+    (dismissed,) = table_items(tables, "requests")
     assert dismissed["state"]["S"] == "dismissed" and "awaiting_integration" not in dismissed
     assert "expires_at" in dismissed
     assert post_form(api, dismiss, {}).status == 404
@@ -491,14 +489,15 @@ def test_subscriptions_stored_before_the_index_are_found_after_the_backfill(
     from datetime import UTC, datetime
 
     from functions.store.backfill import backfill_account_product
-    from tests.integration.test_metering import CONTRACT_PAYG, SELLER, _subscribe
-    from tests.support import meter
+    from tests.order_support import subscribe
+    from tests.storefront_support import CONTRACT_PAYG
+    from tests.support import SELLER, meter
 
     # Given a metered subscription stored as before the by-account-product index
     clock.freeze(datetime(2026, 11, 26, 12, 30, tzinfo=UTC))
     create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
-    _subscribe(api, create_integration(api, coupa_integration(test_mode=False)))
-    (item,) = [i for i in _items(tables, "subscriptions") if "account_id" in i]
+    subscribe(api, create_integration(api, coupa_integration(test_mode=False)))
+    (item,) = [i for i in table_items(tables, "subscriptions") if "account_id" in i]
     tables["dynamodb"].update_item(
         TableName="local-subscriptions", Key={"pk": item["pk"]},
         UpdateExpression="REMOVE account_product",

@@ -5,56 +5,24 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from lxml import etree
 
 from functions import billing
 from functions.billing import CONTRACT, USAGE, contract_invoice, invoice_id, usage_invoice
-from functions.cxml.model import Credential
 from functions.errors import BadRequest
-from functions.subscriptions import PREAPPROVED_ORDER, LineApproval, Subscription, SubscriptionLine
+from functions.subscriptions import PREAPPROVED_ORDER, Subscription
+from tests.billing_support import acme_document, approval, subscription
 from tests.support import dtd_errors
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
-US = Credential("NetworkID", "procurement-gateway")
-BUYER = Credential("DUNS", "acme-coupa")
 
 
-def _approval(line_number: int, quantity: str) -> LineApproval:
-    return LineApproval(
-        "PO-7", "p-7@coupa", line_number, Decimal(quantity), 1, "2026-11-01T00:00:00+00:00"
-    )
-
-
-def _subscription(**overrides: object) -> Subscription:
-    base = Subscription(
-        id="req-0123456789abcdef",
-        account_id="111122223333",
-        integration_id="int_1",
-        integration_name="Acme Coupa",
-        product_id="datastream-pro",
-        offer_id="annual",
-        product_name="DataStream Pro",
-        offer_name="Annual + usage",
-        pricing_model="contract_payg",
-        currency="USD",
-        lines=(
-            SubscriptionLine("req-0123456789abcdef-1", "contract", "datastream-pro/annual",
-                             Decimal("15000.00"), "USD", "ANN", Decimal(1), _approval(1, "1")),
-            SubscriptionLine("req-0123456789abcdef-2", "usage", "datastream-pro/annual",
-                             Decimal("0.08"), "USD", "HUR", Decimal(1000), _approval(2, "1000")),
-        ),
-        state="active",
-        rates={"hours": {"name": "Pipeline hours", "unit": "HUR", "unit_price": "0.08"}},
-    )  # fmt: skip
-    return replace(base, **overrides)  # type: ignore[arg-type]
-
-
-def _document(invoice: billing.Invoice) -> bytes:
-    return billing.invoice_document(
-        invoice, supplier=US, buyer=BUYER, sender=US, sender_secret="s3"
-    )
+def _subscription(**overrides: Any) -> Subscription:
+    """The usual subscription, its PO sent as payloadID `p-7@coupa` (which invoices cite)."""
+    return subscription(payload_id="p-7@coupa", **overrides)
 
 
 def test_contract_invoice_references_the_contract_po_line_and_is_dtd_valid() -> None:
@@ -67,7 +35,7 @@ def test_contract_invoice_references_the_contract_po_line_and_is_dtd_valid() -> 
         1, Decimal(1), Decimal("15000.00"), "ANN",
     )  # fmt: skip
     assert invoice.due == Decimal("15000.00")
-    document = _document(invoice)
+    document = acme_document(invoice)
     assert dtd_errors(document, "InvoiceDetail.dtd") == []
     root = etree.fromstring(document)
     header = root.find("Request/InvoiceDetailRequest/InvoiceDetailRequestHeader")
@@ -104,7 +72,7 @@ def test_usage_invoice_has_a_line_per_dimension_at_the_requested_rates() -> None
     ]
     assert {x.po_line_number for x in invoice.lines} == {2}
     assert invoice.subtotal == invoice.due == Decimal("59.10")
-    assert dtd_errors(_document(invoice), "InvoiceDetail.dtd") == []
+    assert dtd_errors(acme_document(invoice), "InvoiceDetail.dtd") == []
 
 
 def test_overrun_is_flagged_when_usage_passes_the_approved_budget() -> None:
@@ -126,7 +94,7 @@ def test_overrun_is_flagged_when_usage_passes_the_approved_budget() -> None:
         _subscription(pricing_model="free_trial"),
         _subscription(lines=(replace(_subscription().lines[1], approval=None),)),
         _subscription(lines=(replace(_subscription().lines[1],
-                                     approval=replace(_approval(2, "1"), order_id=PREAPPROVED_ORDER)),)),
+                                     approval=approval(2, "1", order_id=PREAPPROVED_ORDER)),)),
     ],
     ids=["test-mode", "free-trial", "unapproved", "preapproved"],
 )  # fmt: skip

@@ -1,4 +1,4 @@
-"""The billing run, pure: its messages, how a shard is paged, and what a batch or a contract
+"""The billing run, pure: how a shard is paged, and what a batch or a contract
 request issues and announces, against in-memory ports."""
 
 from __future__ import annotations
@@ -12,16 +12,9 @@ from typing import Any
 
 import pytest
 
-from functions import billing, billing_run, subscriptions
+from functions import billing, billing_run
 from functions.billing import CONTRACT, USAGE, Invoice
-from functions.billing_run import (
-    BatchMessage,
-    ShardMessage,
-    UnreadableMessage,
-    after_page,
-    message_of,
-    run_messages,
-)
+from functions.billing_messages import BatchMessage, ShardMessage, message_of
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
 from functions.handlers.billing_schedule import period_to_bill
@@ -142,54 +135,6 @@ def test_a_run_starts_with_one_message_per_shard() -> None:
     ]
 
 
-def test_a_period_must_be_a_month() -> None:
-    with pytest.raises(BadRequest, match="2026-11"):
-        run_messages("November")
-
-
-@pytest.mark.parametrize(
-    "message",
-    [
-        ShardMessage(PERIOD, "15"),
-        ShardMessage(PERIOD, "3", {"pk": "req-1", "created_at": "2026-10-01T00:00:00+00:00"}),
-        BatchMessage(PERIOD, ("req-1", "req-2")),
-    ],
-)
-def test_messages_survive_the_queue(message: billing_run.Message) -> None:
-    assert message_of(json.dumps(message.body())) == message
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        "not json",
-        "[]",
-        json.dumps({"kind": "shard", "period": PERIOD, "shard": "16", "cursor": None}),
-        json.dumps({"kind": "shard", "period": "2026-13", "shard": "1", "cursor": None}),
-        json.dumps({"kind": "shard", "period": PERIOD, "shard": "1", "cursor": {"pk": 1}}),
-        json.dumps({"kind": "batch", "period": PERIOD, "subscription_ids": "req-1"}),
-        json.dumps({"kind": "batch", "period": PERIOD, "subscription_ids": ["r"] * 101}),
-        json.dumps({"kind": "walk", "period": PERIOD}),
-    ],
-)
-def test_anything_else_on_the_billing_queue_is_unreadable(body: str) -> None:
-    with pytest.raises(UnreadableMessage):
-        message_of(body)
-
-
-def test_a_page_sends_its_ids_as_a_batch_and_the_next_page_while_there_is_one() -> None:
-    page = ShardMessage(PERIOD, "4")
-    cursor = {"pk": "req-9", "created_at": "t"}
-
-    assert after_page(page, ["req-1", "req-9"], cursor) == [
-        BatchMessage(PERIOD, ("req-1", "req-9")),
-        ShardMessage(PERIOD, "4", cursor),
-    ]
-    assert after_page(page, ["req-1"], None) == [BatchMessage(PERIOD, ("req-1",))]
-    assert after_page(page, [], cursor) == [ShardMessage(PERIOD, "4", cursor)]
-    assert after_page(page, [], None) == []
-
-
 def test_walking_a_shard_visits_every_page_once() -> None:
     # Given a shard of 7 subscriptions and pages of 3
     ids = [f"req-{n}" for n in range(7)]
@@ -212,14 +157,6 @@ def test_walking_a_shard_visits_every_page_once() -> None:
     assert [cursor["pk"] if cursor else None for _, cursor in ports.page_reads] == [
         None, "req-2", "req-5",
     ]  # fmt: skip
-
-
-def test_outbox_keys_for_contract_invoices() -> None:
-    key = subscriptions.contract_outbox_key("req-0123456789abcdef")
-
-    assert key == "invoice#req-0123456789abcdef#contract"
-    assert billing_run.contract_subscription_of(key) == "req-0123456789abcdef"
-    assert billing_run.contract_subscription_of("email#req-1#ready") is None
 
 
 def test_the_schedule_bills_the_month_just_ended_unless_told_which(clock: Any) -> None:

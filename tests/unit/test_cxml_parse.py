@@ -14,7 +14,7 @@ from functions.cxml.parse import (
     parse_timestamp,
 )
 from functions.errors import BadRequest, NotAcceptable, NotImplementedByGateway, Unauthenticated
-from tests.support import SAMPLES, sample
+from tests.support import BILLION_LAUGHS, PARAMETER_ENTITY, SAMPLES, XXE, sample
 
 REQUEST_SAMPLES = {
     "FriendsOfCXML_cxml-php__tests_metadata_cxml_samples_OrderRequest.xml": "OrderRequest",
@@ -170,20 +170,6 @@ def test_utf8_bom_and_no_doctype_and_any_version() -> None:
 )
 def test_lenient_timestamps(raw: str | None, expected: datetime | None) -> None:
     assert parse_timestamp(raw) == expected
-
-
-XXE = b"""<?xml version="1.0"?>
-<!DOCTYPE cXML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<cXML payloadID="x" timestamp="t"><Header><From><Credential domain="d"><Identity>&xxe;</Identity>
-</Credential></From><To/><Sender/></Header><Request><ProfileRequest/></Request></cXML>"""
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE cXML [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
-<cXML payloadID="x" timestamp="t"><Header><From><Credential domain="d"><Identity>&lol3;</Identity>
-</Credential></From><To/><Sender/></Header><Request><ProfileRequest/></Request></cXML>"""
-PARAMETER_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE cXML [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/evil.dtd"> %remote;]>
-<cXML payloadID="x" timestamp="t"/>"""
 
 
 @pytest.mark.parametrize("document", [XXE, BILLION_LAUGHS, PARAMETER_ENTITY])

@@ -1,5 +1,5 @@
-"""Invoice delivery, pure: how every answer is judged, which endpoints are allowed, what the
-posted document carries, and one delivery through in-memory ports."""
+"""Invoice delivery, pure: how every answer is judged, the delivery setting on an integration,
+and one delivery through in-memory ports."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from lxml import etree
 
 from functions import delivery, integrations
 from functions.billing import contract_invoice
@@ -21,21 +20,17 @@ from functions.delivery import (
     FAILED,
     REJECTED,
     STORED,
-    Answer,
     DeliveryLog,
-    EndpointRefused,
     PendingInvoice,
     Ports,
     RetryLater,
-    Send,
-    Unanswered,
     classify,
 )
+from functions.delivery_transport import Answer, EndpointRefused, Send, Unanswered
 from functions.errors import BadRequest, NotAcceptable
-from functions.integrations import Integration, InvoiceDelivery, delivery_url_problem
-from functions.store.invoice_sender import HttpInvoiceSender
-from tests.support import coupa_integration, dtd_errors
-from tests.unit.test_billing import _document, _subscription
+from functions.integrations import Integration, InvoiceDelivery
+from tests.billing_support import acme_document, subscription
+from tests.support import INVOICE_DELIVERY, coupa_integration
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 FRESH = DeliveryLog()
@@ -153,56 +148,12 @@ def test_parse_response_reads_code_text_and_message() -> None:
         parse_response(b"<html/>")
 
 
-# --- endpoint URLs ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url", "local_http", "allowed"),
-    [
-        ("https://acme.coupahost.com/cxml/invoices", False, True),
-        ("https://acme.coupahost.com:8443/cxml/invoices", False, True),
-        ("http://acme.coupahost.com/cxml/invoices", False, False),
-        ("http://acme.coupahost.com/cxml/invoices", True, False),
-        ("http://127.0.0.1:8080/_local/coupa/cxml/invoices", False, False),
-        ("http://127.0.0.1:8080/_local/coupa/cxml/invoices", True, True),
-        ("http://localhost/cxml/invoices", True, True),
-        ("http://[::1]:9/cxml/invoices", True, True),
-        ("http://127.0.0.1.evil.example/cxml/invoices", True, False),
-        ("https://user:pw@acme.coupahost.com/cxml/invoices", False, False),
-        ("https://acme.coupahost.com/cxml/invoices#x", False, False),
-        ("ftp://acme.coupahost.com/cxml/invoices", False, False),
-        ("https://acme.coupahost.com:99999/cxml/invoices", False, False),
-        ("https:///cxml/invoices", False, False),
-        ("acme.coupahost.com/cxml/invoices", False, False),
-    ],
-)
-def test_invoice_endpoints_are_https_or_this_machine_when_the_local_stack_allows(
-    url: str, local_http: bool, allowed: bool
-) -> None:
-    assert (delivery_url_problem(url, allow_local_http=local_http) is None) is allowed
-
-
-def test_the_sender_refuses_plain_http_before_connecting() -> None:
-    sender = HttpInvoiceSender(allow_local_http=False)
-
-    with pytest.raises(EndpointRefused, match="https"):
-        sender.post(Send("http://127.0.0.1:9/cxml/invoices", b"<cXML/>"))
-
-
 # --- the setting on an integration ------------------------------------------------------------
-
-SETTING = {
-    "url": "https://acme.coupahost.com/cxml/invoices",
-    "from": {"domain": "NetworkID", "identity": "procurement-gateway"},
-    "to": {"domain": "DUNS", "identity": "acme-coupa"},
-    "sender": {"domain": "NetworkID", "identity": "procurement-gateway"},
-    "shared_secret": "coupa-supplier-secret",
-}
 
 
 def _with_setting(**overrides: Any) -> Integration:
     integration, _ = integrations.new_integration(
-        coupa_integration(invoice_delivery={**SETTING, **overrides})
+        coupa_integration(invoice_delivery={**INVOICE_DELIVERY, **overrides})
     )
     return integration
 
@@ -211,14 +162,14 @@ def test_the_setting_is_validated_stored_and_shown_without_its_secret() -> None:
     integration = _with_setting()
 
     assert integration.invoice_delivery == InvoiceDelivery(
-        SETTING["url"],
+        INVOICE_DELIVERY["url"],
         Credential("NetworkID", "procurement-gateway"),
         Credential("DUNS", "acme-coupa"),
         Credential("NetworkID", "procurement-gateway"),
         "coupa-supplier-secret",
     )
     view = integration.public_view()["invoice_delivery"]
-    assert view == {**SETTING, "shared_secret": "set"}
+    assert view == {**INVOICE_DELIVERY, "shared_secret": "set"}
     assert "coupa-supplier-secret" not in str(integration.public_view())
     assert InvoiceDelivery.from_json(integration.invoice_delivery.to_json()) == (
         integration.invoice_delivery
@@ -270,7 +221,7 @@ def test_the_setting_must_be_an_object() -> None:
 
 
 def test_local_http_only_when_allowed() -> None:
-    local = {**SETTING, "url": "http://127.0.0.1:8080/_local/coupa/cxml/invoices"}
+    local = {**INVOICE_DELIVERY, "url": "http://127.0.0.1:8080/_local/coupa/cxml/invoices"}
 
     with pytest.raises(BadRequest):
         integrations.new_integration(coupa_integration(invoice_delivery=local))
@@ -284,7 +235,7 @@ def test_ariba_integrations_have_no_invoice_endpoint() -> None:
     from tests.support import ariba_integration
 
     with pytest.raises(BadRequest, match="Ariba Network") as refused:
-        integrations.new_integration(ariba_integration(invoice_delivery=SETTING))
+        integrations.new_integration(ariba_integration(invoice_delivery=INVOICE_DELIVERY))
 
     assert refused.value.field == "invoice_delivery"
     integration, _ = integrations.new_integration(ariba_integration(invoice_delivery=None))
@@ -293,7 +244,7 @@ def test_ariba_integrations_have_no_invoice_endpoint() -> None:
 
 def test_patch_keeps_the_secret_when_omitted_or_sent_back_as_shown() -> None:
     integration = _with_setting()
-    moved = {k: v for k, v in SETTING.items() if k != "shared_secret"}
+    moved = {k: v for k, v in INVOICE_DELIVERY.items() if k != "shared_secret"}
     moved["url"] = "https://acme-eu.coupahost.com/cxml/invoices"
 
     patched = integrations.patched(integration, {"invoice_delivery": moved})
@@ -313,7 +264,7 @@ def test_patch_replaces_the_secret_or_removes_the_setting() -> None:
     integration = _with_setting()
 
     rotated = integrations.patched(
-        integration, {"invoice_delivery": {**SETTING, "shared_secret": "new"}}
+        integration, {"invoice_delivery": {**INVOICE_DELIVERY, "shared_secret": "new"}}
     )
     removed = integrations.patched(integration, {"invoice_delivery": None})
 
@@ -323,7 +274,7 @@ def test_patch_replaces_the_secret_or_removes_the_setting() -> None:
 
 def test_patch_adding_a_setting_needs_the_secret() -> None:
     integration, _ = integrations.new_integration(coupa_integration())
-    without_secret = {k: v for k, v in SETTING.items() if k != "shared_secret"}
+    without_secret = {k: v for k, v in INVOICE_DELIVERY.items() if k != "shared_secret"}
 
     with pytest.raises(BadRequest) as refused:
         integrations.patched(integration, {"invoice_delivery": without_secret})
@@ -331,51 +282,13 @@ def test_patch_adding_a_setting_needs_the_secret() -> None:
     assert refused.value.field == "invoice_delivery.shared_secret"
 
 
-# --- the document posted ----------------------------------------------------------------------
-
-ENDPOINT = InvoiceDelivery(
-    "https://acme.coupahost.com/cxml/invoices",
-    Credential("DUNS", "supplier-at-acme"),
-    Credential("DUNS", "acme-coupa"),
-    Credential("DUNS", "supplier-at-acme"),
-    "coupa-secret & <more>",
-)
+# --- one delivery through in-memory ports -----------------------------------------------------
 
 
 def _stored() -> bytes:
-    invoice = contract_invoice(_subscription(), NOW)
+    invoice = contract_invoice(subscription(), NOW)
     assert invoice is not None
-    return _document(invoice)
-
-
-def test_the_posted_document_carries_the_endpoints_credentials_and_the_stored_body() -> None:
-    stored = _stored()
-
-    send = delivery.build_send(stored, ENDPOINT)
-
-    assert (send.url, send.content_type, send.timeout) == (
-        ENDPOINT.url, "text/xml; charset=utf-8", 20.0,
-    )  # fmt: skip
-    assert dtd_errors(send.body, "InvoiceDetail.dtd") == []
-    sent, kept = etree.fromstring(send.body), etree.fromstring(stored)
-    header = sent.find("Header")
-    assert [(c.get("domain"), c.findtext("Identity")) for c in header.iter("Credential")] == [
-        ("DUNS", "supplier-at-acme"), ("DUNS", "acme-coupa"), ("DUNS", "supplier-at-acme"),
-    ]  # fmt: skip
-    assert header.findtext("Sender/Credential/SharedSecret") == "coupa-secret & <more>"
-    assert header.findtext("Sender/UserAgent") == "Procurement Gateway"
-    assert (sent.get("payloadID"), sent.get("timestamp")) == (
-        kept.get("payloadID"), kept.get("timestamp"),
-    ), "the same document on every attempt"  # fmt: skip
-    assert etree.tostring(sent.find("Request")) == etree.tostring(kept.find("Request"))
-
-
-def test_a_stored_document_that_is_not_an_invoice_is_refused() -> None:
-    with pytest.raises(BadRequest):
-        delivery.build_send(response(200), ENDPOINT)
-
-
-# --- one delivery through in-memory ports -----------------------------------------------------
+    return acme_document(invoice)
 
 
 @dataclass

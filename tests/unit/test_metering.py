@@ -20,13 +20,14 @@ from functions.metering import (
     Caller,
     HourlyUsage,
     Recorded,
-    parse_batch,
 )
-from functions.subscriptions import PREAPPROVED_ORDER, LineApproval, Subscription, SubscriptionLine
+from functions.metering_input import UsageRecord, parse_batch, product_dimensions
+from functions.subscriptions import PREAPPROVED_ORDER, Subscription
+from tests.billing_support import approval, subscription
 from tests.storefront_support import CONTRACT_PAYG, FREE_TRIAL
+from tests.support import SELLER
 
 NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-SELLER = "309876543210"
 CUSTOMER = "111122223333"
 
 
@@ -49,37 +50,6 @@ def _refusal(payload: Any, now: datetime = NOW) -> BadRequest:
     with pytest.raises(BadRequest) as refused:
         parse_batch(payload, now)
     return refused.value
-
-
-def _approval(line_number: int, order_id: str = "PO-7") -> LineApproval:
-    return LineApproval(
-        order_id, "p-7@coupa", line_number, Decimal(1000), 1, "2026-11-01T00:00:00+00:00"
-    )
-
-
-def _subscription(**overrides: Any) -> Subscription:
-    base = Subscription(
-        id="req-0123456789abcdef",
-        account_id=CUSTOMER,
-        integration_id="int_1",
-        integration_name="Acme Coupa",
-        product_id="datastream-pro",
-        offer_id="annual",
-        product_name="DataStream Pro",
-        offer_name="Annual + usage",
-        pricing_model="contract_payg",
-        currency="USD",
-        lines=(
-            SubscriptionLine("req-0123456789abcdef-1", "contract", "datastream-pro/annual",
-                             Decimal("15000.00"), "USD", "ANN", Decimal(1), _approval(1)),
-            SubscriptionLine("req-0123456789abcdef-2", "usage", "datastream-pro/annual",
-                             Decimal("0.08"), "USD", "HUR", Decimal(1000), _approval(2)),
-        ),
-        state="active",
-        rates={"hours": {"name": "Broker hours", "unit": "HUR", "unit_price": "0.08"}},
-        created_at="2026-11-01T00:00:00+00:00",
-    )  # fmt: skip
-    return replace(base, **overrides)
 
 
 def _product(**overrides: Any) -> Product:
@@ -272,8 +242,8 @@ def test_a_dimension_the_product_does_not_price_is_400_naming_it() -> None:
 
 
 def test_the_dimensions_a_free_trial_converts_to_are_the_products() -> None:
-    assert metering.product_dimensions(product_from_json(FREE_TRIAL)) == {"hours"}
-    assert metering.product_dimensions(_product()) == {"hours"}
+    assert product_dimensions(product_from_json(FREE_TRIAL)) == {"hours"}
+    assert product_dimensions(_product()) == {"hours"}
 
 
 # --- who may meter ----------------------------------------------------------------------------
@@ -313,26 +283,26 @@ def test_a_seller_meters_only_its_own_products() -> None:
 def test_a_seller_meters_nothing_of_another_seller_even_with_a_valid_batch() -> None:
     usage = Usage()
     with pytest.raises(Forbidden):
-        _meter(_batch(), _subscription(), usage=usage, caller=Caller(seller_account="2109"))
+        _meter(_batch(), subscription(), usage=usage, caller=Caller(seller_account="2109"))
     assert usage.writes == 0
 
 
 # --- which subscription a record lands on -----------------------------------------------------
 
 
-def _one(**overrides: Any) -> metering.UsageRecord:
+def _one(**overrides: Any) -> UsageRecord:
     (record,) = parse_batch(_batch(_record(**overrides)), NOW).records
     return record
 
 
 def test_an_active_subscription_with_a_po_approved_usage_line_is_meterable() -> None:
     record = _one()
-    assert metering.meterable(_subscription(), "datastream-pro", record)
-    assert metering.meterable(_subscription(test=True), "datastream-pro", record)
+    assert metering.meterable(subscription(), "datastream-pro", record)
+    assert metering.meterable(subscription(test=True), "datastream-pro", record)
 
 
 def test_a_cancelled_subscription_is_meterable_for_usage_before_its_cancellation() -> None:
-    cancelled = _subscription(state="cancelled", cancelled_at="2026-11-26T12:00:00+00:00")
+    cancelled = subscription(state="cancelled", cancelled_at="2026-11-26T12:00:00+00:00")
 
     assert metering.meterable(cancelled, "datastream-pro", _one(Timestamp="2026-11-26T11:59:59Z"))
     assert not metering.meterable(
@@ -343,14 +313,19 @@ def test_a_cancelled_subscription_is_meterable_for_usage_before_its_cancellation
 @pytest.mark.parametrize(
     "subscription",
     [
-        _subscription(state="pending"),
-        _subscription(state="withdrawn"),
-        _subscription(product_id="other-product"),
-        _subscription(rates={"queries": {"name": "Queries", "unit": "EA", "unit_price": "1"}}),
-        _subscription(lines=_subscription().lines[:1]),  # contract only
-        _subscription(lines=(replace(_subscription().lines[1], approval=None),)),
-        _subscription(
-            lines=(replace(_subscription().lines[1], approval=_approval(1, PREAPPROVED_ORDER)),)
+        subscription(state="pending"),
+        subscription(state="withdrawn"),
+        subscription(product_id="other-product"),
+        subscription(rates={"queries": {"name": "Queries", "unit": "EA", "unit_price": "1"}}),
+        subscription(lines=subscription().lines[:1]),  # contract only
+        subscription(lines=(replace(subscription().lines[1], approval=None),)),
+        subscription(
+            lines=(
+                replace(
+                    subscription().lines[1],
+                    approval=approval(1, "1000", order_id=PREAPPROVED_ORDER),
+                ),
+            )
         ),
     ],
     ids=[
@@ -368,9 +343,9 @@ def test_subscriptions_that_cannot_be_metered(subscription: Subscription) -> Non
 
 
 def test_real_before_test_then_the_oldest_so_a_retry_lands_where_the_first_did() -> None:
-    old = _subscription(id="req-old", created_at="2026-10-01T00:00:00+00:00")
-    new = _subscription(id="req-new", created_at="2026-11-20T00:00:00+00:00")
-    test = _subscription(id="req-test", test=True, created_at="2026-09-01T00:00:00+00:00")
+    old = subscription(id="req-old", created_at="2026-10-01T00:00:00+00:00")
+    new = subscription(id="req-new", created_at="2026-11-20T00:00:00+00:00")
+    test = subscription(id="req-test", test=True, created_at="2026-09-01T00:00:00+00:00")
     record = _one()
 
     assert metering.subscription_for([new, test, old], "datastream-pro", record) == old
@@ -400,7 +375,7 @@ def test_results_in_order_success_duplicate_and_not_subscribed() -> None:
         _record(CustomerIdentifier=other),
         _record(Quantity=7, Timestamp="2026-11-26T11:00:00Z"),
     )
-    subscriptions = Subscriptions(_subscription())
+    subscriptions = Subscriptions(subscription())
 
     answer = metering.batch_meter_usage(
         payload,
@@ -423,10 +398,10 @@ def test_results_in_order_success_duplicate_and_not_subscribed() -> None:
 
 def test_a_duplicate_of_an_earlier_batch_keeps_the_first_quantity() -> None:
     usage = Usage()
-    _meter(_batch(_record(Quantity=5)), _subscription(), usage=usage)
+    _meter(_batch(_record(Quantity=5)), subscription(), usage=usage)
 
-    again = _meter(_batch(_record(Quantity=5)), _subscription(), usage=usage)
-    other = _meter(_batch(_record(Quantity=9)), _subscription(), usage=usage)
+    again = _meter(_batch(_record(Quantity=5)), subscription(), usage=usage)
+    other = _meter(_batch(_record(Quantity=9)), subscription(), usage=usage)
 
     assert again["Results"][0]["Status"] == SUCCESS
     assert other["Results"][0]["Status"] == DUPLICATE
@@ -439,6 +414,6 @@ def test_one_bad_timestamp_writes_nothing_of_the_batch() -> None:
     too_old = (NOW - timedelta(hours=7)).isoformat()
 
     with pytest.raises(BadRequest):
-        _meter(_batch(_record(), _record(Timestamp=too_old)), _subscription(), usage=usage)
+        _meter(_batch(_record(), _record(Timestamp=too_old)), subscription(), usage=usage)
 
     assert usage.writes == 0
