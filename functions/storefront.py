@@ -79,12 +79,27 @@ def search(products: Sequence[Product], query: CatalogQuery) -> CatalogPage:
     return CatalogPage(query, tuple(found[start : start + PAGE_SIZE]), len(found))
 
 
+class ProductUnavailable(NotFound):
+    """A product or offer that is not, or no longer, in the catalog: a link kept from earlier,
+    or a procurement system's SelectedItem naming a product since taken off the catalog."""
+
+    advice = "Choose another product from the catalog."
+
+    def __init__(self, message: str, heading: str = "This product is no longer available"):
+        super().__init__(message)
+        self.heading = heading
+
+
 def offer_of(product: Product | None, offer_id: str) -> tuple[Product, Offer]:
     if product is None or not product.listed:
-        raise NotFound("This product is not in the catalog.")
+        raise ProductUnavailable(
+            "It is not in the catalog: it was taken off, or the link is not valid."
+        )
     offer = product.offer(offer_id) or (product.offers[0] if not offer_id else None)
     if offer is None:
-        raise NotFound(f"{product.name} has no offer {offer_id!r}.")
+        raise ProductUnavailable(
+            f"{product.name} has no offer {offer_id!r}.", "This offer is no longer available"
+        )
     return product, offer
 
 

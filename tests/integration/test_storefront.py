@@ -372,7 +372,7 @@ def test_expired_session_cannot_request(api: Any, coupa: dict[str, Any], clock: 
     page = _approve(api, session, "datastream-pro", "annual", hours="1")
 
     assert page.status == 404
-    assert "This shopping session has ended" in page.text
+    assert "Your shopping session has ended" in page.text
 
 
 # --- outside a punchout session ---------------------------------------------------------------
