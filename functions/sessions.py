@@ -84,6 +84,11 @@ class PunchOutSession:
         return at < self.expires_at + SESSION_REMEMBERED
 
     @property
+    def test_mode(self) -> bool:
+        """Orders from this session create no subscription and no invoice (PROTOCOL.md §9)."""
+        return self.integration.test_mode or self.deployment_mode == "test"
+
+    @property
     def system_label(self) -> str:
         return SYSTEM_LABELS.get(self.system, self.system)
 

@@ -259,7 +259,8 @@ class OutsideDecision(NamedTuple):
 
 def outside_punchout(integrations: Sequence[Integration]) -> OutsideDecision:
     """docs/PROTOCOL.md §9: a Coupa user who starts here is sent to the integration's
-    approval-request URL in Coupa; Ariba users must start from Ariba, always."""
+    approval-request URL in Coupa; Ariba users must start from Ariba, always. An account with
+    no integration is most likely a mistyped ID: BadRequest on `account_id`."""
     enabled = [i for i in integrations if i.enabled]
     coupa = [i for i in enabled if i.system == "coupa" and i.approval_redirect_url]
     if coupa:
@@ -279,11 +280,10 @@ def outside_punchout(integrations: Sequence[Integration]) -> OutsideDecision:
             "marketplace. Open the marketplace from Coupa (Shop Online) and request approval "
             "there.",
         )
-    return OutsideDecision(
-        None,
-        None,
-        "No procurement integration is set up for this account. Ask your procurement admin, "
+    raise BadRequest(
+        "No procurement integration is set up for this marketplace account ID. Check the ID, "
         "or open the marketplace from your procurement system.",
+        field="account_id",
     )
 
 
