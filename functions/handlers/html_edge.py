@@ -69,21 +69,21 @@ def error_page(
 ) -> Response:
     """An error page, in its session's frame when one is known (`frame`), else framable by any
     host."""
-    session = frame.session if frame else None
+    in_session = (
+        {"session": frame.session, "links": frame.links, "session_ended": frame.ended}
+        if frame
+        else {}
+    )
     body = render(
         "error.html",
         heading=heading,
         message=message,
         advice=advice,
-        **(
-            {"session": session, "links": frame.links, "session_ended": frame.ended}
-            if frame and session
-            else {}
-        ),
-        system_label=session.system_label if session else "",
+        system_label=frame.session.system_label if frame else "",
+        **in_session,
     )
     return html_reply(
-        body, status, frame_ancestors=session.frame_ancestors if session else ANY_HOST
+        body, status, frame_ancestors=frame.session.frame_ancestors if frame else ANY_HOST
     )
 
 
