@@ -66,6 +66,7 @@ def test_a_real_subscription_is_active_with_its_getting_started_steps(
 
     assert "You are subscribed to Open Notes" in done.text
     assert '<span class="badge">Active</span>' in listed.text
+    assert "Marketplace account ID 111122223333" in listed.text  # as the emails name it
     assert "not a real subscription" not in listed.text
     for page in (done, listed):
         assert "Getting started" in page.text and GUIDE in page.text
