@@ -5,7 +5,7 @@ Kept apart from the punchout setup logic so the pages that only read a session s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from functions.cxml.model import ItemOut, ItemRef
@@ -17,6 +17,13 @@ PROCUREMENT_HOSTS = {
     "ariba": ("https://*.ariba.com",),
 }
 """Where the procurement UI that may frame our pages lives, beside the BrowserFormPost origin."""
+
+SYSTEM_LABELS = {"coupa": "Coupa", "ariba": "SAP Ariba"}
+
+SESSION_REMEMBERED = timedelta(hours=24)
+"""How long an ended session is kept, for its error page only (docs/decisions.md): framed by
+the session's procurement host, with the Return button, for a buyer who left the tab open
+overnight. Nothing can be requested in it."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,19 @@ class PunchOutSession:
 
     def is_expired(self, at: datetime) -> bool:
         return at >= self.expires_at
+
+    def is_remembered(self, at: datetime) -> bool:
+        """Ended, but recently enough that its error page still names it (SESSION_REMEMBERED)."""
+        return at < self.expires_at + SESSION_REMEMBERED
+
+    @property
+    def test_mode(self) -> bool:
+        """Orders from this session create no subscription and no invoice (PROTOCOL.md §9)."""
+        return self.integration.test_mode or self.deployment_mode == "test"
+
+    @property
+    def system_label(self) -> str:
+        return SYSTEM_LABELS.get(self.system, self.system)
 
     @property
     def read_only(self) -> bool:

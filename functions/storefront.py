@@ -79,12 +79,27 @@ def search(products: Sequence[Product], query: CatalogQuery) -> CatalogPage:
     return CatalogPage(query, tuple(found[start : start + PAGE_SIZE]), len(found))
 
 
+class ProductUnavailable(NotFound):
+    """A product or offer that is not, or no longer, in the catalog: a link kept from earlier,
+    or a procurement system's SelectedItem naming a product since taken off the catalog."""
+
+    advice = "Choose another product from the catalog."
+
+    def __init__(self, message: str, heading: str = "This product is no longer available"):
+        super().__init__(message)
+        self.heading = heading
+
+
 def offer_of(product: Product | None, offer_id: str) -> tuple[Product, Offer]:
     if product is None or not product.listed:
-        raise NotFound("This product is not in the catalog.")
+        raise ProductUnavailable(
+            "It is not in the catalog: it was taken off, or the link is not valid."
+        )
     offer = product.offer(offer_id) or (product.offers[0] if not offer_id else None)
     if offer is None:
-        raise NotFound(f"{product.name} has no offer {offer_id!r}.")
+        raise ProductUnavailable(
+            f"{product.name} has no offer {offer_id!r}.", "This offer is no longer available"
+        )
     return product, offer
 
 
@@ -244,7 +259,8 @@ class OutsideDecision(NamedTuple):
 
 def outside_punchout(integrations: Sequence[Integration]) -> OutsideDecision:
     """docs/PROTOCOL.md §9: a Coupa user who starts here is sent to the integration's
-    approval-request URL in Coupa; Ariba users must start from Ariba, always."""
+    approval-request URL in Coupa; Ariba users must start from Ariba, always. An account with
+    no integration is most likely a mistyped ID: BadRequest on `account_id`."""
     enabled = [i for i in integrations if i.enabled]
     coupa = [i for i in enabled if i.system == "coupa" and i.approval_redirect_url]
     if coupa:
@@ -264,11 +280,10 @@ def outside_punchout(integrations: Sequence[Integration]) -> OutsideDecision:
             "marketplace. Open the marketplace from Coupa (Shop Online) and request approval "
             "there.",
         )
-    return OutsideDecision(
-        None,
-        None,
-        "No procurement integration is set up for this account. Ask your procurement admin, "
+    raise BadRequest(
+        "No procurement integration is set up for this marketplace account ID. Check the ID, "
         "or open the marketplace from your procurement system.",
+        field="account_id",
     )
 
 

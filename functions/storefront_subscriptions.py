@@ -28,10 +28,6 @@ from functions.subscriptions import (
 )
 
 
-def _test_mode(session: PunchOutSession) -> bool:
-    return session.integration.test_mode or session.deployment_mode == "test"
-
-
 def subscribe_at_once(
     session: PunchOutSession,
     request: SubscriptionRequest,
@@ -45,7 +41,7 @@ def subscribe_at_once(
     moment = clock()
     snapshot = session.integration
     subscription = preapproved(
-        request, session.integration_name, snapshot.account_id, _test_mode(session), clock()
+        request, session.integration_name, snapshot.account_id, session.test_mode, clock()
     )
     mail = announce("ready", subscription, snapshot.account_email, PREAPPROVED_ORDER, public_url)
     save(request, subscription, mail, moment)
@@ -63,7 +59,7 @@ def already_subscribed(
     if session.read_only or not is_preapproved(offer, session):
         return ""
     account_id = session.integration.account_id
-    key = preapproval_key(account_id, product.id, offer.id, _test_mode(session))
+    key = preapproval_key(account_id, product.id, offer.id, session.test_mode)
     if holder_of(key) is None:
         return ""
     return AlreadySubscribed(product.name, offer.name, account_id).message

@@ -87,6 +87,10 @@ class Subscription:
 
     @property
     def state_label(self) -> str:
+        """A test-mode subscription is never "Active": nothing was made available (the email
+        says so), so it reads "Test" where a real one would be active."""
+        if self.test and self.state == ACTIVE:
+            return "Test"
         return STATE_LABELS.get(self.state, self.state)
 
     @property

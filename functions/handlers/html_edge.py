@@ -1,15 +1,39 @@
 """The browser edge: pages with safe headers, and every error as an HTML page (never a stack
-trace). Session tokens ride in URLs, so pages never leak them through Referer."""
+trace). Session tokens ride in URLs, so pages never leak them through Referer.
+
+Error pages show in the procurement system's frame: with the session bar and framed by the
+session's hosts when the page belongs to a session, else framable by any host (they hold
+nothing that changes state: no clickjacking to fear; docs/decisions.md)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from functions.errors import GatewayError
 from functions.observability import logger
+from functions.sessions import PunchOutSession
 from functions.web.render import render
 
 HTML_CONTENT_TYPE = "text/html; charset=utf-8"
+
+PAGE_FRAME = "page_frame"
+"""The resolver context key of the current request's PageFrame, once its session is known."""
+
+ANY_HOST = ("*",)
+
+
+@dataclass(frozen=True)
+class PageFrame:
+    """The session an error page stands in for: its bar (with the Return button) is shown and
+    its procurement hosts may frame the page. `ended`: the session is over, only Return is
+    offered."""
+
+    session: PunchOutSession
+    links: Any
+    ended: bool = False
 
 
 def html_reply(
@@ -40,11 +64,37 @@ def html_reply(
     )
 
 
-def error_page(status: int, heading: str, message: str, advice: str = "") -> Response:
-    return html_reply(render("error.html", heading=heading, message=message, advice=advice), status)
+def error_page(
+    status: int, heading: str, message: str, advice: str = "", frame: PageFrame | None = None
+) -> Response:
+    """An error page, in its session's frame when one is known (`frame`), else framable by any
+    host."""
+    in_session = (
+        {"session": frame.session, "links": frame.links, "session_ended": frame.ended}
+        if frame
+        else {}
+    )
+    body = render(
+        "error.html",
+        heading=heading,
+        message=message,
+        advice=advice,
+        system_label=frame.session.system_label if frame else "",
+        **in_session,
+    )
+    return html_reply(
+        body, status, frame_ancestors=frame.session.frame_ancestors if frame else ANY_HOST
+    )
 
 
 def install(app: APIGatewayRestResolver) -> None:
+    """Errors raised by a page are shown in the frame of the page's session, when the page put
+    it in the resolver's context (PAGE_FRAME)."""
+
+    def frame() -> PageFrame | None:
+        found = app.context.get(PAGE_FRAME)
+        return found if isinstance(found, PageFrame) else None
+
     @app.not_found
     def _unknown_page(_: Exception) -> Response:
         return error_page(404, "Page not found", "There is no page at this address.")
@@ -54,7 +104,8 @@ def install(app: APIGatewayRestResolver) -> None:
         status = error.status if 400 <= error.status < 500 else 503
         if status >= 500:
             logger.error("page failed", extra={"reason": error.message}, exc_info=error)
-        return error_page(status, "Something went wrong", error.message)
+        heading = getattr(error, "heading", "") or "Something went wrong"
+        return error_page(status, heading, error.message, getattr(error, "advice", ""), frame())
 
     @app.exception_handler(Exception)
     def _unexpected(_: Exception) -> Response:
@@ -63,4 +114,5 @@ def install(app: APIGatewayRestResolver) -> None:
             500,
             "Something went wrong",
             "The marketplace could not show this page. Please try again in a moment.",
+            frame=frame(),
         )

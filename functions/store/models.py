@@ -66,7 +66,9 @@ class IntegrationRecord(Model):
 
 
 class SessionRecord(Model):
-    """A punchout session, keyed by the digest of its URL token; DynamoDB TTL removes it."""
+    """A punchout session, keyed by the digest of its URL token. It ends at `ends_at`; DynamoDB
+    TTL removes it at `expires_at`, SESSION_REMEMBERED later (records written before `ends_at`
+    existed end at `expires_at`)."""
 
     class Meta:
         table_name = UNBOUND
@@ -86,6 +88,7 @@ class SessionRecord(Model):
     extrinsics = JSONAttribute(default=dict)
     integration = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
+    ends_at = UTCDateTimeAttribute(null=True)
     expires_at = TTLAttribute()
 
 

@@ -7,7 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from functions.cxml.model import ItemOut, ItemRef, Money
-from functions.sessions import IntegrationSnapshot, PunchOutSession, Requester
+from functions.sessions import (
+    SESSION_REMEMBERED,
+    IntegrationSnapshot,
+    PunchOutSession,
+    Requester,
+)
 from functions.store.errors import storage_errors
 from functions.store.models import SessionRecord
 
@@ -50,7 +55,7 @@ def session_of(record: SessionRecord) -> PunchOutSession:
         deployment_mode=record.deployment_mode,
         requester=Requester(**record.requester),
         created_at=record.created_at,
-        expires_at=record.expires_at,
+        expires_at=record.ends_at or record.expires_at,
         payload_id=record.payload_id,
         selected_item=ItemRef(**record.selected_item) if record.selected_item else None,
         items_out=tuple(_item_out(item) for item in record.items_out or []),
@@ -77,7 +82,8 @@ class DynamoSessionStore:
             extrinsics=session.extrinsics,
             integration=asdict(session.integration),
             created_at=session.created_at,
-            expires_at=session.expires_at,
+            ends_at=session.expires_at,
+            expires_at=session.expires_at + SESSION_REMEMBERED,
         )
         with storage_errors("storing the punchout session"):
             record.save()

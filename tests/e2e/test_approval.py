@@ -100,11 +100,12 @@ def test_approving_a_trial_activates_it_shows_it_and_mails_the_account_once(
     last = page.locator("#last-answer")
     expect(last).to_contain_text(f"PO {po.order_id}: Status 200 OK")
     expect(last).to_contain_text("subscription active")
-    # And the marketplace's "Your subscriptions" shows it active, paid by that PO
+    # And the marketplace's "Your subscriptions" shows it as a test (never "Active"), by that PO
     card = _subscription_card(page, base, [po.order_id])
     expect(card.get_by_role("heading", level=2)).to_contain_text("Sentinel SIEM")
-    expect(card.get_by_role("heading", level=2)).to_contain_text("Active")
-    expect(card).to_contain_text("test: not a real subscription")
+    expect(card.get_by_role("heading", level=2)).to_contain_text("Test")
+    expect(card.get_by_role("heading", level=2)).not_to_contain_text("Active")
+    expect(card).to_contain_text("not a real subscription: nothing was made available")
     expect(card).to_contain_text(f"(PO {po.order_id}, line 1)")
     # And one mail tells the account, naming the PO
     text = _assert_one_test_mail(page, stack, [po.order_id], "Sentinel SIEM")
@@ -133,9 +134,9 @@ def test_a_contract_with_usage_approved_line_by_line_is_active_after_the_second_
     assert usage["aux-id"] in first.message
     assert "DataStream Pro: subscription active." in second.message
     expect(page.locator("#last-answer")).to_contain_text(f"PO {second.order_id}: Status 200 OK")
-    # And "Your subscriptions" shows one active subscription paid by both POs
+    # And "Your subscriptions" shows one (test-mode) subscription paid by both POs
     card = _subscription_card(page, base, [first.order_id, second.order_id])
-    expect(card.get_by_role("heading", level=2)).to_contain_text("Active")
+    expect(card.get_by_role("heading", level=2)).to_contain_text("Test")
     expect(card).to_contain_text(f"{first.order_id}, {second.order_id}")
     # And exactly one mail went out, when the second PO completed it
     text = _assert_one_test_mail(page, stack, [first.order_id, second.order_id], "DataStream Pro")
@@ -163,9 +164,9 @@ def test_the_same_po_sent_again_is_acknowledged_and_changes_nothing(
         assert (retry.http_status, retry.status_code, retry.status) == ("200", "200", "200 OK")
         assert retry.message == f"Order {po.order_id} was already received; nothing changed."
     expect(page.locator("#last-answer")).to_contain_text(f"Resent PO {po.order_id}: Status 200")
-    # And the marketplace still has one subscription for it, active
+    # And the marketplace still has one (test-mode) subscription for it, in effect
     card = _subscription_card(page, base, [po.order_id])
-    expect(card.get_by_role("heading", level=2)).to_contain_text("Active")
+    expect(card.get_by_role("heading", level=2)).to_contain_text("Test")
     # And, the outbox pump having run meanwhile, still the one mail
     assert len(sent_mails(base, [po.order_id])) == 1
 

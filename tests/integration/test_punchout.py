@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -67,8 +67,10 @@ def test_coupa_punchout_stores_a_session_and_answers_a_start_page(
     assert stored["deployment_mode"]["S"] == "production"
     assert '"email": "jim@acme.example"' in stored["requester"]["S"]
     assert '"first_name": "Jim"' in stored["requester"]["S"]
+    ends = datetime.fromisoformat(stored["ends_at"]["S"]) - clock.now()
+    assert timedelta(seconds=3590) < ends <= timedelta(hours=1), "a session lasts one hour"
     ttl = int(stored["expires_at"]["N"]) - clock.now().timestamp()
-    assert 3590 < ttl <= 3600, "default TTL: one hour"
+    assert 3590 + 86400 < ttl <= 3600 + 86400, "its record is kept a day more, for its error page"
     assert token not in str(stored), "only the token's digest is stored"
 
 
@@ -332,7 +334,7 @@ def test_expired_unknown_and_malformed_sessions_get_a_clear_page(
         page = api.handle("GET", path)
         assert page.status == 404, path
         assert page.header("Content-Type") == "text/html; charset=utf-8"
-        assert "This shopping session has ended" in page.text
+        assert "Your shopping session has ended" in page.text
         assert "Traceback" not in page.text
 
 

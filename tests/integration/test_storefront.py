@@ -209,7 +209,9 @@ def test_free_and_byol_are_zero_lines_unless_preapproved(api: Any, tables: dict[
 
     assert line.findtext("ItemDetail/UnitPrice/Money") == "0.00"
     assert page.status == 200
-    assert "You are subscribed to Open Notes" in page.text
+    assert "Test subscription to Open Notes recorded" in page.text, (
+        "the integration is in test mode"
+    )
     assert "cart-return" not in page.text
     states = sorted(item["state"]["S"] for item in _requests(tables))
     assert states == ["in_cart", "preapproved"]
@@ -357,13 +359,13 @@ def test_expired_session_cannot_request(api: Any, coupa: dict[str, Any], clock: 
     page = _approve(api, session, "datastream-pro", "annual", hours="1")
 
     assert page.status == 404
-    assert "This shopping session has ended" in page.text
+    assert "Your shopping session has ended" in page.text
 
 
 # --- outside a punchout session ---------------------------------------------------------------
 
 
-def test_coupa_user_starting_on_the_marketplace_is_sent_to_coupa_and_finds_the_request_on_punchout(
+def test_coupa_user_starting_on_the_marketplace_is_told_what_next_and_finds_the_request_on_punchout(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
     answer = post_form(
@@ -373,8 +375,12 @@ def test_coupa_user_starting_on_the_marketplace_is_sent_to_coupa_and_finds_the_r
          "account_id": "111122223333", "email": "jim@acme.example"},
     )  # fmt: skip
 
-    assert answer.status == 303
-    assert answer.header("Location") == "https://acme.coupahost.com/requisitions/new"
+    assert answer.status == 200
+    assert '<h1 id="waiting-h">Your request is waiting for Coupa</h1>' in answer.text
+    assert (
+        '<a class="button" id="continue" href="https://acme.coupahost.com/requisitions/new">'
+        "Continue to Coupa</a>" in answer.text
+    )
     (stored,) = _requests(tables)
     assert stored["state"]["S"] == "awaiting_punchout"
     request_id = stored["pk"]["S"]
@@ -414,17 +420,42 @@ def test_ariba_users_cannot_start_on_the_marketplace(api: Any, tables: dict[str,
     assert _requests(tables) == []
 
 
-def test_unknown_account_gets_advice_not_an_error(
+def test_a_mistyped_account_id_keeps_the_form_with_the_error_on_the_field(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
+    # Given a Coupa user who mistypes their marketplace account ID
     answer = post_form(
         api, "/catalog/requests",
         {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "50",
-         "account_id": "999"},
+         "account_id": "11112222333", "email": "jim@acme.example"},
     )  # fmt: skip
-    assert answer.status == 403
-    assert "No procurement integration is set up for this account" in answer.text
+
+    # Then the form is still there, with what they typed, and the error is on the field
+    assert answer.status == 400
+    assert 'name="account_id"' in answer.text and 'value="11112222333"' in answer.text
+    assert 'value="jim@acme.example"' in answer.text and 'value="50"' in answer.text
+    assert 'aria-describedby="account-hint account-error" aria-invalid="true"' in answer.text
+    assert (
+        '<p class="error" role="alert" id="account-error">No procurement integration is set up '
+        "for this marketplace account ID. Check the ID" in answer.text
+    )
+    assert 'class="notice"' not in answer.text
+    assert "Request approval</button>" in answer.text
     assert _requests(tables) == []
+
+
+def test_the_public_form_says_where_to_find_the_marketplace_account_id(
+    api: Any, coupa: dict[str, Any]
+) -> None:
+    page = api.handle("GET", "/catalog/products/datastream-pro/subscribe", query="offer=annual")
+    empty = post_form(
+        api, "/catalog/requests", {"product_id": "datastream-pro", "offer_id": "annual"}
+    )
+
+    assert 'aria-describedby="account-hint"' in page.text and "aria-invalid" not in page.text
+    assert "our subscription emails show it as “Marketplace account ID”" in page.text
+    assert empty.status == 400
+    assert 'id="account-error">Enter your marketplace account ID.</p>' in empty.text
 
 
 # --- hostile content ---------------------------------------------------------------------------

@@ -384,7 +384,7 @@ def test_a_caller_chosen_request_id_is_refused_outside_a_punchout(
     assert [a.status for a in answers] == [400, 400]
     assert "gets its ID from the marketplace" in answers[0].text
     assert table_items(tables, "requests") == []
-    assert _start_outside(api).status == 303
+    assert _start_outside(api).status == 200  # the "what happens next" page
     (stored,) = table_items(tables, "requests")
     assert stored["pk"]["S"] not in ("req-00000000000000aa", "req-00000000000000bb")
 
@@ -396,7 +396,7 @@ def test_a_waiting_request_expires_after_the_documented_week(
 
     # Given a request started on the marketplace at a known moment
     clock.freeze(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
-    assert _start_outside(api).status == 303
+    assert _start_outside(api).status == 200
 
     # Then DynamoDB's TTL removes it 7 days later
     (stored,) = table_items(tables, "requests")
@@ -433,7 +433,7 @@ def test_an_account_has_a_bounded_number_of_waiting_requests(
     api: Any, tables: dict[str, Any], marketplace: dict[str, Any]
 ) -> None:
     # Given ten requests already waiting for the account's punchouts
-    assert [_start_outside(api).status for _ in range(10)] == [303] * 10
+    assert [_start_outside(api).status for _ in range(10)] == [200] * 10
 
     # When an eleventh is started
     answer = _start_outside(api)

@@ -336,3 +336,30 @@ def test_nothing_to_claim_sends_nothing() -> None:
 
     assert _deliver(FakeOutbox(None), mailer).outcome == "already_handled"
     assert mailer.sent == []
+
+
+def test_test_mode_email_tells_whom_to_ask_and_gives_no_getting_started_steps() -> None:
+    email = _email(test=True)
+
+    for part in (email.text, unescape(email.html)):
+        flat = " ".join(re.sub(r"<[^>]+>", "", part).split())
+        assert "Turn test mode off" not in flat
+        assert re.search(
+            "To subscribe for real, ask your marketplace administrator to turn test mode off "
+            'for the integration ["“]Acme Coupa["”]',
+            flat,
+        )
+        assert "Your subscriptions lists it with the status" in flat
+        assert "How to start using" not in flat
+        assert "Sign in at https://datastream.example/start" not in flat
+
+
+def test_emails_name_the_marketplace_account_id_as_the_storefront_does() -> None:
+    ready = _email(usage_instructions="")
+    cancelled = _email(SUBSCRIPTION_CANCELLED, cancelled_at="2026-11-30", usage_instructions="")
+
+    for email in (ready, cancelled):
+        for part in (email.text, unescape(email.html)):
+            assert "AWS account" not in part
+            assert "Marketplace account ID" in part
+            assert "marketplace account ID 111122223333" in part

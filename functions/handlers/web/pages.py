@@ -18,7 +18,6 @@ from functions import ids, observability, store, storefront
 from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
 from functions.config import settings
 from functions.cxml.model import Credential
-from functions.errors import NotFound
 from functions.handlers import html_edge
 from functions.handlers.http import base_url, query_params
 from functions.money import display_money
@@ -28,8 +27,6 @@ from functions.store.requests import DynamoRequestStore
 from functions.subscription_requests import AWAITING_PUNCHOUT, ORDERED, SubscriptionRequest
 from functions.urls import origin_of
 from functions.web.render import render
-
-SYSTEM_LABELS = {"coupa": "Coupa", "ariba": "SAP Ariba"}
 
 
 class Stores:
@@ -115,7 +112,7 @@ def page(
         template,
         session=session,
         links=links,
-        system_label=SYSTEM_LABELS.get(session.system, session.system) if session else "",
+        system_label=session.system_label if session else "",
         money=display_money,
         pricing_labels=PRICING_MODELS,
         nonce=nonce,
@@ -158,7 +155,9 @@ def product_page(
     session: PunchOutSession | None, links: Links, product: Product | None
 ) -> Response:
     if product is None or not product.listed:
-        raise NotFound("This product is not in the catalog.")
+        raise storefront.ProductUnavailable(
+            "It is not in the catalog: it was taken off, or the link is not valid."
+        )
     return page("product.html", session=session, links=links, product=product)
 
 
@@ -170,6 +169,7 @@ def subscribe(
     *,
     request: SubscriptionRequest | None = None,
     error: str = "",
+    account_error: str = "",
     form: dict[str, str] | None = None,
     ariba_only: str | None = None,
     already: str = "",
@@ -197,6 +197,7 @@ def subscribe(
         estimates=estimates,
         request_id=request_id,
         error=error,
+        account_error=account_error,
         read_only=bool(session and session.read_only) or ordered,
         ordered=ordered,
         outside=session is None,

@@ -12,7 +12,7 @@ from functions import storefront
 from functions.clock import iso, now
 from functions.errors import BadRequest, Conflict
 from functions.handlers.http import form_fields, query_params
-from functions.handlers.web.pages import catalog, event_of, links_of, product_page, redirect, stores
+from functions.handlers.web.pages import catalog, event_of, links_of, page, product_page, stores
 from functions.handlers.web.pages import subscribe as subscribe_page
 from functions.observability import logger
 from functions.subscription_requests import AWAITING_PUNCHOUT_KEPT
@@ -48,17 +48,21 @@ def public_subscribe(product_id: str) -> Response:
 
 @router.post("/catalog/requests")
 def public_request() -> Response:
-    """A Coupa user who starts here is sent to the integration's approval-request URL in Coupa
-    with the request kept for their next punchout; Ariba users are told to start from Ariba."""
+    """A Coupa user who starts here gets a page saying what happens next, with the way on to
+    the integration's approval-request URL in Coupa; the request is kept for their next
+    punchout. Ariba users are told to start from Ariba."""
     form = form_fields(event_of(router))
     links = links_of(event_of(router))
     product = stores().products.get(form.get("product_id", ""))
     found, offer = storefront.offer_of(product, form.get("offer_id", ""))
     account = " ".join(form.get("account_id", "").split())[:64]
-    if not account:
-        return subscribe_page(None, links, found, offer, error="Enter your marketplace account ID.",
-                              form=form, status=400)  # fmt: skip
-    decision = storefront.outside_punchout(_integrations_of(account))
+    try:
+        if not account:
+            raise BadRequest("Enter your marketplace account ID.", field="account_id")
+        decision = storefront.outside_punchout(_integrations_of(account))
+    except BadRequest as problem:
+        return subscribe_page(None, links, found, offer, account_error=problem.message, form=form,
+                              status=400)  # fmt: skip
     if decision.integration is None or decision.redirect_url is None:
         return subscribe_page(None, links, found, offer, ariba_only=decision.refusal, form=form,
                               status=403)  # fmt: skip
@@ -74,4 +78,11 @@ def public_request() -> Response:
                               status=400)  # fmt: skip
     stored = stores().requests.save(request)
     logger.info("request awaiting punchout", extra={"request_id": stored.id})
-    return redirect(decision.redirect_url)
+    return page(
+        "request_waiting.html",
+        session=None,
+        links=links,
+        request=stored,
+        continue_url=decision.redirect_url,
+        kept_until=(now() + AWAITING_PUNCHOUT_KEPT).date().isoformat(),
+    )

@@ -52,29 +52,52 @@ class SessionKey(NamedTuple):
 
     digest: str
     integration_id: str | None
+    token: str
 
 
-def _session_gone() -> Response:
+class SessionEnded(Exception):
+    """The page's session has ended (or was never known): `session` when it ended recently
+    enough to be remembered (SESSION_REMEMBERED), for its frame and Return button."""
+
+    def __init__(self, session: PunchOutSession | None = None) -> None:
+        super().__init__("session ended")
+        self.session = session
+
+
+def _session_gone(token: str, ended: PunchOutSession | None) -> Response:
+    """An ended session's page, in the procurement system's frame: with its session bar and
+    Return button when the session is remembered, else framable by any host."""
+    system = ended.system_label if ended else "your procurement system (Coupa or SAP Ariba)"
     return html_edge.error_page(
         404,
-        "This shopping session has ended",
-        "The link has expired or is not valid.",
-        "Go back to your procurement system (Coupa or Ariba) and open the marketplace again.",
+        "Your shopping session has ended",
+        "Shopping sessions end after a set time: this link's session is over, or the link is "
+        "not valid. Nothing more can be added to its cart.",
+        f"Return to {system} and open the marketplace again from there.",
+        html_edge.PageFrame(ended, _links(token), ended=True) if ended else None,
     )
 
 
-def _live(session: PunchOutSession | None) -> PunchOutSession | None:
-    return session if session is not None and not session.is_expired(now()) else None
-
-
 def _records(
-    key: SessionKey, product_id: str | None = None, request_id: str | None = None
-) -> tuple[PunchOutSession | None, Product | None, SubscriptionRequest | None]:
-    """The page's session (None when expired), product and request, in one BatchGetItem with
-    the session's integration: a disabled integration stops its sessions at once."""
+    key: SessionKey,
+    product_id: str | None = None,
+    request_id: str | None = None,
+    *,
+    ended: bool = False,
+) -> tuple[PunchOutSession, Product | None, SubscriptionRequest | None]:
+    """The page's session, product and request, in one BatchGetItem with the session's
+    integration: a disabled integration stops its sessions at once. Raises SessionEnded for
+    an unknown or ended session (unless `ended` is allowed: the Return button). From here on,
+    an error raised by the page shows in the session's frame."""
     stores()  # binds the tables
     session, product, request = page_records(key.digest, product_id, request_id, key.integration_id)
-    return _live(session), product, request
+    moment = now()
+    if session is None or not session.is_remembered(moment):
+        raise SessionEnded()
+    if session.is_expired(moment) and not ended:
+        raise SessionEnded(session)
+    router.append_context(**{html_edge.PAGE_FRAME: html_edge.PageFrame(session, _links(key.token))})
+    return session, product, request
 
 
 def _with_session(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -85,9 +108,11 @@ def _with_session(view: Callable[..., Response]) -> Callable[..., Response]:
     def checked(token: str, **path: str) -> Response:
         found = _TOKEN.match(token)
         if not found:
-            return _session_gone()
+            return _session_gone(token, None)
         try:
-            return view(token, SessionKey(ids.digest(token), found.group(1)), **path)
+            return view(token, SessionKey(ids.digest(token), found.group(1), token), **path)
+        except SessionEnded as gone:
+            return _session_gone(token, gone.session)
         except IntegrationDisabled as disabled:
             return html_edge.error_page(
                 403,
@@ -109,8 +134,6 @@ def start_page(token: str, key: SessionKey) -> Response:
     """Where the StartPage lands: the selected product (level 2), the request being edited or
     inspected, or the catalog (with requests started on the marketplace, for Coupa)."""
     session, _, _ = _records(key)
-    if session is None:
-        return _session_gone()
     links = _links(token)
     in_cart = sorted(storefront.request_ids_in_cart(session))
     if session.operation in ("edit", "inspect") and in_cart:
@@ -131,8 +154,6 @@ def start_page(token: str, key: SessionKey) -> Response:
 @_with_session
 def session_catalog(token: str, key: SessionKey) -> Response:
     session, _, _ = _records(key)
-    if session is None:
-        return _session_gone()
     return catalog(event_of(router), session, _links(token))
 
 
@@ -140,8 +161,6 @@ def session_catalog(token: str, key: SessionKey) -> Response:
 @_with_session
 def session_product(token: str, key: SessionKey, product_id: str) -> Response:
     session, product, _ = _records(key, product_id)
-    if session is None:
-        return _session_gone()
     return product_page(session, _links(token), product)
 
 
@@ -149,8 +168,6 @@ def session_product(token: str, key: SessionKey, product_id: str) -> Response:
 @_with_session
 def session_subscribe(token: str, key: SessionKey, product_id: str) -> Response:
     session, product, _ = _records(key, product_id)
-    if session is None:
-        return _session_gone()
     offer_id = query_params(event_of(router)).get("offer", "")
     found, offer = storefront.offer_of(product, offer_id)
     already = _already_subscribed(session, found, offer)
@@ -163,8 +180,6 @@ def session_request(token: str, key: SessionKey, request_id: str) -> Response:
     """Reopen a request: for change (edit), read-only (inspect), or one a Coupa user started
     on the marketplace, to send it to the cart now."""
     session, _, request = _records(key, None, request_id)
-    if session is None:
-        return _session_gone()
     if request is None or not storefront.may_view(session, request):
         raise NotFound("This request is not part of your procurement session.")
     product = stores().products.get(request.product_id)
@@ -183,8 +198,6 @@ def request_approval(token: str, key: SessionKey) -> Response:
     session, product, found_request = _records(
         key, form.get("product_id") or None, reopened or form.get("request_key") or None
     )
-    if session is None:
-        return _session_gone()
     links = _links(token)
     if found_request is not None and reopened is None:
         # The page's request key is taken: a double submit of this session's own request
@@ -262,8 +275,6 @@ def dismiss_request(token: str, key: SessionKey, request_id: str) -> Response:
     """Set aside a request someone started on the marketplace for this integration: it is not
     offered to this or any later punchout. One BatchGetItem, one conditional PutItem."""
     session, _, request = _records(key, None, request_id)
-    if session is None:
-        return _session_gone()
     dismissed = stores().requests.save(storefront.dismiss(session, request))
     logger.info("pending request dismissed", extra={"request_id": dismissed.id})
     return redirect(_links(token).prefix)
@@ -273,9 +284,7 @@ def dismiss_request(token: str, key: SessionKey, request_id: str) -> Response:
 @_with_session
 def cancel(token: str, key: SessionKey) -> Response:
     """Return to the procurement system without change (Status 204)."""
-    session, _, _ = _records(key)
-    if session is None:
-        return _session_gone()
+    session, _, _ = _records(key, ended=True)
     return cart_return(session, _links(token), None)
 
 
@@ -284,7 +293,5 @@ def cancel(token: str, key: SessionKey) -> Response:
 def session_subscriptions(token: str, key: SessionKey) -> Response:
     """The account's subscriptions, reached from inside a punchout session."""
     session, _, _ = _records(key)
-    if session is None:
-        return _session_gone()
     params = query_params(event_of(router))
     return subscriptions_page(params, session, _links(token), session.integration.account_id)
