@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pynamodb.exceptions import PutError
 
-from functions.catalog import Product, offer_from_json
+from functions.catalog import Product
+from functions.catalog_input import offer_from_json
 from functions.errors import Conflict
 from functions.store.errors import findable, storage_errors
 from functions.store.models import ProductRecord

@@ -10,13 +10,8 @@ from typing import Any
 
 import pytest
 
-from functions.catalog import (
-    offer_from_json,
-    offer_json,
-    pricing_from_json,
-    pricing_json,
-    product_from_json,
-)
+from functions.catalog import offer_json, pricing_json
+from functions.catalog_input import offer_from_json, pricing_from_json, product_from_json
 from functions.clock import CLOCK
 from tests.catalog_support import (
     CREATED,

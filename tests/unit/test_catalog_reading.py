@@ -13,8 +13,8 @@ from functions.catalog import (
     PRODUCT_TYPES,
     TRIAL_CONVERTS_TO,
     Product,
-    product_from_json,
 )
+from functions.catalog_input import product_from_json
 from functions.clock import CLOCK
 from local.seed import demo_products
 from tests.catalog_support import (

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from functions import ids
-from functions.catalog import Offer, Product, product_from_json
+from functions.catalog import Offer, Product
+from functions.catalog_input import product_from_json
 from functions.errors import BadRequest
 from functions.subscription_requests import (
     IN_CART,
