@@ -11,6 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from functions.formatting import counted_rate, in_sentence, number, per, periods, unit_name
+from functions.formatting import quantity as formatted_quantity
 from functions.money import display_money
 from functions.units import COUNT_UNITS, UNITS
 
@@ -50,17 +52,24 @@ class Dimension(NamedTuple):
         """A plain count (EA, C62): the dimension's own name is the unit ("per 1M requests")."""
         return self.unit in COUNT_UNITS
 
+    @property
+    def estimate_unit(self) -> str:
+        """What an estimate is counted in: `hours`, `GB`, or the count's own name
+        (`million inspected requests`)."""
+        return in_sentence(self.name) if self.counted else unit_name(self.unit, 2)
+
     def rate(self, currency: str) -> str:
-        """ "0.08 USD per hour (Broker hours)", or "0.60 USD each (Million requests)"."""
+        """ "0.08 USD per hour (Broker hours)", or "0.60 USD per million requests"."""
         price = f"{display_money(self.unit_price)} {currency}"
         if self.counted:
-            return f"{price} each ({self.name})"
-        return f"{price} per {self.unit_label} ({self.name})"
+            return counted_rate(price, self.name)
+        return f"{price} {per(self.unit)} ({self.name})"
 
     def amount(self, quantity: Decimal) -> str:
-        """ "1,000 hours", or "25 Million requests"."""
-        count = f"{quantity.normalize():,f}"
-        return f"{count} {self.name}" if self.counted else f"{count} {self.unit_label}s"
+        """ "1,000 hours", or "25 million requests"."""
+        if self.counted:
+            return f"{number(quantity)} {in_sentence(self.name)}"
+        return formatted_quantity(quantity, self.unit)
 
 
 class Pricing(NamedTuple):
@@ -102,7 +111,7 @@ class Pricing(NamedTuple):
             return f"Free for {self.trial_days} days, then {after}"
         parts = []
         if self.has_contract and self.price is not None and self.period:
-            term = f" for {self.term} {self.period}s" if self.term > 1 else ""
+            term = f" for {periods(self.term, self.period)}" if self.term > 1 else ""
             parts.append(f"{display_money(self.price)} {currency} per {self.period}{term}")
         parts.extend(d.rate(currency) for d in self.dimensions)
         return " + ".join(parts)

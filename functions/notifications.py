@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from functions.errors import Transient
+from functions.formatting import FILTERS
 from functions.links import SUBSCRIPTIONS_LINK_LIFETIME, sign_subscriptions_link
 from functions.web.render import render
 
@@ -43,6 +44,7 @@ _text_environment = Environment(
     keep_trailing_newline=True,
     auto_reload=False,
 )
+_text_environment.filters.update(FILTERS)
 
 _REQUIRED = ("base_url", "account_id", "product_name", "subscription_id")
 """And `order_id`, unless the mail announces a pre-approved subscription (no PO exists)."""

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from functions import ids
 from functions.clock import iso, now
 from functions.errors import BadRequest
-from functions.money import display_money, to_cents
+from functions.formatting import money, periods, sentence
+from functions.money import to_cents
 from functions.sessions import PunchOutSession, Requester
 from functions.units import PERIOD_UNITS
 
@@ -136,8 +137,8 @@ def parse_estimates(offer: Offer, form: Mapping[str, str]) -> dict[str, Decimal]
             value = Decimal(raw)
         except InvalidOperation:
             raise BadRequest(
-                f"Enter your estimated {dimension.name} usage (in {dimension.unit_label}s) as a "
-                "number.",
+                f"Enter your estimated {dimension.name} usage (in {dimension.estimate_unit}) as "
+                "a number.",
                 field=name,
             ) from None
         if not value.is_finite() or value <= 0 or value > MAX_ESTIMATE:
@@ -155,6 +156,10 @@ def parse_estimates(offer: Offer, form: Mapping[str, str]) -> dict[str, Decimal]
 
 def _label(product: Product, offer: Offer) -> str:
     return f"{product.name} / {offer.name}"
+
+
+def _sold_by(product: Product) -> str:
+    return sentence(f"Sold by {product.seller}")
 
 
 def cart_lines(
@@ -188,7 +193,7 @@ def cart_lines(
             Decimal(1),
             Decimal("0.00"),
             "EA",
-            f"{_label(product, offer)}: {offer.summary}. Sold by {product.seller}.",
+            f"{_label(product, offer)}: {offer.summary}. {_sold_by(product)}",
             product.name,
         )
         return tuple(lines)
@@ -198,9 +203,8 @@ def cart_lines(
             Decimal(pricing.term),
             pricing.price,
             PERIOD_UNITS[pricing.period],
-            f"{_label(product, offer)}: contract, {display_money(pricing.price)} "
-            f"{offer.currency} per {pricing.period} for {pricing.term} {pricing.period}(s). "
-            f"Sold by {product.seller}.",
+            f"{_label(product, offer)}: contract, {money(pricing.price, offer.currency)} per "
+            f"{pricing.period} for {periods(pricing.term, pricing.period)}. {_sold_by(product)}",
             f"{product.name} contract",
         )
     if pricing.has_usage:

@@ -71,7 +71,7 @@ def test_unspsc_follows_the_product_type(product_type: str, unspsc: str, label: 
                     {"key": "docs", "name": "Synced documents", "unit": "EA", "unit_price": "0.15"}
                 ],
             },
-            "0.15 GBP each (Synced documents)",
+            "0.15 GBP per synced document",
         ),
         (
             "USD",
