@@ -139,6 +139,9 @@ class Product(NamedTuple):
     offers: tuple[Offer, ...]
     usage_instructions: str = ""
     seller_account: str = ""
+    eula_url: str = ""  # https: the end-user licence the buyer accepts by subscribing
+    support_contact: str = ""
+    refund_policy: str = ""
     listed: bool = True
     created_at: str = ""
     updated_at: str = ""
@@ -177,6 +180,9 @@ class Product(NamedTuple):
             "short_description": self.short_description,
             "long_description": self.long_description,
             "usage_instructions": self.usage_instructions,
+            "eula_url": self.eula_url,
+            "support_contact": self.support_contact,
+            "refund_policy": self.refund_policy,
             "product_type": self.product_type,
             "listed": self.listed,
             "offers": [offer_json(o) for o in self.offers],

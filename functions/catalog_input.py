@@ -24,6 +24,7 @@ from functions.catalog import (
 from functions.clock import iso, now
 from functions.errors import BadRequest
 from functions.units import PERIOD_UNITS, UNITS
+from functions.urls import MAX_URL_CHARS, BadUrl, parse_web_url
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}\Z")
 _CURRENCY = re.compile(r"^[A-Z]{3}\Z")
@@ -191,9 +192,21 @@ def _offers(raw: Any) -> tuple[Offer, ...]:
     return tuple(offers)
 
 
+def _eula_url(data: Mapping[str, Any]) -> str:
+    """The licence the buyer is shown before requesting: an https link, or none."""
+    value = fields.text(data, "eula_url", required=False, limit=MAX_URL_CHARS)
+    if value:
+        try:
+            parse_web_url(value)
+        except BadUrl as problem:
+            raise BadRequest(f"'eula_url' {problem}.", field="eula_url") from None
+    return value
+
+
 PRODUCT_FIELDS = {
     "id", "name", "seller", "seller_account", "short_description", "long_description",
-    "usage_instructions", "product_type", "offers", "listed",
+    "usage_instructions", "eula_url", "support_contact", "refund_policy", "product_type",
+    "offers", "listed",
 }  # fmt: skip
 
 
@@ -225,6 +238,9 @@ def product_from_json(payload: Any, base: Product | None = None) -> Product:
         short_description=_text(data, "short_description", "", limit=300, required=True),
         long_description=_text(data, "long_description", "", limit=5000, required=False),
         usage_instructions=_text(data, "usage_instructions", "", limit=3000, required=False),
+        eula_url=_eula_url(data),
+        support_contact=fields.text(data, "support_contact", required=False, limit=200),
+        refund_policy=_text(data, "refund_policy", "", limit=1000, required=False),
         product_type=product_type,
         offers=_offers(data.get("offers")),
         listed=listed,
