@@ -97,6 +97,9 @@ class SubscriptionRequest:
     updated_at: str = ""
     version: int = 0
     usage_instructions: str = ""  # copied from the product: the order path reads no product
+    eula_url: str = ""  # and the commitments the buyer was shown, for the confirmation mail
+    support_contact: str = ""
+    refund_policy: str = ""
     trial_days: int = 0
     rates: dict[str, dict[str, str]] = field(default_factory=dict)
     """Usage dimensions as priced when requested: key -> name, unit, unit_price (invoicing)."""
@@ -276,6 +279,9 @@ def new_request(
         updated_at=stamp,
         version=previous.version if previous else 0,
         usage_instructions=product.usage_instructions,
+        eula_url=product.eula_url,
+        support_contact=product.support_contact,
+        refund_policy=product.refund_policy,
         trial_days=offer.pricing.trial_days,
         rates={
             d.key: {"name": d.name, "unit": d.unit, "unit_price": str(d.unit_price)}
