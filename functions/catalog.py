@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from functions.formatting import counted_rate, in_sentence, number, per, periods, unit_name
-from functions.formatting import quantity as formatted_quantity
+from functions import formatting
+from functions.formatting import in_sentence, periods, unit_name
 from functions.money import display_money
 from functions.units import COUNT_UNITS, UNITS
 
@@ -60,16 +60,11 @@ class Dimension(NamedTuple):
 
     def rate(self, currency: str) -> str:
         """ "0.08 USD per hour (Broker hours)", or "0.60 USD per million requests"."""
-        price = f"{display_money(self.unit_price)} {currency}"
-        if self.counted:
-            return counted_rate(price, self.name)
-        return f"{price} {per(self.unit)} ({self.name})"
+        return formatting.rate(self.name, self.unit, self.unit_price, currency)
 
     def amount(self, quantity: Decimal) -> str:
         """ "1,000 hours", or "25 million requests"."""
-        if self.counted:
-            return f"{number(quantity)} {in_sentence(self.name)}"
-        return formatted_quantity(quantity, self.unit)
+        return formatting.usage_amount(quantity, self.name, self.unit)
 
 
 class Pricing(NamedTuple):

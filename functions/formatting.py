@@ -8,12 +8,14 @@ Jinja2): cheap on every cold path."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from markupsafe import Markup, escape
 
 from functions.money import display_money
+from functions.units import COUNT_UNITS
 
 UNIT_NAMES = {
     "HUR": ("hour", "hours"),
@@ -102,6 +104,55 @@ def sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
+def rate(name: str, unit: str, unit_price: Decimal, currency: str) -> str:
+    """A usage rate: `0.08 USD per hour (Pipeline hours)`, `0.60 USD per million requests`."""
+    price = money(unit_price, currency)
+    if unit in COUNT_UNITS:
+        return counted_rate(price, name)
+    return f"{price} {per(unit)} ({name})"
+
+
+def usage_amount(value: Decimal, name: str, unit: str) -> str:
+    """`1,000 hours`, `25 GB`, or for a plain count its name: `260 million requests`."""
+    if unit in COUNT_UNITS:
+        return f"{number(value)} {in_sentence(name)}"
+    return quantity(value, unit)
+
+
+def line_price(
+    kind: str, unit_price: Decimal, currency: str, unit: str, rates: Mapping[str, Mapping[str, str]]
+) -> str:
+    """The price of a cart or subscription line as a buyer reads it: a contract or one usage
+    rate per its unit; a usage budget over several rates lists them; a $0.00 line is free."""
+    if kind == "usage" and rates:
+        return "; ".join(
+            rate(r["name"], r["unit"], Decimal(r["unit_price"]), currency) for r in rates.values()
+        )
+    if kind not in LINE_LABELS:
+        return "No charge"
+    return f"{money(unit_price, currency)} {per(unit)}"
+
+
+def line_amount(
+    kind: str,
+    value: Decimal,
+    unit_price: Decimal,
+    currency: str,
+    unit: str,
+    rates: Mapping[str, Mapping[str, str]],
+) -> str:
+    """A line's quantity (approved, requested, used) as a buyer reads it: `3,000 hours`,
+    `1 year`, `260 million requests`; a budget over several rates (quantity x 1.00) as money."""
+    if kind == "usage" and len(rates) > 1:
+        return f"{money(value * unit_price, currency)} of usage"
+    if kind == "usage" and len(rates) == 1:
+        (only,) = rates.values()
+        return usage_amount(value, only["name"], only["unit"])
+    if kind not in LINE_LABELS:
+        return "Included"
+    return quantity(value, unit)
+
+
 def day(value: str | datetime | None) -> str:
     """An instant as a date a reader writes, in UTC: `30 November 2026`; empty stays empty."""
     if not value:
@@ -151,6 +202,8 @@ FILTERS = {
     "periods": periods,
     "day": day,
     "line_label": line_label,
+    "line_price": line_price,
+    "line_amount": line_amount,
     "paragraphs": paragraphs,
 }
 """Installed in both Jinja environments (HTML pages and mail; text parts)."""

@@ -113,16 +113,20 @@ class Subscription:
         line = next((x for x in self.lines if x.kind == "contract"), None)
         if line is None or not self.activated_at:
             return ""
-        return iso(term_end(datetime.fromisoformat(self.activated_at), line))
+        start = datetime.fromisoformat(self.activated_at)
+        return iso(term_end(start, int(line.requested_quantity), line.unit_of_measure))
 
 
-def term_end(start: datetime, line: SubscriptionLine) -> datetime:
-    """`start` plus the contract line's periods (months or years), on the same day of the
-    month (the last day when that month is shorter: 31 January + 1 month = 28 February)."""
-    months = int(line.requested_quantity) * (12 if line.unit_of_measure == "ANN" else 1)
+PERIOD_MONTHS = {"month": 1, "year": 12, "MON": 1, "ANN": 12}
+
+
+def term_end(start: datetime, count: int, period: str) -> datetime:
+    """`start` plus `count` months or years (`month`/`year`, or their UOM `MON`/`ANN`), on the
+    same day of the month (the last day when that month is shorter: 31 January + 1 month =
+    28 February)."""
+    months = count * PERIOD_MONTHS[period]
     year, month = divmod(start.month - 1 + months, 12)
-    year += start.year
-    month += 1
+    year, month = start.year + year, month + 1
     last = calendar.monthrange(year, month)[1]
     return start.replace(year=year, month=month, day=min(start.day, last))
 

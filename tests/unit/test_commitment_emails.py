@@ -96,10 +96,9 @@ def test_a_link_that_is_not_https_is_not_mailed() -> None:
 
 
 def test_a_term_ends_on_the_same_day_or_the_last_day_of_a_shorter_month() -> None:
-    yearly = SubscriptionLine("a-1", "contract", "p/o", Decimal(1), "USD", "ANN", Decimal(3))
-    monthly = replace(yearly, unit_of_measure="MON", requested_quantity=Decimal(1))
-
-    assert term_end(datetime(2026, 11, 30, tzinfo=UTC), yearly) == datetime(
+    assert term_end(datetime(2026, 11, 30, tzinfo=UTC), 3, "ANN") == datetime(
         2029, 11, 30, tzinfo=UTC
     )
-    assert term_end(datetime(2027, 1, 31, tzinfo=UTC), monthly) == datetime(2027, 2, 28, tzinfo=UTC)
+    assert term_end(datetime(2027, 1, 31, tzinfo=UTC), 1, "month") == datetime(
+        2027, 2, 28, tzinfo=UTC
+    )
