@@ -8,6 +8,7 @@ admin input becomes these values in catalog_input.py (a 400 naming the field).""
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -33,6 +34,13 @@ PRICING_MODELS = {
     "contract_payg": "Contract + pay as you go",
 }
 TRIAL_CONVERTS_TO = ("payg", "contract", "contract_payg")
+
+
+def folded(text: str) -> str:
+    """Text as search compares it: case and accents ignored ("zurich" finds "Zürich",
+    "strasse" finds "Straße")."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class Dimension(NamedTuple):
@@ -162,9 +170,11 @@ class Product(NamedTuple):
             return False
         if model and model not in self.pricing_models:
             return False
-        words = query.casefold().split()
-        haystack = f"{self.name} {self.seller} {self.short_description} {self.long_description}"
-        return all(word in haystack.casefold() for word in words)
+        words = folded(query).split()
+        haystack = folded(
+            f"{self.name} {self.seller} {self.short_description} {self.long_description}"
+        )
+        return all(word in haystack for word in words)
 
     def to_json(self) -> dict[str, Any]:
         return {

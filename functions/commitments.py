@@ -94,5 +94,5 @@ def estimate_period(pricing: Pricing) -> str:
     if not pricing.has_usage:
         return ""
     if pricing.has_contract and pricing.period:
-        return f"For the whole {periods(pricing.term, pricing.period)} term, not per month."
-    return "In total, not per month: the budget lasts until it is used up or raised."
+        return f"for the whole term ({periods(pricing.term, pricing.period)}), not per month."
+    return "in total, not per month: the budget lasts until it is used up or raised."
