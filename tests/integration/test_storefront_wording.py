@@ -327,3 +327,24 @@ def test_cart_descriptions_have_one_period_and_real_plurals(
     description = line.findtext("ItemDetail/Description")
     assert description.endswith("for 12 months. Sold by Perimeter Labs Inc.")
     assert ".." not in description and "(s)" not in description
+
+
+def test_usage_against_the_budget_reads_in_the_lines_unit(
+    api: Any, coupa: dict[str, Any], clock: Any
+) -> None:
+    from tests.support import meter
+
+    # Given 1,000 approved hours of which 1,250 were used this hour
+    _order(api, coupa, cart_of(_request(api, punch_out(api, coupa), "datastream-pro", "annual",
+                                        hours="1000")))  # fmt: skip
+    hour = clock.now().replace(minute=0, second=0, microsecond=0).isoformat()
+    status, body = meter(api, {"ProductCode": "datastream-pro", "UsageRecords": [
+        {"Timestamp": hour, "CustomerIdentifier": "111122223333", "Dimension": "hours",
+         "Quantity": 1250}]})  # fmt: skip
+    assert status == 200, body
+
+    # When the buyer opens Your subscriptions
+    text = _visible(api.handle("GET", f"{punch_out(api, coupa)}/subscriptions").text)
+
+    # Then both amounts are grouped and in hours
+    assert "Usage so far: 1,250 hours of the 1,000 hours approved on the purchase order" in text
