@@ -348,3 +348,19 @@ def test_usage_against_the_budget_reads_in_the_lines_unit(
 
     # Then both amounts are grouped and in hours
     assert "Usage so far: 1,250 hours of the 1,000 hours approved on the purchase order" in text
+
+
+def test_a_bad_estimate_on_the_public_storefront_is_tied_to_its_field(api: Any, clock: Any) -> None:
+    clock.freeze(NOW)
+    create_products(api, COMMITTED)
+    create_integration(api, coupa_integration(
+        approval_redirect_url="https://acme.coupahost.com/requisitions/new"))  # fmt: skip
+
+    refused = post_form(api, "/catalog/requests", {
+        "product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "lots",
+        "account_id": "111122223333", "email": "jim@acme.example"})  # fmt: skip
+
+    assert refused.status == 400
+    field = re.search(r'<input id="estimate-hours"[^>]*>', refused.text)
+    assert field is not None and 'aria-invalid="true"' in field.group(0)
+    assert 'aria-describedby="form-error rate-hours estimate-period"' in field.group(0)
