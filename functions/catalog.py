@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from functions import formatting
 from functions.formatting import in_sentence, periods, unit_name
 from functions.money import display_money
-from functions.units import COUNT_UNITS, UNITS
+from functions.units import COUNT_UNITS
 
 PRODUCT_TYPES = {
     "saas": ("SaaS", "81162000"),
@@ -50,10 +50,6 @@ class Dimension(NamedTuple):
     name: str
     unit: str
     unit_price: Decimal
-
-    @property
-    def unit_label(self) -> str:
-        return UNITS[self.unit]
 
     @property
     def counted(self) -> bool:
