@@ -3,19 +3,21 @@ emails and the cart descriptions (also installed as Jinja filters), so "3E+3 HUR
 "3,000 hours" everywhere. Never used for cXML values (Money, quantity, UnitOfMeasure), which
 keep their machine forms.
 
-Plain Python with no import beyond the standard library and markupsafe (already loaded by
-Jinja2): cheap on every cold path."""
+Plain Python, standard library only at import (markupsafe, for `paragraphs`, only when a
+template renders): cheap on every cold path, metering and Open Buy included."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-
-from markupsafe import Markup, escape
+from typing import TYPE_CHECKING
 
 from functions.money import display_money
 from functions.units import COUNT_UNITS
+
+if TYPE_CHECKING:  # markupsafe is loaded with Jinja2 by the pages; metering and Open Buy never
+    from markupsafe import Markup
 
 UNIT_NAMES = {
     "HUR": ("hour", "hours"),
@@ -183,6 +185,8 @@ def line_label(kind: str, pricing_model: str = "") -> str:
 def paragraphs(text: str | None) -> Markup:
     """Text as HTML paragraphs, escaped: blank lines separate paragraphs, single line breaks
     are kept (numbered getting-started steps stay one per line)."""
+    from markupsafe import Markup, escape  # only rendering calls this: see the imports
+
     normalized = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
     blocks = [block.strip() for block in normalized.split("\n\n") if block.strip()]
     return Markup("").join(
