@@ -19,7 +19,9 @@ from typing import Any, Protocol
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 from functions.errors import Transient
+from functions.formatting import FILTERS, day
 from functions.links import SUBSCRIPTIONS_LINK_LIFETIME, sign_subscriptions_link
+from functions.urls import BadUrl, parse_web_url
 from functions.web.render import render
 
 SUBSCRIPTION_READY = "subscription_ready"
@@ -43,6 +45,7 @@ _text_environment = Environment(
     keep_trailing_newline=True,
     auto_reload=False,
 )
+_text_environment.filters.update(FILTERS)
 
 _REQUIRED = ("base_url", "account_id", "product_name", "subscription_id")
 """And `order_id`, unless the mail announces a pre-approved subscription (no PO exists)."""
@@ -55,11 +58,13 @@ _ONE_LINE = (
     "subscription_id",
     "requester_name",
     "requester_email",
+    "support_contact",
 )
 # Control characters and bidirectional overrides: product and buyer text could otherwise fake
 # lines, reorder what a reader sees, or break the subject header.
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 MAX_INSTRUCTIONS = 4000
+MAX_POLICY = 1000
 
 
 @dataclass(frozen=True)
@@ -137,10 +142,6 @@ def _paragraphs(value: Any) -> str:
     return text.strip()[:MAX_INSTRUCTIONS]
 
 
-def _day(moment: datetime) -> str:
-    return f"{moment.day} {moment:%B %Y}"
-
-
 def _date(value: Any) -> str:
     """An ISO instant as a reader would write it, in UTC: `26 November 2026, 10:00 UTC`."""
     if not value:
@@ -151,7 +152,7 @@ def _date(value: Any) -> str:
         return _one_line(value)
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    return f"{_day(moment)}, {moment:%H:%M} UTC"
+    return f"{day(moment)}, {moment:%H:%M} UTC"
 
 
 def template_context(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,7 +170,20 @@ def template_context(context: Mapping[str, Any]) -> dict[str, Any]:
     values["preapproved"] = preapproved
     values["usage_instructions"] = _paragraphs(context.get("usage_instructions"))
     values["cancelled_at"] = _date(context.get("cancelled_at"))
+    values["refund_policy"] = _paragraphs(context.get("refund_policy"))[:MAX_POLICY]
+    values["eula_url"] = _https(context.get("eula_url"))
+    for name in ("activated_at", "trial_ends_at", "ends_at"):
+        values[name] = day(str(context.get(name) or ""))
     return values
+
+
+def _https(value: Any) -> str:
+    """A link the mail may show: an https URL (checked on input, and again here), else none."""
+    text = _one_line(value)
+    try:
+        return parse_web_url(text).text if text else ""
+    except BadUrl:
+        return ""
 
 
 def render_email(
@@ -180,7 +194,7 @@ def render_email(
         raise UnsendableMail(f"no email template {template!r}")
     values = template_context(context)
     values["subscriptions_link"] = subscriptions_link
-    values["link_expires"] = _day(link_expires.astimezone(UTC))
+    values["link_expires"] = day(link_expires)
     try:
         subject = _text_environment.get_template(f"email/{template}.subject.txt").render(values)
         text = _text_environment.get_template(f"email/{template}.txt").render(values)

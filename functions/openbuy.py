@@ -14,11 +14,12 @@ from typing import Any
 from urllib.parse import quote
 
 from functions import fields, ids
-from functions.catalog import PERIOD_UNITS, UNITS, Offer, Pricing, Product
+from functions.catalog import Offer, Pricing, Product
 from functions.clock import now
 from functions.errors import BadRequest, Forbidden, NotFound, Unauthenticated
 from functions.integrations import Endpoints, Integration
 from functions.money import format_money
+from functions.units import PERIOD_UNITS, UNITS
 
 TOKEN_LIFETIME = timedelta(minutes=15)
 PAGE_SIZE = 20

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from functions import ids
 from functions.clock import iso, now
 from functions.errors import BadRequest
-from functions.money import display_money, to_cents
+from functions.formatting import money, periods, sentence
+from functions.money import to_cents
 from functions.sessions import PunchOutSession, Requester
 from functions.units import PERIOD_UNITS
 
@@ -96,6 +97,9 @@ class SubscriptionRequest:
     updated_at: str = ""
     version: int = 0
     usage_instructions: str = ""  # copied from the product: the order path reads no product
+    eula_url: str = ""  # and the commitments the buyer was shown, for the confirmation mail
+    support_contact: str = ""
+    refund_policy: str = ""
     trial_days: int = 0
     rates: dict[str, dict[str, str]] = field(default_factory=dict)
     """Usage dimensions as priced when requested: key -> name, unit, unit_price (invoicing)."""
@@ -136,8 +140,8 @@ def parse_estimates(offer: Offer, form: Mapping[str, str]) -> dict[str, Decimal]
             value = Decimal(raw)
         except InvalidOperation:
             raise BadRequest(
-                f"Enter your estimated {dimension.name} usage (in {dimension.unit_label}s) as a "
-                "number.",
+                f"Enter your estimated {dimension.name} usage (in {dimension.estimate_unit}) as "
+                "a number.",
                 field=name,
             ) from None
         if not value.is_finite() or value <= 0 or value > MAX_ESTIMATE:
@@ -155,6 +159,10 @@ def parse_estimates(offer: Offer, form: Mapping[str, str]) -> dict[str, Decimal]
 
 def _label(product: Product, offer: Offer) -> str:
     return f"{product.name} / {offer.name}"
+
+
+def _sold_by(product: Product) -> str:
+    return sentence(f"Sold by {product.seller}")
 
 
 def cart_lines(
@@ -188,7 +196,7 @@ def cart_lines(
             Decimal(1),
             Decimal("0.00"),
             "EA",
-            f"{_label(product, offer)}: {offer.summary}. Sold by {product.seller}.",
+            f"{_label(product, offer)}: {offer.summary}. {_sold_by(product)}",
             product.name,
         )
         return tuple(lines)
@@ -198,9 +206,8 @@ def cart_lines(
             Decimal(pricing.term),
             pricing.price,
             PERIOD_UNITS[pricing.period],
-            f"{_label(product, offer)}: contract, {display_money(pricing.price)} "
-            f"{offer.currency} per {pricing.period} for {pricing.term} {pricing.period}(s). "
-            f"Sold by {product.seller}.",
+            f"{_label(product, offer)}: contract, {money(pricing.price, offer.currency)} per "
+            f"{pricing.period} for {periods(pricing.term, pricing.period)}. {_sold_by(product)}",
             f"{product.name} contract",
         )
     if pricing.has_usage:
@@ -272,6 +279,9 @@ def new_request(
         updated_at=stamp,
         version=previous.version if previous else 0,
         usage_instructions=product.usage_instructions,
+        eula_url=product.eula_url,
+        support_contact=product.support_contact,
+        refund_policy=product.refund_policy,
         trial_days=offer.pricing.trial_days,
         rates={
             d.key: {"name": d.name, "unit": d.unit, "unit_price": str(d.unit_price)}

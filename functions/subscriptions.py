@@ -7,6 +7,7 @@ withdraws a pending subscription or cancels an active one from that moment
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -73,6 +74,9 @@ class Subscription:
     test: bool = False
     requester: Requester = field(default_factory=Requester)
     usage_instructions: str = ""
+    eula_url: str = ""
+    support_contact: str = ""
+    refund_policy: str = ""
     trial_days: int = 0
     rates: dict[str, dict[str, str]] = field(default_factory=dict)
     created_at: str = ""
@@ -100,6 +104,35 @@ class Subscription:
     @property
     def order_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(line.approval.order_id for line in self.lines if line.approval))
+
+    @property
+    def purchase_orders(self) -> tuple[str, ...]:
+        """The purchase orders that approved lines (a pre-approval is none)."""
+        return tuple(order for order in self.order_ids if order != PREAPPROVED_ORDER)
+
+    @property
+    def contract_ends_at(self) -> str:
+        """When the contract's term ends (start + quantity of its period), or "" when there is
+        no contract or it has not started. Nothing renews it: the subscription stays active."""
+        line = next((x for x in self.lines if x.kind == "contract"), None)
+        if line is None or not self.activated_at:
+            return ""
+        start = datetime.fromisoformat(self.activated_at)
+        return iso(term_end(start, int(line.requested_quantity), line.unit_of_measure))
+
+
+PERIOD_MONTHS = {"month": 1, "year": 12, "MON": 1, "ANN": 12}
+
+
+def term_end(start: datetime, count: int, period: str) -> datetime:
+    """`start` plus `count` months or years (`month`/`year`, or their UOM `MON`/`ANN`), on the
+    same day of the month (the last day when that month is shorter: 31 January + 1 month =
+    28 February)."""
+    months = count * PERIOD_MONTHS[period]
+    year, month = divmod(start.month - 1 + months, 12)
+    year, month = start.year + year, month + 1
+    last = calendar.monthrange(year, month)[1]
+    return start.replace(year=year, month=month, day=min(start.day, last))
 
 
 def from_request(
@@ -131,6 +164,9 @@ def from_request(
         test=test,
         requester=request.requester,
         usage_instructions=request.usage_instructions,
+        eula_url=request.eula_url,
+        support_contact=request.support_contact,
+        refund_policy=request.refund_policy,
         trial_days=request.trial_days,
         rates=request.rates,
         created_at=iso(now),
@@ -263,6 +299,12 @@ def announce(
             "subscription_id": subscription.id,
             "test": subscription.test,
             "usage_instructions": subscription.usage_instructions,
+            "eula_url": subscription.eula_url,
+            "support_contact": subscription.support_contact,
+            "refund_policy": subscription.refund_policy,
+            "activated_at": subscription.activated_at,
+            "trial_ends_at": subscription.trial_ends_at,
+            "ends_at": subscription.contract_ends_at,
             "requester_name": subscription.requester.display_name,
             "requester_email": subscription.requester.email,
             "cancelled_at": subscription.cancelled_at,

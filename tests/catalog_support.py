@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from functions.catalog import (
-    Product,
-    product_from_json,
-)
+from functions.catalog import Product
+from functions.catalog_input import product_from_json
 from functions.errors import BadRequest
 
 CREATED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import catalog, fields, ids, integrations, store
+from functions import catalog_input, fields, ids, integrations, store
 from functions.catalog import Product
 from functions.config import settings
 from functions.errors import BadRequest, Forbidden, NotFound, Unauthenticated
@@ -163,7 +163,7 @@ def _existing_product(product_id: str) -> Product:
 
 @app.post("/admin/products")
 def create_product() -> Response:
-    product = catalog.product_from_json(json_edge.json_body(app))
+    product = catalog_input.product_from_json(json_edge.json_body(app))
     stored = _products().save(product, expected_version=None)
     logger.info("product created", extra={"product_id": stored.id})
     return json_edge.json_reply({"product": stored.to_json()}, 201)
@@ -182,7 +182,7 @@ def get_product(product_id: str) -> Response:
 @app.patch("/admin/products/<product_id>")
 def patch_product(product_id: str) -> Response:
     current = _existing_product(product_id)
-    updated = catalog.product_from_json(json_edge.json_body(app), base=current)
+    updated = catalog_input.product_from_json(json_edge.json_body(app), base=current)
     stored = _products().save(updated, expected_version=current.version)
     return json_edge.json_reply({"product": stored.to_json()})
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pynamodb.exceptions import PutError
 
-from functions.catalog import Product, offer_from_json
+from functions.catalog import Product
+from functions.catalog_input import offer_from_json
 from functions.errors import Conflict
 from functions.store.errors import findable, storage_errors
 from functions.store.models import ProductRecord
@@ -36,6 +37,9 @@ def product_of(record: ProductRecord) -> Product:
         short_description=data["short_description"],
         long_description=data.get("long_description", ""),
         usage_instructions=data.get("usage_instructions", ""),
+        eula_url=data.get("eula_url", ""),
+        support_contact=data.get("support_contact", ""),
+        refund_policy=data.get("refund_policy", ""),
         product_type=data["product_type"],
         offers=tuple(offer_from_json(o) for o in data["offers"]),
         listed=bool(data.get("listed", True)),

@@ -8,12 +8,15 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from functions.formatting import FILTERS
+
 _environment = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
     undefined=StrictUndefined,
     auto_reload=False,
 )
+_environment.filters.update(FILTERS)
 
 
 def render(template: str, **context: Any) -> str:

@@ -119,7 +119,7 @@ def request_datastream(page: Page, base: str, estimate: str) -> Requisition:
     """A Coupa requisition for DataStream Pro (contract + usage), from a level-2 punchout."""
     punch_out(page, base, "coupa", selected_item="datastream-pro")
     choose_offer(page, demo_product("datastream-pro")["offers"][0]["name"])
-    page.get_by_label("Estimated hours to approve").fill(estimate)
+    page.get_by_label("Your estimate, in hours").fill(estimate)
     page.get_by_role("button", name="Request approval").click()
     return read_requisition(page, base)
 

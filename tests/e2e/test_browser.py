@@ -40,7 +40,7 @@ def test_coupa_user_requests_approval_for_a_contract_with_usage(
     find_product(page, "DataStream", product["name"])
     choose_offer(page, offer["name"])
     # When they estimate their usage and press Request approval
-    page.get_by_label("Estimated hours to approve").fill("2500")
+    page.get_by_label("Your estimate, in hours").fill("2500")
     page.screenshot(path=SCREENSHOT, full_page=True)
     page.get_by_role("button", name="Request approval").click()
 
@@ -186,10 +186,10 @@ def test_edit_reopens_the_request_and_keeps_its_line_ids(page: Page, stack: dict
     # When the buyer edits it in the marketplace and raises the usage estimate
     page.get_by_role("button", name="Edit in the marketplace").click()
     page.wait_for_url(f"{base}/s/**")
-    estimate = page.get_by_label("Estimated hours to approve")
+    estimate = page.get_by_label("Your estimate, in hours")
     expect(estimate).to_have_value("100")
     estimate.fill("300")
-    page.get_by_role("button", name="Request approval").click()
+    page.get_by_role("button", name="Update request").click()
 
     # Then the same lines come back (same auxiliary IDs) with the new quantity
     after = read_requisition(page, base)
@@ -211,7 +211,7 @@ def test_inspect_shows_the_request_read_only_and_returns_without_change(
 
     # Then they see it read-only, and returning changes nothing
     expect(page.get_by_text("This request is open for viewing only.")).to_be_visible()
-    expect(page.get_by_label("Estimated hours to approve")).to_be_disabled()
+    expect(page.get_by_label("Your estimate, in hours")).to_be_disabled()
     expect(page.get_by_role("button", name="Request approval")).to_have_count(0)
     page.get_by_role("button", name="Return to Coupa").click()
     requisition = read_requisition(page, base)

@@ -10,13 +10,8 @@ from typing import Any
 
 import pytest
 
-from functions.catalog import (
-    offer_from_json,
-    offer_json,
-    pricing_from_json,
-    pricing_json,
-    product_from_json,
-)
+from functions.catalog import offer_json, pricing_json
+from functions.catalog_input import offer_from_json, pricing_from_json, product_from_json
 from functions.clock import CLOCK
 from tests.catalog_support import (
     CREATED,
@@ -67,6 +62,31 @@ def test_optional_fields_have_defaults() -> None:
     assert product.seller_account == product.long_description == product.usage_instructions == ""
     offer = product.offers[0]
     assert (offer.description, offer.currency, offer.pricing.term) == ("", "USD", 1)
+
+
+def test_commitments_a_buyer_reads_are_optional_fields_kept_as_given() -> None:
+    # Given an admin who states the licence, the support contact and the refund policy
+    payload = product_payload(
+        eula_url="https://streamline.example/legal/eula-2026.pdf",
+        support_contact=" support@streamline.example, +1 555 0100 ",
+        refund_policy="Full refund within 30 days.\nNo refund after that.",
+    )
+
+    # When the product is stored and read back
+    product = product_from_json(payload)
+    again = product_from_json({"listed": True}, base=product)
+
+    # Then they are kept (trimmed), and a product without them has none
+    assert product.eula_url == "https://streamline.example/legal/eula-2026.pdf"
+    assert product.support_contact == "support@streamline.example, +1 555 0100"
+    assert product.refund_policy == "Full refund within 30 days.\nNo refund after that."
+    assert (again.eula_url, again.support_contact, again.refund_policy) == (
+        product.eula_url,
+        product.support_contact,
+        product.refund_policy,
+    )
+    bare = product_from_json(product_payload())
+    assert bare.eula_url == bare.support_contact == bare.refund_policy == ""
 
 
 def test_text_is_trimmed_and_may_span_lines_where_it_is_prose() -> None:
@@ -134,6 +154,14 @@ def test_each_required_field_missing_is_refused_by_its_path(path: str) -> None:
         ("long_description", "x" * 5001),
         ("usage_instructions", "x" * 3001),
         ("seller_account", "x" * 65),
+        ("eula_url", "http://example.com/eula"),
+        ("eula_url", "javascript:alert(1)"),
+        ("eula_url", "https://user:pw@example.com/eula"),
+        ("eula_url", ["https://example.com/eula"]),
+        ("support_contact", "x" * 201),
+        ("support_contact", "support@example.com\nBcc: x@y"),
+        ("refund_policy", "x" * 1001),
+        ("refund_policy", 30),
         ("product_type", "desktop"),
         ("product_type", "SaaS"),
         ("listed", "yes"),

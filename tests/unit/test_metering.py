@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from functions import metering
-from functions.catalog import Product, product_from_json
+from functions.catalog import Product
+from functions.catalog_input import product_from_json
 from functions.errors import BadRequest, Forbidden
 from functions.metering import (
     DUPLICATE,

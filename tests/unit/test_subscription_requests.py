@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from functions import ids
-from functions.catalog import Offer, Product, product_from_json
+from functions.catalog import Offer, Product
+from functions.catalog_input import product_from_json
 from functions.errors import BadRequest
 from functions.subscription_requests import (
     IN_CART,
@@ -141,7 +142,7 @@ def test_multi_dimension_payg_is_one_budget_line_because_a_line_has_only_one_uni
     )
     assert line.unit_of_measure == "EA"
     assert line.unspsc == "43230000"
-    for rate in ("0.012 USD per hour", "0.05 USD each (Image scans)", "0.0045 USD per GB"):
+    for rate in ("0.012 USD per hour", "0.05 USD per image scan", "0.0045 USD per GB"):
         assert rate in line.description
 
 
@@ -424,3 +425,23 @@ def test_many_small_rates_add_up_without_float_drift() -> None:
 
     assert request.total == Decimal("0.30")
     assert str(request.total) == "0.30", "0.1 x 3 as floats would be 0.30000000000000004"
+
+
+def test_cart_descriptions_read_as_sentences() -> None:
+    # Given a seller whose name ends with a period, on a one-year contract and a monthly one
+    yearly = _product(CONTRACT_PAYG)
+    monthly = _product({"model": "contract", "price": "299.00", "period": "month", "term": 12})
+    free = _product({"model": "free"})
+
+    # When their cart lines are made
+    contract, usage = _lines(yearly, {"pipeline-hours": "3000"})
+    (twelve,) = _lines(monthly, {})
+    (zero,) = _lines(free, {})
+
+    # Then the texts have one period, real plurals and grouped numbers
+    assert contract.description.endswith("for 1 year. Sold by Streamline Data Inc.")
+    assert "15,000.00 USD per year" in contract.description
+    assert "for 12 months." in twelve.description
+    assert usage.description.endswith("approved budget 3,000 hours.")
+    for line in (contract, usage, twelve, zero):
+        assert ".." not in line.description and "(s)" not in line.description

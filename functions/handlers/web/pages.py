@@ -16,6 +16,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import
 
 from functions import ids, observability, store, storefront
 from functions.catalog import PRICING_MODELS, PRODUCT_TYPES, Offer, Product
+from functions.clock import now
+from functions.commitments import commitments
 from functions.config import settings
 from functions.cxml.model import Credential
 from functions.handlers import html_edge
@@ -158,7 +160,14 @@ def product_page(
         raise storefront.ProductUnavailable(
             "It is not in the catalog: it was taken off, or the link is not valid."
         )
-    return page("product.html", session=session, links=links, product=product)
+    today = now()
+    return page(
+        "product.html",
+        session=session,
+        links=links,
+        product=product,
+        terms_of=lambda offer: commitments(offer, today),
+    )
 
 
 def subscribe(
@@ -170,6 +179,7 @@ def subscribe(
     request: SubscriptionRequest | None = None,
     error: str = "",
     account_error: str = "",
+    error_field: str | None = None,
     form: dict[str, str] | None = None,
     ariba_only: str | None = None,
     already: str = "",
@@ -186,6 +196,8 @@ def subscribe(
     if session is not None and session.operation != "edit" and request is not None:
         # Only an edit session or a request waiting for this punchout is re-submitted as is.
         request_id = request.id if request.state == AWAITING_PUNCHOUT else ""
+    read_only = bool(session and session.read_only) or ordered
+    preapproved = bool(session and storefront.is_preapproved(offer, session))
     return page(
         "subscribe.html",
         session=session,
@@ -198,14 +210,17 @@ def subscribe(
         request_id=request_id,
         error=error,
         account_error=account_error,
-        read_only=bool(session and session.read_only) or ordered,
+        error_field=error_field or "",
+        read_only=read_only,
         ordered=ordered,
         outside=session is None,
         ariba_only=ariba_only,
         already=already,
         account_id=(form or {}).get("account_id", ""),
         email=(form or {}).get("email", ""),
-        preapproved=bool(session and storefront.is_preapproved(offer, session)),
+        preapproved=preapproved,
+        updating=bool(session and session.operation == "edit" and request_id and not read_only),
+        terms=commitments(offer, now(), preapproved=preapproved),
         form_action=links.requests(),
         preview=storefront.approval_preview(offer, estimates),
         request_key=ids.slug_id("req"),

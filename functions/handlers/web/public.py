@@ -75,7 +75,7 @@ def public_request() -> Response:
                               status=409)  # fmt: skip
     except BadRequest as problem:
         return subscribe_page(None, links, found, offer, error=problem.message, form=form,
-                              status=400)  # fmt: skip
+                              error_field=problem.field, status=400)  # fmt: skip
     stored = stores().requests.save(request)
     logger.info("request awaiting punchout", extra={"request_id": stored.id})
     return page(

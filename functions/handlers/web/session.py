@@ -213,7 +213,8 @@ def request_approval(token: str, key: SessionKey) -> Response:
         request = storefront.request_approval(session, product, form, previous)
     except BadRequest as problem:
         found, offer = storefront.offer_of(product, form.get("offer_id", ""))
-        return subscribe(session, links, found, offer, error=problem.message, form=form, status=400)
+        return subscribe(session, links, found, offer, error=problem.message,
+                         error_field=problem.field, form=form, status=400)  # fmt: skip
     except storefront.RequestFrozen as frozen:
         return html_edge.error_page(
             409, "This request was already ordered", frozen.message, frozen.advice
