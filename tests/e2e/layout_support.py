@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = (
@@ -53,12 +53,20 @@ def _sideways(page: Page, width: int) -> str | None:
             f"(reaching past the edge: {', '.join(measured['beyond'])})")  # fmt: skip
 
 
-def axe_violations(page: Page) -> list[str]:
-    """axe-core's violations on the page as it is now, one line each."""
+def with_axe(context: BrowserContext) -> BrowserContext:
+    """Every page this context opens gets axe-core as an init script: outside the page's
+    Content-Security-Policy (pages are checked as served), and compiled once per renderer
+    rather than once per page (5 to 10 times faster than a script tag after each load)."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: `make test` installs it (npm ci, package-lock.json)")
+    context.add_init_script(path=AXE)
+    return context
+
+
+def axe_violations(page: Page) -> list[str]:
+    """axe-core's violations on the page as it is now, one line each."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))  # the context bypasses the page's CSP for this
+        pytest.fail(f"no axe-core in {page.url}: open the page in a context from with_axe()")
     found: list[dict[str, Any]] = page.evaluate(_AXE_RUN)
     return [f"{v['impact']} {v['id']}: {v['help']} at {'; '.join(v['nodes'])}" for v in found]
 
