@@ -6,6 +6,7 @@ brand."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from tests.e2e.browser_support import (
     press,
     punch_out,
     read_requisition,
+    wait_for_mails,
 )
 from tests.e2e.conftest import run_stack
 from tests.e2e.layout_support import (
@@ -129,10 +131,14 @@ def test_filters_collapse_on_a_phone_and_stay_open_on_a_desktop(page: Page, sess
     page.get_by_text("Filters", exact=True).click()
     expect(apply).to_be_visible()
     expect(page.get_by_role("radio", name="Pay as you go", exact=True)).to_be_visible()
-    # And on a desktop they are open without a click
+    # And on a desktop they are open without a click, and work
     page.reload()
     set_width(page, DESKTOP)
     expect(apply).to_be_visible()
+    page.get_by_role("radio", name="Free trial", exact=True).check()
+    apply.click()
+    expect(page).to_have_url(re.compile(r"[?&]model=free_trial"))
+    expect(page.get_by_role("radio", name="Free trial", exact=True)).to_be_checked()
 
 
 # --- product and subscribe pages, per pricing model ---------------------------------------------
@@ -212,9 +218,9 @@ def _ariba_preapproves_free_and_byol(stack: dict[str, Any]) -> None:
     assert answer.status_code == 200, answer.text
 
 
-def _approve_in_ariba(page: Page, base: str, product_id: str, offer_id: str) -> int:
+def _approve_in_ariba(page: Page, base: str, product_id: str, offer_id: str) -> tuple[int, str]:
     """An Ariba user requests this offer and their company approves it (one PO); how many
-    lines the requisition had."""
+    lines the requisition had, and the PO's number."""
     punch_out(page, base, "ariba")
     prefix = page.url.rstrip("/")
     page.goto(f"{prefix}/products/{product_id}/subscribe?offer={offer_id}")
@@ -223,7 +229,7 @@ def _approve_in_ariba(page: Page, base: str, product_id: str, offer_id: str) -> 
     lines = len(read_requisition(page, base).lines)
     (order,) = press(page, "Approve", adds=1)
     assert order.status_code == "200", order
-    return lines
+    return lines, order.order_id
 
 
 def test_subscribed_and_your_subscriptions_with_many_lines(
@@ -244,7 +250,7 @@ def test_subscribed_and_your_subscriptions_with_many_lines(
     page.goto(f"{prefix}/products/pgvault-backup/subscribe?offer=byol")
     page.get_by_role("button", name="Subscribe").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("You are subscribed")
-    lines = _approve_in_ariba(page, base, *PRICING_MODELS["contract_payg-two-dimensions"])
+    lines, order_id = _approve_in_ariba(page, base, *PRICING_MODELS["contract_payg-two-dimensions"])
     # When the buyer opens "Your subscriptions"
     page.goto(f"{prefix}/subscriptions")
     expect(page.get_by_role("heading", level=1, name="Your subscriptions")).to_be_visible()
@@ -253,6 +259,13 @@ def test_subscribed_and_your_subscriptions_with_many_lines(
     expect(reserved.locator("table.lines tbody tr")).to_have_count(lines)
     # Then it fits every width
     assert_page_fits(page, "your-subscriptions")
+    # And so does the same page opened from the link in the account's email
+    (mail,) = wait_for_mails(base, [order_id])
+    link = re.search(r"https?://\S+/subscriptions/\S+", mail["text"])
+    assert link, mail["text"]
+    page.goto(link.group(0))
+    expect(page.locator("article.subscription")).to_have_count(3)
+    assert_page_fits(page, "your-subscriptions-from-email")
 
 
 # --- error pages --------------------------------------------------------------------------------
@@ -263,6 +276,7 @@ ERRORS = {
     "unknown-product": "{session}/products/no-such-product",
     "unknown-offer": "{session}/products/datastream-pro/subscribe?offer=no-such-offer",
     "public-unknown-product": "/catalog/products/no-such-product",
+    "subscriptions-link-not-valid": f"/subscriptions/111122223333?expires=1&signature={'0' * 64}",
 }
 
 
