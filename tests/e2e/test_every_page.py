@@ -22,6 +22,7 @@ from tests.e2e.browser_support import (
     press,
     punch_out,
     read_requisition,
+    request_datastream,
     wait_for_mails,
 )
 from tests.e2e.conftest import run_stack
@@ -201,6 +202,26 @@ def test_cart_return_page(page: Page, stack: dict[str, Any], session: str) -> No
 
 def _no_content(route: Route) -> None:
     route.fulfill(status=204)
+
+
+@pytest.mark.parametrize("operation", ["edit", "inspect"])
+def test_request_reopened_from_the_requisition(
+    page: Page, stack: dict[str, Any], operation: str
+) -> None:
+    base = stack["base"]
+    # Given a Coupa requisition holding a DataStream Pro request
+    request_datastream(page, base, ESTIMATE)
+    # When the buyer reopens it in the marketplace, to change it or only to look
+    page.get_by_role("button", name=f"{operation.capitalize()} in the marketplace").click()
+    page.wait_for_url(f"{base}/s/**")
+    # Then the request's page fits, editable or read-only
+    estimate = page.locator("input[data-rate]")
+    expect(estimate).to_have_value(ESTIMATE)
+    if operation == "edit":
+        expect(estimate).to_be_enabled()
+    else:
+        expect(estimate).to_be_disabled()
+    assert_page_fits(page, f"subscribe-{operation}")
 
 
 # --- subscribed, and "Your subscriptions" with many lines ---------------------------------------
