@@ -1,5 +1,6 @@
 """What the page-by-page browser suite checks on every storefront page it reaches: nothing
-scrolls sideways (at 1280, 390 and 320 px), axe-core finds no accessibility violation (at 1280
+scrolls sideways (at 1280, 390 and 320 px, and just above each breakpoint of base.html's
+styles, as narrow procurement frames are), axe-core finds no accessibility violation (at 1280
 and 390 px), and a screenshot at both widths lands in build/screenshots/ for a reviewer."""
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = (
-    ROOT / "node_modules" / "axe-core" / "axe.min.js"
-)  # package.json pins it; make test runs npm ci
+# package.json pins axe-core; make test installs it (npm ci)
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "build" / "screenshots"  # ignored by git (build/)
 DESKTOP, PHONE, NARROWEST = 1280, 390, 320
+# The narrowest width of each wider layout: 40rem stacks pricing tables, 48rem the catalog.
+ABOVE_BREAKPOINTS = (641, 769)
 HEIGHT = 800
 
 _OVERFLOW = """() => {
@@ -76,15 +78,16 @@ def set_width(page: Page, width: int) -> None:
 
 
 def page_problems(page: Page, name: str, *, screenshot: bool = True) -> list[str]:
-    """Sideways scrolling at 1280, 390 and 320 px and axe violations at 1280 and 390 px of the
-    page as it is now (resized in place: a form's answer is not posted again); screenshots of
-    both widths as build/screenshots/<name>-<width>.png. Leaves the page at 1280 px."""
+    """Sideways scrolling at 1280, 390, 320 px and above the breakpoints, and axe violations at
+    1280 and 390 px, of the page as it is now (resized in place: a form's answer is not posted
+    again); screenshots of both widths as build/screenshots/<name>-<width>.png. Leaves the
+    page at 1280 px."""
     problems: list[str] = []
-    for width in (PHONE, NARROWEST, DESKTOP):
+    for width in (PHONE, NARROWEST, *ABOVE_BREAKPOINTS, DESKTOP):
         set_width(page, width)
         if overflow := _sideways(page, width):
             problems.append(overflow)
-        if width == NARROWEST:
+        if width not in (PHONE, DESKTOP):
             continue
         problems += [f"{width} px: {violation}" for violation in axe_violations(page)]
         if screenshot:

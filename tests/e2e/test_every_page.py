@@ -1,5 +1,5 @@
-"""Every storefront page a buyer can reach, walked in one browser at 1280, 390 and 320 px: none
-scrolls sideways, axe-core finds no violation, and screenshots of both widths are written to
+"""Every storefront page a buyer can reach, walked in one browser at 1280, 390 and 320 px (and
+just above each breakpoint): none scrolls sideways, axe-core finds no violation, and screenshots of both widths are written to
 build/screenshots/ (tests/e2e/layout_support.py). Then what narrow screens need on their own:
 filters that collapse, pricing tables whose amounts stay on screen, a skip link clear of the
 brand."""
