@@ -26,7 +26,7 @@ LAYER_PLATFORM := manylinux2014_$(if $(filter arm64,$(ARCHITECTURE)),aarch64,x86
 FUNCTION_SOURCES := $(shell find functions -name '*.py' -o -name '*.html' -o -name '*.json')
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test fuzz lint typecheck unit synth deploy layer smoke bench browser clean
+.PHONY: run test fuzz lint typecheck unit synth deploy layer smoke bench browser axe clean
 
 # The virtual environment is (re)made with $(PYTHON_VERSION): a .venv of another version is replaced.
 $(VENV)/.python-$(PYTHON_VERSION):
@@ -45,7 +45,7 @@ run: $(VENV)/.installed
 	PORT=$(PORT) $(PY) -m local.server
 
 ## make test: lint, types and the whole suite (unit, integration, infra, end to end).
-test: $(VENV)/.installed browser lint typecheck
+test: $(VENV)/.installed browser axe lint typecheck
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
 
 ## make fuzz: the fuzz suite alone, 40 times longer than in make test, random examples;
@@ -60,6 +60,14 @@ browser:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 	  && test -x $(CHROMIUM); } \
 	  || { echo "make browser: could not install Chromium at $(CHROMIUM) (apt-get needs root): the browser tests need it" >&2; exit 1; }
+
+## make axe: axe-core, which the browser suite injects into every page, from npm at the version
+## package-lock.json pins (npm ci), into node_modules/.
+axe: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -121,4 +129,4 @@ build/bench-layer.stamp: $(VENV)/.installed requirements.txt infra/constants.py 
 	@touch $@
 
 clean:
-	rm -rf $(VENV) cdk.out build .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) cdk.out build node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -34,7 +34,6 @@ LOCAL_ENV = {
     "BILLING_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/local-billing",
     "DELIVERY_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/local-delivery",
     "EMAIL_SENDER": "marketplace@procurement-gateway.example",
-    "SESSION_TTL_SECONDS": "3600",
     "ADMIN_AUTH": "token",
     "INVOICE_DELIVERY_LOCAL_HTTP": "true",  # the fake Coupa listens on http://127.0.0.1
     "POWERTOOLS_SERVICE_NAME": "procurement-gateway",
@@ -76,6 +75,8 @@ def configure_environment(base_url: str, **overrides: str) -> dict[str, str]:
     )
     values["LINK_SIGNING_KEY"] = os.environ.get("LINK_SIGNING_KEY") or secrets.token_urlsafe(32)
     values["SELLER_TOKENS"] = os.environ.get("SELLER_TOKENS") or demo_seller_tokens()
+    # Short sessions let the browser suite reach the page an expired session shows.
+    values["SESSION_TTL_SECONDS"] = os.environ.get("SESSION_TTL_SECONDS") or "3600"
     values.update(overrides)
     os.environ.update(values)
     return values

@@ -1,5 +1,6 @@
 """`make run`'s server, started as a process on a free port for each e2e test module, and
-headless Chromium for the browser tests (one browser per module, a fresh context per test)."""
+headless Chromium for the browser tests (one browser per test session, a fresh context per
+test)."""
 
 from __future__ import annotations
 
@@ -33,8 +34,15 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def stack() -> Iterator[dict[str, Any]]:
     """The server's base URL and the JSON banner it printed (demo integrations, secrets)."""
+    yield from run_stack()
+
+
+def run_stack(**settings: str) -> Iterator[dict[str, Any]]:
+    """`make run`'s server on a free port, with these environment settings on top (e.g.
+    SESSION_TTL_SECONDS), until the generator is closed."""
     port = _free_port()
     env = dict(os.environ, PORT=str(port), ADMIN_TOKEN="e2e-admin", ARIBA_SHARED_SECRET="e2e-ariba")
+    env.update(settings)
     env.pop("PUBLIC_BASE_URL", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "local.server"],
@@ -67,7 +75,7 @@ def stack() -> Iterator[dict[str, Any]]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
