@@ -3,7 +3,7 @@ trace). Session tokens ride in URLs, so pages never leak them through Referer.""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
 from functions.errors import GatewayError
 from functions.observability import logger
