@@ -52,11 +52,15 @@ _MARK = "bench: import starts"
 _CHILD = (
     "import sys, time\n"
     f"print({_MARK!r}, file=sys.stderr, flush=True)\n"
+    "_cpu = time.process_time()\n"
     "_started = time.perf_counter()\n"
     "import {module}\n"
     "_elapsed = time.perf_counter() - _started\n"
-    "print(repr(_elapsed))\n"
+    "print(repr(time.process_time() - _cpu), repr(_elapsed))\n"
 )
+"""Prints the import's CPU time and wall time. Wall time is what a cold start costs (the
+figure with a target); CPU time leaves out waiting for a core, so on a busy shared machine it
+is the steadier of the two (reported beside it)."""
 _DROPPED = ("PYTHON", "AWS_")
 """Parent variables that could change how the child imports (PYTHONPATH, PYTHONSTARTUP,
 PYTHONPROFILEIMPORTTIME...) or what it is configured with: the child gets a known environment."""
@@ -83,10 +87,13 @@ class PackageCost:
 class ColdStart:
     runs: int
     samples_ms: dict[str, list[float]]
+    """Wall time of each import, per module."""
     importable_unconfigured: dict[str, str | None]
     """Module → None when it imports with no configuration at all, else the error's last line."""
     costs: dict[str, list[PackageCost]] = field(default_factory=dict)
     project_self_ms: dict[str, float] = field(default_factory=dict)
+    cpu_samples_ms: dict[str, list[float]] = field(default_factory=dict)
+    """CPU time of the same imports."""
 
     @property
     def medians_ms(self) -> dict[str, float]:
@@ -94,6 +101,10 @@ class ColdStart:
 
     def ratio(self, module: str) -> float:
         return self.medians_ms[module] / self.medians_ms[BASELINE]
+
+    def cpu_ratio(self, module: str) -> float:
+        cpu = self.cpu_samples_ms
+        return statistics.median(cpu[module]) / statistics.median(cpu[BASELINE])
 
     def only_in(self, module: str, at_least_ms: float = 1.0) -> list[PackageCost]:
         """Packages this handler imports and no other handler does: usually what makes one
@@ -132,21 +143,27 @@ def _child(
     return done
 
 
-def _seconds(done: subprocess.CompletedProcess[str]) -> float:
-    return float(done.stdout.strip().splitlines()[-1])
+def _seconds(done: subprocess.CompletedProcess[str]) -> tuple[float, float]:
+    """(CPU, wall) seconds of the child's import."""
+    cpu, wall = done.stdout.strip().splitlines()[-1].split()
+    return float(cpu), float(wall)
 
 
 def _timed_rounds(
     runs: int, env: dict[str, str], *flags: str, cwd: Path = ROOT
-) -> dict[str, list[float]]:
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """(wall, CPU) milliseconds per module."""
     modules = (BASELINE, *HANDLERS)
-    samples: dict[str, list[float]] = {module: [] for module in modules}
+    wall: dict[str, list[float]] = {module: [] for module in modules}
+    cpu: dict[str, list[float]] = {module: [] for module in modules}
     for run in range(runs):
         # Rotate the order every round: no module is always first after a quiet spell.
         shift = run % len(modules)
         for module in modules[shift:] + modules[:shift]:
-            samples[module].append(_seconds(_child(module, env, *flags, cwd=cwd)) * 1000)
-    return samples
+            cpu_s, wall_s = _seconds(_child(module, env, *flags, cwd=cwd))
+            wall[module].append(wall_s * 1000)
+            cpu[module].append(cpu_s * 1000)
+    return wall, cpu
 
 
 def measure_like_lambda(runs: int, *, layer: Path, asset: Path) -> ColdStart:
@@ -164,8 +181,8 @@ def measure_like_lambda(runs: int, *, layer: Path, asset: Path) -> ColdStart:
     with tempfile.TemporaryDirectory(prefix="bench-lambda-") as cwd:  # not the checkout
         for module in (BASELINE, *HANDLERS):  # the file cache warm, as on a reused host
             _child(module, env, "-S", cwd=Path(cwd))
-        samples = _timed_rounds(runs, env, "-S", cwd=Path(cwd))
-    return ColdStart(runs=runs, samples_ms=samples, importable_unconfigured={})
+        samples, cpu = _timed_rounds(runs, env, "-S", cwd=Path(cwd))
+    return ColdStart(runs=runs, samples_ms=samples, importable_unconfigured={}, cpu_samples_ms=cpu)
 
 
 def measure(runs: int) -> ColdStart:
@@ -181,7 +198,7 @@ def measure(runs: int) -> ColdStart:
             done = _child(module, bare, check=False)
             lines = done.stderr.strip().splitlines()
             unconfigured[module] = None if done.returncode == 0 else (lines or ["?"])[-1]
-        samples = _timed_rounds(runs, timed)
+        samples, cpu = _timed_rounds(runs, timed)
         costs, project = {}, {}
         for module in HANDLERS:
             report = _child(module, timed, "-X", "importtime").stderr
@@ -194,6 +211,7 @@ def measure(runs: int) -> ColdStart:
         importable_unconfigured=unconfigured,
         costs=costs,
         project_self_ms=project,
+        cpu_samples_ms=cpu,
     )
 
 

@@ -84,7 +84,14 @@ def _quiet_logs() -> Iterator[None]:
 @contextmanager
 def moto_stack() -> Iterator[BenchStack]:
     """Everything in-process, fake credentials and moto only: nothing can reach AWS."""
-    configure_environment(BASE_URL, ADMIN_TOKEN=ADMIN_TOKEN, ARIBA_SHARED_SECRET=ARIBA_SECRET)
+    configure_environment(
+        BASE_URL,
+        ADMIN_TOKEN=ADMIN_TOKEN,
+        ARIBA_SHARED_SECRET=ARIBA_SECRET,
+        # EMF records are still built (same cost, measured), not printed: a billing run would
+        # print thousands of lines.
+        POWERTOOLS_METRICS_DISABLED="true",
+    )
     with mock_aws(), _quiet_logs():
         dynamodb = boto3.client("dynamodb", region_name=os.environ["AWS_REGION"])
         create_resources(

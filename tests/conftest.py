@@ -13,7 +13,14 @@ from moto import mock_aws
 from local.aws import configure_environment, create_resources
 from tests.support import ADMIN_TOKEN, ARIBA_SECRET, BASE_URL
 
-configure_environment(BASE_URL, ADMIN_TOKEN=ADMIN_TOKEN, ARIBA_SHARED_SECRET=ARIBA_SECRET)
+# Metrics off (Lambda keeps them on): the tests asserting on them turn them on with
+# tests.log_support.captured_metrics; elsewhere their EMF lines would only bury failures' output.
+configure_environment(
+    BASE_URL,
+    ADMIN_TOKEN=ADMIN_TOKEN,
+    ARIBA_SHARED_SECRET=ARIBA_SECRET,
+    POWERTOOLS_METRICS_DISABLED="true",
+)
 
 
 @pytest.fixture(scope="session")

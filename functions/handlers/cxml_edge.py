@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 
 from functions.cxml import build

@@ -9,7 +9,7 @@ from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 
 from functions.errors import BadRequest, GatewayError, NotFound
 from functions.handlers.http import raw_body

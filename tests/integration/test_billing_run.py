@@ -19,6 +19,7 @@ from functions import billing, store
 from functions.billing import CONTRACT, USAGE
 from functions.config import settings
 from functions.handlers import billing_worker
+from functions.metric_names import BILLING_MESSAGE_DURATION, INVOICES
 from functions.store import invoices
 from functions.store.billing_ports import DynamoBillingPorts, start_billing_run
 from functions.store.models import OutboxRecord
@@ -28,6 +29,7 @@ from local.outbox import OutboxPump, lambda_record, streams_client
 from local.queues import QueuePump
 from tests.billing_support import PERIOD, seed, subscription
 from tests.conftest import _sent_messages
+from tests.log_support import captured_metrics
 from tests.order_support import subscribe
 from tests.storefront_support import (
     CONTRACT_PAYG,
@@ -395,3 +397,29 @@ def test_a_message_that_is_not_ours_fails_alone(
     answer = billing_worker.handler({"Records": records}, LambdaContext("billing_worker"))
 
     assert answer == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+
+
+def test_invoices_are_counted_created_once_and_failed_per_failed_attempt(
+    tables: dict[str, Any], coupa: dict[str, Any], clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a sound subscription and one whose integration is gone, in the same batch
+    monkeypatch.setattr(billing_worker, "PAGE_SIZE", 100)
+    sound = subscription("req-sound", _integration_id(coupa))
+    orphan = subscription("req-orphan", "int_gone")
+    seed(tables["dynamodb"], [sound, orphan], {
+        sound.id: {PERIOD: {"hours": 1}}, orphan.id: {PERIOD: {"hours": 1}},
+    })  # fmt: skip
+    queues = QueuePump(settings().billing_queue_url, sqs=tables["sqs"], visibility_seconds=0)
+
+    # When the run goes through, the failing batch retried until the DLQ takes it
+    with captured_metrics() as emitted:
+        _run(queues, clock)
+
+    # Then one invoice is counted created, however often its batch ran, and each failed
+    # attempt at the orphan is counted failed (what the failed-invoices alarm watches)
+    outcomes = emitted.by(INVOICES, "outcome")
+    assert outcomes["created"] == 1
+    dlq = tables["sqs"].get_queue_url(QueueName="local-billing-dlq")["QueueUrl"]
+    assert outcomes["failed"] >= 1 and _queued(tables, dlq) >= 1
+    kinds = {dict(d)["kind"] for (name, d) in emitted if name == BILLING_MESSAGE_DURATION}
+    assert kinds == {"shard", "batch"}

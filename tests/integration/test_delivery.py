@@ -27,12 +27,14 @@ from functions.cxml.build import response
 from functions.cxml.model import Credential
 from functions.delivery import MAX_RECEIVES
 from functions.delivery_transport import Answer, Send, Unanswered
+from functions.metric_names import INVOICES
 from functions.store import invoice_files, invoices, queues
 from functions.store.integrations import DynamoIntegrationStore
 from functions.store.invoice_sender import HttpInvoiceSender
 from local.events import LambdaContext
 from local.fake_coupa import FakeCoupa, Party, serve
 from tests.billing_support import subscription
+from tests.log_support import captured_metrics
 from tests.support import ADMIN_TOKEN, admin, coupa_integration
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
@@ -462,3 +464,48 @@ def test_the_sender_reports_a_closed_port_as_no_answer() -> None:
 
     with pytest.raises(Unanswered, match="could not connect"):
         HttpInvoiceSender(allow_local_http=True).post(Send(url, b"<cXML/>", timeout=5))
+
+
+def test_invoices_are_counted_rejected_and_delivered_never_while_retried(
+    api: Any, tables: dict[str, Any], coupa: tuple[FakeCoupa, str]
+) -> None:
+    # Given an invoice for an integration whose invoice secret is wrong
+    fake, url = coupa
+    integration_id = _integration(api, {**fake.invoice_delivery(url), "shared_secret": "wrong"})
+    invoice_id = _issue(integration_id)
+
+    # When Coupa rejects it, the admin fixes the secret and redelivers, and Coupa fails once
+    with captured_metrics() as emitted:
+        work_queue(tables["sqs"])
+        admin(
+            api,
+            "PATCH",
+            f"/admin/integrations/{integration_id}",
+            {"invoice_delivery": fake.invoice_delivery(url)},
+        )
+        admin(api, "POST", f"/admin/invoices/{invoice_id}/deliver")
+        fake.fail_next(1)
+        rounds = [work_queue(tables["sqs"]) for _ in range(2)]
+
+    # Then the operator sees one rejection and one delivery; the retried 500 is no outcome
+    assert rounds == [([], [invoice_id]), ([invoice_id], [])]
+    assert _stored(invoice_id).state == "delivered"
+    assert emitted.by(INVOICES, "outcome") == {"rejected": 1, "delivered": 1}
+
+
+def test_an_invoice_out_of_attempts_is_counted_failed_once(
+    api: Any, tables: dict[str, Any], coupa: tuple[FakeCoupa, str]
+) -> None:
+    # Given an invoice whose buyer system answers 500 to every attempt
+    fake, url = coupa
+    invoice_id = _issue(_integration(api, fake.invoice_delivery(url)))
+    fake.fail_next(100)
+
+    # When the queue retries it until its last attempt
+    with captured_metrics() as emitted:
+        for _ in range(MAX_RECEIVES):
+            work_queue(tables["sqs"])
+
+    # Then it is failed, and counted so once (the alarm on failed invoices fires on it)
+    assert _stored(invoice_id).state == "failed"
+    assert emitted.by(INVOICES, "outcome") == {"failed": 1}

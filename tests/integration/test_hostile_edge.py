@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from functions import ids
-from tests.log_support import captured_logs
+from tests.log_support import captured_logs, captured_metrics
 from tests.order_support import post_order
 from tests.storefront_support import (
     CONTRACT_PAYG,
@@ -353,16 +353,13 @@ def test_location_headers_carry_url_encoded_path_segments(api: Any, coupa: dict[
     ],
 )
 def test_every_refusal_travels_as_http_200_and_is_counted_by_its_cxml_code(
-    api: Any, capsys: pytest.CaptureFixture[str], path: str, document: str, code: int
+    api: Any, path: str, document: str, code: int
 ) -> None:
-    capsys.readouterr()
-
-    answer = post_cxml(api, document, path=path)
+    with captured_metrics() as emitted:
+        answer = post_cxml(api, document, path=path)
 
     assert (answer.code, answer.http_status) == (code, 200)
-    metrics = [
-        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
-    ]
+    metrics = emitted.records
     counted = [m[f"CxmlStatus{code}"] for m in metrics if f"CxmlStatus{code}" in m]
     assert counted == [[1.0]], metrics  # once, beside the function's own metrics
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from functions.metric_names import METERING_RECORDS
+from tests.log_support import captured_metrics
 from tests.order_support import BUYER, order_request, post_order, subscribe, table_items
 from tests.storefront_support import (
     CONTRACT_PAYG,
@@ -487,3 +489,22 @@ def test_the_metering_function_imports_no_templates_and_no_xml() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert found.stdout.strip() == "[]"
+
+
+def test_metering_records_are_counted_by_their_result(
+    api: Any, tables: dict[str, Any], subscription: dict[str, Any]
+) -> None:
+    # Given a subscribed customer and a stranger
+    stranger = _record(SUBSCRIBED_AT, CustomerIdentifier="999988887777")
+
+    # When a batch meters one record of each, then the same hour again with another quantity
+    with captured_metrics() as emitted:
+        meter(api, _batch(_record(SUBSCRIBED_AT, 5), stranger))
+        meter(api, _batch(_record(SUBSCRIBED_AT - timedelta(minutes=20), 6)))
+
+    # Then the operator sees each record under the status BatchMeterUsage answered for it
+    assert emitted.by(METERING_RECORDS, "result") == {
+        "Success": 1,
+        "CustomerNotSubscribed": 1,
+        "DuplicateRecord": 1,
+    }

@@ -4,8 +4,6 @@ invoices, metering records. The dashboard and alarms (infra/dashboard.py) read t
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from functions import observability
 from functions.config import settings
 from local.outbox import OutboxPump, streams_client
+from tests.log_support import captured_metrics
 from tests.order_support import order_request, post_order
 from tests.storefront_support import (
     CONTRACT_PAYG,
@@ -27,43 +26,18 @@ from tests.support import coupa_integration
 BUYER = ("DUNS", "acme-coupa")
 
 
-def _metrics(captured: str) -> Counter[tuple[str, tuple[tuple[str, str], ...]]]:
-    """(metric name, its dimensions without `service`) -> summed value, from stdout's EMF."""
-    totals: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
-    for line in captured.splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(record, dict) or "_aws" not in record:
-            continue
-        (directive,) = record["_aws"]["CloudWatchMetrics"]
-        assert directive["Namespace"] == "ProcurementGateway"
-        (dimension_names,) = directive["Dimensions"]
-        dimensions = tuple(
-            sorted((name, record[name]) for name in dimension_names if name != "service")
-        )
-        for metric in directive["Metrics"]:
-            totals[(metric["Name"], dimensions)] += sum(record[metric["Name"]])
-    return totals
-
-
 @pytest.fixture
 def coupa(api: Any) -> dict[str, Any]:
     create_products(api, CONTRACT_PAYG)
     return create_integration(api, coupa_integration(test_mode=False))
 
 
-def test_punchouts_are_counted_by_system_and_cxml_outcome(
-    api: Any, coupa: dict[str, Any], capsys: pytest.CaptureFixture[str]
-) -> None:
-    capsys.readouterr()
+def test_punchouts_are_counted_by_system_and_cxml_outcome(api: Any, coupa: dict[str, Any]) -> None:
     # Given one accepted punchout and one with a wrong shared secret
-    punch_out(api, coupa)
-    with pytest.raises(AssertionError):
-        punch_out(api, coupa, secret="not-the-secret")
-
-    counted = _metrics(capsys.readouterr().out)
+    with captured_metrics() as counted:
+        punch_out(api, coupa)
+        with pytest.raises(AssertionError):
+            punch_out(api, coupa, secret="not-the-secret")
 
     assert counted[(observability.PUNCHOUTS, (("outcome", "200"), ("system", "coupa")))] == 1
     refused = [
@@ -75,28 +49,27 @@ def test_punchouts_are_counted_by_system_and_cxml_outcome(
 
 
 def test_a_cart_a_po_its_duplicate_and_a_refused_po_are_counted(
-    api: Any, coupa: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    api: Any, coupa: dict[str, Any]
 ) -> None:
     secret = coupa["purchase_information"]["shared_secret"]
     session = punch_out(api, coupa)
-    capsys.readouterr()
-    cart = cart_of(
-        post_form(
-            api,
-            f"{session}/requests",
-            {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"},
+    with captured_metrics() as counted:
+        cart = cart_of(
+            post_form(
+                api,
+                f"{session}/requests",
+                {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"},
+            )
         )
-    )
-    po = order_request(cart.lines, buyer=BUYER, secret=secret, payload_id="m-1@coupa")
+        po = order_request(cart.lines, buyer=BUYER, secret=secret, payload_id="m-1@coupa")
 
-    assert post_order(api, po).code == 200
-    assert post_order(api, po).code == 200  # the buyer's retry
-    refused = order_request(
-        cart.lines, buyer=BUYER, secret=secret, order_id="PO-2", prices={1: "1.00"}
-    )
-    assert post_order(api, refused).code == 409
+        assert post_order(api, po).code == 200
+        assert post_order(api, po).code == 200  # the buyer's retry
+        refused = order_request(
+            cart.lines, buyer=BUYER, secret=secret, order_id="PO-2", prices={1: "1.00"}
+        )
+        assert post_order(api, refused).code == 409
 
-    counted = _metrics(capsys.readouterr().out)
     assert counted[(observability.CARTS_RETURNED, (("system", "coupa"),))] == 1
     orders = {
         dict(dims)["outcome"]: (dict(dims)["code"], n)
@@ -113,7 +86,7 @@ def test_a_cart_a_po_its_duplicate_and_a_refused_po_are_counted(
 
 
 def test_the_mail_a_po_announces_is_counted_as_sent(
-    api: Any, tables: dict[str, Any], coupa: dict[str, Any], capsys: pytest.CaptureFixture[str]
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
     # Given an approved purchase order, whose mail waits in the outbox
     secret = coupa["purchase_information"]["shared_secret"]
@@ -128,13 +101,12 @@ def test_the_mail_a_po_announces_is_counted_as_sent(
     assert post_order(api, order_request(cart.lines, buyer=BUYER, secret=secret)).code == 200
     streams = streams_client("us-east-1")
     pump = OutboxPump(settings().outbox_table, dynamodb=tables["dynamodb"], streams=streams)
-    capsys.readouterr()
 
     # When the outbox stream wakes the email worker
-    pump.pump_once()
+    with captured_metrics() as counted:
+        pump.pump_once()
 
     # Then the mail is counted as sent, once
-    counted = _metrics(capsys.readouterr().out)
     assert counted[(observability.MAILS_SENT, ())] == 1
     assert counted[(observability.MAILS_FAILED, ())] == 0
 

@@ -9,8 +9,7 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, NamedTuple
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 
 from functions import ids, storefront
 from functions.catalog import Offer, Product

@@ -9,8 +9,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.api_gateway import Response, Router
 
 from functions.clock import now
 from functions.config import settings
