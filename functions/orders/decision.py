@@ -193,7 +193,7 @@ def process(
             mails.append(announce(event, updated, integration.account_email, po.order_id, base_url))
         if event == "ready" and owes_contract_invoice(updated):
             invoices.append(contract_outbox_key(updated.id))
-        notes.append(_note(updated))
+        notes.append(_note(updated, test=test))
     touched = tuple(
         replace(request, state=ORDERED, updated_at=iso(now))
         for request in requests.values()
@@ -206,8 +206,10 @@ def process(
     )  # fmt: skip
 
 
-def _note(subscription: Subscription) -> str:
+def _note(subscription: Subscription, *, test: bool = False) -> str:
     if subscription.state == ACTIVE:
+        if test:  # the buyer's pages call it "Test", never "Active"
+            return f"{subscription.product_name}: test subscription recorded."
         return f"{subscription.product_name}: subscription active."
     if subscription.state != PENDING:
         return f"{subscription.product_name}: subscription {subscription.state}."

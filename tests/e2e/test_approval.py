@@ -95,11 +95,11 @@ def test_approving_a_trial_activates_it_shows_it_and_mails_the_account_once(
     assert PO_NUMBER.match(po.order_id)
     assert (po.order_type, po.http_status, po.status_code) == ("new", "200", "200")
     assert po.status == "200 OK"
-    assert "Sentinel SIEM: subscription active." in po.message
+    assert "Sentinel SIEM: test subscription recorded." in po.message
     assert "Test order recorded" in po.message
     last = page.locator("#last-answer")
     expect(last).to_contain_text(f"PO {po.order_id}: Status 200 OK")
-    expect(last).to_contain_text("subscription active")
+    expect(last).to_contain_text("test subscription recorded")
     # And the marketplace's "Your subscriptions" shows it as a test (never "Active"), by that PO
     card = _subscription_card(page, base, [po.order_id])
     expect(card.get_by_role("heading", level=2)).to_contain_text("Sentinel SIEM")
@@ -132,7 +132,7 @@ def test_a_contract_with_usage_approved_line_by_line_is_active_after_the_second_
     assert first.status_code == second.status_code == "200"
     assert "DataStream Pro: subscription pending until line(s)" in first.message
     assert usage["aux-id"] in first.message
-    assert "DataStream Pro: subscription active." in second.message
+    assert "DataStream Pro: test subscription recorded." in second.message
     expect(page.locator("#last-answer")).to_contain_text(f"PO {second.order_id}: Status 200 OK")
     # And "Your subscriptions" shows one (test-mode) subscription paid by both POs
     card = _subscription_card(page, base, [first.order_id, second.order_id])
@@ -217,5 +217,5 @@ def test_an_ariba_po_is_sent_as_ariba_network_and_accepted(
     assert (po.status_code, po.status) == ("200", "200 OK")
     assert po.lines == f"1: {line['aux-id']}"
     assert po.total == f"{Decimal(line['unit-price']) * int(line['quantity']):.2f} USD"
-    assert "subscription active." in po.message
+    assert "test subscription recorded." in po.message
     assert "@ariba.simulator.local" in po.payload_id

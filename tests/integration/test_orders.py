@@ -252,6 +252,9 @@ def test_test_mode_records_everything_and_says_so(api: Any, tables: dict[str, An
     )
 
     assert answer.code == 200 and "Test order recorded" in answer.message
+    # and the answer does not contradict itself: a test subscription is never "active"
+    assert "Sentinel SIEM: test subscription recorded." in answer.message
+    assert "subscription active" not in answer.message
     subscription = only_subscription(tables)
     assert subscription["test"] is True
     assert json.loads(_outbox(tables)[0]["context"]["S"])["test"] is True
