@@ -3,10 +3,23 @@ Open Buy, metering): a refusal names the field."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from functions.errors import BadRequest
+
+
+def only(data: Mapping[str, Any], allowed: Collection[str], *, path: str = "") -> None:
+    """Refuse a key that is not in `allowed`: a misspelt one ("trem": 3) or one this API does
+    not take must not be silently ignored (it could change a price or drop usage). `path`
+    prefixes the name in the refusal (`offers[0].pricing.trem`)."""
+    for name in data:
+        if name not in allowed:
+            field = f"{path}{name}"
+            raise BadRequest(
+                f"'{field}' is not a field here; expected {', '.join(sorted(allowed))}.",
+                field=field,
+            )
 
 
 def text(
