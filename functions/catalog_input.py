@@ -102,9 +102,7 @@ def _dimensions(data: Mapping[str, Any], path: str) -> tuple[Dimension, ...]:
     dimensions = []
     for index, item in enumerate(raw):
         where = f"{path}dimensions[{index}]."
-        if not isinstance(item, Mapping):
-            raise BadRequest(f"'{where[:-1]}' must be an object.", field=where[:-1])
-        fields.only(item, DIMENSION_KEYS, path=where)
+        item = fields.entry(item, DIMENSION_KEYS, name=where[:-1])
         unit = item.get("unit")
         if not _is_one_of(unit, UNITS):
             raise BadRequest(
@@ -160,9 +158,7 @@ def _offers(raw: Any) -> tuple[Offer, ...]:
     offers = []
     for index, item in enumerate(raw):
         path = f"offers[{index}]."
-        if not isinstance(item, Mapping):
-            raise BadRequest(f"'offers[{index}]' must be an object.", field=f"offers[{index}]")
-        fields.only(item, OFFER_KEYS, path=path)
+        item = fields.entry(item, OFFER_KEYS, name=path[:-1])
         currency = item.get("currency", "USD")
         if not isinstance(currency, str) or not _CURRENCY.match(currency):
             raise BadRequest(

@@ -22,6 +22,15 @@ def only(data: Mapping[str, Any], allowed: Collection[str], *, path: str = "") -
             )
 
 
+def entry(value: Any, allowed: Collection[str], *, name: str) -> Mapping[str, Any]:
+    """An object in a list (`offers[0]`, `UsageRecords[3]`): refused unless it is a JSON object
+    of `allowed` fields only; `name` is its path, prefixing its fields' in a refusal."""
+    if not isinstance(value, Mapping):
+        raise BadRequest(f"'{name}' must be an object.", field=name)
+    only(value, allowed, path=f"{name}.")
+    return value
+
+
 def text(
     data: Mapping[str, Any],
     name: str,

@@ -142,9 +142,7 @@ def parse_batch(payload: Any, now: datetime) -> MeteringBatch:
     records = []
     for index, raw in enumerate(raw_records):
         path = f"UsageRecords[{index}]."
-        if not isinstance(raw, Mapping):
-            raise BadRequest(f"'{path[:-1]}' must be an object.", field=path[:-1])
-        fields.only(raw, RECORD_FIELDS, path=path)
+        raw = fields.entry(raw, RECORD_FIELDS, name=path[:-1])
         quantity = _quantity(raw.get("Quantity"), f"{path}Quantity")
         timestamp = parse_timestamp(raw.get("Timestamp"), f"{path}Timestamp")
         record = UsageRecord(

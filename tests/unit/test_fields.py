@@ -90,3 +90,15 @@ def test_metering_and_the_catalog_refuse_an_unknown_key_in_the_same_words() -> N
         "'UsageRecords[0].UsageAllocations' is not a field here; "
         "expected CustomerIdentifier, Dimension, Quantity, Timestamp."
     )
+
+
+def test_an_entry_of_a_list_is_an_object_of_known_fields_named_by_its_path() -> None:
+    allowed = {"id", "name"}
+    assert fields.entry({"id": "a"}, allowed, name="offers[0]") == {"id": "a"}
+    with pytest.raises(BadRequest) as not_an_object:
+        fields.entry(["id"], allowed, name="offers[1]")
+    assert not_an_object.value.field == "offers[1]"
+    assert not_an_object.value.message == "'offers[1]' must be an object."
+    with pytest.raises(BadRequest) as unknown:
+        fields.entry({"id": "a", "nme": "b"}, allowed, name="offers[2]")
+    assert unknown.value.field == "offers[2].nme"
