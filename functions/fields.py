@@ -3,10 +3,32 @@ Open Buy, metering): a refusal names the field."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from functions.errors import BadRequest
+
+
+def only(data: Mapping[str, Any], allowed: Collection[str], *, path: str = "") -> None:
+    """Refuse a key that is not in `allowed`: a misspelt one ("trem": 3) or one this API does
+    not take must not be silently ignored (it could change a price or drop usage). `path`
+    prefixes the name in the refusal (`offers[0].pricing.trem`)."""
+    for name in data:
+        if name not in allowed:
+            field = f"{path}{name}"
+            raise BadRequest(
+                f"'{field}' is not a field here; expected {', '.join(sorted(allowed))}.",
+                field=field,
+            )
+
+
+def entry(value: Any, allowed: Collection[str], *, name: str) -> Mapping[str, Any]:
+    """An object in a list (`offers[0]`, `UsageRecords[3]`): refused unless it is a JSON object
+    of `allowed` fields only; `name` is its path, prefixing its fields' in a refusal."""
+    if not isinstance(value, Mapping):
+        raise BadRequest(f"'{name}' must be an object.", field=name)
+    only(value, allowed, path=f"{name}.")
+    return value
 
 
 def text(

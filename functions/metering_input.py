@@ -54,15 +54,6 @@ class MeteringBatch:
     records: tuple[UsageRecord, ...]
 
 
-def _only(data: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None:
-    for name in data:
-        if name not in allowed:
-            raise BadRequest(
-                f"'{path}{name}' is not supported; expected {', '.join(allowed)}.",
-                field=f"{path}{name}",
-            )
-
-
 def _text(data: Mapping[str, Any], name: str, path: str) -> str:
     """A required identifier, kept as sent (the seller's records compare it as is)."""
     return fields.text(data, name, required=True, limit=MAX_TEXT, path=path, trim=False)
@@ -139,7 +130,7 @@ def parse_batch(payload: Any, now: datetime) -> MeteringBatch:
     """The batch, validated whole: one bad record refuses it before anything is written."""
     if not isinstance(payload, Mapping):
         raise BadRequest("The body must be a JSON object with ProductCode and UsageRecords.")
-    _only(payload, BATCH_FIELDS, "")
+    fields.only(payload, BATCH_FIELDS)
     product_code = _text(payload, "ProductCode", "")
     raw_records = payload.get("UsageRecords")
     if not isinstance(raw_records, list) or not 1 <= len(raw_records) <= MAX_RECORDS:
@@ -151,9 +142,7 @@ def parse_batch(payload: Any, now: datetime) -> MeteringBatch:
     records = []
     for index, raw in enumerate(raw_records):
         path = f"UsageRecords[{index}]."
-        if not isinstance(raw, Mapping):
-            raise BadRequest(f"'{path[:-1]}' must be an object.", field=path[:-1])
-        _only(raw, RECORD_FIELDS, path)
+        raw = fields.entry(raw, RECORD_FIELDS, name=path[:-1])
         quantity = _quantity(raw.get("Quantity"), f"{path}Quantity")
         timestamp = parse_timestamp(raw.get("Timestamp"), f"{path}Timestamp")
         record = UsageRecord(

@@ -5,6 +5,7 @@ search, detail and checkout need that token and lead the user into the punchout.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -27,22 +28,19 @@ app = APIGatewayRestResolver()
 json_edge.install(app)
 
 
-@cache
-def _tokens() -> DynamoOpenBuyTokenStore:
-    store.bind(settings())
-    return DynamoOpenBuyTokenStore()
+@dataclass(frozen=True)
+class _Adapters:
+    tokens: DynamoOpenBuyTokenStore
+    integrations: DynamoIntegrationStore
+    products: DynamoProductStore
 
 
 @cache
-def _integrations() -> DynamoIntegrationStore:
+def _adapters() -> _Adapters:
+    """This function's composition root: binds the tables once, on the first request (nothing
+    at import: cold start), and builds the adapters the routes use."""
     store.bind(settings())
-    return DynamoIntegrationStore()
-
-
-@cache
-def _products() -> DynamoProductStore:
-    store.bind(settings())
-    return DynamoProductStore()
+    return _Adapters(DynamoOpenBuyTokenStore(), DynamoIntegrationStore(), DynamoProductStore())
 
 
 def _endpoints() -> Endpoints:
@@ -56,16 +54,18 @@ def _caller() -> Integration:
     """The integration the bearer token acts for, refused if the token is unknown or expired
     or the integration has been disabled since."""
     token = openbuy.bearer_token(app.current_event.headers.get("authorization"))
-    record = openbuy.live_token(_tokens().get(ids.digest(token)), now())
-    return openbuy.token_integration(record, _integrations().get(record.integration_id))
+    record = openbuy.live_token(_adapters().tokens.get(ids.digest(token)), now())
+    return openbuy.token_integration(record, _adapters().integrations.get(record.integration_id))
 
 
 @app.post("/openbuy/authentication/v1.0.0")
 def authenticate() -> Response:
     credentials = openbuy.credentials_from_json(json_edge.json_body(app))
-    integration = openbuy.authenticate(credentials, _integrations().get(credentials.integration_id))
+    integration = openbuy.authenticate(
+        credentials, _adapters().integrations.get(credentials.integration_id)
+    )
     token, record = openbuy.issue_token(integration, credentials.email)
-    _tokens().put(record)
+    _adapters().tokens.put(record)
     logger.info("open buy token issued", extra={"integration_id": integration.id})
     return json_edge.json_reply(openbuy.token_reply(token))
 
@@ -74,14 +74,16 @@ def authenticate() -> Response:
 def search() -> Response:
     _caller()
     request = openbuy.search_request_from_json(json_edge.json_body(app))
-    return json_edge.json_reply(openbuy.search(_products().listed(), request, _endpoints()))
+    return json_edge.json_reply(
+        openbuy.search(_adapters().products.listed(), request, _endpoints())
+    )
 
 
 @app.post("/openbuy/detail/v1.0.0")
 def detail() -> Response:
     _caller()
     product_id = openbuy.part_number_from_json(json_edge.json_body(app))
-    product = openbuy.listed_product(_products().get(product_id), product_id)
+    product = openbuy.listed_product(_adapters().products.get(product_id), product_id)
     return json_edge.json_reply(openbuy.detail(product, _endpoints()))
 
 
@@ -89,7 +91,7 @@ def detail() -> Response:
 def checkout() -> Response:
     integration = _caller()
     product_id, offer_id = openbuy.checkout_from_json(json_edge.json_body(app))
-    product = openbuy.listed_product(_products().get(product_id), product_id)
+    product = openbuy.listed_product(_adapters().products.get(product_id), product_id)
     answer = openbuy.checkout(product, offer_id, _endpoints())
     logger.info(
         "open buy checkout",

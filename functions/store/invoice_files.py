@@ -4,21 +4,17 @@ so an overwritten document keeps its earlier version."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.errors import Transient
-from functions.store.timeouts import client_config
+from functions.store.timeouts import LazyClient
 
 PREFIX = "invoices"
 XML_TYPE = "text/xml; charset=utf-8"
 JSON_TYPE = "application/json"
 
 _bound: dict[str, str] = {}
-_client: Any = None
-_lock = threading.Lock()
+_s3 = LazyClient("s3")
 
 
 class FileNotStored(Transient):
@@ -27,23 +23,8 @@ class FileNotStored(Transient):
 
 def bind(bucket: str, region: str) -> None:
     """Called once at start-up by `functions.store.bind`."""
-    global _client
-    with _lock:
-        if _bound.get("bucket") != bucket or _bound.get("region") != region:
-            _bound.update(bucket=bucket, region=region)
-            _client = None
-
-
-def _s3() -> Any:
-    global _client
-    with _lock:
-        if not _bound:
-            raise RuntimeError("functions.store.bind was not called before using S3")
-        if _client is None:
-            import boto3  # created on first use, once per Lambda container
-
-            _client = boto3.client("s3", region_name=_bound["region"], config=client_config())
-        return _client
+    _bound["bucket"] = bucket
+    _s3.bind(region)
 
 
 def document_key(integration_id: str, period: str, invoice_id: str, extension: str) -> str:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.errors import Transient
-from functions.store.timeouts import client_config
+from functions.store.timeouts import LazyClient
 
 
 class MailNotSent(Transient):
@@ -19,17 +17,7 @@ class MailNotSent(Transient):
 
 class SesMailer:
     def __init__(self, region: str) -> None:
-        self._region = region
-        self._client: Any = None
-        self._lock = threading.Lock()
-
-    def _ses(self) -> Any:
-        with self._lock:
-            if self._client is None:
-                import boto3  # created on the first send, once per Lambda container
-
-                self._client = boto3.client("ses", region_name=self._region, config=client_config())
-            return self._client
+        self._ses = LazyClient("ses", region)  # created on the first send
 
     def send(
         self, sender: str, recipients: Sequence[str], subject: str, text: str, html: str

@@ -3,6 +3,8 @@ start-up by `functions.store.bind` (never read from the environment at import)."
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pynamodb.attributes import (
     BooleanAttribute,
     JSONAttribute,
@@ -15,6 +17,11 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from functions import contracts
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from functions.subscriptions import Mail
 
 UNBOUND = "unbound-call-functions.store.bind"
 INTEGRATION_PREFIX = "integration#"
@@ -256,6 +263,20 @@ class OutboxRecord(Model):
     created_at = UnicodeAttribute()
     sent_at = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+
+    @classmethod
+    def pending(cls, mail: Mail, created_at: str, expires_at: datetime) -> OutboxRecord:
+        """A mail to send, as written (once: the caller conditions on its key being new) in
+        the transaction of the change it announces."""
+        return cls(
+            mail.key,
+            template=mail.template,
+            recipients=list(mail.recipients),
+            context=mail.context,
+            status="pending",
+            created_at=created_at,
+            expires_at=expires_at,
+        )
 
 
 class IntegrationInvoicesIndex(GlobalSecondaryIndex["InvoiceRecord"]):

@@ -189,15 +189,7 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
                     tx.save(record, condition=RequestRecord.version == request.version)
                 for mail in outcome.mails:
                     tx.save(
-                        OutboxRecord(
-                            mail.key,
-                            template=mail.template,
-                            recipients=list(mail.recipients),
-                            context=mail.context,
-                            status="pending",
-                            created_at=received,
-                            expires_at=expires,
-                        ),
+                        OutboxRecord.pending(mail, received, expires),
                         condition=OutboxRecord.pk.does_not_exist(),
                     )
                 for key in outcome.invoices:

@@ -4,22 +4,19 @@ limit), entries SQS refused sent again once. Receiving is Lambda's event source 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.errors import Transient
-from functions.store.timeouts import client_config
+from functions.store.timeouts import LazyClient
 
 BATCH = 10
 """SendMessageBatch takes at most ten entries."""
 ATTEMPTS = 2
 
-_bound: dict[str, str] = {}
-_client: Any = None
-_lock = threading.Lock()
+_sqs = LazyClient("sqs")
 
 
 class MessagesNotSent(Transient):
@@ -28,23 +25,7 @@ class MessagesNotSent(Transient):
 
 def bind(region: str) -> None:
     """Called once at start-up by `functions.store.bind`."""
-    global _client
-    with _lock:
-        if _bound.get("region") != region:
-            _bound["region"] = region
-            _client = None
-
-
-def _sqs() -> Any:
-    global _client
-    with _lock:
-        if not _bound:
-            raise RuntimeError("functions.store.bind was not called before using SQS")
-        if _client is None:
-            import boto3  # created on first use, once per Lambda container
-
-            _client = boto3.client("sqs", region_name=_bound["region"], config=client_config())
-        return _client
+    _sqs.bind(region)
 
 
 def send(queue_url: str, bodies: Sequence[Mapping[str, Any]]) -> int:

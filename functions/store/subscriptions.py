@@ -211,15 +211,7 @@ def _write_preapproved(
             condition=SubscriptionRecord.pk.does_not_exist(),
         )
         tx.save(
-            OutboxRecord(
-                mail.key,
-                template=mail.template,
-                recipients=list(mail.recipients),
-                context=mail.context,
-                status="pending",
-                created_at=subscription.created_at,
-                expires_at=expires,
-            ),
+            OutboxRecord.pending(mail, subscription.created_at, expires),
             condition=OutboxRecord.pk.does_not_exist(),
         )
         tx.save(

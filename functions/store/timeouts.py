@@ -9,6 +9,7 @@ READ_SECONDS to read: WORST_CASE_SECONDS for one call, below the shortest functi
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 CONNECT_SECONDS = 1.0
@@ -28,6 +29,38 @@ def client_config() -> Any:
         read_timeout=READ_SECONDS,
         retries={"mode": RETRY_MODE, "total_max_attempts": ATTEMPTS},
     )
+
+
+class LazyClient:
+    """A boto3 client with these timeouts, created on first use (once per Lambda container: only
+    the requests that need it pay for it) in the region `functions.store.bind` gives; binding
+    another region drops a client made for the old one. Call it for the client."""
+
+    def __init__(self, service: str, region: str | None = None) -> None:
+        self._service = service
+        self._region = region
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def bind(self, region: str) -> None:
+        with self._lock:
+            if self._region != region:
+                self._region = region
+                self._client = None
+
+    def __call__(self) -> Any:
+        with self._lock:
+            if self._region is None:
+                raise RuntimeError(
+                    f"functions.store.bind was not called before using {self._service.upper()}"
+                )
+            if self._client is None:
+                import boto3
+
+                self._client = boto3.client(
+                    self._service, region_name=self._region, config=client_config()
+                )
+            return self._client
 
 
 def apply_to_model(meta: Any) -> None:

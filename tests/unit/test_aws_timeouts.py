@@ -62,3 +62,19 @@ def test_boto3_clients_of_the_adapters_use_the_short_timeouts(aws: dict[str, Any
 
     for client in (mailer._ses(), invoice_files._s3(), queues._sqs(), secret._client):
         _assert_bounded(client)
+
+
+def test_a_lazy_client_is_made_once_per_region_and_only_after_binding(aws: dict[str, Any]) -> None:
+    from functions.store.timeouts import LazyClient
+
+    sqs = LazyClient("sqs")
+    with pytest.raises(RuntimeError, match="before using SQS"):
+        sqs()
+
+    sqs.bind("us-east-1")
+    first = sqs()
+    sqs.bind("us-east-1")
+    assert sqs() is first, "one client per Lambda container"
+    sqs.bind("eu-west-1")
+    assert sqs().meta.region_name == "eu-west-1"
+    _assert_bounded(sqs())

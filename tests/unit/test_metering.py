@@ -1,11 +1,10 @@
-"""Metering, pure: the batch as sent (window, sizes, quantities, timestamps), who may meter
-which product, which subscription a record lands on, and the per-record results."""
+"""Metering, pure: the product a batch names, who may meter which product, which subscription
+a record lands on, and the per-record results (the batch as sent: test_metering_input.py)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -22,35 +21,12 @@ from functions.metering import (
     HourlyUsage,
     Recorded,
 )
-from functions.metering_input import UsageRecord, parse_batch, product_dimensions
+from functions.metering_input import UsageRecord, parse_batch
 from functions.subscriptions import PREAPPROVED_ORDER, Subscription
 from tests.billing_support import approval, subscription
-from tests.storefront_support import CONTRACT_PAYG, FREE_TRIAL
+from tests.metering_support import CUSTOMER, NOW, usage_batch, usage_record
+from tests.storefront_support import CONTRACT_PAYG
 from tests.support import SELLER
-
-NOW = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-CUSTOMER = "111122223333"
-
-
-def _record(**overrides: Any) -> dict[str, Any]:
-    record = {
-        "Timestamp": "2026-11-26T12:10:00Z",
-        "CustomerIdentifier": CUSTOMER,
-        "Dimension": "hours",
-        "Quantity": 5,
-    }
-    record.update(overrides)
-    return record
-
-
-def _batch(*records: dict[str, Any], product: str = "datastream-pro") -> dict[str, Any]:
-    return {"ProductCode": product, "UsageRecords": list(records) or [_record()]}
-
-
-def _refusal(payload: Any, now: datetime = NOW) -> BadRequest:
-    with pytest.raises(BadRequest) as refused:
-        parse_batch(payload, now)
-    return refused.value
 
 
 def _product(**overrides: Any) -> Product:
@@ -108,143 +84,20 @@ def _meter(
     )
 
 
-# --- the batch as sent ----------------------------------------------------------------------
-
-
-def test_a_valid_batch_is_parsed_and_its_timestamp_truncated_to_the_hour() -> None:
-    batch = parse_batch(_batch(_record(Timestamp="2026-11-26T12:59:59.999Z")), NOW)
-
-    assert batch.product_code == "datastream-pro"
-    (record,) = batch.records
-    assert (record.customer, record.dimension, record.quantity) == (CUSTOMER, "hours", 5)
-    assert record.hour == datetime(2026, 11, 26, 12, tzinfo=UTC)
-    assert record.sent == _record(Timestamp="2026-11-26T12:59:59.999Z")
-
-
-@pytest.mark.parametrize(
-    ("timestamp", "hour"),
-    [
-        ("2026-11-26T12:10:00+00:00", datetime(2026, 11, 26, 12, tzinfo=UTC)),
-        ("2026-11-26T13:10:00+01:00", datetime(2026, 11, 26, 12, tzinfo=UTC)),
-        ("2026-11-26T07:40:00-05:00", datetime(2026, 11, 26, 12, tzinfo=UTC)),
-        ("2026-11-26T17:40:00+05:30", datetime(2026, 11, 26, 12, tzinfo=UTC)),
-        (
-            int(datetime(2026, 11, 26, 11, 5, tzinfo=UTC).timestamp()),
-            datetime(2026, 11, 26, 11, tzinfo=UTC),
-        ),
-        (
-            Decimal(int(datetime(2026, 11, 26, 9, 0, tzinfo=UTC).timestamp())) - Decimal("0.5"),
-            datetime(2026, 11, 26, 8, tzinfo=UTC),
-        ),
-    ],
-)
-def test_iso_timestamps_with_offsets_and_epoch_seconds_land_in_the_utc_hour(
-    timestamp: Any, hour: datetime
-) -> None:
-    (record,) = parse_batch(_batch(_record(Timestamp=timestamp)), NOW).records
-    assert record.hour == hour
-
-
-def test_an_epoch_with_decimals_is_echoed_as_a_json_number() -> None:
-    (record,) = parse_batch(_batch(_record(Timestamp=Decimal("1795688000.5"))), NOW).records
-    assert record.sent["Timestamp"] == 1795688000.5
-
-
-def test_exactly_six_hours_old_is_accepted_one_second_more_refuses_the_batch() -> None:
-    edge = NOW - timedelta(hours=6)
-    parse_batch(_batch(_record(Timestamp=edge.isoformat())), NOW)
-
-    too_old = (edge - timedelta(seconds=1)).isoformat()
-    refused = _refusal(_batch(_record(), _record(Timestamp=too_old)))
-
-    assert refused.field == "UsageRecords[1].Timestamp"
-    assert "more than 6 hours old" in refused.message
-    assert "no record of this batch was recorded" in refused.message
-
-
-def test_a_few_minutes_of_clock_skew_are_allowed_later_is_the_future() -> None:
-    parse_batch(_batch(_record(Timestamp=(NOW + timedelta(minutes=5)).isoformat())), NOW)
-
-    refused = _refusal(_batch(_record(Timestamp=(NOW + timedelta(minutes=6)).isoformat())))
-
-    assert "is in the future" in refused.message and refused.field == "UsageRecords[0].Timestamp"
-
-
-@pytest.mark.parametrize(
-    ("timestamp", "words"),
-    [
-        ("2026-11-26T12:10:00", "has no UTC offset"),
-        ("26/11/2026 12:10", "is not ISO 8601"),
-        ("", "is not ISO 8601"),
-        (None, "must be ISO 8601"),
-        (True, "must be ISO 8601"),
-        (10**20, "is not a valid epoch time"),
-        ([], "must be ISO 8601"),
-    ],
-)
-def test_unreadable_timestamps_are_400_naming_the_record(timestamp: Any, words: str) -> None:
-    refused = _refusal(_batch(_record(Timestamp=timestamp)))
-    assert words in refused.message and refused.field == "UsageRecords[0].Timestamp"
-
-
-@pytest.mark.parametrize("quantity", [-1, 1.5, Decimal("2.0"), "3", None, True, 2**31])
-def test_quantity_must_be_a_whole_number_from_zero(quantity: Any) -> None:
-    refused = _refusal(_batch(_record(Quantity=quantity)))
-    assert refused.field == "UsageRecords[0].Quantity" and "whole number" in refused.message
-
-
-def test_zero_is_a_quantity() -> None:
-    (record,) = parse_batch(_batch(_record(Quantity=0)), NOW).records
-    assert record.quantity == 0
-
-
-def test_one_to_twenty_five_records() -> None:
-    assert len(parse_batch(_batch(*[_record()] * 25), NOW).records) == 25
-
-    too_many = _refusal(_batch(*[_record()] * 26))
-    empty = _refusal({"ProductCode": "datastream-pro", "UsageRecords": []})
-
-    assert "1 to 25 records; got 26" in too_many.message and too_many.field == "UsageRecords"
-    assert "got 0" in empty.message
-
-
-@pytest.mark.parametrize(
-    ("payload", "field"),
-    [
-        ([], None),
-        ({"UsageRecords": [_record()]}, "ProductCode"),
-        ({"ProductCode": "datastream-pro"}, "UsageRecords"),
-        ({**_batch(), "Extra": 1}, "Extra"),
-        (_batch(_record(UsageAllocations=[])), "UsageRecords[0].UsageAllocations"),
-        (_batch(_record(CustomerIdentifier="")), "UsageRecords[0].CustomerIdentifier"),
-        (_batch(_record(Dimension=7)), "UsageRecords[0].Dimension"),
-        (_batch(_record(Dimension="x" * 65)), "UsageRecords[0].Dimension"),
-        ({"ProductCode": "datastream-pro", "UsageRecords": ["x"]}, "UsageRecords[0]"),
-    ],
-)
-def test_malformed_batches_are_400_naming_the_field(payload: Any, field: str | None) -> None:
-    assert _refusal(payload).field == field
-
-
 # --- the product ------------------------------------------------------------------------------
 
 
 def test_an_unknown_product_is_400_naming_it() -> None:
     with pytest.raises(BadRequest) as refused:
-        _meter(_batch(product="no-such-product"))
+        _meter(usage_batch(product="no-such-product"))
     assert "'no-such-product'" in refused.value.message and refused.value.field == "ProductCode"
 
 
 def test_a_dimension_the_product_does_not_price_is_400_naming_it() -> None:
     with pytest.raises(BadRequest) as refused:
-        _meter(_batch(_record(), _record(Dimension="gigabytes")))
+        _meter(usage_batch(usage_record(), usage_record(Dimension="gigabytes")))
     assert "'gigabytes'" in refused.value.message and "hours" in refused.value.message
     assert refused.value.field == "UsageRecords[1].Dimension"
-
-
-def test_the_dimensions_a_free_trial_converts_to_are_the_products() -> None:
-    assert product_dimensions(product_from_json(FREE_TRIAL)) == {"hours"}
-    assert product_dimensions(_product()) == {"hours"}
 
 
 # --- who may meter ----------------------------------------------------------------------------
@@ -284,7 +137,7 @@ def test_a_seller_meters_only_its_own_products() -> None:
 def test_a_seller_meters_nothing_of_another_seller_even_with_a_valid_batch() -> None:
     usage = Usage()
     with pytest.raises(Forbidden):
-        _meter(_batch(), subscription(), usage=usage, caller=Caller(seller_account="2109"))
+        _meter(usage_batch(), subscription(), usage=usage, caller=Caller(seller_account="2109"))
     assert usage.writes == 0
 
 
@@ -292,7 +145,7 @@ def test_a_seller_meters_nothing_of_another_seller_even_with_a_valid_batch() -> 
 
 
 def _one(**overrides: Any) -> UsageRecord:
-    (record,) = parse_batch(_batch(_record(**overrides)), NOW).records
+    (record,) = parse_batch(usage_batch(usage_record(**overrides)), NOW).records
     return record
 
 
@@ -369,12 +222,12 @@ def test_the_metering_record_id_is_derived_from_subscription_dimension_and_hour(
 def test_results_in_order_success_duplicate_and_not_subscribed() -> None:
     usage = Usage()
     other = "444455556666"
-    payload = _batch(
-        _record(Quantity=5),
-        _record(Quantity=5, Timestamp="2026-11-26T12:45:00Z"),  # the same hour, again
-        _record(Quantity=6),  # the same hour, another quantity
-        _record(CustomerIdentifier=other),
-        _record(Quantity=7, Timestamp="2026-11-26T11:00:00Z"),
+    payload = usage_batch(
+        usage_record(Quantity=5),
+        usage_record(Quantity=5, Timestamp="2026-11-26T12:45:00Z"),  # the same hour, again
+        usage_record(Quantity=6),  # the same hour, another quantity
+        usage_record(CustomerIdentifier=other),
+        usage_record(Quantity=7, Timestamp="2026-11-26T11:00:00Z"),
     )
     subscriptions = Subscriptions(subscription())
 
@@ -399,10 +252,10 @@ def test_results_in_order_success_duplicate_and_not_subscribed() -> None:
 
 def test_a_duplicate_of_an_earlier_batch_keeps_the_first_quantity() -> None:
     usage = Usage()
-    _meter(_batch(_record(Quantity=5)), subscription(), usage=usage)
+    _meter(usage_batch(usage_record(Quantity=5)), subscription(), usage=usage)
 
-    again = _meter(_batch(_record(Quantity=5)), subscription(), usage=usage)
-    other = _meter(_batch(_record(Quantity=9)), subscription(), usage=usage)
+    again = _meter(usage_batch(usage_record(Quantity=5)), subscription(), usage=usage)
+    other = _meter(usage_batch(usage_record(Quantity=9)), subscription(), usage=usage)
 
     assert again["Results"][0]["Status"] == SUCCESS
     assert other["Results"][0]["Status"] == DUPLICATE
@@ -415,6 +268,10 @@ def test_one_bad_timestamp_writes_nothing_of_the_batch() -> None:
     too_old = (NOW - timedelta(hours=7)).isoformat()
 
     with pytest.raises(BadRequest):
-        _meter(_batch(_record(), _record(Timestamp=too_old)), subscription(), usage=usage)
+        _meter(
+            usage_batch(usage_record(), usage_record(Timestamp=too_old)),
+            subscription(),
+            usage=usage,
+        )
 
     assert usage.writes == 0

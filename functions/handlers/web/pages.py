@@ -4,8 +4,8 @@ values (catalog, product, subscribe, cart return). No routes here."""
 from __future__ import annotations
 
 import secrets
-from functools import cache
-from typing import Any, cast
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlencode
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
@@ -24,22 +24,55 @@ from functions.handlers.http import base_url, query_params
 from functions.money import display_money
 from functions.sessions import PunchOutSession
 from functions.store.catalog import DynamoProductStore
+from functions.store.pages import page_records
 from functions.store.requests import DynamoRequestStore
 from functions.subscription_requests import AWAITING_PUNCHOUT, ORDERED, SubscriptionRequest
 from functions.urls import origin_of
 from functions.web.render import render
 
+if TYPE_CHECKING:  # built on first use by the pages that need them (cold start)
+    from functions.store.integrations import DynamoIntegrationStore
+    from functions.store.subscriptions import DynamoSubscriptionStore
+
 
 class Stores:
+    """The adapters the web function's routes use. Built by `stores()`, which binds the tables
+    first; the ones only some pages need are built (and imported) on first use: cold start."""
+
     def __init__(self) -> None:
-        store.bind(settings())
         self.products = DynamoProductStore()
         self.requests = DynamoRequestStore()
+
+    def page_records(
+        self,
+        session_digest: str,
+        product_id: str | None = None,
+        request_id: str | None = None,
+        integration_id: str | None = None,
+    ) -> tuple[PunchOutSession | None, Product | None, SubscriptionRequest | None]:
+        """A session page's session, product and request, in one read (`store.pages`)."""
+        return page_records(session_digest, product_id, request_id, integration_id)
+
+    @cached_property
+    def integrations(self) -> DynamoIntegrationStore:
+        """Only a request started outside a punchout reads integrations."""
+        from functions.store.integrations import DynamoIntegrationStore
+
+        return DynamoIntegrationStore()
+
+    @cached_property
+    def subscriptions(self) -> DynamoSubscriptionStore:
+        """Only the subscriptions pages list an account's subscriptions."""
+        from functions.store.subscriptions import DynamoSubscriptionStore
+
+        return DynamoSubscriptionStore()
 
 
 @cache
 def stores() -> Stores:
-    """The composition root of the web function: binds the tables once, on first use."""
+    """The composition root of the web function: binds the tables once, on the first request
+    (nothing at import), and builds the adapters every route reaches through it."""
+    store.bind(settings())
     return Stores()
 
 

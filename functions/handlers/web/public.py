@@ -20,11 +20,7 @@ router = Router()
 
 
 def _integrations_of(account_id: str) -> list[Any]:
-    """Only a request started outside a punchout reads integrations: imported on that path."""
-    from functions.store.integrations import DynamoIntegrationStore
-
-    stores()
-    return DynamoIntegrationStore().by_account(account_id)
+    return stores().integrations.by_account(account_id)
 
 
 @router.get("/catalog")

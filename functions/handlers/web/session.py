@@ -32,7 +32,6 @@ from functions.handlers.web.pages import (
 from functions.handlers.web.subscriptions import subscriptions_page
 from functions.observability import logger
 from functions.sessions import IntegrationDisabled, PunchOutSession
-from functions.store.pages import page_records
 from functions.subscription_requests import (
     AWAITING_PUNCHOUT_KEPT,
     ORDERED,
@@ -88,8 +87,8 @@ def _records(
     integration: a disabled integration stops its sessions at once. Raises SessionEnded for
     an unknown or ended session (unless `ended` is allowed: the Return button). From here on,
     an error raised by the page shows in the session's frame."""
-    stores()  # binds the tables
-    session, product, request = page_records(key.digest, product_id, request_id, key.integration_id)
+    found = stores().page_records(key.digest, product_id, request_id, key.integration_id)
+    session, product, request = found
     moment = now()
     if session is None or not session.is_remembered(moment):
         raise SessionEnded()

@@ -65,10 +65,7 @@ class _DynamoSubscriptionPorts:
     """`storefront_subscriptions.SubscriptionPorts` on DynamoDB."""
 
     def __init__(self) -> None:
-        from functions.store.subscriptions import DynamoSubscriptionStore
-
-        stores()  # the tables are bound once, by the web function's composition root
-        self._subscriptions = DynamoSubscriptionStore()
+        self._subscriptions = stores().subscriptions
 
     def page_of_account(self, account_id: str, cursor: Any) -> Any:
         return self._subscriptions.page_of_account(account_id, cursor)
