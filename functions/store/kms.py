@@ -13,11 +13,12 @@ import binascii
 import threading
 from typing import Any
 
+from functions import contracts
 from functions.config import ConfigurationError
 from functions.integrations.model import SealedSecret, SecretUnreadable
 from functions.store.timeouts import client_config
 
-CONTEXT_KEY = "integration_id"
+CONTEXT_KEY = contracts.INVOICE_SECRET_CONTEXT_KEY
 _UNREADABLE_CODES = {
     "InvalidCiphertextException",
     "IncorrectKeyException",
