@@ -322,3 +322,36 @@ def test_an_invoice_on_its_way_is_queued_again_only_when_forced(
     )
     assert answer.status == 202
     assert _queued(tables, settings().delivery_queue_url) == [{"invoice_id": invoice_id}]
+
+
+def test_secrets_stored_in_clear_before_sealing_are_sealed_by_the_backfill(
+    api: Any, tables: dict[str, Any]
+) -> None:
+    from functions.store.backfill import seal_invoice_secrets
+
+    # Given an integration written before secrets were sealed: its items hold the clear secret
+    _, created = admin(
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=INVOICE_DELIVERY)
+    )
+    clear = json.dumps({**INVOICE_DELIVERY, "shared_secret": "coupa-supplier-secret"})
+    for item in _items(tables):
+        tables["dynamodb"].update_item(
+            TableName="local-integrations",
+            Key={"pk": item["pk"]},
+            UpdateExpression="SET invoice_delivery = :clear",
+            ExpressionAttributeValues={":clear": {"S": clear}},
+        )
+    read = DynamoIntegrationStore().get(created["id"])
+    assert read is not None and read.invoice_delivery is not None
+    assert read.invoice_delivery.shared_secret == "coupa-supplier-secret", "still readable"
+
+    # When the operator runs the backfill (twice: the second changes nothing)
+    first = seal_invoice_secrets(DynamoIntegrationStore(_secret_box()))
+    second = seal_invoice_secrets(DynamoIntegrationStore(_secret_box()))
+
+    # Then no item holds the clear secret any more, and the sealed one opens to it
+    assert (first, second) == (1, 0)
+    stored = _items(tables)
+    assert len(stored) == 2 and "coupa-supplier-secret" not in json.dumps(stored)
+    sealed = {json.loads(item["invoice_delivery"]["S"])["sealed_shared_secret"] for item in stored}
+    assert _opened(tables, created["id"], sealed.pop()) == "coupa-supplier-secret"
