@@ -92,9 +92,9 @@ def _seal_main(table: str, key: str) -> None:  # pragma: no cover (operator entr
     from functions.store.models import IntegrationRecord
 
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    IntegrationRecord.Meta.table_name = table
-    IntegrationRecord.Meta.region = region
-    timeouts.apply_to_model(IntegrationRecord.Meta)
+    meta: Any = IntegrationRecord.Meta  # as `functions.store.bind` does, for this table only
+    meta.table_name, meta.region = table, region
+    timeouts.apply_to_model(meta)
     count = seal_invoice_secrets(DynamoIntegrationStore(KmsSecretBox(key, region)))
     print(f"invoice endpoint secret sealed on {count} integration(s)")
 
