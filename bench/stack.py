@@ -99,6 +99,7 @@ def moto_stack() -> Iterator[BenchStack]:
             boto3.client("ses", region_name=os.environ["AWS_REGION"]),
             boto3.client("s3", region_name=os.environ["AWS_REGION"]),
             boto3.client("sqs", region_name=os.environ["AWS_REGION"]),
+            boto3.client("kms", region_name=os.environ["AWS_REGION"]),
         )
         api = LocalApi(host=HOST)
         status, created = admin(api, "POST", "/admin/integrations", coupa_integration())

@@ -43,6 +43,9 @@ class Settings(NamedTuple):
     invoice_delivery_local_http: bool = False
     """Local stack only: invoice endpoints may be plain http on 127.0.0.1/localhost (the fake
     Coupa). Deployed, every invoice endpoint is https."""
+    invoice_secret_key: str | None = None
+    """The KMS key (ARN, or an alias name locally) sealing the invoice endpoints' shared secrets;
+    set for the admin function (encrypt) and the delivery worker (decrypt) only."""
     seller_tokens: tuple[tuple[str, str], ...] = ()
     """Local only (ADMIN_AUTH=token): (seller account, bearer token) pairs that may meter that
     seller's products. Deployed, API Gateway checks IAM and the caller's account is the seller."""
@@ -102,6 +105,7 @@ def settings() -> Settings:
         ariba_secret_arn=os.environ.get("ARIBA_SECRET_ARN") or None,
         supplier_domain=os.environ.get("SUPPLIER_DOMAIN", "NetworkID"),
         supplier_identity=os.environ.get("SUPPLIER_IDENTITY", "procurement-gateway"),
+        invoice_secret_key=os.environ.get("INVOICE_SECRET_KEY") or None,
         seller_tokens=_seller_tokens(os.environ.get("SELLER_TOKENS", "")),
         invoice_delivery_local_http=os.environ.get("INVOICE_DELIVERY_LOCAL_HTTP", "")
         .strip()

@@ -8,6 +8,10 @@ the same values."""
 # receives, so the receive with this count is a consumer's last attempt.
 MAX_RECEIVES = 5
 
+# The encryption context key naming the integration an invoice endpoint's shared secret is
+# sealed for (functions/store/kms.py); the KMS grants require it (infra/functions.py).
+INVOICE_SECRET_CONTEXT_KEY = "integration_id"  # noqa: S105 (a key name, not a secret)
+
 # A billing run starts one page walk per shard of the `billable` index, in parallel.
 BILLING_SHARDS = 16
 

@@ -48,7 +48,13 @@ from functions.delivery_transport import (
     check_endpoint,
 )
 from functions.errors import GatewayError
-from functions.integrations import Integration, InvoiceDelivery
+from functions.integrations import (
+    Integration,
+    InvoiceDelivery,
+    SealedSecret,
+    SecretBox,
+    SecretUnreadable,
+)
 
 CREATED = contracts.INVOICE_CREATED
 DELIVERED = contracts.INVOICE_DELIVERED
@@ -232,6 +238,7 @@ class Ports:
     documents: DocumentStore
     integrations: IntegrationLookup
     sender: Sender
+    secrets: SecretBox | None = None  # opens the endpoint's sealed shared secret
     allow_local_http: bool = False
     timeout: float = TIMEOUT_SECONDS
 
@@ -254,6 +261,7 @@ def deliver(
         return _record(ports, invoice, STORED, invoice.delivery, sent=False)
     try:
         check_endpoint(endpoint, allow_local_http=ports.allow_local_http)
+        endpoint = _opened(endpoint, invoice.integration_id, ports.secrets)
         send = build_send(ports.documents.read(invoice.s3_key), endpoint, ports.timeout)
         reply: Answer | Unanswered = ports.sender.post(send)
     except Unanswered as exc:
@@ -277,6 +285,27 @@ def deliver(
     if outcome.state == CREATED and not outcome.superseded:
         raise RetryLater(f"Invoice {invoice_id}: {verdict.text}")
     return outcome
+
+
+def _opened(
+    endpoint: InvoiceDelivery, integration_id: str, secrets: SecretBox | None
+) -> InvoiceDelivery:
+    """The endpoint with its shared secret in clear, for this one send (never stored, never
+    logged). A secret that does not open for this integration is a configuration problem no
+    retry fixes: refused, naming what the admin must do."""
+    sealed = endpoint.shared_secret
+    if not isinstance(sealed, SealedSecret):
+        return endpoint
+    try:
+        if secrets is None:
+            raise SecretUnreadable("no key to open it with")
+        clear = secrets.open(integration_id, sealed)
+    except SecretUnreadable as exc:
+        raise EndpointRefused(
+            f"The invoice endpoint's shared secret of integration {integration_id!r} cannot be "
+            f"decrypted for it ({exc}): set 'invoice_delivery.shared_secret' again."
+        ) from None
+    return replace(endpoint, shared_secret=clear)
 
 
 def _record(

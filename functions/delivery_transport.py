@@ -52,7 +52,10 @@ class Send:
 def build_send(
     stored_document: bytes, endpoint: InvoiceDelivery, timeout: float = TIMEOUT_SECONDS
 ) -> Send:
-    """The stored invoice re-addressed to `endpoint` (see the module docstring)."""
+    """The stored invoice re-addressed to `endpoint` (see the module docstring), whose shared
+    secret the caller has opened."""
+    if not isinstance(endpoint.shared_secret, str):
+        raise TypeError("The endpoint's shared secret must be opened before sending.")
     body = readdressed_invoice(
         stored_document,
         supplier=endpoint.from_credential,

@@ -1,12 +1,13 @@
 """Where the gateway keeps state: the integrations, sessions, products, subscription-request,
 order, subscription, outbox, usage and invoice tables, the invoice bucket (and its access logs),
-the Ariba secret and the link-signing key."""
+the Ariba secret, the link-signing key and the KMS key sealing invoice endpoints' secrets."""
 
 from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
@@ -145,6 +146,20 @@ class GatewayData(Construct):
             "Rotating the link-signing key invalidates every link already mailed, so it is not "
             "rotated on a schedule: rotate it by hand when needed (e.g. after a leak). Links "
             "expire after 30 days anyway, so no signature outlives that.",
+        )
+
+        # Coupa's invoice-endpoint secrets must be sent in clear, so they are encrypted, not
+        # digested: the integrations table holds only this key's ciphertexts. The admin
+        # function may only encrypt, the delivery worker only decrypt (infra/functions.py).
+        self.invoice_secret_key = kms.Key(
+            self,
+            constants.INVOICE_SECRET_KEY_ID,
+            description=(
+                "Seals the shared secrets of the buyers' Coupa invoice endpoints, stored in "
+                "the integrations table (encryption context: the integration id)."
+            ),
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
         )
 
 

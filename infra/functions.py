@@ -9,6 +9,7 @@ from pathlib import Path
 from aws_cdk import Annotations, Duration, IgnoreMode, RemovalPolicy, Stack, Stage
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -170,7 +171,11 @@ class GatewayFunctions(Construct):
             constants.ADMIN_FUNCTION_ID,
             handler=constants.ADMIN_HANDLER,
             timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
-            environment={**environment, constants.ENV_ADMIN_AUTH: constants.ADMIN_AUTH_IAM},
+            environment={
+                **environment,
+                constants.ENV_ADMIN_AUTH: constants.ADMIN_AUTH_IAM,
+                constants.ENV_INVOICE_SECRET_KEY: data.invoice_secret_key.key_arn,
+            },
             description=(
                 "Admin API: buyer integrations, the product catalog, invoices and billing runs."
             ),
@@ -232,7 +237,10 @@ class GatewayFunctions(Construct):
             constants.DELIVERY_FUNCTION_ID,
             handler=constants.DELIVERY_HANDLER,
             timeout_seconds=constants.DELIVERY_TIMEOUT_SECONDS,
-            environment=environment,
+            environment={
+                **environment,
+                constants.ENV_INVOICE_SECRET_KEY: data.invoice_secret_key.key_arn,
+            },
             description="Sends invoices (cXML InvoiceDetailRequest) to the buyers' endpoints.",
         )
 
@@ -290,6 +298,7 @@ class GatewayFunctions(Construct):
         )
         _grant_send(admin, billing_queue, delivery_queue)
         _grant_objects(admin, invoice_bucket, "s3:GetObject")  # the invoice as sent
+        _grant_key(admin, data.invoice_secret_key, "kms:Encrypt")  # seals Coupa's invoice secret
 
         web = self.web_function  # one BatchGetItem across sessions, products and requests
         _grant(web, sessions, *READ)
@@ -341,6 +350,7 @@ class GatewayFunctions(Construct):
         _grant(delivery, invoices, "dynamodb:GetItem", "dynamodb:UpdateItem")
         _grant(delivery, integrations, "dynamodb:GetItem")
         _grant_objects(delivery, invoice_bucket, "s3:GetObject")
+        _grant_key(delivery, data.invoice_secret_key, "kms:Decrypt")  # opens it, to send
 
         acknowledge(
             self,
@@ -482,6 +492,22 @@ def _grant(
             actions=["dynamodb:Query"],
             resource_arns=[f"{table.table_arn}/index/{name}" for name in indexes],
         )
+
+
+def _grant_key(grantee: lambda_.Function, key: kms.IKey, action: str) -> None:
+    """One KMS action on one key, only with an encryption context naming an integration (the
+    key's policy leaves access to IAM, as CDK's default key policy does)."""
+    grantee.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=[action],
+            resources=[key.key_arn],
+            conditions={
+                "StringLike": {
+                    f"kms:EncryptionContext:{contracts.INVOICE_SECRET_CONTEXT_KEY}": "*",
+                }
+            },
+        )
+    )
 
 
 def _grant_send(grantee: iam.IGrantable, *queues: sqs.IQueue) -> None:

@@ -35,6 +35,7 @@ LOCAL_ENV = {
     "DELIVERY_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/local-delivery",
     "EMAIL_SENDER": "marketplace@procurement-gateway.example",
     "ADMIN_AUTH": "token",
+    "INVOICE_SECRET_KEY": "alias/local-invoice-secrets",  # seals invoice endpoints' secrets
     "INVOICE_DELIVERY_LOCAL_HTTP": "true",  # the fake Coupa listens on http://127.0.0.1
     "POWERTOOLS_SERVICE_NAME": "procurement-gateway",
     "POWERTOOLS_METRICS_NAMESPACE": "ProcurementGateway",
@@ -82,10 +83,16 @@ def configure_environment(base_url: str, **overrides: str) -> dict[str, str]:
     return values
 
 
-def create_resources(dynamodb: Any, ses: Any = None, s3: Any = None, sqs: Any = None) -> None:
+def create_resources(
+    dynamodb: Any, ses: Any = None, s3: Any = None, sqs: Any = None, kms: Any = None
+) -> None:
     """Create every table in the (mocked) account; `dynamodb` is a boto3 client. With an SES
     client, also verify the sender address (SES refuses unverified senders, moto too); with S3
-    and SQS clients, the invoice bucket (versioned) and the queues with their DLQs."""
+    and SQS clients, the invoice bucket (versioned) and the queues with their DLQs; with a KMS
+    client, the key sealing invoice endpoints' secrets (once per mocked account: keys cannot
+    be deleted at once, so it is kept across calls)."""
+    if kms is not None:
+        create_secret_key(kms)
     if ses is not None:
         ses.verify_email_identity(EmailAddress=os.environ["EMAIL_SENDER"])
     if s3 is not None:
@@ -143,3 +150,16 @@ def create_resources(dynamodb: Any, ses: Any = None, s3: Any = None, sqs: Any = 
                 TableName=name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": spec["ttl"]},
             )
+
+
+def create_secret_key(kms: Any) -> None:
+    """The customer-managed key of `INVOICE_SECRET_KEY` (an alias), with rotation on, as
+    deployed (infra/data.py)."""
+    alias = os.environ["INVOICE_SECRET_KEY"]
+    if any(a["AliasName"] == alias for a in kms.list_aliases()["Aliases"]):
+        return
+    key_id = kms.create_key(Description="Seals invoice endpoints' shared secrets (local)")[
+        "KeyMetadata"
+    ]["KeyId"]
+    kms.enable_key_rotation(KeyId=key_id)
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)

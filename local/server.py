@@ -93,6 +93,7 @@ def main() -> None:
             boto3.client("ses", region_name=env["AWS_REGION"]),
             boto3.client("s3", region_name=env["AWS_REGION"]),
             boto3.client("sqs", region_name=env["AWS_REGION"]),
+            boto3.client("kms", region_name=env["AWS_REGION"]),
         )
         api = LocalApi(host=f"{host}:{port}")
         # The delivery worker runs in this process: it reaches the fake Coupa over loopback

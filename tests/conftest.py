@@ -32,13 +32,14 @@ def aws() -> Iterator[dict[str, Any]]:
             "ses": boto3.client("ses", region_name="us-east-1"),
             "s3": boto3.client("s3", region_name="us-east-1"),
             "sqs": boto3.client("sqs", region_name="us-east-1"),
+            "kms": boto3.client("kms", region_name="us-east-1"),
         }
 
 
 @pytest.fixture
 def tables(aws: dict[str, Any]) -> Iterator[dict[str, Any]]:
     dynamodb = aws["dynamodb"]
-    create_resources(dynamodb, aws["ses"], aws["s3"], aws["sqs"])
+    create_resources(dynamodb, aws["ses"], aws["s3"], aws["sqs"], aws["kms"])
     sent_before = _sent_messages()
     yield aws
     del sent_before[:]

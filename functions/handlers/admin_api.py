@@ -25,6 +25,7 @@ from functions.integrations import Endpoints, Integration
 from functions.observability import logger
 from functions.store.catalog import DynamoProductStore
 from functions.store.integrations import DynamoIntegrationStore
+from functions.store.kms import KmsSecretBox
 
 if TYPE_CHECKING:  # invoice modules load on the invoice routes only (cold start)
     from functions.store.invoices import StoredInvoice
@@ -44,8 +45,10 @@ class _Adapters:
 def _adapters() -> _Adapters:
     """This function's composition root: binds the tables once and builds the adapters the
     routes use (the invoice ones in `_invoicing`, on first use)."""
-    store.bind(settings())
-    return _Adapters(DynamoIntegrationStore(), DynamoProductStore())
+    config = settings()
+    store.bind(config)
+    secrets = KmsSecretBox(config.invoice_secret_key, config.region)  # its client on first use
+    return _Adapters(DynamoIntegrationStore(secrets), DynamoProductStore())
 
 
 def _store() -> DynamoIntegrationStore:

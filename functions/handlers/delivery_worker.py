@@ -32,6 +32,7 @@ from functions.observability import logger
 from functions.store import invoice_files, invoices
 from functions.store.integrations import DynamoIntegrationStore
 from functions.store.invoice_sender import HttpInvoiceSender
+from functions.store.kms import KmsSecretBox
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 """A batch whose every invoice must wait (the buyer system down) is no Lambda error: each
@@ -73,12 +74,19 @@ class Wiring:
     ledger: InvoiceLedger
     documents: InvoiceDocuments
     integrations: DynamoIntegrationStore
+    secrets: KmsSecretBox
 
 
 @cache
 def _wiring() -> Wiring:
-    store.bind(settings())
-    return Wiring(InvoiceLedger(), InvoiceDocuments(), DynamoIntegrationStore())
+    config = settings()
+    store.bind(config)
+    return Wiring(
+        InvoiceLedger(),
+        InvoiceDocuments(),
+        DynamoIntegrationStore(),  # reads only: this worker may decrypt secrets, never seal
+        KmsSecretBox(config.invoice_secret_key, config.region),  # its client on first use
+    )
 
 
 @cache
@@ -95,6 +103,7 @@ def _ports() -> delivery.Ports:
         wiring.documents,
         wiring.integrations,
         _sender(local_http),
+        secrets=wiring.secrets,
         allow_local_http=local_http,
         timeout=SEND_TIMEOUT_SECONDS,
     )
@@ -144,7 +153,8 @@ def deliver_invoice(record: SQSRecord) -> None:
         # An error in the logs for whoever reads them; the admin API shows the same record.
         logger.error("Invoice not delivered: the buyer system must be fixed first", extra=details)
     elif outcome.state == delivery.FAILED:
-        logger.error("Invoice not delivered: the invoice endpoint is not allowed", extra=details)
+        # A refused endpoint: not allowed, or its shared secret does not open (`last_text`)
+        logger.error("Invoice not delivered: the invoice endpoint is not usable", extra=details)
     else:
         logger.info("Invoice delivery handled", extra=details)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from functions.cxml.model import Credential, credential_key
 
@@ -36,16 +36,46 @@ class BuyerIdentity:
 
 
 @dataclass(frozen=True)
+class SealedSecret:
+    """A secret as the store keeps it: KMS ciphertext (base64) made under an encryption context
+    naming the integration, so it opens for that integration only. Only the delivery worker may
+    open it (`SecretBox.open`); everything else carries it as it is."""
+
+    ciphertext: str
+
+    def __repr__(self) -> str:
+        return "SealedSecret(...)"
+
+
+class SecretUnreadable(Exception):
+    """A sealed secret that cannot be opened for this integration (copied from another one,
+    corrupted, or its key disabled): no retry helps; the admin sets the secret again."""
+
+
+class SecretBox(Protocol):
+    """Seals a clear secret for one integration and opens it again (KMS when deployed)."""
+
+    def seal(self, integration_id: str, clear: str) -> SealedSecret: ...
+
+    def open(self, integration_id: str, sealed: SealedSecret) -> str:
+        """Raises SecretUnreadable when `sealed` was not sealed for `integration_id`."""
+        ...
+
+
+@dataclass(frozen=True)
 class InvoiceDelivery:
     """Where and as whom we post invoices to a Coupa instance (`https://<instance>/cxml/invoices`):
     the From/To/Sender credentials Coupa's supplier setup expects, and its shared secret. The
-    secret is Coupa's, needed in clear to send: it is stored, never shown."""
+    secret is Coupa's, needed in clear to send, so it is encrypted rather than digested: clear
+    (`str`) only between the admin's request and the store, which seals it before writing, and
+    in the delivery worker, which opens it to send; a `SealedSecret` everywhere else. Never
+    shown."""
 
     url: str
     from_credential: Credential
     to_credential: Credential
     sender_credential: Credential
-    shared_secret: str
+    shared_secret: str | SealedSecret
 
     def public_view(self) -> dict[str, Any]:
         return {
@@ -57,18 +87,28 @@ class InvoiceDelivery:
         }
 
     def to_json(self) -> dict[str, Any]:
-        """The stored form, secret included (the integrations table is encrypted)."""
-        return {**self.public_view(), "shared_secret": self.shared_secret}
+        """The stored form: the sealed secret only. A clear one here is a bug: refused."""
+        if not isinstance(self.shared_secret, SealedSecret):
+            raise TypeError("The invoice endpoint's shared secret must be sealed before storing.")
+        view = {k: v for k, v in self.public_view().items() if k != "shared_secret"}
+        return {**view, SEALED_FIELD: self.shared_secret.ciphertext}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> InvoiceDelivery:
+        """Items written before secrets were sealed hold `shared_secret` in clear: read as a
+        clear secret (sealed at the integration's next write, or by the backfill)."""
+        sealed = data.get(SEALED_FIELD)
         return cls(
             url=data["url"],
             from_credential=_party_of(data["from"]),
             to_credential=_party_of(data["to"]),
             sender_credential=_party_of(data["sender"]),
-            shared_secret=data["shared_secret"],
+            shared_secret=SealedSecret(str(sealed)) if sealed else str(data["shared_secret"]),
         )
+
+
+SEALED_FIELD = "sealed_shared_secret"
+"""The stored `invoice_delivery` key of the sealed secret (a clear one was `shared_secret`)."""
 
 
 def _party_view(credential: Credential) -> dict[str, str]:

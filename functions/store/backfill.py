@@ -3,14 +3,21 @@ Lambda). `python -m functions.store.backfill <subscriptions table>` with credent
 account in the shell.
 
 - `account_product`: subscriptions stored before the `by-account-product` index existed lack
-  its key, so metering (which queries that index) would not find them. Idempotent."""
+  its key, so metering (which queries that index) would not find them. Idempotent.
+- `seal-invoice-secrets`: integrations stored before invoice endpoints' shared secrets were
+  sealed with KMS hold them in clear; each is written again, sealed (both items, guarded by
+  the version read). Idempotent. `python -m functions.store.backfill seal-invoice-secrets
+  <integrations table> <key ARN>`, with kms:Encrypt on the key."""
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions.store.subscriptions import account_product
+
+if TYPE_CHECKING:
+    from functions.store.integrations import DynamoIntegrationStore
 
 
 def backfill_account_product(client: Any, table: str) -> int:
@@ -57,10 +64,52 @@ def _product_of(item: dict[str, Any]) -> str:
     return str(json.loads(raw).get("product_id") or "")
 
 
+def seal_invoice_secrets(store: DynamoIntegrationStore) -> int:
+    """Write again, sealed, every integration whose invoice endpoint's secret is still in clear
+    (`store` must be given a SecretBox); how many were. An integration changed meanwhile is
+    left to its own write, which seals it too."""
+    from functions.errors import Conflict
+
+    sealed = 0
+    for integration in store.list():
+        delivery = integration.invoice_delivery
+        if delivery is None or not isinstance(delivery.shared_secret, str):
+            continue
+        try:
+            store.replace(integration, integration)
+        except Conflict:
+            continue
+        sealed += 1
+    return sealed
+
+
+def _seal_main(table: str, key: str) -> None:  # pragma: no cover (operator entry point)
+    import os
+
+    from functions.store import timeouts
+    from functions.store.integrations import DynamoIntegrationStore
+    from functions.store.kms import KmsSecretBox
+    from functions.store.models import IntegrationRecord
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    meta: Any = IntegrationRecord.Meta  # as `functions.store.bind` does, for this table only
+    meta.table_name, meta.region = table, region
+    timeouts.apply_to_model(meta)
+    count = seal_invoice_secrets(DynamoIntegrationStore(KmsSecretBox(key, region)))
+    print(f"invoice endpoint secret sealed on {count} integration(s)")
+
+
 if __name__ == "__main__":  # pragma: no cover (operator entry point)
     import boto3
 
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m functions.store.backfill <subscriptions table name>")
-    count = backfill_account_product(boto3.client("dynamodb"), sys.argv[1])
-    print(f"account_product set on {count} subscription(s)")
+    if len(sys.argv) == 4 and sys.argv[1] == "seal-invoice-secrets":
+        _seal_main(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 2:
+        count = backfill_account_product(boto3.client("dynamodb"), sys.argv[1])
+        print(f"account_product set on {count} subscription(s)")
+    else:
+        sys.exit(
+            "usage: python -m functions.store.backfill <subscriptions table name>\n"
+            "       python -m functions.store.backfill seal-invoice-secrets "
+            "<integrations table name> <KMS key ARN>"
+        )

@@ -1,6 +1,8 @@
 """Integrations in DynamoDB: the main item plus its buyer-credential lookup item, always
-written together in one transaction. Both carry every setting, the invoice endpoint's secret
-included (the table is encrypted; only `Integration.public_view` is ever shown)."""
+written together in one transaction. Both carry every setting; the invoice endpoint's secret
+only sealed (KMS ciphertext, `functions.store.kms`): a store that writes is given a `SecretBox`
+and seals a clear secret before anything is written (only `Integration.public_view` is ever
+shown)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,14 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from functions.errors import Conflict
-from functions.integrations.model import SETTINGS, BuyerIdentity, Integration, InvoiceDelivery
+from functions.integrations.model import (
+    SETTINGS,
+    BuyerIdentity,
+    Integration,
+    InvoiceDelivery,
+    SealedSecret,
+    SecretBox,
+)
 from functions.store.batch import connection_of
 from functions.store.errors import findable, storage_errors
 from functions.store.models import INTEGRATION_PREFIX, IntegrationRecord
@@ -78,6 +87,21 @@ def _conflict(error: TransactWriteError, integration: Integration) -> Conflict:
 
 
 class DynamoIntegrationStore:
+    def __init__(self, secrets: SecretBox | None = None) -> None:
+        """`secrets` seals the invoice endpoint's secret on writes; a store without it reads
+        only (writing a clear secret then fails before anything is written)."""
+        self._secrets = secrets
+
+    def _sealed(self, integration: Integration) -> Integration:
+        delivery = integration.invoice_delivery
+        if delivery is None or isinstance(delivery.shared_secret, SealedSecret):
+            return integration
+        if self._secrets is None:
+            raise TypeError("This integration store cannot seal secrets: give it a SecretBox.")
+        with storage_errors("sealing the invoice endpoint's shared secret"):
+            sealed = self._secrets.seal(integration.id, delivery.shared_secret)
+        return replace(integration, invoice_delivery=replace(delivery, shared_secret=sealed))
+
     def get(self, integration_id: str) -> Integration | None:
         if not findable(integration_id):
             return None
@@ -111,7 +135,7 @@ class DynamoIntegrationStore:
             )
 
     def create(self, integration: Integration) -> Integration:
-        stored = _replace_version(integration, 1)
+        stored = _replace_version(self._sealed(integration), 1)
         main, buyer = _records(stored)
         with storage_errors("creating the integration"):
             try:
@@ -125,7 +149,7 @@ class DynamoIntegrationStore:
     def replace(self, previous: Integration, updated: Integration) -> Integration:
         """Write both items, guarded by the version read, moving the lookup item if the buyer
         identity changed; all or nothing."""
-        stored = _replace_version(updated, previous.version + 1)
+        stored = _replace_version(self._sealed(updated), previous.version + 1)
         main, buyer = _records(stored)
         moved = previous.buyer.key != stored.buyer.key
         with storage_errors("saving the integration"):

@@ -209,3 +209,12 @@ def test_link_signing_key_is_64_generated_characters_without_punctuation_and_ret
     assert secret["DeletionPolicy"] == "Retain"
     # Not rotated on a schedule: rotating would break every link already mailed.
     assert not stack.of_type("AWS::SecretsManager::RotationSchedule")
+
+
+def test_invoice_endpoint_secrets_have_their_own_rotating_retained_key(
+    stack: Synthesized,
+) -> None:
+    key = stack.resources[stack.logical_id("AWS::KMS::Key", "InvoiceSecretKey")]
+
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert (key["DeletionPolicy"], key["UpdateReplacePolicy"]) == ("Retain", "Retain")

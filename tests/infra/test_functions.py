@@ -22,14 +22,14 @@ from tests.infra.support import (
         (constants.CXML_HANDLER, 25, {"ARIBA_SECRET_ARN"}),
         # API Gateway cuts at 29 s: 25 s leaves it time to answer a cXML 500 itself.
         (constants.ORDERS_HANDLER, 25, {"ARIBA_SECRET_ARN"}),
-        (constants.ADMIN_HANDLER, 10, {"ADMIN_AUTH"}),
+        (constants.ADMIN_HANDLER, 10, {"ADMIN_AUTH", "INVOICE_SECRET_KEY"}),
         (constants.WEB_HANDLER, 10, set()),
         (constants.OPENBUY_HANDLER, 10, set()),
         (constants.EMAIL_HANDLER, 30, set()),
         (constants.METERING_HANDLER, 25, set()),
         (constants.BILLING_HANDLER, 60, set()),
         (constants.BILLING_SCHEDULE_HANDLER, 10, set()),
-        (constants.DELIVERY_HANDLER, 60, set()),
+        (constants.DELIVERY_HANDLER, 60, {"INVOICE_SECRET_KEY"}),
     ],
 )
 def test_functions_run_the_one_python_version_with_their_handler_limits_and_environment(

@@ -438,3 +438,32 @@ def test_only_the_email_and_web_functions_read_the_link_signing_key(stack: Synth
         constants.EMAIL_HANDLER,
         constants.WEB_HANDLER,
     }
+
+
+def test_only_the_admin_seals_and_only_the_delivery_worker_opens_invoice_secrets(
+    stack: Synthesized,
+) -> None:
+    key = stack.logical_id("AWS::KMS::Key", "InvoiceSecretKey")
+    on_key = {
+        handler: {a for a in _allowed(stack, handler, key) if a.startswith("kms:")}
+        for handler in FUNCTION_HANDLERS
+    }
+
+    assert on_key == {
+        handler: {
+            constants.ADMIN_HANDLER: {"kms:Encrypt"},
+            constants.DELIVERY_HANDLER: {"kms:Decrypt"},
+        }.get(handler, set())
+        for handler in FUNCTION_HANDLERS
+    }
+    context = f"kms:EncryptionContext:{contracts.INVOICE_SECRET_CONTEXT_KEY}"
+    for statement in _statements(stack):
+        if any(a.startswith("kms:") for a in _actions(statement)) and key in str(statement):
+            assert statement["Condition"] == {"StringLike": {context: "*"}}, statement
+    with_the_key = {
+        handler
+        for handler in FUNCTION_HANDLERS
+        if "INVOICE_SECRET_KEY"
+        in stack.resources[stack.function_id(handler)]["Properties"]["Environment"]["Variables"]
+    }
+    assert with_the_key == {constants.ADMIN_HANDLER, constants.DELIVERY_HANDLER}

@@ -3,6 +3,7 @@ listing and reading invoices, asking for delivery again, starting a billing run.
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,8 +14,10 @@ import pytest
 from functions import billing, billing_run
 from functions.config import settings
 from functions.cxml.model import Credential
+from functions.integrations import SealedSecret
 from functions.store import invoices
 from functions.store.integrations import DynamoIntegrationStore
+from functions.store.kms import KmsSecretBox
 from tests.billing_support import subscription
 from tests.support import ADMIN_TOKEN, INVOICE_DELIVERY, admin, ariba_integration, coupa_integration
 
@@ -23,6 +26,19 @@ NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 
 def _items(tables: dict[str, Any]) -> list[dict[str, Any]]:
     return tables["dynamodb"].scan(TableName="local-integrations")["Items"]
+
+
+def _secret_box() -> KmsSecretBox:
+    return KmsSecretBox(settings().invoice_secret_key, settings().region)
+
+
+def _opened(tables: dict[str, Any], integration_id: str, ciphertext: str) -> str:
+    """What KMS decrypts a stored ciphertext to, under the integration's encryption context."""
+    blob = base64.b64decode(ciphertext)
+    answer = tables["kms"].decrypt(
+        CiphertextBlob=blob, EncryptionContext={"integration_id": integration_id}
+    )
+    return bytes(answer["Plaintext"]).decode()
 
 
 def _get(api: Any, path: str, query: str = "", token: str | None = ADMIN_TOKEN) -> tuple[int, Any]:
@@ -61,10 +77,10 @@ def test_the_setting_is_kept_on_both_items_and_shown_without_its_secret(
     }
     stored = _items(tables)
     assert len(stored) == 2
-    assert all(
-        json.loads(item["invoice_delivery"]["S"])["shared_secret"] == "coupa-supplier-secret"
-        for item in stored
-    ), "both copies, written in one transaction"
+    assert "coupa-supplier-secret" not in json.dumps(stored), "only sealed, on either item"
+    sealed = {json.loads(item["invoice_delivery"]["S"])["sealed_shared_secret"] for item in stored}
+    assert len(sealed) == 1, "both copies, written in one transaction"
+    assert _opened(tables, created["id"], sealed.pop()) == "coupa-supplier-secret"
     _, fetched = admin(api, "GET", f"/admin/integrations/{created['id']}")
     _, listed = admin(api, "GET", "/admin/integrations")
     assert "coupa-supplier-secret" not in json.dumps([fetched, listed])
@@ -83,7 +99,10 @@ def test_patch_keeps_replaces_or_removes_the_setting(api: Any, tables: dict[str,
     assert patched["integration"]["invoice_delivery"]["url"] == moved["url"]
     kept = DynamoIntegrationStore().get(created["id"])
     assert kept is not None and kept.invoice_delivery is not None
-    assert kept.invoice_delivery.shared_secret == "coupa-supplier-secret"
+    assert isinstance(kept.invoice_delivery.shared_secret, SealedSecret)
+    assert _secret_box().open(created["id"], kept.invoice_delivery.shared_secret) == (
+        "coupa-supplier-secret"
+    )
 
     status, removed = admin(api, "PATCH", path, {"invoice_delivery": None})
     assert status == 200 and removed["integration"]["invoice_delivery"] is None
@@ -303,3 +322,36 @@ def test_an_invoice_on_its_way_is_queued_again_only_when_forced(
     )
     assert answer.status == 202
     assert _queued(tables, settings().delivery_queue_url) == [{"invoice_id": invoice_id}]
+
+
+def test_secrets_stored_in_clear_before_sealing_are_sealed_by_the_backfill(
+    api: Any, tables: dict[str, Any]
+) -> None:
+    from functions.store.backfill import seal_invoice_secrets
+
+    # Given an integration written before secrets were sealed: its items hold the clear secret
+    _, created = admin(
+        api, "POST", "/admin/integrations", coupa_integration(invoice_delivery=INVOICE_DELIVERY)
+    )
+    clear = json.dumps({**INVOICE_DELIVERY, "shared_secret": "coupa-supplier-secret"})
+    for item in _items(tables):
+        tables["dynamodb"].update_item(
+            TableName="local-integrations",
+            Key={"pk": item["pk"]},
+            UpdateExpression="SET invoice_delivery = :clear",
+            ExpressionAttributeValues={":clear": {"S": clear}},
+        )
+    read = DynamoIntegrationStore().get(created["id"])
+    assert read is not None and read.invoice_delivery is not None
+    assert read.invoice_delivery.shared_secret == "coupa-supplier-secret", "still readable"
+
+    # When the operator runs the backfill (twice: the second changes nothing)
+    first = seal_invoice_secrets(DynamoIntegrationStore(_secret_box()))
+    second = seal_invoice_secrets(DynamoIntegrationStore(_secret_box()))
+
+    # Then no item holds the clear secret any more, and the sealed one opens to it
+    assert (first, second) == (1, 0)
+    stored = _items(tables)
+    assert len(stored) == 2 and "coupa-supplier-secret" not in json.dumps(stored)
+    sealed = {json.loads(item["invoice_delivery"]["S"])["sealed_shared_secret"] for item in stored}
+    assert _opened(tables, created["id"], sealed.pop()) == "coupa-supplier-secret"

@@ -34,7 +34,7 @@ from functions.store.invoice_sender import HttpInvoiceSender
 from local.events import LambdaContext
 from local.fake_coupa import FakeCoupa, Party, serve
 from tests.billing_support import subscription
-from tests.log_support import captured_metrics
+from tests.log_support import captured_logs, captured_metrics
 from tests.support import ADMIN_TOKEN, admin, coupa_integration
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
@@ -166,6 +166,55 @@ def test_delivered_with_the_coupa_credentials_and_the_stored_document(
     assert posted.findtext("Header/Sender/Credential/SharedSecret") == fake.shared_secret
     assert kept.find("Header/Sender/Credential/SharedSecret") is None, "no secret in S3"
     assert work_queue(tables["sqs"]) == ([], []), "the message was consumed"
+
+
+def test_a_secret_moved_to_another_integration_fails_the_delivery_cleanly(
+    api: Any, tables: dict[str, Any], coupa: tuple[FakeCoupa, str]
+) -> None:
+    # Given two integrations, and the sealed invoice secret of the first copied onto the second
+    # (as someone with write access to the table could)
+    fake, url = coupa
+    first = _integration(api, fake.invoice_delivery(url))
+    second_payload = coupa_integration(
+        name="Other Coupa", buyer_identity={"domain": "DUNS", "identity": "other-coupa"}
+    )
+    other_secret = "x" * 20
+    second_payload["invoice_delivery"] = {
+        **fake.invoice_delivery(url),
+        "shared_secret": other_secret,
+    }
+    status, body = admin(api, "POST", "/admin/integrations", second_payload)
+    assert status == 201, body
+    second = str(body["id"])
+    items = tables["dynamodb"].scan(TableName="local-integrations")["Items"]
+    copied = next(i for i in items if i["integration_id"]["S"] == first)["invoice_delivery"]
+    for item in items:
+        if item["integration_id"]["S"] == second:
+            tables["dynamodb"].update_item(
+                TableName="local-integrations",
+                Key={"pk": item["pk"]},
+                UpdateExpression="SET invoice_delivery = :copied",
+                ExpressionAttributeValues={":copied": copied},
+            )
+    invoice_id = _issue(second)
+
+    # When the delivery worker takes the invoice
+    with captured_logs() as logs:
+        done, failed = work_queue(tables["sqs"])
+
+    # Then nothing reaches Coupa, the invoice fails at once (no retry can help) with a reason
+    # the admin can act on, logged as an error, and no secret is in any log line
+    assert (done, failed) == ([invoice_id], [])
+    assert fake.received() == []
+    invoice = _stored(invoice_id)
+    assert invoice.state == "failed"
+    assert "cannot be decrypted" in invoice.delivery["last_text"]
+    assert "invoice_delivery.shared_secret" in invoice.delivery["last_text"]
+    errors = [r for r in logs.records() if r["level"] == "ERROR"]
+    assert [r["invoice_id"] for r in errors] == [invoice_id]
+    assert "cannot be decrypted" in errors[0]["last_text"]
+    logged = "\n".join(logs)
+    assert fake.shared_secret not in logged and other_secret not in logged
 
 
 def test_bad_credentials_are_rejected_at_once_then_fixed_and_delivered_again(

@@ -315,7 +315,8 @@ def _everything_stored(tables: dict[str, Any]) -> Iterator[tuple[str, str]]:
 def test_no_credential_is_stored_anywhere_after_the_whole_flow(stack: Stack) -> None:
     """Punchouts (Coupa and Ariba), carts, POs (one large enough for S3), usage, the billing
     run and delivered invoices; then every table item and S3 object is searched for the
-    integration's shared secret, the marketplace's Ariba secret and the session tokens."""
+    integration's shared secret, its invoice endpoint's (Coupa's) shared secret, the
+    marketplace's Ariba secret and the session tokens."""
     from tests.order_support import with_distributions
     from tests.support import ARIBA_SECRET, ariba_integration
 
@@ -352,6 +353,8 @@ def test_no_credential_is_stored_anywhere_after_the_whole_flow(stack: Stack) -> 
     assert kinds[:2] == ["contract", "contract"] and "usage" in kinds
 
     secrets = {"integration shared secret": info["shared_secret"], "Ariba secret": ARIBA_SECRET}
+    # Coupa's invoice-endpoint secret: kept sealed with KMS, opened only to send
+    secrets["invoice endpoint shared secret"] = stack.coupa.shared_secret
     secrets.update({f"session token {n}": token for n, token in enumerate(tokens)})
     assert all(len(s) >= 16 for s in secrets.values()), secrets
     stored = list(_everything_stored(stack.tables))

@@ -28,7 +28,7 @@ from functions.delivery import (
 )
 from functions.delivery_transport import Answer, EndpointRefused, Send, Unanswered
 from functions.errors import BadRequest, NotAcceptable
-from functions.integrations import Integration, InvoiceDelivery
+from functions.integrations import Integration, InvoiceDelivery, SealedSecret, SecretUnreadable
 from tests.billing_support import acme_document, subscription
 from tests.support import INVOICE_DELIVERY, coupa_integration
 
@@ -171,9 +171,25 @@ def test_the_setting_is_validated_stored_and_shown_without_its_secret() -> None:
     view = integration.public_view()["invoice_delivery"]
     assert view == {**INVOICE_DELIVERY, "shared_secret": "set"}
     assert "coupa-supplier-secret" not in str(integration.public_view())
-    assert InvoiceDelivery.from_json(integration.invoice_delivery.to_json()) == (
-        integration.invoice_delivery
-    )
+    sealed = replace(integration.invoice_delivery, shared_secret=SealedSecret("c2VhbGVk"))
+    assert InvoiceDelivery.from_json(sealed.to_json()) == sealed
+    assert "shared_secret" not in sealed.to_json()
+
+
+def test_a_clear_secret_is_never_turned_into_its_stored_form() -> None:
+    # Given a setting fresh from the admin's request (its secret still clear)
+    delivery_setting = _with_setting().invoice_delivery
+    assert delivery_setting is not None
+    # When something tries to store it unsealed, Then it is refused
+    with pytest.raises(TypeError, match="sealed"):
+        delivery_setting.to_json()
+
+
+def test_an_item_stored_before_sealing_reads_as_a_clear_secret() -> None:
+    # Given an item written when the secret was kept in clear
+    legacy = {**INVOICE_DELIVERY, "shared_secret": "old-clear-secret"}
+    # When read, Then the secret is clear (sealed at the next write or by the backfill)
+    assert InvoiceDelivery.from_json(legacy).shared_secret == "old-clear-secret"
 
 
 def test_no_setting_by_default() -> None:
@@ -457,3 +473,57 @@ def test_the_states_are_the_stores() -> None:
     from functions.store import invoices
 
     assert delivery.STATES == invoices.STATES
+
+
+# --- the sealed shared secret -----------------------------------------------------------------
+
+
+class FakeSecretBox:
+    """Seals by naming the integration: opens only for the integration it was sealed for."""
+
+    def seal(self, integration_id: str, clear: str) -> SealedSecret:
+        return SealedSecret(f"{integration_id}:{clear[::-1]}")
+
+    def open(self, integration_id: str, sealed: SealedSecret) -> str:
+        owner, _, reversed_secret = sealed.ciphertext.partition(":")
+        if owner != integration_id:
+            raise SecretUnreadable("sealed for another integration")
+        return reversed_secret[::-1]
+
+
+def _sealed_for(owner: str) -> Integration:
+    integration = _with_setting()
+    assert integration.invoice_delivery is not None
+    sealed = FakeSecretBox().seal(owner, "coupa-supplier-secret")
+    return replace(
+        integration, invoice_delivery=replace(integration.invoice_delivery, shared_secret=sealed)
+    )
+
+
+def test_a_sealed_secret_is_opened_for_the_send() -> None:
+    # Given an endpoint whose secret is sealed for this invoice's integration
+    ports, _, sender = _ports(_cxml(200), integration=_sealed_for("int_1"))
+    ports = replace(ports, secrets=FakeSecretBox())
+
+    # When the invoice is delivered
+    outcome = _deliver(ports)
+
+    # Then Coupa receives the secret in clear
+    assert outcome.state == DELIVERED
+    assert b"<SharedSecret>coupa-supplier-secret</SharedSecret>" in sender.sent[0].body
+
+
+def test_a_secret_sealed_for_another_integration_fails_the_delivery_cleanly() -> None:
+    # Given an endpoint whose sealed secret was copied from another integration
+    ports, ledger, sender = _ports(_cxml(200), integration=_sealed_for("int_other"))
+    ports = replace(ports, secrets=FakeSecretBox())
+
+    # When the invoice is delivered
+    outcome = _deliver(ports)
+
+    # Then nothing is sent, the invoice fails at once, and the reason tells the admin what to do
+    assert (outcome.state, outcome.sent) == (FAILED, False)
+    assert sender.sent == []
+    text = ledger.invoices["INV-1"].delivery.last_text
+    assert "cannot be decrypted" in text and "'int_1'" in text
+    assert "invoice_delivery.shared_secret" in text and "coupa-supplier-secret" not in text
