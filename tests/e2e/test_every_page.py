@@ -383,3 +383,25 @@ def test_skip_link_does_not_cover_the_brand(page: Page, session: str, width: int
     apart = (link["x"] + link["width"] <= brand["x"] or brand["x"] + brand["width"] <= link["x"]
              or link["y"] + link["height"] <= brand["y"] or brand["y"] + brand["height"] <= link["y"])  # fmt: skip
     assert apart, (link, brand)
+
+
+# --- the session bar on a phone -----------------------------------------------------------------
+
+SESSION_BAR_MAX_HEIGHT = 64  # two lines of the bar's text and its small Return button
+
+
+def test_session_bar_takes_two_lines_on_a_phone(page: Page, session: str) -> None:
+    # Given a Coupa session's catalog on a phone
+    page.goto(session + "/catalog")
+    set_width(page, PHONE)
+    bar = page.get_by_role("region", name="Procurement session")
+    # Then the session bar is two lines high
+    box = bar.bounding_box()
+    assert box is not None and box["height"] < SESSION_BAR_MAX_HEIGHT, box
+    # And still shows the system, whom the buyer shops for, test mode and the way back
+    for badge in ["Coupa", "test mode"]:
+        expect(bar.get_by_text(badge, exact=True)).to_be_visible()
+    expect(bar.locator("strong", has_text="Demo Coupa (Initech)")).to_be_visible()
+    assert "Demo Coupa (Initech) as Peter Gibbons" in bar.inner_text()
+    expect(bar.get_by_role("link", name="Your subscriptions")).to_be_in_viewport()
+    expect(bar.get_by_role("button", name="Cancel and return to Coupa")).to_be_in_viewport()
