@@ -28,7 +28,6 @@ TIMEOUT_MS = 15_000
 SAAS_UNSPSC = "81162000"
 PERIOD_UOM = {"month": "MON", "year": "ANN"}  # UN/CEFACT Rec. 20, what Coupa and Ariba import
 AUX_ID = re.compile(r"^(req-[0-9a-f]{16})-(\d+)$")
-SCREENSHOT = "/tmp/procurement-gateway-subscribe-page.png"
 COLUMNS = ("supplier-part-id", "aux-id", "short-name", "description", "quantity", "uom",
            "unit-price", "currency", "unspsc")  # fmt: skip
 

@@ -14,7 +14,6 @@ from playwright.sync_api import Page, expect
 from tests.e2e.browser_support import (
     PERIOD_UOM,
     SAAS_UNSPSC,
-    SCREENSHOT,
     choose_offer,
     demo_product,
     find_product,
@@ -24,6 +23,7 @@ from tests.e2e.browser_support import (
     request_datastream,
     request_ids,
 )
+from tests.e2e.layout_support import SCREENSHOTS
 
 
 def test_coupa_user_requests_approval_for_a_contract_with_usage(
@@ -41,7 +41,8 @@ def test_coupa_user_requests_approval_for_a_contract_with_usage(
     choose_offer(page, offer["name"])
     # When they estimate their usage and press Request approval
     page.get_by_label("Your estimate, in hours").fill("2500")
-    page.screenshot(path=SCREENSHOT, full_page=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "subscribe-estimated-1280.png", full_page=True)
     page.get_by_role("button", name="Request approval").click()
 
     # Then Coupa's requisition holds two lines of one request: the contract and the usage

@@ -12,10 +12,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import lxml.html
 import pytest
 import requests
 from playwright.sync_api import Browser, Page, Route, expect
 
+from functions.store.subscriptions import PAGE_SIZE as SUBSCRIPTIONS_PAGE_SIZE
 from tests.e2e.browser_support import (
     TIMEOUT_MS,
     demo_product,
@@ -200,6 +202,20 @@ def test_cart_return_page(page: Page, stack: dict[str, Any], session: str) -> No
         page.unroute(f"{stack['base']}/_local/simulator/cart/**")
 
 
+def test_cancel_only_cart_return_page(page: Page, stack: dict[str, Any]) -> None:
+    # Given a buyer's system that answers its cart URL with 204, and a buyer shopping
+    page.route(f"{stack['base']}/_local/simulator/cart/**", _no_content)
+    try:
+        punch_out(page, stack["base"], "coupa")
+        # When the buyer cancels
+        page.get_by_role("button", name="Cancel and return to Coupa").click()
+        # Then the page sending the empty cart fits
+        expect(page.locator("form#cart-return")).to_be_visible()
+        assert_page_fits(page, "cart-return-cancel")
+    finally:
+        page.unroute(f"{stack['base']}/_local/simulator/cart/**")
+
+
 def _no_content(route: Route) -> None:
     route.fulfill(status=204)
 
@@ -227,16 +243,26 @@ def test_request_reopened_from_the_requisition(
 # --- subscribed, and "Your subscriptions" with many lines ---------------------------------------
 
 
-def _ariba_preapproves_free_and_byol(stack: dict[str, Any]) -> None:
-    banner = stack["banner"]
-    ariba = next(i for i in banner["integrations"] if i["system"] == "ariba")
-    answer = requests.patch(
-        f"{stack['base']}/admin/integrations/{ariba['id']}",
-        json={"preapprove_free": True, "preapprove_byol": True},
-        headers={"Authorization": f"Bearer {banner['admin_token']}"},
+def _integration_id(stack: dict[str, Any], system: str) -> str:
+    return str(next(i["id"] for i in stack["banner"]["integrations"] if i["system"] == system))
+
+
+def _admin(stack: dict[str, Any], method: str, path: str, **body: Any) -> None:
+    """The marketplace admin changes an integration through the admin API."""
+    answer = requests.request(
+        method,
+        f"{stack['base']}/admin/integrations/{path}",
+        json=body or None,
+        headers={"Authorization": f"Bearer {stack['banner']['admin_token']}"},
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
+
+
+def _ariba_preapproves_free_and_byol(stack: dict[str, Any]) -> None:
+    _admin(
+        stack, "PATCH", _integration_id(stack, "ariba"), preapprove_free=True, preapprove_byol=True
+    )
 
 
 def _subscribe_preapproved(page: Page, prefix: str, product_id: str, offer_id: str) -> None:
@@ -269,10 +295,11 @@ def test_subscribed_and_your_subscriptions_with_many_lines(
     _ariba_preapproves_free_and_byol(stack)
     punch_out(page, base, "ariba")
     prefix = page.url.rstrip("/")
-    # When the buyer subscribes to a free offer
+    # When the buyer subscribes to a free offer (the demo integrations are in test mode)
     _subscribe_preapproved(page, prefix, "openlens-observability", "free")
-    # Then the subscribed page fits
-    assert_page_fits(page, "subscribed")
+    # Then the test-mode subscribed page fits
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Test subscription")
+    assert_page_fits(page, "subscribed-test-mode")
     # And given more subscriptions: one pre-approved, one of two lines approved by a PO
     _subscribe_preapproved(page, prefix, "pgvault-backup", "byol")
     lines, order_id = _approve_in_ariba(page, base, *PRICING_MODELS["contract_payg-two-dimensions"])
@@ -282,7 +309,8 @@ def test_subscribed_and_your_subscriptions_with_many_lines(
     expect(page.locator("article.subscription")).to_have_count(3)
     reserved = page.locator("article.subscription").filter(has_text="Reserved capacity")
     expect(reserved.locator("table.lines tbody tr")).to_have_count(lines)
-    # Then it fits every width
+    expect(page.locator("article.subscription .badge.test", has_text="Test")).to_have_count(3)
+    # Then it fits every width, test subscriptions included
     assert_page_fits(page, "your-subscriptions")
     # And so does the same page opened from the link in the account's email
     (mail,) = wait_for_mails(base, [order_id])
@@ -291,6 +319,86 @@ def test_subscribed_and_your_subscriptions_with_many_lines(
     page.goto(link.group(0))
     expect(page.locator("article.subscription")).to_have_count(3)
     assert_page_fits(page, "your-subscriptions-from-email")
+
+
+def test_live_subscribed_page_and_subscription(page: Page, stack: dict[str, Any]) -> None:
+    base, coupa = stack["base"], _integration_id(stack, "coupa")
+    # Given the demo Coupa integration out of test mode, pre-approving free offers
+    _admin(stack, "PATCH", coupa, test_mode=False, preapprove_free=True)
+    try:
+        punch_out(page, base, "coupa")
+        prefix = page.url.rstrip("/")
+        # When the buyer subscribes to a free offer
+        _subscribe_preapproved(page, prefix, "openlens-observability", "free")
+        # Then the page saying they are subscribed, with how to start, fits
+        expect(page.get_by_role("heading", level=1)).to_contain_text("You are subscribed")
+        assert_page_fits(page, "subscribed")
+        # And "Your subscriptions" shows it active, not as a test
+        page.goto(f"{prefix}/subscriptions")
+        live = page.locator("article.subscription", has_text="OpenLens")
+        expect(live.locator(".badge")).to_have_text("Active")
+        assert_page_fits(page, "your-subscriptions-live")
+    finally:
+        _admin(stack, "PATCH", coupa, test_mode=True, preapprove_free=False)
+
+
+def _approved_over_http(http: requests.Session, base: str, prefix: str, product_id: str,
+                        offer_id: str) -> None:  # fmt: skip
+    """What a buyer does in the browser, as plain HTTP (4 requests, not a page each): request
+    this offer in the punchout session `prefix`, send the cart, and approve it in the buyer
+    simulator, which posts the PO."""
+    subscribe = http.get(f"{prefix}/products/{product_id}/subscribe?offer={offer_id}", timeout=10)
+    action, fields = _form(subscribe, "subscription")
+    action, fields = _form(http.post(action, data=fields, timeout=10), "cart-return")
+    assert http.post(action, data=fields, timeout=10).ok
+    punchout_id = action.rsplit("/", 1)[-1]
+    carts = http.get(f"{base}/_local/simulator/carts.json", timeout=10).json()
+    index = [c["index"] for c in carts if c["punchout_id"] == punchout_id][-1]  # the one just sent
+    approved = http.post(f"{base}/_local/simulator/requisitions/{index}/approve", timeout=10)
+    assert approved.ok, approved.text
+
+
+def _form(answer: requests.Response, form_id: str) -> tuple[str, dict[str, str]]:
+    """The form's absolute action and its fields' values, as a browser would submit them."""
+    assert answer.ok, answer.text
+    document = lxml.html.fromstring(answer.text, base_url=answer.url)
+    document.make_links_absolute(answer.url)
+    form = document.get_element_by_id(form_id)
+    return str(form.action), dict(form.form_values())
+
+
+def test_your_subscriptions_page_two(page: Page, stack: dict[str, Any]) -> None:
+    base = stack["base"]
+    # Given a Coupa account with more subscriptions than one page shows
+    punch_out(page, base, "coupa")
+    prefix = page.url.rstrip("/")
+    with requests.Session() as http:
+        for _ in range(SUBSCRIPTIONS_PAGE_SIZE + 1):
+            _approved_over_http(http, base, prefix, *PRICING_MODELS["contract"])
+    # When the buyer opens "Your subscriptions" and goes to the older ones
+    page.goto(f"{prefix}/subscriptions")
+    expect(page.locator("article.subscription")).to_have_count(SUBSCRIPTIONS_PAGE_SIZE)
+    page.get_by_role("link", name="Older subscriptions").click()
+    # Then page 2 lists the rest, offers the way back, and fits
+    expect(page.get_by_role("link", name="Newer subscriptions")).to_be_visible()
+    expect(page.locator("article.subscription").first).to_be_visible()
+    assert_page_fits(page, "your-subscriptions-page-2")
+
+
+def test_disabled_integration_page(page: Page, stack: dict[str, Any]) -> None:
+    base, coupa = stack["base"], _integration_id(stack, "coupa")
+    # Given a buyer shopping from Coupa
+    punch_out(page, base, "coupa")
+    # When the marketplace admin disables the integration and the buyer clicks on
+    _admin(stack, "POST", f"{coupa}/disable")
+    try:
+        answer = page.reload()
+        # Then the page saying so fits
+        assert answer is not None and answer.status == 403
+        expect(page.get_by_role("heading", level=1, name="integration is disabled")).to_be_visible()
+        assert_page_fits(page, "error-integration-disabled")
+    finally:
+        _admin(stack, "POST", f"{coupa}/enable")
 
 
 # --- error pages --------------------------------------------------------------------------------
@@ -352,16 +460,29 @@ def test_public_catalog_product_and_subscribe_pages(page: Page, stack: dict[str,
     page.goto(f"{base}/catalog/products/datastream-pro/subscribe?offer=annual")
     expect(page.get_by_label("Your marketplace account ID")).to_be_visible()
     assert_page_fits(page, "public-subscribe")
-    # When a visitor gives an account ID no integration has
+    # When a visitor mistypes their account ID (a digit short of the demo Coupa account's)
     _fill_estimates(page, "datastream-pro", "annual", ESTIMATE)
-    page.get_by_label("Your marketplace account ID").fill("999")
+    account = page.get_by_label("Your marketplace account ID")
+    account.fill("11112222333")
     page.get_by_label("Your work email").fill("sam@example.com")
     with page.expect_response(f"{base}/catalog/requests") as answer:
         page.get_by_role("button", name="Request approval").click()
-    # Then the page refusing it fits too
+    # Then the form stays, the error on the field, and the page fits
     assert 400 <= answer.value.status < 500
     page.wait_for_load_state()
-    assert_page_fits(page, "public-subscribe-unknown-account")
+    expect(account).to_have_attribute("aria-invalid", "true")
+    expect(account).to_have_value("11112222333")
+    expect(page.locator("#account-error")).to_be_visible()
+    assert_page_fits(page, "public-subscribe-mistyped-account")
+    # When they correct it to the demo Coupa account's ID and send again
+    account.fill("111122223333")
+    with page.expect_response(f"{base}/catalog/requests") as answer:
+        page.get_by_role("button", name="Request approval").click()
+    # Then the next-step page says the request waits for Coupa, and fits
+    assert answer.value.status == 200
+    expect(page.get_by_role("heading", level=1, name="waiting for Coupa")).to_be_visible()
+    expect(page.get_by_role("link", name="Continue to Coupa")).to_be_visible()
+    assert_page_fits(page, "public-request-waiting-for-coupa")
 
 
 # --- the skip link ------------------------------------------------------------------------------
@@ -383,3 +504,25 @@ def test_skip_link_does_not_cover_the_brand(page: Page, session: str, width: int
     apart = (link["x"] + link["width"] <= brand["x"] or brand["x"] + brand["width"] <= link["x"]
              or link["y"] + link["height"] <= brand["y"] or brand["y"] + brand["height"] <= link["y"])  # fmt: skip
     assert apart, (link, brand)
+
+
+# --- the session bar on a phone -----------------------------------------------------------------
+
+SESSION_BAR_MAX_HEIGHT = 64  # two lines of the bar's text and its small Return button
+
+
+def test_session_bar_takes_two_lines_on_a_phone(page: Page, session: str) -> None:
+    # Given a Coupa session's catalog on a phone
+    page.goto(session + "/catalog")
+    set_width(page, PHONE)
+    bar = page.get_by_role("region", name="Procurement session")
+    # Then the session bar is two lines high
+    box = bar.bounding_box()
+    assert box is not None and box["height"] < SESSION_BAR_MAX_HEIGHT, box
+    # And still shows the system, whom the buyer shops for, test mode and the way back
+    for badge in ["Coupa", "test mode"]:
+        expect(bar.get_by_text(badge, exact=True)).to_be_visible()
+    expect(bar.locator("strong", has_text="Demo Coupa (Initech)")).to_be_visible()
+    assert "Demo Coupa (Initech) as Peter Gibbons" in bar.inner_text()
+    expect(bar.get_by_role("link", name="Your subscriptions")).to_be_in_viewport()
+    expect(bar.get_by_role("button", name="Cancel and return to Coupa")).to_be_in_viewport()

@@ -81,7 +81,7 @@ def test_start_page_opens_for_that_session(api: Any, coupa: dict[str, Any]) -> N
 
     assert page.status == 200
     assert page.header("Content-Type") == "text/html; charset=utf-8"
-    assert "Shopping for <strong>Acme Coupa</strong> as Jim Halpert" in page.text
+    assert "Shopping for </span><strong>Acme Coupa</strong> as Jim Halpert" in page.text
     csp = page.header("Content-Security-Policy") or ""
     assert "frame-ancestors https://acme.coupahost.com https://*.coupahost.com" in csp
     assert page.header("Referrer-Policy") == "no-referrer"

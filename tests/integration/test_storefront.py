@@ -4,7 +4,7 @@ catalog, product and subscription pages, Request approval and the cart return.""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +66,7 @@ def test_start_page_is_the_catalog(api: Any, coupa: dict[str, Any]) -> None:
     assert "4 products" in page.text
     for name in ("DataStream Pro", "Sentinel SIEM", "Open Notes"):
         assert name in page.text
-    assert "Cancel and return to Coupa" in page.text
+    assert 'Cancel and return<span class="wide-only"> to Coupa</span>' in page.text
 
 
 @pytest.mark.parametrize(
@@ -363,6 +363,23 @@ def test_expired_session_cannot_request(api: Any, coupa: dict[str, Any], clock: 
 
 
 # --- outside a punchout session ---------------------------------------------------------------
+
+
+def test_the_next_step_page_gives_the_last_day_to_punch_out_as_a_reader_writes_it(
+    api: Any, coupa: dict[str, Any], clock: Any
+) -> None:
+    # Given today is 30 November 2026
+    clock.freeze(datetime(2026, 11, 30, 13, 0, tzinfo=UTC))
+    # When a Coupa user starts a request on the public marketplace
+    answer = post_form(
+        api,
+        "/catalog/requests",
+        {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "50",
+         "account_id": "111122223333", "email": "jim@acme.example"},
+    )  # fmt: skip
+    # Then the page says until when the request waits, in words (kept 7 days)
+    assert answer.status == 200
+    assert 'before <time datetime="2026-12-07">7 December 2026</time>' in answer.text
 
 
 def test_coupa_user_starting_on_the_marketplace_is_told_what_next_and_finds_the_request_on_punchout(

@@ -49,7 +49,7 @@ def test_an_ended_session_page_shows_in_its_coupa_frame_with_the_return_button(
     assert '<h1 id="problem">Your shopping session has ended</h1>' in page.text
     assert "Return to Coupa and open the marketplace again from there." in page.text
     assert 'class="session-bar"' in page.text and "session ended" in page.text
-    assert ">Return to Coupa</button>" in page.text
+    assert '>Return<span class="wide-only"> to Coupa</span></button>' in page.text
     assert "Cancel and return" not in page.text and "Request approval" not in page.text
 
 
@@ -127,7 +127,7 @@ def test_an_unknown_product_in_a_session_keeps_the_session_bar_and_frame(
     assert "This offer is no longer available" in offer.text
     for page in (product, offer):
         assert COUPA_FRAME in _csp(page)
-        assert ">Cancel and return to Coupa</button>" in page.text
+        assert '>Cancel and return<span class="wide-only"> to Coupa</span></button>' in page.text
         assert "Choose another product from the catalog." in page.text
         assert f'href="https://gateway.test{session}/catalog">Browse the catalog' in page.text
 
@@ -142,7 +142,7 @@ def test_a_request_outside_the_session_is_refused_in_the_session_frame(
     assert page.status == 404
     assert COUPA_FRAME in _csp(page)
     assert "This request is not part of your procurement session." in page.text
-    assert ">Cancel and return to Coupa</button>" in page.text
+    assert '>Cancel and return<span class="wide-only"> to Coupa</span></button>' in page.text
 
 
 def test_public_error_pages_are_framable_by_any_host(api: Any, tables: dict[str, Any]) -> None:
