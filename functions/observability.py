@@ -13,6 +13,7 @@ import os
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from functions.metric_names import (  # noqa: F401 (the names handlers count under)
     BILLING_MESSAGE_DURATION,
@@ -48,6 +49,8 @@ def duration(name: str, milliseconds: float, **dimensions: str) -> None:
 
 
 def _emit(name: str, value: float, unit: MetricUnit, dimensions: dict[str, str]) -> None:
+    if is_metrics_disabled():  # single_metric prints even then (Powertools checks only on flush)
+        return
     namespace = os.environ.get(NAMESPACE_VARIABLE) or NAMESPACE
     try:
         with single_metric(
