@@ -107,11 +107,12 @@ class IntegrationDisabled(Forbidden):
     """The session's integration was disabled (or deleted) after the punchout: every session
     page refuses from that moment, not when the session expires."""
 
-    def __init__(self, integration_name: str) -> None:
+    def __init__(self, integration_name: str, session: PunchOutSession | None = None) -> None:
         super().__init__(
             f"The integration '{integration_name}' is disabled: this marketplace session can no "
             "longer request or subscribe. Ask your procurement admin to enable it again."
         )
+        self.session = session  # the page shows its bar with Return only (an empty cart)
 
 
 class SessionRepository(Protocol):

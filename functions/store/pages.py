@@ -48,7 +48,7 @@ def page_records(
         if session.integration_id != integration_id:
             integration_record = _integration(session.integration_id)
         if integration_record is None or not integration_record.enabled:
-            raise IntegrationDisabled(session.integration_name)
+            raise IntegrationDisabled(session.integration_name, session)
     return (
         session,
         product_of(product_record) if product_record else None,

@@ -17,7 +17,7 @@ from tests.storefront_support import (
     post_form,
     punch_out,
 )
-from tests.support import coupa_integration
+from tests.support import admin, coupa_integration
 
 COUPA_FRAME = "frame-ancestors https://acme.coupahost.com https://*.coupahost.com"
 ANY_FRAME = "frame-ancestors *;"
@@ -170,3 +170,26 @@ def test_a_session_stored_before_sessions_had_an_end_time_ends_at_its_ttl() -> N
     )  # fmt: skip
 
     assert session_of(record).expires_at == ttl
+
+
+def test_a_disabled_integration_page_keeps_the_session_bar_and_its_return(
+    api: Any, coupa: dict[str, Any]
+) -> None:
+    # Given a live Coupa session whose integration the operator then disables
+    session = punch_out(api, coupa)
+    status, _ = admin(api, "POST", f"/admin/integrations/{coupa['id']}/disable")
+    assert status == 200
+
+    # When the buyer clicks on in the page Coupa frames
+    page = api.handle("GET", f"{session}/catalog")
+
+    # Then the refusal shows in Coupa's frame with the way back, and nothing else to do
+    assert page.status == 403
+    assert COUPA_FRAME in _csp(page)
+    assert "This integration is disabled" in page.text
+    assert 'class="session-bar"' in page.text
+    assert '>Return<span class="wide-only"> to Coupa</span></button>' in page.text
+    assert "Request approval" not in page.text
+    # And Return sends an empty cart back to Coupa
+    cart = cart_of(post_form(api, f"{session}/cancel", {}))
+    assert cart.url == "https://acme.coupahost.com/punchout/checkout/4" and cart.lines == []

@@ -117,6 +117,9 @@ def _with_session(view: Callable[..., Response]) -> Callable[..., Response]:
                 "This integration is disabled",
                 disabled.message,
                 "Nothing was added to your cart and no subscription was created.",
+                frame=html_edge.PageFrame(disabled.session, _links(token), ended=True)
+                if disabled.session is not None
+                else None,
             )
 
     return checked
@@ -282,8 +285,14 @@ def dismiss_request(token: str, key: SessionKey, request_id: str) -> Response:
 @router.post("/s/<token>/cancel")
 @_with_session
 def cancel(token: str, key: SessionKey) -> Response:
-    """Return to the procurement system without change (Status 204)."""
-    session, _, _ = _records(key, ended=True)
+    """Return to the procurement system without change (Status 204), also when the session
+    has ended or its integration was disabled: an empty cart changes nothing."""
+    try:
+        session, _, _ = _records(key, ended=True)
+    except IntegrationDisabled as disabled:
+        if disabled.session is None:
+            raise
+        session = disabled.session
     return cart_return(session, _links(token), None)
 
 
