@@ -236,17 +236,25 @@ def test_what_the_delivery_worker_reads_and_writes(
     assert invoices.mark(november, invoices.CREATED, {}, expected=(invoices.DELIVERED,)) is True
 
 
-def test_a_batch_that_keeps_failing_ends_in_the_dlq_without_holding_back_the_others(
-    tables: dict[str, Any], coupa: dict[str, Any], clock: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Given a subscription whose integration is gone, in the same batch as a sound one
+def _sound_beside_an_orphan(
+    tables: dict[str, Any], coupa: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> tuple[Any, QueuePump]:
+    """A sound subscription and one whose integration is gone, in the same billing batch; the
+    billing queue's pump, failed receives coming straight back."""
     monkeypatch.setattr(billing_worker, "PAGE_SIZE", 100)
     sound = subscription("req-sound", _integration_id(coupa))
     orphan = subscription("req-orphan", "int_gone")
     seed(tables["dynamodb"], [sound, orphan], {
         sound.id: {PERIOD: {"hours": 1}}, orphan.id: {PERIOD: {"hours": 1}},
     })  # fmt: skip
-    queues = QueuePump(settings().billing_queue_url, sqs=tables["sqs"], visibility_seconds=0)
+    return sound, QueuePump(settings().billing_queue_url, sqs=tables["sqs"], visibility_seconds=0)
+
+
+def test_a_batch_that_keeps_failing_ends_in_the_dlq_without_holding_back_the_others(
+    tables: dict[str, Any], coupa: dict[str, Any], clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a subscription whose integration is gone, in the same batch as a sound one
+    sound, queues = _sound_beside_an_orphan(tables, coupa, monkeypatch)
 
     # When the run goes through, each failed receive coming straight back
     _run(queues, clock)
@@ -403,13 +411,7 @@ def test_invoices_are_counted_created_once_and_failed_per_failed_attempt(
     tables: dict[str, Any], coupa: dict[str, Any], clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a sound subscription and one whose integration is gone, in the same batch
-    monkeypatch.setattr(billing_worker, "PAGE_SIZE", 100)
-    sound = subscription("req-sound", _integration_id(coupa))
-    orphan = subscription("req-orphan", "int_gone")
-    seed(tables["dynamodb"], [sound, orphan], {
-        sound.id: {PERIOD: {"hours": 1}}, orphan.id: {PERIOD: {"hours": 1}},
-    })  # fmt: skip
-    queues = QueuePump(settings().billing_queue_url, sqs=tables["sqs"], visibility_seconds=0)
+    _, queues = _sound_beside_an_orphan(tables, coupa, monkeypatch)
 
     # When the run goes through, the failing batch retried until the DLQ takes it
     with captured_metrics() as emitted:
