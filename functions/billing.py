@@ -15,16 +15,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from functions import taxes
 from functions.clock import iso
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
 from functions.money import to_cents
+from functions.parties import InvoicePartner, PartyAddress
 from functions.subscriptions import (
     Subscription,
     billable,
     invoiced_line,
 )
+from functions.taxes import TaxDetail, TaxRule
 
+ZERO_RATED = TaxRule()
+"""The rule of an invoice not yet issued: zero-rated (the billing run sets the integration's)."""
 CONTRACT = "contract"
 USAGE = "usage"
 ALL_TIME = "all"
@@ -61,8 +66,9 @@ class Invoice:
     order_payload_id: str
     currency: str
     lines: tuple[InvoiceLine, ...]
-    tax_rate: Decimal = Decimal("0")
-    tax_description: str = "Zero-rated"
+    tax_rule: TaxRule = ZERO_RATED  # the integration's, set when issued
+    bill_to: PartyAddress | None = None  # the PO's BillTo, from the approval cited
+    partners: tuple[InvoicePartner, ...] = ()  # set when issued (`functions.parties`)
     approved_budget: Decimal | None = None  # usage: the PO line quantity
     used_to_date: Decimal | None = None  # usage: all usage so far, in the same unit
     product_name: str = ""
@@ -73,8 +79,18 @@ class Invoice:
         return sum((line.amount for line in self.lines), Decimal("0.00"))
 
     @property
+    def line_taxes(self) -> tuple[TaxDetail, ...]:
+        """Each line's tax, rounded on its own (`functions.taxes`)."""
+        return tuple(taxes.line_tax(line.amount, self.tax_rule) for line in self.lines)
+
+    @property
+    def total_tax(self) -> TaxDetail:
+        return taxes.total_tax(self.line_taxes, self.tax_rule)
+
+    @property
     def tax(self) -> Decimal:
-        return to_cents(self.subtotal * self.tax_rate)
+        """The sum of the lines' taxes."""
+        return self.total_tax.amount
 
     @property
     def net(self) -> Decimal:
@@ -149,6 +165,7 @@ def contract_invoice(subscription: Subscription, now: datetime) -> Invoice | Non
                 unit_of_measure=line.unit_of_measure,
             ),
         ),
+        bill_to=approval.bill_to,
         product_name=subscription.product_name,
         offer_name=subscription.offer_name,
     )
@@ -203,6 +220,7 @@ def usage_invoice(
         lines=tuple(lines),
         approved_budget=approval.quantity,
         used_to_date=used,
+        bill_to=approval.bill_to,
         product_name=subscription.product_name,
         offer_name=subscription.offer_name,
     )
@@ -220,21 +238,7 @@ def invoice_document(
     from functions.cxml import build
 
     return build.invoice_detail_request(
-        supplier=supplier,
-        buyer=buyer,
-        sender=sender,
-        sender_secret=sender_secret,
-        invoice_id=invoice.invoice_id,
-        invoice_date=invoice.invoice_date,
-        order_id=invoice.order_id,
-        order_payload_id=invoice.order_payload_id,
-        items=invoice.lines,
-        currency=invoice.currency,
-        subtotal=invoice.subtotal,
-        tax=invoice.tax,
-        tax_description=invoice.tax_description,
-        net=invoice.net,
-        due=invoice.due,
+        invoice, supplier=supplier, buyer=buyer, sender=sender, sender_secret=sender_secret
     )
 
 
@@ -270,6 +274,14 @@ def summary_json(invoice: Invoice) -> dict[str, object]:
         ],
         "subtotal": str(invoice.subtotal),
         "tax": str(invoice.tax),
+        "tax_detail": {
+            "category": invoice.tax_rule.category,
+            "percentage_rate": invoice.tax_rule.percentage_rate,
+            "location": invoice.tax_rule.location,
+            "exemption": invoice.tax_rule.exemption if invoice.tax_rule.exempt else None,
+            "description": invoice.tax_rule.detail_description,
+        },
+        "partners": [p.role for p in invoice.partners],
         "net": str(invoice.net),
         "due": str(invoice.due),
         "approved_budget": str(invoice.approved_budget)

@@ -31,7 +31,7 @@ decisions are plain Python."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -48,8 +48,12 @@ from functions.billing_messages import (
 )
 from functions.cxml.model import Credential
 from functions.integrations import Integration
+from functions.invoice_terms import with_terms
+from functions.parties import LegalEntity
 from functions.subscriptions import Subscription
 
+NO_ENTITY = LegalEntity()
+"""No legal entity configured: invoices then name no from/remitTo partner."""
 CREATED = contracts.INVOICE_CREATED
 """The state of an invoice stored but not yet delivered (`functions.store.invoices`)."""
 
@@ -181,6 +185,7 @@ def _issue(
     supplier: Credential,
     ports: BillingPorts,
     report: BillingReport,
+    entity: LegalEntity,
 ) -> None:
     """Store each invoice once; one failing (S3 throttled, integration gone) does not hold
     back the others."""
@@ -189,11 +194,7 @@ def _issue(
         if integration is None:
             report.failed[subscription_id] = f"integration {invoice.integration_id} not found"
             continue
-        invoice = replace(
-            invoice,
-            tax_rate=Decimal(integration.tax_rate),
-            tax_description=integration.tax_description,
-        )
+        invoice = with_terms(invoice, integration, entity)
         try:
             document = document_of(invoice, parties_of(integration, supplier))
             if ports.create(invoice, document, billing.summary_json(invoice)):
@@ -220,6 +221,7 @@ def bill_batch(
     supplier: Credential,
     now: datetime,
     redelivered: bool = False,
+    entity: LegalEntity = NO_ENTITY,
 ) -> BillingReport:
     """The period's usage invoices of a batch of subscriptions. Raises `InvoicesNotIssued`
     (after announcing the ones issued) if some could not be."""
@@ -254,7 +256,7 @@ def bill_batch(
     if to_issue:
         wanted_integrations = sorted({invoice.integration_id for _, invoice in to_issue})
         integrations = ports.integrations(wanted_integrations)
-        _issue(to_issue, integrations, supplier, ports, report)
+        _issue(to_issue, integrations, supplier, ports, report, entity)
     return _finish(report, ports)
 
 
@@ -269,7 +271,12 @@ def _activated(subscription: Subscription, now: datetime) -> datetime:
 
 
 def bill_contract(
-    subscription_id: str, ports: BillingPorts, *, supplier: Credential, now: datetime
+    subscription_id: str,
+    ports: BillingPorts,
+    *,
+    supplier: Credential,
+    now: datetime,
+    entity: LegalEntity = NO_ENTITY,
 ) -> BillingReport:
     """A subscription's contract invoice, out of the monthly cycle. An invoice already issued
     but still `created` is announced again (see the module docstring)."""
@@ -295,5 +302,6 @@ def bill_contract(
         supplier,
         ports,
         report,
+        entity,
     )
     return _finish(report, ports)

@@ -46,6 +46,13 @@ class Settings(NamedTuple):
     invoice_secret_key: str | None = None
     """The KMS key (ARN, or an alias name locally) sealing the invoice endpoints' shared secrets;
     set for the admin function (encrypt) and the delivery worker (decrypt) only."""
+    supplier_legal_name: str = ""
+    """The marketplace operator's legal entity as its invoices name it (from, remitTo)."""
+    supplier_tax_id: str = ""
+    """Its tax registration number (VAT, GST or federal tax number)."""
+    remit_to: tuple[str, str, str, str, str] = ("", "", "", "", "")
+    """Where payments go: (street, city, state, postal code, ISO country); street lines are
+    separated by `|` in REMIT_TO_STREET."""
     seller_tokens: tuple[tuple[str, str], ...] = ()
     """Local only (ADMIN_AUTH=token): (seller account, bearer token) pairs that may meter that
     seller's products. Deployed, API Gateway checks IAM and the caller's account is the seller."""
@@ -69,6 +76,18 @@ def _seller_tokens(raw: str) -> tuple[tuple[str, str], ...]:
             raise ConfigurationError("SELLER_TOKENS must read '<seller account>=<token>,...'")
         pairs.append((account, token))
     return tuple(pairs)
+
+
+def _remit_to() -> tuple[str, str, str, str, str]:
+    street, city, state, postal_code, country = (
+        " ".join(os.environ.get(f"REMIT_TO_{part}", "").split())
+        for part in ("STREET", "CITY", "STATE", "POSTAL_CODE", "COUNTRY")
+    )
+    if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        raise ConfigurationError("REMIT_TO_COUNTRY must be an ISO 3166 code like US or GB")
+    if (street or city or postal_code or state) and not (street and city and country):
+        raise ConfigurationError("a remit-to address needs REMIT_TO_STREET, _CITY and _COUNTRY")
+    return street, city, state, postal_code, country.upper()
 
 
 @cache
@@ -107,6 +126,9 @@ def settings() -> Settings:
         supplier_identity=os.environ.get("SUPPLIER_IDENTITY", "procurement-gateway"),
         invoice_secret_key=os.environ.get("INVOICE_SECRET_KEY") or None,
         seller_tokens=_seller_tokens(os.environ.get("SELLER_TOKENS", "")),
+        supplier_legal_name=" ".join(os.environ.get("SUPPLIER_LEGAL_NAME", "").split()),
+        supplier_tax_id=" ".join(os.environ.get("SUPPLIER_TAX_ID", "").split()),
+        remit_to=_remit_to(),
         invoice_delivery_local_http=os.environ.get("INVOICE_DELIVERY_LOCAL_HTTP", "")
         .strip()
         .lower()

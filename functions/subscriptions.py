@@ -17,6 +17,7 @@ from typing import Any
 from functions import contracts
 from functions.clock import iso
 from functions.errors import Conflict
+from functions.parties import PartyAddress
 from functions.sessions import Requester
 from functions.subscription_requests import SubscriptionRequest
 
@@ -43,6 +44,8 @@ class LineApproval:
     quantity: Decimal
     order_version: int
     approved_at: str
+    bill_to: PartyAddress | None = None
+    """The PO's BillTo, which its invoices name as their billTo partner."""
 
 
 @dataclass(frozen=True)

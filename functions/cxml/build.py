@@ -14,6 +14,7 @@ from typing import Protocol
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from functions.clock import iso, now
+from functions.cxml import invoice_parts
 from functions.cxml.model import Credential
 from functions.cxml.status import status_text
 from functions.ids import payload_id
@@ -230,48 +231,73 @@ class InvoiceItem(Protocol):
     def amount(self) -> Decimal: ...
 
 
+class InvoiceContent(Protocol):
+    """What an InvoiceDetailRequest is built from (`functions.billing.Invoice` has these)."""
+
+    @property
+    def invoice_id(self) -> str: ...
+    @property
+    def invoice_date(self) -> str: ...
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def order_payload_id(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def lines(self) -> Sequence[InvoiceItem]: ...
+    @property
+    def line_taxes(self) -> Sequence[invoice_parts.TaxDetailLike]: ...
+    @property
+    def total_tax(self) -> invoice_parts.TaxDetailLike: ...
+    @property
+    def partners(self) -> Sequence[invoice_parts.PartnerLike]: ...
+    @property
+    def subtotal(self) -> Decimal: ...
+    @property
+    def net(self) -> Decimal: ...
+    @property
+    def due(self) -> Decimal: ...
+
+
 def invoice_detail_request(
+    invoice: InvoiceContent,
     *,
     supplier: Credential,
     buyer: Credential,
     sender: Credential,
     sender_secret: str | None,
-    invoice_id: str,
-    invoice_date: str,
-    order_id: str,
-    order_payload_id: str,
-    items: Sequence[InvoiceItem],
-    currency: str,
-    subtotal: Decimal,
-    tax: Decimal,
-    tax_description: str,
-    net: Decimal,
-    due: Decimal,
     deployment_mode: str = "production",
+    purpose: str = "standard",
+    operation: str = "new",
 ) -> bytes:
     """An InvoiceDetailRequest (InvoiceDetail.dtd) referencing the PO: OrderReference orderID
-    with DocumentReference payloadID = the OrderRequest's, and each line's PO lineNumber.
-    From is us, To the buyer; the Sender carries the secret the buyer's system expects (this
-    document travels server to server, never through a browser)."""
+    with DocumentReference payloadID = the OrderRequest's, and each line's PO lineNumber; the
+    invoice partners in the header, each line's Tax and the total Tax in the summary
+    (`invoice_parts`). From is us, To the buyer; the Sender carries the secret the buyer's
+    system expects (this document travels server to server, never through a browser)."""
+    currency = invoice.currency
     root = envelope()
     root.append(_server_header(supplier, buyer, sender, sender_secret))
     request = SubElement(root, "Request")
     if deployment_mode == "test":
         request.set("deploymentMode", "test")
-    invoice = SubElement(request, "InvoiceDetailRequest")
+    document = SubElement(request, "InvoiceDetailRequest")
     invoice_header = SubElement(
-        invoice,
+        document,
         "InvoiceDetailRequestHeader",
-        {"invoiceID": invoice_id, "invoiceDate": invoice_date, "purpose": "standard",
-         "operation": "new"},
+        {"invoiceID": invoice.invoice_id, "invoiceDate": invoice.invoice_date, "purpose": purpose,
+         "operation": operation},
     )  # fmt: skip
     SubElement(invoice_header, "InvoiceDetailHeaderIndicator")
-    SubElement(invoice_header, "InvoiceDetailLineIndicator")
-    order = SubElement(invoice, "InvoiceDetailOrder")
+    SubElement(invoice_header, "InvoiceDetailLineIndicator", {"isTaxInLine": "yes"})
+    for partner in invoice.partners:
+        invoice_parts.partner(invoice_header, partner)
+    order = SubElement(document, "InvoiceDetailOrder")
     info = SubElement(order, "InvoiceDetailOrderInfo")
-    reference = SubElement(info, "OrderReference", {"orderID": order_id})
-    SubElement(reference, "DocumentReference", {"payloadID": order_payload_id})
-    for item in items:
+    reference = SubElement(info, "OrderReference", {"orderID": invoice.order_id})
+    SubElement(reference, "DocumentReference", {"payloadID": invoice.order_payload_id})
+    for item, line_tax in zip(invoice.lines, invoice.line_taxes, strict=True):
         line = SubElement(
             order,
             "InvoiceDetailItem",
@@ -288,11 +314,10 @@ def invoice_detail_request(
         SubElement(item_id, "SupplierPartAuxiliaryID").text = item.auxiliary_id
         SubElement(item_reference, "Description", {_XML_LANG: "en"}).text = item.description
         _money(line, "SubtotalAmount", item.amount, currency)
-    summary = SubElement(invoice, "InvoiceDetailSummary")
-    _money(summary, "SubtotalAmount", subtotal, currency)
-    tax_element = SubElement(summary, "Tax")
-    SubElement(tax_element, "Money", {"currency": currency}).text = format_money(tax)
-    SubElement(tax_element, "Description", {_XML_LANG: "en"}).text = tax_description
-    _money(summary, "NetAmount", net, currency)
-    _money(summary, "DueAmount", due, currency)
+        invoice_parts.tax(line, line_tax, currency)
+    summary = SubElement(document, "InvoiceDetailSummary")
+    _money(summary, "SubtotalAmount", invoice.subtotal, currency)
+    invoice_parts.tax(summary, invoice.total_tax, currency)
+    _money(summary, "NetAmount", invoice.net, currency)
+    _money(summary, "DueAmount", invoice.due, currency)
     return serialize(root, "InvoiceDetail.dtd")

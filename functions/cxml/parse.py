@@ -317,24 +317,44 @@ class PurchaseOrder:
     previous_payload_id: str = ""
 
 
+ADDRESS_TEXT = 200
+ADDRESS_LINES = 5
+"""Bounds on a kept BillTo/ShipTo: characters per value, DeliverTo and Street lines (an
+invoice copies the BillTo back; nothing unbounded from outside is kept)."""
+
+
+def _iso_country(raw: str | None) -> str:
+    """An ISO 3166 alpha-2 code, upper case, or "" (anything else is not kept: the invoice
+    writes it back into an NMTOKEN attribute)."""
+    value = normalize(raw).upper()
+    return value if len(value) == 2 and value.isascii() and value.isalpha() else ""
+
+
 def _address(element: Element | None) -> dict[str, Any]:
-    """BillTo/ShipTo as plain JSON: what invoices and support need, not every element."""
+    """BillTo/ShipTo as plain JSON: what invoices and support need, not every element, each
+    value bounded (`ADDRESS_TEXT`, `ADDRESS_LINES`)."""
     address = element.find("Address") if element is not None else None
     if address is None:
         return {}
     postal = address.find("PostalAddress")
     country = postal.find("Country") if postal is not None else None
+
+    def lines(tag: str) -> list[str]:
+        found = postal.findall(tag)[:ADDRESS_LINES] if postal is not None else []
+        return [_text(line)[:ADDRESS_TEXT] for line in found]
+
     return {
-        "address_id": normalize(address.get("addressID")),
-        "iso_country_code": normalize(address.get("isoCountryCode")),
-        "name": _text(address, "Name"),
-        "deliver_to": [_text(d) for d in postal.findall("DeliverTo")] if postal is not None else [],
-        "street": [_text(s) for s in postal.findall("Street")] if postal is not None else [],
-        "city": _text(postal, "City"),
-        "state": _text(postal, "State"),
-        "postal_code": _text(postal, "PostalCode"),
-        "country": normalize(country.get("isoCountryCode")) if country is not None else "",
-        "email": _text(address, "Email"),
+        "address_id": normalize(address.get("addressID"))[:ADDRESS_TEXT],
+        "iso_country_code": _iso_country(address.get("isoCountryCode")),
+        "name": _text(address, "Name")[:ADDRESS_TEXT],
+        "deliver_to": lines("DeliverTo"),
+        "street": lines("Street"),
+        "city": _text(postal, "City")[:ADDRESS_TEXT],
+        "state": _text(postal, "State")[:ADDRESS_TEXT],
+        "postal_code": _text(postal, "PostalCode")[:ADDRESS_TEXT],
+        "country": _iso_country(country.get("isoCountryCode") if country is not None else ""),
+        "country_name": _text(country)[:ADDRESS_TEXT],
+        "email": _text(address, "Email")[:ADDRESS_TEXT],
     }
 
 

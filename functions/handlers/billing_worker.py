@@ -32,7 +32,9 @@ from functions.billing_run import BillingReport
 from functions.clock import now
 from functions.config import settings
 from functions.cxml.model import Credential
+from functions.invoice_terms import legal_entity
 from functions.observability import logger
+from functions.parties import LegalEntity
 from functions.store.billing_ports import DynamoBillingPorts, ports_for
 
 queue_processor = BatchProcessor(event_type=EventType.SQS)
@@ -46,13 +48,18 @@ PAGE_SIZE = billing_messages.PAGE_SIZE
 class Wiring:
     ports: DynamoBillingPorts
     supplier: Credential
+    entity: LegalEntity
 
 
 @cache
 def _wiring() -> Wiring:
     config = settings()
     store.bind(config)
-    return Wiring(ports_for(config), Credential(config.supplier_domain, config.supplier_identity))
+    return Wiring(
+        ports_for(config),
+        Credential(config.supplier_domain, config.supplier_identity),
+        legal_entity(config),
+    )
 
 
 def _log(what: str, report: BillingReport, **extra: Any) -> None:
@@ -84,7 +91,7 @@ def _handle_message(record: SQSRecord, message: BatchMessage | ShardMessage) -> 
         try:
             report = billing_run.bill_batch(
                 message, wiring.ports, supplier=wiring.supplier, now=now(),
-                redelivered=redelivered,
+                redelivered=redelivered, entity=wiring.entity,
             )  # fmt: skip
         except billing_run.InvoicesNotIssued as exc:
             logger.error(str(exc), extra={**exc.report.as_log(), "period": message.period})
@@ -110,8 +117,9 @@ def handle_outbox_record(record: DynamoDBRecord) -> None:
     wiring = _wiring()
     try:
         report = billing_run.bill_contract(
-            subscription_id, wiring.ports, supplier=wiring.supplier, now=now()
-        )
+            subscription_id, wiring.ports, supplier=wiring.supplier, now=now(),
+            entity=wiring.entity,
+        )  # fmt: skip
     except billing_run.InvoicesNotIssued as exc:
         logger.error(str(exc), extra={**exc.report.as_log(), "subscription_id": subscription_id})
         _count(exc.report)

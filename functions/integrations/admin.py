@@ -13,6 +13,7 @@ from functions import fields, ids
 from functions.clock import iso, now
 from functions.cxml.model import CART_FIELDS, Credential, normalize
 from functions.errors import BadRequest
+from functions.integrations import invoice_settings
 from functions.integrations.model import (
     SECRET_SHOWN,
     SETTINGS,
@@ -300,6 +301,12 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "approval_redirect_url": lambda merged: _https_url(merged, "approval_redirect_url"),
     "tax_rate": lambda merged: _tax(merged)["tax_rate"],
     "tax_description": lambda merged: _tax(merged)["tax_description"],
+    "tax_category": invoice_settings.tax_category,
+    "tax_location": invoice_settings.tax_location,
+    "tax_exemption": invoice_settings.tax_exemption,
+    "tax_exemption_reason": invoice_settings.tax_exemption_reason,
+    "buyer_tax_id": invoice_settings.buyer_tax_id,
+    "remit_to_code": invoice_settings.remit_to_code,
 }
 """How each plain setting is read from the admin's JSON, in `SETTINGS` order."""
 assert tuple(_PARSERS) == SETTINGS, "every plain setting has one parser"

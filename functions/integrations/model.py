@@ -16,6 +16,8 @@ SECRET_SHOWN = "set"  # noqa: S105 (a placeholder, not a secret)
 SETTINGS = (
     "name", "description", "account_id", "account_email", "test_mode", "preapprove_free",
     "preapprove_byol", "cart_field", "approval_redirect_url", "tax_rate", "tax_description",
+    "tax_category", "tax_location", "tax_exemption", "tax_exemption_reason", "buyer_tax_id",
+    "remit_to_code",
 )  # fmt: skip
 """The plain settings, in the order the admin API checks them: each is one attribute of
 `Integration`, of the stored record and of the public view, under the same name. This table
@@ -138,6 +140,12 @@ class Integration:
     invoice_delivery: InvoiceDelivery | None = None  # Coupa only (Ariba: via Ariba Network)
     tax_rate: str = "0"  # on invoices: a fraction ("0.20"), zero-rated unless configured
     tax_description: str = "Zero-rated"
+    tax_category: str = "sales"  # TaxDetail category: sales | vat | gst
+    tax_location: str = ""  # ISO 3166 country[-region]; "" = the PO BillTo's country
+    tax_exemption: str = "zeroRated"  # at a zero rate: zeroRated | exempt
+    tax_exemption_reason: str = ""  # at a zero rate: why ("" = tax_description)
+    buyer_tax_id: str = ""  # on the soldTo partner, when set
+    remit_to_code: str = ""  # the buyer-assigned remit-to code (Coupa: remit_to_code)
     created_at: str = ""
     updated_at: str = ""
     version: int = 0

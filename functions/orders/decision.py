@@ -19,6 +19,7 @@ from functions.integrations import Integration
 from functions.orders.checks import check_line, describe, ended, request_ids
 from functions.orders.model import StoredOrder, kept_order
 from functions.orders.reuse import Fingerprint, fingerprint
+from functions.parties import address_of
 from functions.subscription_requests import ORDERED, SubscriptionRequest, request_id_of
 from functions.subscriptions import (
     ACTIVE,
@@ -179,6 +180,7 @@ def process(
             quantity=line.quantity,
             order_version=po.order_version,
             approved_at=iso(now),
+            bill_to=address_of(po.bill_to),
         )
 
     changed: list[Subscription] = []

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from functions import contracts
+from functions.parties import address_of
 from functions.sessions import Requester
 from functions.store.batch import connection_of
 from functions.store.errors import storage_errors
@@ -42,8 +43,9 @@ def subscription_of(record: SubscriptionRecord) -> Subscription:
         approval = line.get("approval")
         if approval:
             line["approval"] = LineApproval(
-                **{**approval, "quantity": Decimal(approval["quantity"])}
-            )
+                **{**approval, "quantity": Decimal(approval["quantity"]),
+                   "bill_to": address_of(approval.get("bill_to"))}
+            )  # fmt: skip
         lines.append(SubscriptionLine(**line))
     data["lines"] = tuple(lines)
     data["requester"] = Requester(**data.get("requester", {}))
