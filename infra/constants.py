@@ -32,6 +32,16 @@ CONTEXT_ALLOW_PLACEHOLDER_LAYER = "allowPlaceholderLayer"
 CONTEXT_PUBLIC_BASE_URL = "publicBaseUrl"
 CONTEXT_SUPPLIER_DOMAIN = "supplierDomain"
 CONTEXT_SUPPLIER_IDENTITY = "supplierIdentity"
+# The legal entity invoices name (from, remitTo), context key → environment variable.
+SUPPLIER_ENTITY_SETTINGS = (
+    ("supplierLegalName", "SUPPLIER_LEGAL_NAME"),
+    ("supplierTaxId", "SUPPLIER_TAX_ID"),
+    ("remitToStreet", "REMIT_TO_STREET"),
+    ("remitToCity", "REMIT_TO_CITY"),
+    ("remitToState", "REMIT_TO_STATE"),
+    ("remitToPostalCode", "REMIT_TO_POSTAL_CODE"),
+    ("remitToCountry", "REMIT_TO_COUNTRY"),
+)
 CONTEXT_EMAIL_SENDER = "emailSender"
 DEFAULT_EMAIL_SENDER = "marketplace@example.com"
 CONTEXT_ALARM_EMAIL = "alarmEmail"

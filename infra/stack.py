@@ -18,7 +18,8 @@ from infra.invoicing import InvoicingQueues, InvoicingTriggers
 
 class ProcurementGatewayStack(Stack):
     """Reads CDK context `layerDir` and `assetDir` (built layer and asset), `publicBaseUrl`
-    (custom domain), `supplierDomain`/`supplierIdentity` (who we are to buyers), `emailSender`
+    (custom domain), `supplierDomain`/`supplierIdentity` (who we are to buyers), the legal
+    entity invoices name (`supplierLegalName`, `supplierTaxId`, `remitTo*`), `emailSender`
     (the address mail comes from), `alarmEmail` (who hears the alarms, optional), `logLevel`
     (the functions' log level, INFO by default)."""
 
@@ -55,6 +56,7 @@ class ProcurementGatewayStack(Stack):
                 for env, key in (
                     (constants.ENV_SUPPLIER_DOMAIN, constants.CONTEXT_SUPPLIER_DOMAIN),
                     (constants.ENV_SUPPLIER_IDENTITY, constants.CONTEXT_SUPPLIER_IDENTITY),
+                    *((e, k) for k, e in constants.SUPPLIER_ENTITY_SETTINGS),
                 )
                 if (value := self.node.try_get_context(key))
             },

@@ -37,6 +37,12 @@ LOCAL_ENV = {
     "ADMIN_AUTH": "token",
     "INVOICE_SECRET_KEY": "alias/local-invoice-secrets",  # seals invoice endpoints' secrets
     "INVOICE_DELIVERY_LOCAL_HTTP": "true",  # the fake Coupa listens on http://127.0.0.1
+    "SUPPLIER_LEGAL_NAME": "Procurement Gateway Demo Ltd",  # the legal entity invoices name
+    "SUPPLIER_TAX_ID": "GB999999973",
+    "REMIT_TO_STREET": "1 Demo Street",
+    "REMIT_TO_CITY": "London",
+    "REMIT_TO_POSTAL_CODE": "EC1A 1AA",
+    "REMIT_TO_COUNTRY": "GB",
     "POWERTOOLS_SERVICE_NAME": "procurement-gateway",
     "POWERTOOLS_METRICS_NAMESPACE": "ProcurementGateway",
     "POWERTOOLS_TRACE_DISABLED": "true",

@@ -12,6 +12,7 @@ from tests.infra.support import (
     ALARM_EMAIL,
     EMAIL_SENDER,
     PUBLIC_BASE_URL,
+    SUPPLIER_ENTITY_CONTEXT,
     Synthesized,
     synthesize,
 )
@@ -57,6 +58,7 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
             "emailSender": EMAIL_SENDER,
             "alarmEmail": ALARM_EMAIL,
             "logLevel": "debug",
+            **SUPPLIER_ENTITY_CONTEXT,
         },
         canary=True,
     )

@@ -62,6 +62,11 @@ FUNCTION_HANDLERS = (
 )
 EMAIL_SENDER = "orders@marketplace.example"
 ALARM_EMAIL = "oncall@marketplace.example"
+SUPPLIER_ENTITY_CONTEXT = {
+    "supplierLegalName": "Procurement Gateway Ltd", "supplierTaxId": "GB999999973",
+    "remitToStreet": "1 Demo Street", "remitToCity": "London", "remitToCountry": "GB",
+}  # fmt: skip
+"""The variant's legal entity, as `cdk -c` takes it."""
 Resources = dict[str, dict[str, Any]]
 
 
