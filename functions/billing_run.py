@@ -194,8 +194,8 @@ def _issue(
         if integration is None:
             report.failed[subscription_id] = f"integration {invoice.integration_id} not found"
             continue
-        invoice = with_terms(invoice, integration, entity)
         try:
+            invoice = with_terms(invoice, integration, entity)
             document = document_of(invoice, parties_of(integration, supplier))
             if ports.create(invoice, document, billing.summary_json(invoice)):
                 report.created.append(invoice.invoice_id)
