@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -230,6 +231,15 @@ class InvoiceItem(Protocol):
     def amount(self) -> Decimal: ...
 
 
+@dataclass(frozen=True)
+class OriginalInvoice:
+    """The invoice a credit memo or a cancellation refers to."""
+
+    invoice_id: str
+    invoice_date: str
+    payload_id: str
+
+
 def invoice_detail_request(
     *,
     supplier: Credential,
@@ -248,11 +258,18 @@ def invoice_detail_request(
     net: Decimal,
     due: Decimal,
     deployment_mode: str = "production",
+    purpose: str = "standard",
+    operation: str = "new",
+    original: OriginalInvoice | None = None,
 ) -> bytes:
     """An InvoiceDetailRequest (InvoiceDetail.dtd) referencing the PO: OrderReference orderID
     with DocumentReference payloadID = the OrderRequest's, and each line's PO lineNumber.
     From is us, To the buyer; the Sender carries the secret the buyer's system expects (this
-    document travels server to server, never through a browser)."""
+    document travels server to server, never through a browser).
+
+    A credit memo (`purpose="creditMemo"`) or a cancellation (`operation="delete"`) names the
+    invoice it corrects in `original`: `DocumentReference` (its payloadID) and `InvoiceIDInfo`
+    (its invoiceID and invoiceDate), docs/PROTOCOL.md §8."""
     root = envelope()
     root.append(_server_header(supplier, buyer, sender, sender_secret))
     request = SubElement(root, "Request")
@@ -262,11 +279,18 @@ def invoice_detail_request(
     invoice_header = SubElement(
         invoice,
         "InvoiceDetailRequestHeader",
-        {"invoiceID": invoice_id, "invoiceDate": invoice_date, "purpose": "standard",
-         "operation": "new"},
+        {"invoiceID": invoice_id, "invoiceDate": invoice_date, "purpose": purpose,
+         "operation": operation},
     )  # fmt: skip
     SubElement(invoice_header, "InvoiceDetailHeaderIndicator")
     SubElement(invoice_header, "InvoiceDetailLineIndicator")
+    if original is not None:
+        SubElement(invoice_header, "DocumentReference", {"payloadID": original.payload_id})
+        SubElement(
+            invoice_header,
+            "InvoiceIDInfo",
+            {"invoiceID": original.invoice_id, "invoiceDate": original.invoice_date},
+        )
     order = SubElement(invoice, "InvoiceDetailOrder")
     info = SubElement(order, "InvoiceDetailOrderInfo")
     reference = SubElement(info, "OrderReference", {"orderID": order_id})

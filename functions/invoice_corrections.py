@@ -1,0 +1,217 @@
+"""Correcting invoices, as use cases over ports: the admin's credit memo and cancellation, and
+the refund credit of a subscription cancelled mid-term (the billing worker's
+`invoice#<subscription>#refund` outbox item). The rules are `functions.corrections` and
+`functions.refunds`; the adapters `functions.store.corrections`.
+
+A credit memo is stored, summarised and announced exactly as an invoice is (the same record,
+S3 layout, states, delivery queue and worker): `ports.create` writes its record only if its
+id is new, and its id is the n-th credit of the invoice, so two credits racing never both
+land, and a retry (same key) finds the first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from functions import billing, contracts, corrections, refunds
+from functions.billing import CREDIT, CreditLine, Invoice
+from functions.billing_run import document_of, parties_of
+from functions.cxml.model import Credential
+from functions.delivery import DeliveryLog
+from functions.errors import Conflict, NotFound
+from functions.integrations import Integration
+from functions.subscriptions import Subscription
+
+
+class StoredInvoiceView(Protocol):
+    """What the rules read of a stored invoice (`functions.store.invoices.StoredInvoice`)."""
+
+    @property
+    def invoice_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def integration_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def summary(self) -> dict[str, Any]: ...
+    @property
+    def delivery(self) -> dict[str, Any]: ...
+
+
+class CorrectionPorts(Protocol):
+    def invoice(self, invoice_id: str) -> StoredInvoiceView | None:
+        """The invoice as stored now (a consistent read), or None."""
+        ...
+
+    def credits(self, invoice_id: str) -> Sequence[StoredInvoiceView]:
+        """Its credit memos, first to last (consistent reads)."""
+        ...
+
+    def payload_id(self, invoice: StoredInvoiceView) -> str:
+        """The payloadID of the invoice's stored document (the same on every delivery)."""
+        ...
+
+    def integration(self, integration_id: str) -> Integration | None: ...
+
+    def create(self, invoice: Invoice, document: bytes, summary: dict[str, Any]) -> bool:
+        """Store it as an invoice is stored; False if its id exists (nothing written)."""
+        ...
+
+    def announce(self, invoice_id: str) -> None:
+        """One delivery queue message."""
+        ...
+
+    def cancel(self, invoice: StoredInvoiceView, document: bytes) -> bool:
+        """Keep the cancellation document beside the invoice and mark it cancelled if its
+        state is still the one read; False if it changed meanwhile."""
+        ...
+
+    def subscription(self, subscription_id: str) -> Subscription | None: ...
+
+    def contract_invoices(self, subscription_id: str) -> Sequence[StoredInvoiceView]: ...
+
+
+@dataclass(frozen=True)
+class Credited:
+    invoice_id: str
+    created: bool  # False: the request was a retry of this credit memo
+
+
+def _existing(invoice_id: str, ports: CorrectionPorts) -> StoredInvoiceView:
+    found = ports.invoice(invoice_id)
+    if found is None:
+        raise NotFound(f"No invoice with id {invoice_id!r}.")
+    return found
+
+
+def _integration(integration_id: str, ports: CorrectionPorts) -> Integration:
+    integration = ports.integration(integration_id)
+    if integration is None:
+        raise Conflict(f"Integration {integration_id} no longer exists: nothing to send it to.")
+    return integration
+
+
+def _taxed(invoice: Invoice, integration: Integration) -> Invoice:
+    """Taxed as the billing run taxes an invoice (`billing_run._issue`)."""
+    return replace(
+        invoice,
+        tax_rate=Decimal(integration.tax_rate),
+        tax_description=integration.tax_description,
+    )
+
+
+def issue_credit(
+    invoice_id: str,
+    request: corrections.CreditRequest,
+    ports: CorrectionPorts,
+    *,
+    supplier: Credential,
+    now: datetime,
+) -> Credited:
+    """Issue the credit memo `request` asks for, or find the one it already made; raises a
+    NotFound or Conflict the admin can act on (nothing written then)."""
+    original = _existing(invoice_id, ports)
+    every = ports.credits(invoice_id)
+    found = corrections.existing_credit(request, [c.summary for c in every])
+    if found is not None:
+        return Credited(str(found["invoice_id"]), created=False)
+    standing = [c.summary for c in every if c.state != contracts.INVOICE_CANCELLED]
+    memo = corrections.credit_memo(
+        original.summary, original.state, ports.payload_id(original), request, standing, now,
+        sequence=len(every) + 1,
+    )  # fmt: skip
+    integration = _integration(memo.integration_id, ports)
+    memo = _taxed(memo, integration)
+    summary = billing.summary_json(memo)
+    summary["credit_content"] = request.content()
+    if not ports.create(memo, document_of(memo, parties_of(integration, supplier)), summary):
+        again = corrections.existing_credit(request, [c.summary for c in ports.credits(invoice_id)])
+        if again is not None:  # a concurrent copy of this request issued it
+            return Credited(str(again["invoice_id"]), created=False)
+        raise Conflict(
+            f"Another credit of invoice {invoice_id} was issued meanwhile: read the invoice "
+            "again and retry if something is still to be credited."
+        )
+    ports.announce(memo.invoice_id)
+    return Credited(memo.invoice_id, created=True)
+
+
+def invoice_of_summary(summary: dict[str, Any]) -> Invoice:
+    """A stored invoice (or credit memo) back as the domain's `Invoice`, amounts as stored."""
+    lines = corrections.original_lines(summary)
+    if summary.get("kind") == CREDIT:
+        numbers = summary.get("credited_lines") or [0] * len(lines)
+        lines = [
+            CreditLine(**{**line.__dict__, "credited_line": int(number)})
+            for line, number in zip(lines, numbers, strict=False)
+        ]
+    subtotal, tax = Decimal(summary["subtotal"]), Decimal(summary["tax"])
+    return Invoice(
+        invoice_id=str(summary["invoice_id"]),
+        kind=str(summary["kind"]),
+        subscription_id=str(summary["subscription_id"]),
+        integration_id=str(summary["integration_id"]),
+        account_id=str(summary["account_id"]),
+        period=str(summary["period"]),
+        invoice_date=str(summary["invoice_date"]),
+        order_id=str(summary["order_id"]),
+        order_payload_id=str(summary["order_payload_id"]),
+        currency=str(summary["currency"]),
+        lines=tuple(lines),
+        tax_rate=tax / subtotal if subtotal else Decimal(0),
+        purpose=str(summary.get("purpose") or "standard"),
+    )
+
+
+def cancel(invoice_id: str, ports: CorrectionPorts, *, supplier: Credential) -> StoredInvoiceView:
+    """Cancel an invoice that never reached the buyer; raises a Conflict saying why not."""
+    invoice = _existing(invoice_id, ports)
+    log = DeliveryLog.from_json(invoice.delivery)
+    corrections.check_cancellable(invoice_id, invoice.state, log.may_have_arrived)
+    integration = _integration(invoice.integration_id, ports)
+    stored = invoice_of_summary(invoice.summary)
+    itself = replace(
+        stored,
+        original_invoice_id=stored.invoice_id,
+        original_invoice_date=stored.invoice_date,
+        original_payload_id=ports.payload_id(invoice),
+    )
+    parties = parties_of(integration, supplier)
+    document = billing.invoice_document(
+        itself,
+        supplier=parties.from_credential,
+        buyer=parties.to_credential,
+        sender=parties.sender_credential,
+        operation="delete",
+    )
+    if not ports.cancel(invoice, document):
+        raise Conflict(f"Invoice {invoice_id} changed meanwhile; read it again and retry.")
+    return _existing(invoice_id, ports)
+
+
+def refund(
+    subscription_id: str, ports: CorrectionPorts, *, supplier: Credential, now: datetime
+) -> list[Credited]:
+    """The refund credits of a subscription cancelled mid-term (`functions.refunds`). A
+    contract invoice not yet in the buyer's hands is left alone if cancelled, and waited for
+    (raises, so the outbox record is retried) while it is still on its way."""
+    subscription = ports.subscription(subscription_id)
+    if subscription is None or not subscription.cancelled_at:
+        return []
+    done: list[Credited] = []
+    for invoice in ports.contract_invoices(subscription_id):
+        request = refunds.refund_request(subscription, invoice.summary)
+        if request is None or invoice.state == contracts.INVOICE_CANCELLED:
+            continue
+        if invoice.state not in corrections.CREDITABLE:
+            raise Conflict(
+                f"Contract invoice {invoice.invoice_id} is '{invoice.state}': its refund waits "
+                "until it is delivered (or is cancelled by the admin)."
+            )
+        done.append(issue_credit(invoice.invoice_id, request, ports, supplier=supplier, now=now))
+    return done
