@@ -205,8 +205,18 @@ def refund(
         return []
     done: list[Credited] = []
     for invoice in ports.contract_invoices(subscription_id):
-        request = refunds.refund_request(subscription, invoice.summary)
-        if request is None or invoice.state == contracts.INVOICE_CANCELLED:
+        if invoice.state == contracts.INVOICE_CANCELLED:
+            continue
+        credits = ports.credits(invoice.invoice_id)
+        key = refunds.refund_key(invoice.invoice_id)
+        done_before = next((c for c in credits if c.summary.get("credit_key") == key), None)
+        if done_before is not None:  # handled before: the same credit memo, nothing new
+            done.append(Credited(done_before.invoice_id, created=False))
+            continue
+        standing = [c.summary for c in credits if c.state != contracts.INVOICE_CANCELLED]
+        _, per_line = corrections.credited_so_far(standing)
+        request = refunds.refund_request(subscription, invoice.summary, per_line)
+        if request is None:
             continue
         if invoice.state not in corrections.CREDITABLE:
             raise Conflict(

@@ -36,6 +36,11 @@ def unused_periods(start: datetime, count: int, unit: str, cancelled_at: datetim
     return count - begun
 
 
+def refund_key(invoice_id: str) -> str:
+    """The refund credit's key: one per contract invoice, ever."""
+    return f"refund#{invoice_id}"
+
+
 def _when(raw: object) -> datetime | None:
     try:
         return datetime.fromisoformat(str(raw)) if raw else None
@@ -43,8 +48,14 @@ def _when(raw: object) -> datetime | None:
         return None
 
 
-def refund_request(subscription: Subscription, invoice: Mapping[str, Any]) -> CreditRequest | None:
-    """The credit one contract invoice owes a cancelled subscription, or None."""
+def refund_request(
+    subscription: Subscription,
+    invoice: Mapping[str, Any],
+    credited: Mapping[int, Decimal] | None = None,
+) -> CreditRequest | None:
+    """The credit one contract invoice owes a cancelled subscription, or None. `credited` is
+    what earlier credits already took back per line (money): the refund never goes past what
+    is left of a line, in whole periods."""
     cancelled_at = _when(subscription.cancelled_at)
     if invoice.get("kind") != CONTRACT or cancelled_at is None:
         return None
@@ -58,6 +69,9 @@ def refund_request(subscription: Subscription, invoice: Mapping[str, Any]) -> Cr
     for line in original_lines(invoice):
         whole = line.quantity == line.quantity.to_integral_value()
         unused = unused_periods(start, int(line.quantity), line.unit_of_measure, cancelled_at)
+        left = line.amount - (credited or {}).get(line.invoice_line_number, Decimal(0))
+        if line.unit_price > 0:
+            unused = min(unused, int(left // line.unit_price))
         if whole and unused > 0:
             lines.append((line.invoice_line_number, Decimal(unused)))
     if not lines:
@@ -69,7 +83,7 @@ def refund_request(subscription: Subscription, invoice: Mapping[str, Any]) -> Cr
             f"period(s) of the contract credited ({RULE})."
         ),
         lines=tuple(lines),
-        key=f"refund#{invoice['invoice_id']}",
+        key=refund_key(str(invoice["invoice_id"])),
     )
 
 

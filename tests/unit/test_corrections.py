@@ -322,3 +322,17 @@ def test_credit_and_cancel_of_an_unknown_invoice_are_not_found() -> None:
         )
     with pytest.raises(NotFound):
         invoice_corrections.cancel("INV-X", FakePorts(), supplier=US)
+
+
+def test_a_refund_never_takes_back_more_than_earlier_credits_left() -> None:
+    sub = _cancelled("2026-03-01T00:00:00+00:00", "2027-06-01T00:00:00+00:00", years=3)
+    original = _contract_summary(sub)  # 3 x 15,000.00; year 3 unused
+    ports = FakePorts(sub=sub)
+    ports.invoices[original["invoice_id"]] = _Stored(
+        original["invoice_id"], "contract", "int_1", "delivered", original
+    )
+    goodwill = CreditRequest("Goodwill", amount=Decimal("40000.00"))
+    invoice_corrections.issue_credit(original["invoice_id"], goodwill, ports, supplier=US, now=NOW)
+
+    assert invoice_corrections.refund(sub.id, ports, supplier=US, now=NOW) == []
+    assert len(ports.sent) == 1  # the goodwill credit only: 5,000.00 left is less than a year
