@@ -137,6 +137,33 @@ def test_a_po_deleted_mid_term_credits_the_unused_months_once(stack: Stack) -> N
     assert list(stack.coupa.received()).count(credit["invoice_id"]) == 1
 
 
+def test_a_po_update_taking_the_contract_away_credits_it_too(stack: Stack) -> None:
+    # Given two requests: the first approved by PO-78 and invoiced, the second still in a cart
+    create_products(stack.api, MONTHLY)
+    integration = _integration(stack)
+    _subscribed(stack, integration, order_id="PO-78")
+    session = punch_out(stack.api, integration)
+    form = {"product_id": "pipeline-12", "offer_id": "year-monthly"}
+    second = cart_of(post_form(stack.api, f"{session}/requests", form))
+
+    # When, a month and a half later, PO-78 version 2 approves only the second request
+    stack.clock.advance(timedelta(days=45))
+    info = integration["purchase_information"]
+    update = order_request(
+        second.lines, buyer=(info["buyer_domain"], info["buyer_identity"]),
+        secret=info["shared_secret"], order_id="PO-78", order_type="update", version=2,
+    )  # fmt: skip
+    assert post_order(stack.api, update).code == 200
+    stack.run_triggers()
+
+    # Then the first is credited its ten months not begun, and the second is invoiced
+    invoices = stack.invoices(integration["id"])
+    credits = [i for i in invoices if i["kind"] == "credit"]
+    contracts = [i for i in invoices if i["kind"] == "contract"]
+    assert [c["totals"]["due"] for c in credits] == ["-10000.00"]
+    assert len(contracts) == 2 and all(i["state"] == "delivered" for i in invoices)
+
+
 class _Context:
     function_name = "billing"
     memory_limit_in_mb = 512
