@@ -9,6 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from functions import billing, corrections, invoice_corrections, refunds
@@ -336,3 +338,29 @@ def test_a_refund_never_takes_back_more_than_earlier_credits_left() -> None:
 
     assert invoice_corrections.refund(sub.id, ports, supplier=US, now=NOW) == []
     assert len(ports.sent) == 1  # the goodwill credit only: 5,000.00 left is less than a year
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30)
+    | st.decimals(allow_nan=True, allow_infinity=True) | st.floats(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=20), inner,
+                                                               max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    body=st.fixed_dictionaries(
+        {}, optional={"amount": _json, "lines": _json, "reason": _json, "key": _json}
+    )
+    | _json
+)
+def test_any_json_body_is_a_credit_request_or_a_bad_request_naming_why(body: Any) -> None:
+    try:
+        request = credit_request_from_json(body)
+    except BadRequest as refused:
+        assert refused.message
+        return
+    assert request.reason and (request.amount is None) != (not request.lines)
+    assert request.amount is None or request.amount > 0
