@@ -247,6 +247,54 @@ def test_a_rejected_invoice_is_cancelled_and_never_credited(stack: Stack) -> Non
     assert status == 409
 
 
+def test_an_ariba_invoice_kept_in_s3_is_credited_and_its_credit_cancelled(stack: Stack) -> None:
+    from tests.support import ARIBA_SECRET, ariba_integration
+
+    # Given an Ariba integration (no invoice endpoint yet: invoices are stored in S3 only)
+    create_products(stack.api, MONTHLY)
+    ariba = create_integration(stack.api, ariba_integration(test_mode=False))
+    info = ariba["purchase_information"]
+    session = punch_out(stack.api, ariba, secret=ARIBA_SECRET,
+                        form_post="https://s1.ariba.com/punchout")  # fmt: skip
+    form = {"product_id": "pipeline-12", "offer_id": "year-monthly"}
+    cart = cart_of(post_form(stack.api, f"{session}/requests", form))
+    answer = post_order(stack.api, order_request(
+        cart.lines, buyer=(info["buyer_domain"], info["buyer_identity"]),
+        secret=ARIBA_SECRET, sender="sysadmin@ariba.com", order_id="PO-AR-1",
+    ))  # fmt: skip
+    assert answer.code == 200, answer.message
+    stack.run_triggers()
+    (contract,) = stack.invoices(ariba["id"])
+    assert contract["state"] == "stored"
+
+    # When the admin credits one month, then cancels that credit memo
+    path = f"/admin/invoices/{contract['invoice_id']}/credit-memos"
+    lines = [{"invoice_line_number": 1, "quantity": "1"}]
+    status, body = admin(stack.api, "POST", path, {"lines": lines, "reason": "Late start"})
+    assert status == 201, body
+    memo = body["credit_memo"]
+    stack.run_triggers()
+
+    # Then the credit memo is stored as an invoice is, addressed to the buyer's ANID, DTD-valid
+    assert _invoice(stack, memo["invoice_id"])["state"] == "stored"
+    document = _object(memo["location"])
+    assert dtd_errors(document, "InvoiceDetail.dtd") == []
+    root = etree.fromstring(document)
+    assert root.findtext("Header/To/Credential/Identity") == "AN01000000001-T"
+    assert root.find(".//InvoiceDetailItem").get("quantity") == "1"
+    assert root.findtext(".//DueAmount/Money") == "-1000.00"
+    status, body = admin(stack.api, "POST", f"/admin/invoices/{memo['invoice_id']}/cancel")
+    assert status == 200 and body["invoice"]["state"] == "cancelled"
+    cancellation = _object(memo["location"].replace(".xml", ".cancel.xml"))
+    assert dtd_errors(cancellation, "InvoiceDetail.dtd") == []
+    header = etree.fromstring(cancellation).find(".//InvoiceDetailRequestHeader")
+    assert (header.get("purpose"), header.get("operation")) == ("creditMemo", "delete")
+
+    # And a cancelled credit gives nothing back: the whole 12,000.00 can be credited again
+    status, body = admin(stack.api, "POST", path, {"amount": "12000.00", "reason": "Refund"})
+    assert status == 201 and body["credit_memo"]["invoice_id"].endswith("-2")
+
+
 def test_bad_correction_requests_get_a_json_4xx_and_change_nothing(stack: Stack) -> None:
     create_products(stack.api, MONTHLY)
     integration = _integration(stack)
