@@ -14,8 +14,8 @@ line as invoiced, so a correction never needs the subscription as it is now:
   same key again answers the credit memo already issued, with other content it is refused.
   The n-th credit of an invoice is `...-n`, written only if absent, so two different credits
   racing cannot both take the same place: the loser is told to read again and retry.
-- **Cancellation**: an invoice that never reached the buyer (`created` with no attempt yet,
-  `rejected`, `failed` with no attempt whose outcome we never learned, `stored`) is marked
+- **Cancellation**: an invoice that never reached the buyer (`created` or `failed` with no
+  attempt whose outcome we never learned, `rejected`, `stored`) is marked
   `cancelled`; nothing is sent, since the buyer's system holds nothing to cancel. Its
   `operation="delete"` document (same invoiceID, DTD-valid) is kept beside the original as the
   record. A delivered invoice is credited instead (409 says so)."""

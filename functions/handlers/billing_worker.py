@@ -101,7 +101,8 @@ def _handle_message(record: SQSRecord, message: BatchMessage | ShardMessage) -> 
 
 
 def handle_outbox_record(record: DynamoDBRecord) -> None:
-    """A fresh `invoice#<subscription>#contract` outbox item: its contract invoice."""
+    """A fresh `invoice#<subscription>#contract` outbox item: its contract invoice; an
+    `invoice#<subscription>#refund` one: its refund credit memos."""
     stream = record.dynamodb
     if record.event_name is not DynamoDBRecordEventName.INSERT or stream is None:
         return
