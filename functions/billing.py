@@ -32,6 +32,7 @@ ZERO_RATED = TaxRule()
 """The rule of an invoice not yet issued: zero-rated (the billing run sets the integration's)."""
 CONTRACT = "contract"
 USAGE = "usage"
+CREDIT = "credit"  # a credit memo (functions/corrections.py)
 ALL_TIME = "all"
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])\Z")
 
@@ -54,6 +55,18 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class CreditLine(InvoiceLine):
+    """A credit memo line: quantity and unit price as on the line credited (positive, as
+    Coupa asks), the amount negative (the DTD's credit memo DueAmount is negative)."""
+
+    credited_line: int = 0  # the invoiceLineNumber of the original line it credits
+
+    @property
+    def amount(self) -> Decimal:
+        return -to_cents(self.quantity * self.unit_price)
+
+
+@dataclass(frozen=True)
 class Invoice:
     invoice_id: str
     kind: str  # CONTRACT | USAGE
@@ -73,6 +86,12 @@ class Invoice:
     used_to_date: Decimal | None = None  # usage: all usage so far, in the same unit
     product_name: str = ""
     offer_name: str = ""
+    purpose: str = "standard"  # "creditMemo" for a credit memo (CREDIT)
+    original_invoice_id: str = ""  # a credit memo: the invoice it credits
+    original_invoice_date: str = ""
+    original_payload_id: str = ""
+    reason: str = ""  # a credit memo: why, as the admin or the refund rule said
+    credit_key: str = ""  # a credit memo: its idempotency key (client's, or of its content)
 
     @property
     def subtotal(self) -> Decimal:
@@ -233,18 +252,34 @@ def invoice_document(
     buyer: Credential,
     sender: Credential,
     sender_secret: str | None = None,
+    operation: str = "new",
 ) -> bytes:
-    """The cXML InvoiceDetailRequest for `invoice`, valid against InvoiceDetail.dtd."""
+    """The cXML InvoiceDetailRequest for `invoice`, valid against InvoiceDetail.dtd; with
+    `operation="delete"`, the document cancelling it (functions/corrections.py)."""
     from functions.cxml import build
 
+    original = (
+        build.OriginalInvoice(
+            invoice.original_invoice_id, invoice.original_invoice_date, invoice.original_payload_id
+        )
+        if invoice.original_invoice_id
+        else None
+    )
     return build.invoice_detail_request(
-        invoice, supplier=supplier, buyer=buyer, sender=sender, sender_secret=sender_secret
+        invoice,
+        supplier=supplier,
+        buyer=buyer,
+        sender=sender,
+        sender_secret=sender_secret,
+        purpose=invoice.purpose,
+        operation=operation,
+        original=original,
     )
 
 
 def summary_json(invoice: Invoice) -> dict[str, object]:
     """The JSON summary stored beside the cXML document (and shown by the admin API)."""
-    return {
+    summary: dict[str, object] = {
         "invoice_id": invoice.invoice_id,
         "kind": invoice.kind,
         "subscription_id": invoice.subscription_id,
@@ -290,6 +325,16 @@ def summary_json(invoice: Invoice) -> dict[str, object]:
         "used_to_date": str(invoice.used_to_date) if invoice.used_to_date is not None else None,
         "overrun": invoice.overrun,
     }
+    if invoice.kind == CREDIT:
+        summary.update(
+            purpose=invoice.purpose,
+            original_invoice_id=invoice.original_invoice_id,
+            original_invoice_date=invoice.original_invoice_date,
+            reason=invoice.reason,
+            credit_key=invoice.credit_key,
+            credited_lines=[getattr(line, "credited_line", 0) for line in invoice.lines],
+        )
+    return summary
 
 
 def usage_against_budget(subscription: Subscription, used_to_date: dict[str, Decimal]) -> Decimal:

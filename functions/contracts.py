@@ -46,18 +46,21 @@ INVOICES_INDEXES: dict[str, tuple[str, str | None]] = {
 """Index name -> (partition key, sort key or None), per table; local/aws.py's TABLES use them."""
 
 # The states of a stored invoice: `created` until delivered, then `delivered`, `rejected`
-# (permanent error), `failed` (MAX_RECEIVES exhausted) or `stored` (no endpoint: S3 only).
+# (permanent error), `failed` (MAX_RECEIVES exhausted) or `stored` (no endpoint: S3 only);
+# `cancelled` when the admin cancels one that never reached the buyer (functions/corrections.py).
 INVOICE_CREATED = "created"
 INVOICE_DELIVERED = "delivered"
 INVOICE_REJECTED = "rejected"
 INVOICE_FAILED = "failed"
 INVOICE_STORED = "stored"
+INVOICE_CANCELLED = "cancelled"
 INVOICE_STATES = (
     INVOICE_CREATED,
     INVOICE_DELIVERED,
     INVOICE_REJECTED,
     INVOICE_FAILED,
     INVOICE_STORED,
+    INVOICE_CANCELLED,
 )
 
 # Outbox items are routed by key prefix (a stream filter per worker): the email worker sends

@@ -66,6 +66,8 @@ def redeliver(invoice_id: str, *, force: bool, ports: RedeliveryPorts) -> None:
             f"Integration '{name}' has no invoice endpoint: set its 'invoice_delivery' first.",
             field="invoice_delivery",
         )
+    if invoice.state == contracts.INVOICE_CANCELLED:
+        raise Conflict(f"Invoice {invoice_id} is cancelled: a cancelled invoice is never sent.")
     if invoice.state == contracts.INVOICE_DELIVERED and not force:
         raise Conflict(
             f"Invoice {invoice_id} was delivered at {invoice.delivery.get('delivered_at')}: "

@@ -291,6 +291,8 @@ class GatewayApi(Construct):
         invoice = invoices.add_resource("{id}")
         invoice.add_method("GET", admin)
         invoice.add_resource("deliver").add_method("POST", admin)
+        invoice.add_resource("credit-memos").add_method("POST", admin)  # corrections
+        invoice.add_resource("cancel").add_method("POST", admin)
         self.admin_resource.add_resource("billing-runs").add_method("POST", admin)
 
         # Sellers report usage with SigV4, as to AWS Marketplace's BatchMeterUsage.

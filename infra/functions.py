@@ -288,16 +288,19 @@ class GatewayFunctions(Construct):
         _grant(admin, products, *READ, *LIST, *WRITE, indexes=[catalog])
         # Invoices are listed per integration or subscription and read; a re-delivery moves a
         # rejected, failed or stored invoice back to "created" (one conditional UpdateItem)
-        # and queues it; a billing run is a message to the worker that does it.
+        # and queues it; a billing run is a message to the worker that does it. A credit memo
+        # is stored as an invoice is (S3 puts, one conditional PutItem) and queued; a
+        # cancellation keeps its document beside the invoice and marks it (UpdateItem).
         _grant(
             admin,
             invoices,
             "dynamodb:GetItem",
             "dynamodb:UpdateItem",
+            "dynamodb:PutItem",
             indexes=[invoices_by_integration, invoices_by_subscription],
         )
         _grant_send(admin, billing_queue, delivery_queue)
-        _grant_objects(admin, invoice_bucket, "s3:GetObject")  # the invoice as sent
+        _grant_objects(admin, invoice_bucket, "s3:GetObject", "s3:PutObject")
         _grant_key(admin, data.invoice_secret_key, "kms:Encrypt")  # seals Coupa's invoice secret
 
         web = self.web_function  # one BatchGetItem across sessions, products and requests
@@ -339,7 +342,10 @@ class GatewayFunctions(Construct):
         _grant(billing, usage, *READ)
         _grant(billing, integrations, *READ)
         _grant(billing, invoices, "dynamodb:PutItem", *READ)  # BatchGet: skip existing invoices
-        _grant_objects(billing, invoice_bucket, "s3:PutObject")
+        # A refund credits a cancelled subscription's contract invoices: found on the
+        # by-subscription index, their payloadID read from the document as sent.
+        _grant(billing, invoices, indexes=[invoices_by_subscription])
+        _grant_objects(billing, invoice_bucket, "s3:PutObject", "s3:GetObject")
         _grant_send(billing, billing_queue, delivery_queue)
 
         _grant_send(self.billing_schedule_function, billing_queue)  # 16 "shard" messages

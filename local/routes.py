@@ -35,6 +35,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/admin/invoices", ADMIN),
     ("GET", "/admin/invoices/{id}", ADMIN),
     ("POST", "/admin/invoices/{id}/deliver", ADMIN),
+    ("POST", "/admin/invoices/{id}/credit-memos", ADMIN),
+    ("POST", "/admin/invoices/{id}/cancel", ADMIN),
     ("POST", "/admin/billing-runs", ADMIN),
     ("POST", "/metering/batch-meter-usage", METERING),
     ("GET", "/health", WEB),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -260,6 +261,15 @@ class InvoiceContent(Protocol):
     def due(self) -> Decimal: ...
 
 
+@dataclass(frozen=True)
+class OriginalInvoice:
+    """The invoice a credit memo or a cancellation refers to."""
+
+    invoice_id: str
+    invoice_date: str
+    payload_id: str
+
+
 def invoice_detail_request(
     invoice: InvoiceContent,
     *,
@@ -270,12 +280,17 @@ def invoice_detail_request(
     deployment_mode: str = "production",
     purpose: str = "standard",
     operation: str = "new",
+    original: OriginalInvoice | None = None,
 ) -> bytes:
     """An InvoiceDetailRequest (InvoiceDetail.dtd) referencing the PO: OrderReference orderID
     with DocumentReference payloadID = the OrderRequest's, and each line's PO lineNumber; the
     invoice partners in the header, each line's Tax and the total Tax in the summary
     (`invoice_parts`). From is us, To the buyer; the Sender carries the secret the buyer's
-    system expects (this document travels server to server, never through a browser)."""
+    system expects (this document travels server to server, never through a browser).
+
+    A credit memo (`purpose="creditMemo"`) or a cancellation (`operation="delete"`) names the
+    invoice it corrects in `original`: `DocumentReference` (its payloadID) and `InvoiceIDInfo`
+    (its invoiceID and invoiceDate), after the partners (docs/PROTOCOL.md §8)."""
     currency = invoice.currency
     root = envelope()
     root.append(_server_header(supplier, buyer, sender, sender_secret))
@@ -293,6 +308,13 @@ def invoice_detail_request(
     SubElement(invoice_header, "InvoiceDetailLineIndicator", {"isTaxInLine": "yes"})
     for partner in invoice.partners:
         invoice_parts.partner(invoice_header, partner)
+    if original is not None:
+        SubElement(invoice_header, "DocumentReference", {"payloadID": original.payload_id})
+        SubElement(
+            invoice_header,
+            "InvoiceIDInfo",
+            {"invoiceID": original.invoice_id, "invoiceDate": original.invoice_date},
+        )
     order = SubElement(document, "InvoiceDetailOrder")
     info = SubElement(order, "InvoiceDetailOrderInfo")
     reference = SubElement(info, "OrderReference", {"orderID": invoice.order_id})

@@ -19,7 +19,7 @@ from functions import catalog_input, fields, ids, integrations, store
 from functions.catalog import Product
 from functions.config import settings
 from functions.errors import BadRequest, Forbidden, NotFound, Unauthenticated
-from functions.handlers import json_edge
+from functions.handlers import admin_corrections, json_edge
 from functions.handlers.http import base_url, query_params
 from functions.integrations import Endpoints, Integration
 from functions.observability import logger
@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # invoice modules load on the invoice routes only (cold start
 
 app = APIGatewayRestResolver()
 json_edge.install(app)
+app.include_router(admin_corrections.router)  # credit memos and cancellations
 
 
 @dataclass(frozen=True)
@@ -247,9 +248,14 @@ def _invoice_view(invoice: StoredInvoice, *, detail: bool = False) -> dict[str, 
         "created_at": invoice.created_at,
         "updated_at": invoice.updated_at,
     }
+    if invoice.kind == "credit":
+        view["original_invoice_id"] = summary.get("original_invoice_id")
+        view["reason"] = summary.get("reason")
     if detail:
         view["summary_location"] = f"s3://{bucket}/{invoice.summary_key}"
         view["summary"] = summary
+        if invoice.kind != "credit":
+            view["credit_memos"] = admin_corrections.credit_memo_views(invoice.invoice_id)
     return view
 
 
@@ -288,6 +294,13 @@ def list_invoices() -> Response:
     else:
         found = _invoicing().invoices.list_for_integration(integration_id, period)
     return json_edge.json_reply({"invoices": [_invoice_view(i) for i in found]})
+
+
+admin_corrections.wire(
+    admin_corrections.Wiring(
+        app, _store, lambda invoice_id: _invoice_view(_existing_invoice(invoice_id), detail=True)
+    )
+)
 
 
 @app.get("/admin/invoices/<invoice_id>")

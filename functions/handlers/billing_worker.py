@@ -1,4 +1,5 @@
-"""Lambda: the billing queue and the outbox stream → invoices (`functions.billing_run`).
+"""Lambda: the billing queue and the outbox stream → invoices (`functions.billing_run`) and
+refund credit memos (`functions.invoice_corrections.refund`).
 
 Two event sources, one function: SQS records are billing run messages ("shard", "batch");
 DynamoDB stream records from the outbox table are `invoice#<subscription>#contract` items
@@ -26,7 +27,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import billing_messages, billing_run, observability, store
+from functions import billing_messages, billing_run, observability, refunds, store
 from functions.billing_messages import BatchMessage, ShardMessage
 from functions.billing_run import BillingReport
 from functions.clock import now
@@ -107,11 +108,17 @@ def _handle_message(record: SQSRecord, message: BatchMessage | ShardMessage) -> 
 
 
 def handle_outbox_record(record: DynamoDBRecord) -> None:
-    """A fresh `invoice#<subscription>#contract` outbox item: its contract invoice."""
+    """A fresh `invoice#<subscription>#contract` outbox item: its contract invoice; an
+    `invoice#<subscription>#refund` one: its refund credit memos."""
     stream = record.dynamodb
     if record.event_name is not DynamoDBRecordEventName.INSERT or stream is None:
         return
-    subscription_id = billing_messages.contract_subscription_of(str(stream.new_image.get("pk", "")))
+    key = str(stream.new_image.get("pk", ""))
+    refunded = refunds.refund_subscription_of(key)
+    if refunded is not None:
+        _refund(refunded)
+        return
+    subscription_id = billing_messages.contract_subscription_of(key)
     if subscription_id is None:
         return
     wiring = _wiring()
@@ -125,6 +132,31 @@ def handle_outbox_record(record: DynamoDBRecord) -> None:
         _count(exc.report)
         raise
     _log("Contract invoice handled", report, subscription_id=subscription_id)
+
+
+def _refund(subscription_id: str) -> None:
+    """A cancelled subscription's refund credits (`functions.refunds`), exactly once: a retry
+    finds the credit memos by their keys. Raises (so the record is retried) while a contract
+    invoice is still on its way."""
+    from functions import invoice_corrections
+    from functions.store.corrections import configured_ports
+
+    wiring = _wiring()
+    credited = invoice_corrections.refund(
+        subscription_id, configured_ports(), supplier=wiring.supplier, now=now(),
+        entity=wiring.entity,
+    )  # fmt: skip
+    logger.info(
+        "Refund handled",
+        extra={
+            "subscription_id": subscription_id,
+            "credit_memos": [c.invoice_id for c in credited],
+            "credit_memos_created": sum(1 for c in credited if c.created),
+        },
+    )
+    observability.count(
+        observability.INVOICES, sum(1 for c in credited if c.created), outcome="created"
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -20,6 +20,7 @@ from functions.orders.checks import check_line, describe, ended, request_ids
 from functions.orders.model import StoredOrder, kept_order
 from functions.orders.reuse import Fingerprint, fingerprint
 from functions.parties import address_of
+from functions.refunds import owes_refund, refund_outbox_key
 from functions.subscription_requests import ORDERED, SubscriptionRequest, request_id_of
 from functions.subscriptions import (
     ACTIVE,
@@ -195,6 +196,8 @@ def process(
             mails.append(announce(event, updated, integration.account_email, po.order_id, base_url))
         if event == "ready" and owes_contract_invoice(updated):
             invoices.append(contract_outbox_key(updated.id))
+        if owes_refund(subscription, event):
+            invoices.append(refund_outbox_key(updated.id))
         notes.append(_note(updated, test=test))
     touched = tuple(
         replace(request, state=ORDERED, updated_at=iso(now))
@@ -245,7 +248,7 @@ def _delete(
         raise PreconditionFailed(
             f"Order {po.order_id} was never received here: there is nothing to delete."
         )
-    changed, mails, notes = [], [], []
+    changed, mails, notes, refunds = [], [], [], []
     for subscription in affected:
         ended, event = end(subscription, now)
         if ended != subscription:
@@ -253,5 +256,7 @@ def _delete(
             notes.append(f"{subscription.product_name}: subscription {ended.state}.")
         if event is not None:
             mails.append(announce(event, ended, integration.account_email, po.order_id, base_url))
+        if owes_refund(subscription, event):
+            refunds.append(refund_outbox_key(subscription.id))
     message = " ".join(notes) or f"Order {po.order_id} deleted; nothing was active."
-    return OrderOutcome(order, tuple(changed), (), tuple(mails), message)
+    return OrderOutcome(order, tuple(changed), (), tuple(mails), message, invoices=tuple(refunds))

@@ -63,6 +63,8 @@ def test_every_admin_method_requires_iam_and_reaches_the_admin_function(
         ("/admin/invoices", "GET"),
         ("/admin/invoices/{id}", "GET"),
         ("/admin/invoices/{id}/deliver", "POST"),
+        ("/admin/invoices/{id}/credit-memos", "POST"),
+        ("/admin/invoices/{id}/cancel", "POST"),
         ("/admin/billing-runs", "POST"),
     }
 

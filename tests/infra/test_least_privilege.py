@@ -140,8 +140,9 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "IntegrationsTable/index/by-account": QUERY,
                 "ProductsTable": ADMIN_ITEMS,
                 "ProductsTable/index/catalog": QUERY,
-                # Invoices are listed and read; a re-delivery resets the state, then queues.
-                "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+                # Invoices are listed and read; a re-delivery resets the state, then queues;
+                # a credit memo is put as an invoice is, a cancellation updates the state.
+                "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
                 "InvoicesTable/index/by-integration": QUERY,
                 "InvoicesTable/index/by-subscription": QUERY,
             },
@@ -198,7 +199,8 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "UsageTable": READ_ITEMS,
                 "IntegrationsTable": READ_ITEMS,
                 "InvoicesTable": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"},
-                "OutboxTable/stream": STREAM_READ,  # contract invoices
+                "InvoicesTable/index/by-subscription": QUERY,  # refunds: the contract invoices
+                "OutboxTable/stream": STREAM_READ,  # contract invoices, refunds
                 "*": {"dynamodb:ListStreams"},
             },
         ),
@@ -246,8 +248,8 @@ NO_QUEUE_OR_BUCKET: dict[str, set[str]] = {}
             constants.ADMIN_HANDLER,
             {
                 "BillingQueue": SEND,  # starts a billing run
-                "DeliveryQueue": SEND,  # re-delivers an invoice
-                "InvoiceBucket/invoices/*": {"s3:GetObject"},
+                "DeliveryQueue": SEND,  # re-delivers an invoice, sends a credit memo
+                "InvoiceBucket/invoices/*": {"s3:GetObject", "s3:PutObject"},  # credit memos
             },
         ),
         (constants.WEB_HANDLER, NO_QUEUE_OR_BUCKET),
@@ -260,7 +262,7 @@ NO_QUEUE_OR_BUCKET: dict[str, set[str]] = {}
                 "BillingQueue": CONSUME | SEND,  # sends the next page of a shard walk
                 "DeliveryQueue": SEND,
                 "ContractInvoiceDeadLetters": ON_FAILURE,
-                "InvoiceBucket/invoices/*": {"s3:PutObject"},
+                "InvoiceBucket/invoices/*": {"s3:PutObject", "s3:GetObject"},
             },
         ),
         (constants.BILLING_SCHEDULE_HANDLER, {"BillingQueue": SEND}),

@@ -132,6 +132,8 @@ def test_local_bucket_and_queues_are_the_deployed_ones(stack: Synthesized) -> No
         ("POST", "/openbuy/search/v1.0.0", "/openbuy/search/v1.0.0"),
         ("GET", "/admin/invoices/inv_1", "/admin/invoices/{id}"),
         ("POST", "/admin/invoices/inv_1/deliver", "/admin/invoices/{id}/deliver"),
+        ("POST", "/admin/invoices/inv_1/cancel", "/admin/invoices/{id}/cancel"),
+        ("POST", "/admin/invoices/inv_1/credit-memos", "/admin/invoices/{id}/credit-memos"),
         ("POST", "/metering/batch-meter-usage", "/metering/batch-meter-usage"),
     ],
 )

@@ -6,7 +6,8 @@ must be stored after it, in plain Python (no moto, no handlers), so its rules re
 - an update replaces every line of the version before; a delete ends what the PO approved
   (a pending subscription is withdrawn, an active one cancelled);
 - one mail per activation and per cancellation; a contract invoice for each activation with a
-  contract line, never more than the PO line approving it allows.
+  contract line, never more than the PO line approving it allows; a refund asked for when such
+  a subscription is cancelled (once: the outbox key is the subscription's).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Subscription:
     mails: set[str] = field(default_factory=set)
     contract_invoice: bool = False
     contract_approved: Decimal | None = None  # what the PO line approving the contract allows
+    refund: bool = False  # cancelled after its contract was invoiced: a refund is asked for
 
 
 @dataclass
@@ -169,6 +171,7 @@ class ReferenceModel:
         elif subscription.state == ACTIVE and not approved:
             subscription.state = CANCELLED
             subscription.mails.add("cancelled")
+            subscription.refund = subscription.contract_invoice
 
     def meterable(self, request_id: str, product: str) -> bool:
         """Usage may be metered against a subscription whose usage line a PO approves while it
@@ -191,6 +194,7 @@ class ReferenceModel:
                 elif subscription.state == ACTIVE:
                     subscription.state = CANCELLED
                     subscription.mails.add("cancelled")
+                    subscription.refund = subscription.contract_invoice
         order.live = False
         order.markers = previous.markers | {("delete", order.version): content(order)}
         order.sent = previous.sent | order.sent

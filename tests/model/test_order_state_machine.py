@@ -482,7 +482,7 @@ class OrderStateMachine(RuleBasedStateMachine):
             f"invoice#{rid}#contract"
             for rid, s in self.model.subscriptions.items()
             if s.contract_invoice
-        }
+        } | {f"invoice#{rid}#refund" for rid, s in self.model.subscriptions.items() if s.refund}
         assert {key for key in outbox if key.startswith("invoice#")} == expected_invoices
 
     def _contract_invoices_never_exceed_the_approved_contract_line(
