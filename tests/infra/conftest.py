@@ -57,6 +57,7 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
             "emailSender": EMAIL_SENDER,
             "alarmEmail": ALARM_EMAIL,
             "logLevel": "debug",
+            "aribaSupplierAnid": "AN02000000001",
         },
         canary=True,
     )
