@@ -49,6 +49,7 @@ from functions.billing_messages import (
 from functions.cxml.model import Credential
 from functions.integrations import Integration
 from functions.subscriptions import Subscription
+from functions.unit_mapping import UnitMapping
 
 CREATED = contracts.INVOICE_CREATED
 """The state of an invoice stored but not yet delivered (`functions.store.invoices`)."""
@@ -88,7 +89,14 @@ def parties_of(integration: Integration, supplier: Credential) -> Parties:
     return Parties(supplier, buyer, supplier)
 
 
-def document_of(invoice: Invoice, parties: Parties) -> bytes:
+def document_of(invoice: Invoice, parties: Parties, units: UnitMapping | None = None) -> bytes:
+    """The invoice's cXML; with `units`, each line's UnitOfMeasure is the buyer system's code
+    (the summary and the records keep ours)."""
+    if units is not None and units.pairs:
+        invoice = replace(invoice, lines=tuple(
+            replace(line, unit_of_measure=units.theirs(line.unit_of_measure))
+            for line in invoice.lines
+        ))  # fmt: skip
     return billing.invoice_document(
         invoice,
         supplier=parties.from_credential,
@@ -195,7 +203,8 @@ def _issue(
             tax_description=integration.tax_description,
         )
         try:
-            document = document_of(invoice, parties_of(integration, supplier))
+            parties = parties_of(integration, supplier)
+            document = document_of(invoice, parties, integration.unit_mapping)
             if ports.create(invoice, document, billing.summary_json(invoice)):
                 report.created.append(invoice.invoice_id)
                 report.announced.append(invoice.invoice_id)

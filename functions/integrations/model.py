@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from functions.cxml.model import Credential, credential_key
+from functions.unit_mapping import NO_UNIT_MAPPING, UnitMapping
 
 System = Literal["coupa", "ariba"]
 SECRET_SHOWN = "set"  # noqa: S105 (a placeholder, not a secret)
@@ -138,6 +139,7 @@ class Integration:
     invoice_delivery: InvoiceDelivery | None = None  # Coupa only (Ariba: via Ariba Network)
     tax_rate: str = "0"  # on invoices: a fraction ("0.20"), zero-rated unless configured
     tax_description: str = "Zero-rated"
+    unit_mapping: UnitMapping = NO_UNIT_MAPPING  # our unit codes -> the buyer system's
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
@@ -154,6 +156,7 @@ class Integration:
             "invoice_delivery": self.invoice_delivery.public_view()
             if self.invoice_delivery
             else None,
+            "unit_mapping": self.unit_mapping.to_json(),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
