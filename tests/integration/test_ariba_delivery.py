@@ -219,3 +219,13 @@ def test_without_a_supplier_anid_the_invoice_is_stored_with_a_note(
     assert invoice["state"] == "stored"
     assert "ARIBA_SUPPLIER_ANID" in invoice["delivery"]["note"]
     assert stack.network.log == []
+
+    # When the ANID is set and the admin asks for the invoice again, it is delivered
+    monkeypatch.setenv("ARIBA_SUPPLIER_ANID", SUPPLIER_ANID)
+    settings.cache_clear()
+    status, body = admin(stack.api, "POST", f"/admin/invoices/{invoice['invoice_id']}/deliver")
+    assert status == 202, body
+    stack.run_triggers()
+    (invoice,) = stack.invoices(ariba["integration"]["id"])
+    assert invoice["state"] == "delivered"
+    assert stack.network.received() == [invoice["invoice_id"]]
