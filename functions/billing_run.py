@@ -31,7 +31,7 @@ decisions are plain Python."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -51,6 +51,7 @@ from functions.integrations import Integration
 from functions.invoice_terms import with_terms
 from functions.parties import LegalEntity
 from functions.subscriptions import Subscription
+from functions.unit_mapping import UnitMapping
 
 NO_ENTITY = LegalEntity()
 """No legal entity configured: invoices then name no from/remitTo partner."""
@@ -92,12 +93,27 @@ def parties_of(integration: Integration, supplier: Credential) -> Parties:
     return Parties(supplier, buyer, supplier)
 
 
-def document_of(invoice: Invoice, parties: Parties) -> bytes:
+def document_of(
+    invoice: Invoice,
+    parties: Parties,
+    units: UnitMapping | None = None,
+    *,
+    operation: str = "new",
+) -> bytes:
+    """The invoice's cXML (with `operation="delete"`, the document cancelling it); with
+    `units`, each line's UnitOfMeasure is the buyer system's code (the summary and the records
+    keep ours)."""
+    if units is not None and units.pairs:
+        invoice = replace(invoice, lines=tuple(
+            replace(line, unit_of_measure=units.theirs(line.unit_of_measure))
+            for line in invoice.lines
+        ))  # fmt: skip
     return billing.invoice_document(
         invoice,
         supplier=parties.from_credential,
         buyer=parties.to_credential,
         sender=parties.sender_credential,
+        operation=operation,
     )
 
 
@@ -196,7 +212,8 @@ def _issue(
             continue
         try:
             invoice = with_terms(invoice, integration, entity)
-            document = document_of(invoice, parties_of(integration, supplier))
+            parties = parties_of(integration, supplier)
+            document = document_of(invoice, parties, integration.unit_mapping)
             if ports.create(invoice, document, billing.summary_json(invoice)):
                 report.created.append(invoice.invoice_id)
                 report.announced.append(invoice.invoice_id)

@@ -7,6 +7,10 @@ import os
 from functools import cache
 from typing import NamedTuple
 
+ARIBA_PRODUCTION_URL = "https://service.ariba.com/service/transaction/cxml.asp"
+"""SAP Business Network's cXML endpoint for documents suppliers send (InvoiceDetailRequest
+among them), production and test accounts alike (test accounts are `-T` ANIDs)."""
+
 
 class ConfigurationError(RuntimeError):
     """A deployment mistake (missing table name...): fail loudly, it is not the caller's fault."""
@@ -56,6 +60,12 @@ class Settings(NamedTuple):
     seller_tokens: tuple[tuple[str, str], ...] = ()
     """Local only (ADMIN_AUTH=token): (seller account, bearer token) pairs that may meter that
     seller's products. Deployed, API Gateway checks IAM and the caller's account is the seller."""
+    ariba_invoice_url: str = ARIBA_PRODUCTION_URL
+    """Where Ariba integrations' invoices are posted: SAP Business Network's cXML endpoint
+    (docs/PROTOCOL.md §8); the local stack points it at its fake network."""
+    ariba_supplier_anid: str | None = None
+    """Our supplier ANID on SAP Business Network (From and Sender of Ariba invoices); unset,
+    Ariba invoices stay `stored` with a note saying so."""
 
 
 def _required(name: str) -> str:
@@ -129,6 +139,9 @@ def settings() -> Settings:
         supplier_legal_name=" ".join(os.environ.get("SUPPLIER_LEGAL_NAME", "").split()),
         supplier_tax_id=" ".join(os.environ.get("SUPPLIER_TAX_ID", "").split()),
         remit_to=_remit_to(),
+        ariba_invoice_url=(os.environ.get("ARIBA_INVOICE_URL") or "").strip()
+        or ARIBA_PRODUCTION_URL,
+        ariba_supplier_anid=(os.environ.get("ARIBA_SUPPLIER_ANID") or "").strip() or None,
         invoice_delivery_local_http=os.environ.get("INVOICE_DELIVERY_LOCAL_HTTP", "")
         .strip()
         .lower()

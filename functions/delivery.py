@@ -1,4 +1,5 @@
-"""Invoice delivery: post a stored invoice to the buyer's Coupa instance and judge the answer.
+"""Invoice delivery: post a stored invoice to the buyer's Coupa instance, or to SAP Business
+Network for an Ariba buyer, and judge the answer.
 
 Plain Python; the invoice ledger, the stored documents, the integrations and the HTTP sender are
 passed in (adapters in `functions.store`), so every rule here is unit-tested without AWS or a
@@ -20,7 +21,11 @@ network. What is posted, re-addressed to the integration's endpoint, and what ca
   back to `created` before queueing it again), so a duplicate message for a finished invoice
   sends nothing. A `delivered` invoice is sent again only when the admin forces it (the message
   then says `"force": true`), and stays `delivered` whatever that re-send meets.
-- **No endpoint** (no `invoice_delivery`, or an Ariba integration): `stored`, kept in S3 only.
+- **Ariba integrations** post to SAP Business Network (`functions.business_network`): the
+  same states and retries; a duplicate (`INVOICE_DUPLICATE`) after an attempt that may have
+  arrived is `delivered` with a note, as Coupa's 417 is. A marketplace without its supplier
+  ANID or Ariba secret keeps the invoice `stored`, the note saying what to set.
+- **No endpoint** (a Coupa integration without `invoice_delivery`): `stored`, kept in S3 only.
 - **Each state change is conditional on the state read**, so two copies of a message racing
   cannot turn a delivered invoice back into anything else. One window is left: two copies
   posting at once, the second answered 417 and recorded before the first's 200 is. The admin
@@ -36,6 +41,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from functions import contracts
+from functions.business_network import BusinessNetwork, NotConfigured
 from functions.clock import iso
 from functions.cxml.parse import parse_response
 from functions.delivery_transport import (
@@ -54,6 +60,7 @@ from functions.integrations import (
     SealedSecret,
     SecretBox,
     SecretUnreadable,
+    System,
 )
 
 CREATED = contracts.INVOICE_CREATED
@@ -132,8 +139,9 @@ def _clip(text: str) -> str:
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
 
 
-def classify(reply: Answer | Unanswered, history: DeliveryLog) -> Verdict:
-    """Judge one attempt. `history` is the invoice's record before it (for the 417 rule)."""
+def classify(reply: Answer | Unanswered, history: DeliveryLog, system: System = "coupa") -> Verdict:
+    """Judge one attempt. `history` is the invoice's record before it (for the duplicate
+    rules), `system` whose answer it is (Coupa directly, or SAP Business Network for Ariba)."""
     if isinstance(reply, Unanswered):
         return Verdict(None, None, _clip(f"No answer: {reply}"), answered=False)
     try:
@@ -148,17 +156,28 @@ def classify(reply: Answer | Unanswered, history: DeliveryLog) -> Verdict:
     said = _clip(f"{code} {text}: {message}" if message else f"{code} {text}")
     if 200 <= code < 300:
         return Verdict(DELIVERED, code, said)
-    if code == 417 and history.may_have_arrived and "reference" not in message.lower():
-        return Verdict(
-            DELIVERED,
-            code,
-            said,
-            note="Coupa answered 417 after an earlier attempt that may have arrived: taken as "
-            "Coupa already holding this invoice number. Check the invoice in Coupa.",
-        )
+    held = _already_held(system, code, message, said) if history.may_have_arrived else None
+    if held:
+        return Verdict(DELIVERED, code, said, note=held)
     if 400 <= code < 500:
         return Verdict(REJECTED, code, said)
     return Verdict(None, code, said)
+
+
+def _already_held(system: System, code: int, message: str, said: str) -> str | None:
+    """The note when an answer says the buyer's side already holds this invoice number (after
+    an attempt that may have arrived, so the holder is this very invoice), else None."""
+    if system == "coupa" and code == 417 and "reference" not in message.lower():
+        return (
+            "Coupa answered 417 after an earlier attempt that may have arrived: taken as "
+            "Coupa already holding this invoice number. Check the invoice in Coupa."
+        )
+    if system == "ariba" and 400 <= code < 500 and "INVOICE_DUPLICATE" in said.upper():
+        return (
+            "SAP Business Network answered INVOICE_DUPLICATE after an earlier attempt that may "
+            "have arrived: taken as the network already holding this invoice. Check it there."
+        )
+    return None
 
 
 def after(log: DeliveryLog, verdict: Verdict, at: datetime) -> DeliveryLog:
@@ -178,9 +197,16 @@ def after(log: DeliveryLog, verdict: Verdict, at: datetime) -> DeliveryLog:
     )
 
 
-def endpoint_of(integration: Integration | None) -> InvoiceDelivery | None:
-    if integration is None or integration.system != "coupa":
+def endpoint_of(
+    integration: Integration | None, network: BusinessNetwork | None = None
+) -> InvoiceDelivery | None:
+    """Where this integration's invoices go: a Coupa integration's own `invoice_delivery`, an
+    Ariba integration's SAP Business Network (raises NotConfigured when the marketplace lacks
+    the ANID or secret); None: kept in S3 only."""
+    if integration is None:
         return None
+    if integration.system == "ariba":
+        return network.endpoint_for(integration) if network is not None else None
     return integration.invoice_delivery
 
 
@@ -239,6 +265,7 @@ class Ports:
     integrations: IntegrationLookup
     sender: Sender
     secrets: SecretBox | None = None  # opens the endpoint's sealed shared secret
+    network: BusinessNetwork | None = None  # where Ariba integrations' invoices go
     allow_local_http: bool = False
     timeout: float = TIMEOUT_SECONDS
 
@@ -254,11 +281,17 @@ def deliver(
     resend = invoice.state == DELIVERED and force
     if invoice.state != CREATED and not resend:
         return Outcome(invoice_id, invoice.state, invoice.delivery, sent=False)
-    endpoint = endpoint_of(ports.integrations.get(invoice.integration_id))
+    integration = ports.integrations.get(invoice.integration_id)
+    system: System = integration.system if integration is not None else "coupa"
+    kept = invoice.delivery
+    try:
+        endpoint = endpoint_of(integration, ports.network)
+    except NotConfigured as exc:  # the marketplace's network account is incomplete
+        endpoint, kept = None, replace(invoice.delivery, note=str(exc))
     if endpoint is None:
         if resend:
             return Outcome(invoice_id, DELIVERED, invoice.delivery, sent=False)
-        return _record(ports, invoice, STORED, invoice.delivery, sent=False)
+        return _record(ports, invoice, STORED, kept, sent=False)
     try:
         check_endpoint(endpoint, allow_local_http=ports.allow_local_http)
         endpoint = _opened(endpoint, invoice.integration_id, ports.secrets)
@@ -271,7 +304,7 @@ def deliver(
         log = after(invoice.delivery, verdict, now)
         state = DELIVERED if resend else FAILED
         return _record(ports, invoice, state, log, sent=False, verdict=verdict)
-    verdict = classify(reply, invoice.delivery)
+    verdict = classify(reply, invoice.delivery, system)
     log = after(invoice.delivery, verdict, now)
     if resend:
         # Whatever the re-send met, the invoice was delivered before: the log shows the

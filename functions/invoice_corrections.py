@@ -132,7 +132,8 @@ def issue_credit(
     memo = _taxed(memo, integration, entity)
     summary = billing.summary_json(memo)
     summary["credit_content"] = request.content()
-    if not ports.create(memo, document_of(memo, parties_of(integration, supplier)), summary):
+    document = document_of(memo, parties_of(integration, supplier), integration.unit_mapping)
+    if not ports.create(memo, document, summary):
         again = corrections.existing_credit(request, [c.summary for c in ports.credits(invoice_id)])
         if again is not None:  # a concurrent copy of this request issued it
             return Credited(str(again["invoice_id"]), created=False)
@@ -209,13 +210,8 @@ def cancel(
     )
     # the partners as the integration names them now, the tax as the invoice was issued
     itself = replace(with_terms(itself, integration, entity), tax_rule=itself.tax_rule)
-    parties = parties_of(integration, supplier)
-    document = billing.invoice_document(
-        itself,
-        supplier=parties.from_credential,
-        buyer=parties.to_credential,
-        sender=parties.sender_credential,
-        operation="delete",
+    document = document_of(
+        itself, parties_of(integration, supplier), integration.unit_mapping, operation="delete"
     )
     if not ports.cancel(invoice, document):
         raise Conflict(f"Invoice {invoice_id} changed meanwhile; read it again and retry.")

@@ -150,6 +150,7 @@ def start_session(
             preapprove_byol=integration.preapprove_byol,
             buyer_domain=authenticated.buyer_credential.domain,
             buyer_identity=authenticated.buyer_credential.identity,
+            unit_mapping=integration.unit_mapping.to_json(),
         ),
     )
     sessions.put(session)

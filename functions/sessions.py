@@ -55,6 +55,7 @@ class IntegrationSnapshot:
     preapprove_byol: bool = False
     buyer_domain: str = ""
     buyer_identity: str = ""
+    unit_mapping: dict[str, str] = field(default_factory=dict)  # our unit code -> theirs
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from functions.subscription_requests import (
     with_state,
 )
 from functions.subscriptions import looks_like_email
+from functions.unit_mapping import UnitMapping
 
 if TYPE_CHECKING:  # pages that never leave the catalog need neither at run time
     from functions.integrations import Integration
@@ -228,7 +229,11 @@ def cart_return(
             "This session has no cart to return to (the procurement system gave none)."
         )
     buyer = Credential(session.integration.buyer_domain, session.integration.buyer_identity)
-    lines = request.lines if request is not None else ()
+    units = UnitMapping.from_json(session.integration.unit_mapping)
+    lines = tuple(
+        replace(line, unit_of_measure=units.theirs(line.unit_of_measure))
+        for line in (request.lines if request is not None else ())
+    )
     document = build.punchout_order_message(
         buyer_cookie=session.buyer_cookie,
         supplier=supplier,

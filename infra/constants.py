@@ -42,6 +42,10 @@ SUPPLIER_ENTITY_SETTINGS = (
     ("remitToPostalCode", "REMIT_TO_POSTAL_CODE"),
     ("remitToCountry", "REMIT_TO_COUNTRY"),
 )
+# SAP Business Network, for Ariba integrations' invoices: our supplier ANID (unset: they are
+# kept `stored`) and the network's cXML URL (default: production, functions/config.py).
+CONTEXT_ARIBA_SUPPLIER_ANID = "aribaSupplierAnid"
+CONTEXT_ARIBA_INVOICE_URL = "aribaInvoiceUrl"
 CONTEXT_EMAIL_SENDER = "emailSender"
 DEFAULT_EMAIL_SENDER = "marketplace@example.com"
 CONTEXT_ALARM_EMAIL = "alarmEmail"
@@ -118,6 +122,8 @@ ENV_LINK_KEY_SECRET_ARN = "LINK_KEY_SECRET_ARN"  # noqa: S105 (a variable name)
 ENV_SESSION_TTL_SECONDS = "SESSION_TTL_SECONDS"
 ENV_PUBLIC_BASE_URL = "PUBLIC_BASE_URL"
 ENV_ARIBA_SECRET_ARN = "ARIBA_SECRET_ARN"  # noqa: S105 (a variable name)
+ENV_ARIBA_SUPPLIER_ANID = "ARIBA_SUPPLIER_ANID"
+ENV_ARIBA_INVOICE_URL = "ARIBA_INVOICE_URL"
 ENV_INVOICE_SECRET_KEY = "INVOICE_SECRET_KEY"  # noqa: S105 (a variable name)
 ENV_ADMIN_AUTH = "ADMIN_AUTH"
 ENV_SUPPLIER_DOMAIN = "SUPPLIER_DOMAIN"

@@ -97,6 +97,7 @@ class GatewayFunctions(Construct):
         log_level: str = constants.LOG_LEVEL,
         public_base_url: str | None = None,
         supplier_identity: dict[str, str] | None = None,
+        business_network: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         if log_level not in constants.LOG_LEVELS:
@@ -240,6 +241,10 @@ class GatewayFunctions(Construct):
             environment={
                 **environment,
                 constants.ENV_INVOICE_SECRET_KEY: data.invoice_secret_key.key_arn,
+                # Ariba integrations' invoices: SAP Business Network, as our supplier ANID with
+                # the marketplace's Ariba secret (its address here; the value read when sending).
+                constants.ENV_ARIBA_SECRET_ARN: data.ariba_secret.secret_arn,
+                **(business_network or {}),
             },
             description="Sends invoices (cXML InvoiceDetailRequest) to the buyers' endpoints.",
         )
@@ -357,6 +362,7 @@ class GatewayFunctions(Construct):
         _grant(delivery, integrations, "dynamodb:GetItem")
         _grant_objects(delivery, invoice_bucket, "s3:GetObject")
         _grant_key(delivery, data.invoice_secret_key, "kms:Decrypt")  # opens it, to send
+        data.ariba_secret.grant_read(delivery)  # Sender of invoices to SAP Business Network
 
         acknowledge(
             self,

@@ -60,6 +60,14 @@ class ProcurementGatewayStack(Stack):
                 )
                 if (value := self.node.try_get_context(key))
             },
+            business_network={
+                env: str(value)
+                for env, key in (
+                    (constants.ENV_ARIBA_SUPPLIER_ANID, constants.CONTEXT_ARIBA_SUPPLIER_ANID),
+                    (constants.ENV_ARIBA_INVOICE_URL, constants.CONTEXT_ARIBA_INVOICE_URL),
+                )
+                if (value := self.node.try_get_context(key))
+            },
         )
         api = GatewayApi(
             self,

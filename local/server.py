@@ -4,7 +4,9 @@ Seeds a demo Coupa and a demo Ariba integration and prints what a buyer's admin 
 into their procurement system. Local-only pages: the emails the stack sent at /_local/mailbox,
 a buyer simulator (Coupa or Ariba punching out) at /_local/simulator, and the demo Coupa's
 invoice endpoint at /_local/coupa/cxml/invoices (local/fake_coupa.py: what it received at
-/_local/coupa; `POST /_local/coupa/fail?count=N` makes it answer 500 N times). A background
+/_local/coupa; `POST /_local/coupa/fail?count=N` makes it answer 500 N times), and a fake SAP
+Business Network at /_local/ariba/cxml taking the demo Ariba integration's invoices
+(local/fake_business_network.py; the same control routes under /_local/ariba). A background
 thread stands in for the outbox stream's Lambda trigger (local/outbox.py): it runs the email
 worker every 0.5 s."""
 
@@ -20,8 +22,9 @@ from urllib.parse import urlsplit
 import boto3
 from moto import mock_aws
 
-from local import fake_coupa, mailbox, simulator
+from local import fake_business_network, fake_coupa, mailbox, simulator
 from local.aws import configure_environment, create_resources
+from local.fake_business_network import FakeBusinessNetwork
 from local.fake_coupa import FakeCoupa, Party
 from local.outbox import OutboxPump
 from local.queues import QueuePump
@@ -33,7 +36,11 @@ MAX_BODY = 12 * 1024 * 1024
 
 
 def make_handler(
-    api: LocalApi, buyer: BuyerSimulator, pump: OutboxPump, coupa: FakeCoupa
+    api: LocalApi,
+    buyer: BuyerSimulator,
+    pump: OutboxPump,
+    coupa: FakeCoupa,
+    network: FakeBusinessNetwork | None = None,
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "ProcurementGatewayLocal/1"
@@ -55,6 +62,13 @@ def make_handler(
             if url.path == fake_coupa.CONTROL or url.path.startswith(f"{fake_coupa.CONTROL}/"):
                 status, content_type, document = fake_coupa.handle(
                     coupa, self.command, url.path, url.query, body
+                )
+                self._write(status, [("Content-Type", content_type)], document)
+                return
+            control = fake_business_network.CONTROL
+            if network is not None and (url.path == control or url.path.startswith(control + "/")):
+                status, content_type, document = fake_business_network.handle(
+                    network, self.command, url.path, url.query, body
                 )
                 self._write(status, [("Content-Type", content_type)], document)
                 return
@@ -86,7 +100,12 @@ def main() -> None:
     port = int(os.environ.get("PORT", "8080"))
     host = os.environ.get("HOST", "127.0.0.1")
     base_url = os.environ.get("PUBLIC_BASE_URL") or f"http://{host}:{port}"
-    env = configure_environment(base_url)
+    # Ariba invoices go to the fake SAP Business Network below, from a demo supplier ANID.
+    env = configure_environment(
+        base_url,
+        ARIBA_INVOICE_URL=f"http://127.0.0.1:{port}{fake_business_network.PATH}",
+        ARIBA_SUPPLIER_ANID=os.environ.get("ARIBA_SUPPLIER_ANID") or "AN02000000001-T",
+    )
     with mock_aws():
         create_resources(
             boto3.client("dynamodb", region_name=env["AWS_REGION"]),
@@ -105,10 +124,13 @@ def main() -> None:
         demo = seed(
             api, env["ADMIN_TOKEN"], coupa_invoice_delivery=coupa.invoice_delivery(coupa_url)
         )
+        network = FakeBusinessNetwork(
+            env["ARIBA_SUPPLIER_ANID"], env["ARIBA_SHARED_SECRET"], _demo_ariba_buyers()
+        )
         buyer = BuyerSimulator(api, base_url, accounts_from_seed(demo, env["ARIBA_SHARED_SECRET"]))
         pump = OutboxPump(env["OUTBOX_TABLE"], env["AWS_REGION"])
         queues = QueuePump(env["BILLING_QUEUE_URL"], env["DELIVERY_QUEUE_URL"], env["AWS_REGION"])
-        server = ThreadingHTTPServer((host, port), make_handler(api, buyer, pump, coupa))
+        server = ThreadingHTTPServer((host, port), make_handler(api, buyer, pump, coupa, network))
         print(json.dumps({
             "api": base_url,
             "admin_token": env["ADMIN_TOKEN"],
@@ -116,6 +138,7 @@ def main() -> None:
             "mailbox": f"{base_url}/_local/mailbox",
             "simulator": f"{base_url}{simulator.PREFIX}",
             "fake_coupa_invoices": f"{base_url}{fake_coupa.CONTROL}",
+            "fake_business_network": f"{base_url}{fake_business_network.CONTROL}",
             "seller_tokens": env.get("SELLER_TOKENS", ""),
             "integrations": demo,
         }, indent=2), flush=True)  # fmt: skip
@@ -138,6 +161,13 @@ def _demo_coupa_buyer() -> dict[str, str]:
 
     coupa = next(i for i in DEMO_INTEGRATIONS if i["system"] == "coupa")
     return dict(coupa["buyer_identity"])
+
+
+def _demo_ariba_buyers() -> set[str]:
+    """The demo Ariba integrations' buyer ANIDs: the buyers the fake network trades with."""
+    from local.seed import DEMO_INTEGRATIONS
+
+    return {i["buyer_identity"]["identity"] for i in DEMO_INTEGRATIONS if i["system"] == "ariba"}
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""Lambda: the delivery queue → each invoice posted to its Coupa endpoint
-(`functions.delivery.deliver`).
+"""Lambda: the delivery queue → each invoice posted to its Coupa endpoint, or to SAP Business
+Network for Ariba integrations (`functions.delivery.deliver`).
 
 Messages `{"invoice_id": ..., "force": true?}`. Each is handled on its own; a transient failure
 (5xx, timeout, no cXML answer) is reported as a batch item failure, so SQS delivers that message
@@ -25,14 +25,16 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import delivery, delivery_transport, observability, store
+from functions.business_network import BusinessNetwork
 from functions.clock import now
-from functions.config import settings
+from functions.config import Settings, settings
 from functions.delivery import DeliveryLog, PendingInvoice
 from functions.observability import logger
 from functions.store import invoice_files, invoices
 from functions.store.integrations import DynamoIntegrationStore
 from functions.store.invoice_sender import HttpInvoiceSender
 from functions.store.kms import KmsSecretBox
+from functions.store.secrets import AribaSecret
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 """A batch whose every invoice must wait (the buyer system down) is no Lambda error: each
@@ -95,15 +97,27 @@ def _sender(allow_local_http: bool) -> HttpInvoiceSender:
     return HttpInvoiceSender(allow_local_http=allow_local_http)
 
 
+@cache
+def _network(config: Settings) -> BusinessNetwork:
+    """The marketplace's SAP Business Network account. Its shared secret is read (from Secrets
+    Manager when deployed) only when an Ariba invoice is sent, then cached in this container;
+    it is put in the one document posted, never logged or stored."""
+    return BusinessNetwork(
+        config.ariba_invoice_url, config.ariba_supplier_anid, AribaSecret(config)
+    )
+
+
 def _ports() -> delivery.Ports:
     wiring = _wiring()
-    local_http = settings().invoice_delivery_local_http
+    config = settings()
+    local_http = config.invoice_delivery_local_http
     return delivery.Ports(
         wiring.ledger,
         wiring.documents,
         wiring.integrations,
         _sender(local_http),
         secrets=wiring.secrets,
+        network=_network(config),
         allow_local_http=local_http,
         timeout=SEND_TIMEOUT_SECONDS,
     )

@@ -21,6 +21,8 @@ from functions.integrations.model import (
     Integration,
     InvoiceDelivery,
 )
+from functions.unit_mapping import FIELD as UNIT_MAPPING
+from functions.unit_mapping import parse_unit_mapping
 from functions.urls import BadUrl, parse_web_url
 
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
@@ -176,7 +178,7 @@ def _invoice_delivery(
 
 
 _FIELDS = {*SETTINGS, "system", "buyer_identity"}
-_ALLOWED = _FIELDS | {_DELIVERY}
+_ALLOWED = _FIELDS | {_DELIVERY, UNIT_MAPPING}
 _IMMUTABLE = {"system"}
 
 
@@ -216,6 +218,10 @@ def _settings(
         base.invoice_delivery if base is not None else None,
         allow_local_http=allow_local_http,
     )
+    if UNIT_MAPPING in payload:  # absent keeps the current mapping; null or {} removes it
+        values["unit_mapping"] = parse_unit_mapping(payload[UNIT_MAPPING])
+    elif base is not None:
+        values["unit_mapping"] = base.unit_mapping
     return values
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from functions.cxml.model import Credential, credential_key
+from functions.unit_mapping import NO_UNIT_MAPPING, UnitMapping
 
 System = Literal["coupa", "ariba"]
 SECRET_SHOWN = "set"  # noqa: S105 (a placeholder, not a secret)
@@ -146,6 +147,7 @@ class Integration:
     tax_exemption_reason: str = ""  # at a zero rate: why ("" = tax_description)
     buyer_tax_id: str = ""  # on the soldTo partner, when set
     remit_to_code: str = ""  # the buyer-assigned remit-to code (Coupa: remit_to_code)
+    unit_mapping: UnitMapping = NO_UNIT_MAPPING  # our unit codes -> the buyer system's
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
@@ -162,6 +164,7 @@ class Integration:
             "invoice_delivery": self.invoice_delivery.public_view()
             if self.invoice_delivery
             else None,
+            "unit_mapping": self.unit_mapping.to_json(),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }

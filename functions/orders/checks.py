@@ -11,6 +11,7 @@ from functions.errors import BadRequest, Conflict
 from functions.orders.model import MAX_PAYLOAD_ID
 from functions.subscription_requests import request_id_of
 from functions.subscriptions import CANCELLED, PREAPPROVED_ORDER, WITHDRAWN, Subscription
+from functions.unit_mapping import UnitMapping
 
 MAX_ID_CHARS = 100  # SupplierPartID, SupplierPartAuxiliaryID (ours are at most 81)
 MAX_AMOUNT = Decimal(10) ** 12
@@ -72,10 +73,17 @@ def describe(line: OrderLine) -> str:
     return f"Line {line.line_number} ({line.item.supplier_part_id})"
 
 
-def check_line(line: OrderLine, aux: str, subscription: Subscription, order_id: str) -> None:
+def check_line(
+    line: OrderLine,
+    aux: str,
+    subscription: Subscription,
+    order_id: str,
+    units: UnitMapping | None = None,
+) -> None:
     """A PO line approves one line of the subscription as it was first ordered (never the
     request as it stands now: an ordered line is frozen): same part, unit price and currency;
-    the same quantity unless it is a usage budget; and no other PO may have approved it."""
+    the same quantity unless it is a usage budget; and no other PO may have approved it. When
+    the integration maps the line's unit (`units`), the PO names it in their code or ours."""
     wanted = next((x for x in subscription.lines if x.auxiliary_id == aux), None)
     if wanted is None:
         raise BadRequest(f"{describe(line)}: request {subscription.id} has no line {aux!r}.")
@@ -107,6 +115,12 @@ def check_line(line: OrderLine, aux: str, subscription: Subscription, order_id: 
         raise Conflict(
             f"{describe(line)}: unit price {sent} differs from the requested "
             f"{wanted.unit_price} {wanted.currency}; send the price from the cart."
+        )
+    sent_unit = line.unit_of_measure
+    if units is not None and not units.accepts(wanted.unit_of_measure, sent_unit):
+        raise Conflict(
+            f"{describe(line)}: unit {sent_unit[:20]!r} differs from the requested "
+            f"{units.theirs(wanted.unit_of_measure)!r} (ours: {wanted.unit_of_measure!r})."
         )
     if line.quantity <= 0:
         raise BadRequest(f"{describe(line)}: quantity must be more than 0.")

@@ -154,7 +154,7 @@ def process(
         seen[aux] = line.line_number
     subscriptions = _subscriptions_of(requests.values(), context, test, now)
     for (request, aux), line in zip(named, po.lines, strict=True):
-        check_line(line, aux, subscriptions[request.id], po.order_id)
+        check_line(line, aux, subscriptions[request.id], po.order_id, integration.unit_mapping)
     if previous is not None:  # an update replaces the whole order: its old lines count too
         for aux in previous.auxiliary_ids:
             old = context.requests.get(request_id_of(aux) or "")

@@ -25,6 +25,7 @@ from functions.integrations.model import (
 from functions.store.batch import connection_of
 from functions.store.errors import findable, storage_errors
 from functions.store.models import INTEGRATION_PREFIX, IntegrationRecord
+from functions.unit_mapping import UnitMapping
 
 MAIN = INTEGRATION_PREFIX
 BUYER = "buyer#"
@@ -42,6 +43,7 @@ def _attributes(integration: Integration) -> dict[str, Any]:
         "invoice_delivery": integration.invoice_delivery.to_json()
         if integration.invoice_delivery
         else None,
+        "unit_mapping": integration.unit_mapping.to_json() or None,
         "created_at": integration.created_at,
         "updated_at": integration.updated_at,
         "version": integration.version,
@@ -69,6 +71,7 @@ def integration_of(record: IntegrationRecord) -> Integration:
         invoice_delivery=InvoiceDelivery.from_json(record.invoice_delivery)
         if record.invoice_delivery
         else None,
+        unit_mapping=UnitMapping.from_json(record.unit_mapping),
         created_at=record.created_at,
         updated_at=record.updated_at,
         version=int(record.version),

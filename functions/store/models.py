@@ -74,6 +74,7 @@ class IntegrationRecord(Model):
     updated_at = UnicodeAttribute()
     version = NumberAttribute()
     invoice_delivery = JSONAttribute(null=True)  # Coupa invoice endpoint; holds its secret
+    unit_mapping = JSONAttribute(null=True)  # our unit code -> the buyer system's
     account_key = UnicodeAttribute(null=True)  # set on the main item only
     by_account = AccountIndex()
 

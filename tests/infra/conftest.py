@@ -59,6 +59,7 @@ def variant(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
             "alarmEmail": ALARM_EMAIL,
             "logLevel": "debug",
             **SUPPLIER_ENTITY_CONTEXT,
+            "aribaSupplierAnid": "AN02000000001",
         },
         canary=True,
     )

@@ -29,7 +29,7 @@ from tests.infra.support import (
         (constants.METERING_HANDLER, 25, set()),
         (constants.BILLING_HANDLER, 60, set()),
         (constants.BILLING_SCHEDULE_HANDLER, 10, set()),
-        (constants.DELIVERY_HANDLER, 60, {"INVOICE_SECRET_KEY"}),
+        (constants.DELIVERY_HANDLER, 60, {"INVOICE_SECRET_KEY", "ARIBA_SECRET_ARN"}),
     ],
 )
 def test_functions_run_the_one_python_version_with_their_handler_limits_and_environment(

@@ -427,10 +427,14 @@ def _secret_readers(stack: Synthesized, construct_id: str) -> set[str]:
     }
 
 
-def test_only_the_cxml_functions_read_the_ariba_secret(stack: Synthesized) -> None:
+def test_only_the_cxml_functions_and_the_delivery_worker_read_the_ariba_secret(
+    stack: Synthesized,
+) -> None:
+    # The delivery worker signs Ariba invoices to SAP Business Network with it.
     assert _secret_readers(stack, "AribaSharedSecret") == {
         constants.CXML_HANDLER,
         constants.ORDERS_HANDLER,
+        constants.DELIVERY_HANDLER,
     }
 
 

@@ -107,20 +107,31 @@ def test_a_delivered_or_queued_invoice_needs_force(state: str, refusal: str) -> 
 
 
 def test_an_integration_without_an_invoice_endpoint_is_refused_first() -> None:
-    # Given invoices of an Ariba integration and of a Coupa one with no invoice_delivery
-    ariba, _ = integrations.new_integration(ariba_integration(invoice_delivery=None))
+    # Given an invoice of a Coupa integration with no invoice_delivery
     coupa, _ = integrations.new_integration(coupa_integration())
-    for integration in (ariba, coupa):
-        ports = _ports(contracts.INVOICE_DELIVERED, integration)
+    ports = _ports(contracts.INVOICE_DELIVERED, coupa)
 
-        # When the admin delivers one again, even forced
-        with pytest.raises(Conflict, match="has no invoice endpoint") as refused:
-            redeliver("inv-1", force=True, ports=ports)
+    # When the admin delivers it again, even forced
+    with pytest.raises(Conflict, match="has no invoice endpoint") as refused:
+        redeliver("inv-1", force=True, ports=ports)
 
-        # Then the answer names the setting to fix, and nothing is queued
-        assert refused.value.field == "invoice_delivery"
-        assert integration.name in str(refused.value)
-        assert ports.queued == []
+    # Then the answer names the setting to fix, and nothing is queued
+    assert refused.value.field == "invoice_delivery"
+    assert coupa.name in str(refused.value)
+    assert ports.queued == []
+
+
+def test_an_ariba_invoice_kept_stored_is_queued_again_for_the_network() -> None:
+    # Given an Ariba invoice kept `stored` (the marketplace's ANID was not set yet)
+    ariba, _ = integrations.new_integration(ariba_integration())
+    ports = _ports(contracts.INVOICE_STORED, ariba)
+
+    # When the admin delivers it again
+    redeliver("inv-1", force=False, ports=ports)
+
+    # Then it goes back to `created` and is queued: the worker sends it to SAP Business Network
+    assert ports.queued == [{"invoice_id": "inv-1"}]
+    assert ports.invoices["inv-1"].state == contracts.INVOICE_CREATED
 
 
 def test_a_change_meanwhile_queues_nothing() -> None:
