@@ -273,6 +273,8 @@ class GatewayFunctions(Construct):
         _grant(orders_api, subscriptions, *READ, *TRANSACT)
         _grant(orders_api, orders, *READ, *TRANSACT)
         _grant(orders_api, outbox, *TRANSACT)
+        # StatusUpdateRequests: the invoice read, its buyer status set in a transaction.
+        _grant(orders_api, invoices, "dynamodb:GetItem", "dynamodb:UpdateItem")
         data.ariba_secret.grant_read(orders_api)
         # A PO too large for its item: the original (credentials removed) under orders/.
         _grant_objects(

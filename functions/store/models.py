@@ -171,6 +171,7 @@ class OrderRecord(Model):
     order_id = UnicodeAttribute()
     document = JSONAttribute(null=True)  # the kept PO (kind "order" only)
     received_at = UnicodeAttribute()
+    buyer_status = JSONAttribute(null=True)  # StatusUpdateRequests (kind "order" only)
 
 
 class AccountSubscriptionsIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
@@ -321,6 +322,7 @@ class InvoiceRecord(Model):
     summary = JSONAttribute()  # billing.summary_json
     overrun = BooleanAttribute(default=False)
     delivery = JSONAttribute(default=dict)  # attempts, last_code, last_text, delivered_at
+    buyer_status = JSONAttribute(null=True)  # the buyer's StatusUpdateRequests (buyer_status.py)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_integration = IntegrationInvoicesIndex()
