@@ -350,6 +350,8 @@ class GatewayFunctions(Construct):
         # the outcome on the invoice.
         delivery = self.delivery_function
         _grant(delivery, invoices, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        # Order confirmations: the outbox item is the confirmation's record (its state).
+        _grant(delivery, outbox, "dynamodb:GetItem", "dynamodb:UpdateItem")
         _grant(delivery, integrations, "dynamodb:GetItem")
         _grant_objects(delivery, invoice_bucket, "s3:GetObject")
         _grant_key(delivery, data.invoice_secret_key, "kms:Decrypt")  # opens it, to send

@@ -1,10 +1,11 @@
 """Lambda: the billing queue and the outbox stream → invoices (`functions.billing_run`).
 
 Two event sources, one function: SQS records are billing run messages ("shard", "batch");
-DynamoDB stream records from the outbox table are `invoice#<subscription>#contract` items
-(INSERT only; the event source mapping filters on the key prefix, and anything else reaching
-here is ignored). Each record is handled on its own and reported as a batch item failure when
-it fails, so only it is retried, then sent to the dead-letter queue."""
+DynamoDB stream records from the outbox table are `invoice#<subscription>#contract` items, and
+`confirmation#...` items it queues for the delivery worker (INSERT only; the event source
+mapping filters on the key prefixes, and anything else reaching here is ignored). Each record is
+handled on its own and reported as a batch item failure when it fails, so only it is retried,
+then sent to the dead-letter queue."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import billing_messages, billing_run, observability, store
+from functions import billing_messages, billing_run, observability, order_confirmations, store
 from functions.billing_messages import BatchMessage, ShardMessage
 from functions.billing_run import BillingReport
 from functions.clock import now
@@ -104,7 +105,11 @@ def handle_outbox_record(record: DynamoDBRecord) -> None:
     stream = record.dynamodb
     if record.event_name is not DynamoDBRecordEventName.INSERT or stream is None:
         return
-    subscription_id = billing_messages.contract_subscription_of(str(stream.new_image.get("pk", "")))
+    key = str(stream.new_image.get("pk", ""))
+    if order_confirmations.is_confirmation_key(key):
+        _queue_confirmation(key)
+        return
+    subscription_id = billing_messages.contract_subscription_of(key)
     if subscription_id is None:
         return
     wiring = _wiring()
@@ -117,6 +122,15 @@ def handle_outbox_record(record: DynamoDBRecord) -> None:
         _count(exc.report)
         raise
     _log("Contract invoice handled", report, subscription_id=subscription_id)
+
+
+def _queue_confirmation(key: str) -> None:
+    """A fresh `confirmation#...` outbox item: queued for the delivery worker, which sends it
+    once (a repeated stream record queues it again; the delivery worker sends nothing twice)."""
+    from functions.store import queues
+
+    queues.send(_wiring().ports.delivery_queue_url, [order_confirmations.delivery_message(key)])
+    logger.info("Order confirmation queued for delivery", extra={"outbox_key": key})
 
 
 @logger.inject_lambda_context(clear_state=True)

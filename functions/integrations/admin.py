@@ -300,6 +300,7 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "approval_redirect_url": lambda merged: _https_url(merged, "approval_redirect_url"),
     "tax_rate": lambda merged: _tax(merged)["tax_rate"],
     "tax_description": lambda merged: _tax(merged)["tax_description"],
+    "order_confirmations": lambda merged: _flag(merged, "order_confirmations", False),
 }
 """How each plain setting is read from the admin's JSON, in `SETTINGS` order."""
 assert tuple(_PARSERS) == SETTINGS, "every plain setting has one parser"

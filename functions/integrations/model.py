@@ -16,6 +16,7 @@ SECRET_SHOWN = "set"  # noqa: S105 (a placeholder, not a secret)
 SETTINGS = (
     "name", "description", "account_id", "account_email", "test_mode", "preapprove_free",
     "preapprove_byol", "cart_field", "approval_redirect_url", "tax_rate", "tax_description",
+    "order_confirmations",
 )  # fmt: skip
 """The plain settings, in the order the admin API checks them: each is one attribute of
 `Integration`, of the stored record and of the public view, under the same name. This table
@@ -138,6 +139,7 @@ class Integration:
     invoice_delivery: InvoiceDelivery | None = None  # Coupa only (Ariba: via Ariba Network)
     tax_rate: str = "0"  # on invoices: a fraction ("0.20"), zero-rated unless configured
     tax_description: str = "Zero-rated"
+    order_confirmations: bool = False  # ConfirmationRequest after each accepted PO
     created_at: str = ""
     updated_at: str = ""
     version: int = 0

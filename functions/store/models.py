@@ -61,6 +61,7 @@ class IntegrationRecord(Model):
     cart_field = UnicodeAttribute()
     tax_rate = UnicodeAttribute(default="0")
     tax_description = UnicodeAttribute(default="Zero-rated")
+    order_confirmations = BooleanAttribute(default=False)
     approval_redirect_url = UnicodeAttribute(null=True)
     enabled = BooleanAttribute()
     secret_digest = UnicodeAttribute(null=True)
@@ -264,6 +265,7 @@ class OutboxRecord(Model):
     created_at = UnicodeAttribute()
     sent_at = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+    delivery = JSONAttribute(null=True)  # order confirmations: the attempts (delivery.DeliveryLog)
 
     @classmethod
     def pending(cls, mail: Mail, created_at: str, expires_at: datetime) -> OutboxRecord:

@@ -210,6 +210,8 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
             {
                 "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
                 "IntegrationsTable": {"dynamodb:GetItem"},
+                # order confirmations: read the outbox item, record its delivery state
+                "OutboxTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
             },
         ),
     ],
