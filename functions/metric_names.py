@@ -15,6 +15,7 @@ INVOICES = "Invoices"  # outcome: created, delivered, rejected, failed
 METERING_RECORDS = "MeteringRecords"  # result: BatchMeterUsage's per-record status
 BILLING_MESSAGE_DURATION = "BillingMessageDuration"  # kind: shard or batch; milliseconds
 BUYER_STATUS_UPDATES = "BuyerStatusUpdates"  # subject (invoice, order, duplicate, refused), status
+# (the invoice status; "recorded" for orders; the cXML code when refused)
 
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     PUNCHOUTS: ("system", "outcome"),

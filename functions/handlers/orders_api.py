@@ -74,11 +74,15 @@ def receive_status_update(request: CxmlRequest) -> str:
             observability.BUYER_STATUS_UPDATES, subject="duplicate", status="duplicate"
         )
         return recorded.message
+    # An order's DocumentStatus type is free text: never a metric dimension (cardinality).
+    invoice = target.subject == buyer_status.INVOICE
     observability.count(
-        observability.BUYER_STATUS_UPDATES, subject=target.subject, status=update.status[:30]
+        observability.BUYER_STATUS_UPDATES,
+        subject=target.subject,
+        status=update.status if invoice else "recorded",
     )
     extra = {"integration_id": recorded.integration.id, "document": target.key}
-    if update.status == "rejected":
+    if invoice and update.status == "rejected":
         logger.warning(
             "buyer rejected an invoice",
             extra={

@@ -232,23 +232,24 @@ def test_an_order_status_is_recorded_on_the_order_by_orderid_or_payloadid(
 ) -> None:
     _, secret = subscribe(api, coupa, order_id="PO-77", payload_id="po-77@coupa")
 
-    by_order_id = _post(
-        api,
-        status_update(
-            buyer=BUYER, secret=secret,
-            body='<Status code="200" text="OK"/><DocumentStatus type="acknowledged">'
-            '<DocumentInfo documentID="PO-77" documentType="OrderRequest"/>'
-            "<Comments>seen</Comments></DocumentStatus>",
-        ),
-    )  # fmt: skip
-    by_payload = _post(
-        api,
-        status_update(
-            buyer=BUYER, secret=secret,
-            body='<DocumentReference payloadID="po-77@coupa"/>'
-            '<Status code="200" text="OK">Forwarded to supplier</Status>',
-        ),
-    )  # fmt: skip
+    with captured_metrics() as metrics:
+        by_order_id = _post(
+            api,
+            status_update(
+                buyer=BUYER, secret=secret,
+                body='<Status code="200" text="OK"/><DocumentStatus type="acknowledged">'
+                '<DocumentInfo documentID="PO-77" documentType="OrderRequest"/>'
+                "<Comments>seen</Comments></DocumentStatus>",
+            ),
+        )  # fmt: skip
+        by_payload = _post(
+            api,
+            status_update(
+                buyer=BUYER, secret=secret,
+                body='<DocumentReference payloadID="po-77@coupa"/>'
+                '<Status code="200" text="OK">Forwarded to supplier</Status>',
+            ),
+        )  # fmt: skip
     unknown = _post(
         api,
         status_update(
@@ -258,6 +259,7 @@ def test_an_order_status_is_recorded_on_the_order_by_orderid_or_payloadid(
     )  # fmt: skip
 
     assert by_order_id.code == 200 and by_payload.code == 200, (by_order_id, by_payload)
+    assert metrics.of("BuyerStatusUpdates", subject="order", status="recorded") == 2
     assert unknown.code == 417
     kept = json.loads(_order_item(tables)["buyer_status"]["S"])
     assert [h["status"] for h in kept["history"]] == ["acknowledged", "ok"]
