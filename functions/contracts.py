@@ -67,6 +67,9 @@ INVOICE_STATES = (
 # mail, the billing worker makes the contract invoice of a subscription just become active.
 OUTBOX_EMAIL_PREFIX = "email#"
 OUTBOX_CONTRACT_INVOICE_PREFIX = "invoice#"
+# Order confirmations (functions/order_confirmations.py): the billing worker reads them too and
+# queues them for the delivery worker, so the stream keeps two readers.
+OUTBOX_CONFIRMATION_PREFIX = "confirmation#"
 
 # Objects in the invoice bucket: invoices/<integration>/<YYYY-MM>/<invoice id>.xml|.json, and
 # purchase orders too large to keep inline, credentials removed: orders/<integration>/<sha256>.xml.

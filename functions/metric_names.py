@@ -14,6 +14,8 @@ MAILS_FAILED = "MailsFailed"
 INVOICES = "Invoices"  # outcome: created, delivered, rejected, failed
 METERING_RECORDS = "MeteringRecords"  # result: BatchMeterUsage's per-record status
 BILLING_MESSAGE_DURATION = "BillingMessageDuration"  # kind: shard or batch; milliseconds
+BUYER_STATUS_UPDATES = "BuyerStatusUpdates"  # subject (invoice, order, duplicate, refused), status
+# (the invoice status; "recorded" for orders; the cXML code when refused)
 
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     PUNCHOUTS: ("system", "outcome"),
@@ -26,4 +28,5 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     INVOICES: ("outcome",),
     METERING_RECORDS: ("result",),
     BILLING_MESSAGE_DURATION: ("kind",),
+    BUYER_STATUS_UPDATES: ("subject", "status"),
 }

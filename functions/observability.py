@@ -17,6 +17,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from functions.metric_names import (  # noqa: F401 (the names handlers count under)
     BILLING_MESSAGE_DURATION,
+    BUYER_STATUS_UPDATES,
     CARTS_RETURNED,
     INVOICES,
     MAILS_FAILED,

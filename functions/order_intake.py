@@ -7,7 +7,7 @@ without DynamoDB, and the handler only decodes the event and encodes the answer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -120,6 +120,7 @@ def receive(
             if received is None:
                 raise
             return Receipt(orders.answer_to_reuse(*received, sent, request.payload_id))
+        outcome = _with_confirmation(outcome, integration, clock())
         saved = ports.save(outcome, clock())
         if isinstance(saved, AlreadyReceived):
             return Receipt(
@@ -129,3 +130,15 @@ def receive(
             continue
         return Receipt(outcome.message, outcome, context)
     raise Transient("The order could not be saved because of concurrent changes; please retry.")
+
+
+def _with_confirmation(
+    outcome: OrderOutcome, integration: Integration, at: datetime
+) -> OrderOutcome:
+    """The outcome with the order confirmation it owes, written in the same transaction."""
+    from functions import order_confirmations
+
+    confirmation = order_confirmations.for_order(
+        outcome.order, enabled=integration.order_confirmations, stale=outcome.stale, moment=at
+    )
+    return replace(outcome, confirmation=confirmation) if confirmation else outcome

@@ -189,6 +189,7 @@ def answer(
                 ("ProfileRequest", endpoints.punchout_url),
                 ("PunchOutSetupRequest", endpoints.punchout_url),
                 ("OrderRequest", endpoints.order_url),
+                ("StatusUpdateRequest", endpoints.order_url),
             ],
         )
     setup = parse_punchout_setup(request)

@@ -20,8 +20,8 @@ WIDGET_WIDTH = 8  # three graphs a row (the dashboard grid is 24 wide)
 
 class GatewayDashboard(Construct):
     """`Dashboard`, and per function `<Function>Errors` (unless `errors_alarmed_elsewhere`
-    names it) and `<Function>Throttles`; `InvoicesRejected`, `InvoicesFailed`. Every alarm
-    notifies `topic`."""
+    names it) and `<Function>Throttles`; `InvoicesRejected`, `InvoicesFailed`,
+    `InvoicesRejectedByBuyer`. Every alarm notifies `topic`."""
 
     def __init__(
         self,
@@ -64,6 +64,14 @@ class GatewayDashboard(Construct):
             _business(metric_names.INVOICES, outcome="failed"),
             "Invoices could not be made or sent (billing errors, or the buyer endpoint is not "
             "allowed / failed every attempt): see BillingFunction and DeliveryFunction logs.",
+        )
+
+        self._alarm(
+            "InvoicesRejectedByBuyer",
+            _business(metric_names.BUYER_STATUS_UPDATES, subject="invoice", status="rejected"),
+            "A buyer's accounts payable rejected an invoice after receiving it (a "
+            "StatusUpdateRequest): GET /admin/invoices/{id} shows the reason under buyer_status; "
+            "correct it with the buyer (credit memo or new invoice).",
         )
 
         self.dashboard = cloudwatch.Dashboard(
@@ -116,6 +124,11 @@ class GatewayDashboard(Construct):
             _graph(
                 "Duration per function (p99, ms)",
                 [f.metric_duration(period=period, statistic="p99") for f in functions],
+            ),
+        )
+        self.dashboard.add_widgets(
+            _search_graph(
+                "Buyer status updates by document and status", metric_names.BUYER_STATUS_UPDATES
             ),
         )
 

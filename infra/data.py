@@ -183,7 +183,7 @@ def outbox_trigger(
     *,
     outbox_table: dynamodb.ITable,
     worker: lambda_.Function,
-    key_prefix: str,
+    key_prefix: str | tuple[str, ...],
     what: str,
 ) -> sqs.Queue:
     """Run `worker` on the outbox stream's new `key_prefix` items, record by record (it reports
@@ -213,7 +213,10 @@ def outbox_trigger(
             retry_attempts=constants.OUTBOX_RETRY_ATTEMPTS,
             max_record_age=constants.OUTBOX_MAX_RECORD_AGE,
             on_failure=event_sources.SqsDlq(dead_letters),
-            filters=[new_outbox_items(key_prefix)],
+            filters=[
+                new_outbox_items(prefix)
+                for prefix in ((key_prefix,) if isinstance(key_prefix, str) else key_prefix)
+            ],
         )
     )
     return dead_letters

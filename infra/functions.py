@@ -278,6 +278,8 @@ class GatewayFunctions(Construct):
         _grant(orders_api, subscriptions, *READ, *TRANSACT)
         _grant(orders_api, orders, *READ, *TRANSACT)
         _grant(orders_api, outbox, *TRANSACT)
+        # StatusUpdateRequests: the invoice read, its buyer status set in a transaction.
+        _grant(orders_api, invoices, "dynamodb:GetItem", "dynamodb:UpdateItem")
         data.ariba_secret.grant_read(orders_api)
         # A PO too large for its item: the original (credentials removed) under orders/.
         _grant_objects(
@@ -359,6 +361,8 @@ class GatewayFunctions(Construct):
         # the outcome on the invoice.
         delivery = self.delivery_function
         _grant(delivery, invoices, "dynamodb:GetItem", "dynamodb:UpdateItem")
+        # Order confirmations: the outbox item is the confirmation's record (its state).
+        _grant(delivery, outbox, "dynamodb:GetItem", "dynamodb:UpdateItem")
         _grant(delivery, integrations, "dynamodb:GetItem")
         _grant_objects(delivery, invoice_bucket, "s3:GetObject")
         _grant_key(delivery, data.invoice_secret_key, "kms:Decrypt")  # opens it, to send

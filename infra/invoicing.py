@@ -85,8 +85,11 @@ class InvoicingTriggers(Construct):
             "ContractInvoiceDeadLetters",
             outbox_table=outbox_table,
             worker=billing_worker,
-            key_prefix=contracts.OUTBOX_CONTRACT_INVOICE_PREFIX,
-            what="contract invoices",
+            key_prefix=(
+                contracts.OUTBOX_CONTRACT_INVOICE_PREFIX,
+                contracts.OUTBOX_CONFIRMATION_PREFIX,  # queued for the delivery worker
+            ),
+            what="contract invoices and order confirmations",
         )
 
         # EventBridge invokes the function asynchronously: Lambda retries a failed run twice,

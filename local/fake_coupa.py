@@ -1,4 +1,5 @@
 """Local only: a Coupa instance's cXML invoice endpoint (`/cxml/invoices`), for demos and tests.
+It takes order confirmations (ConfirmationRequest, checked against Fulfill.dtd) there too.
 
 It answers as Coupa documents it does (docs/PROTOCOL.md §8; Coupa's "Invoice cXML Transmission
 Error Codes"), with the HTTP status equal to the cXML code:
@@ -34,23 +35,24 @@ from lxml import etree
 from functions.cxml.build import response
 
 INVOICE_DTD = Path(__file__).parents[1] / "tests" / "dtd" / "1.2.071" / "InvoiceDetail.dtd"
+FULFILL_DTD = INVOICE_DTD.with_name("Fulfill.dtd")  # order confirmations (ConfirmationRequest)
 PATH = "/_local/coupa/cxml/invoices"
 CONTROL = "/_local/coupa"
 MAX_BODY = 10 * 1024 * 1024
 _PARSER = etree.XMLParser(load_dtd=False, no_network=True, resolve_entities=False)
 
 
-_dtd: list[etree.DTD] = []
+_dtd: dict[Path, etree.DTD] = {}
 _dtd_lock = threading.Lock()
 
 
-def _dtd_problem(root: Any) -> str | None:
-    """The first DTD error, or None: one DTD object (parsing it takes time), one check at a time
-    (its error log is shared)."""
+def _dtd_problem(root: Any, path: Path = INVOICE_DTD) -> str | None:
+    """The first DTD error, or None: one DTD object per file (parsing it takes time), one check
+    at a time (its error log is shared)."""
     with _dtd_lock:
-        if not _dtd:
-            _dtd.append(etree.DTD(str(INVOICE_DTD)))
-        dtd = _dtd[0]
+        if path not in _dtd:
+            _dtd[path] = etree.DTD(str(path))
+        dtd = _dtd[path]
         if dtd.validate(root):
             return None
         errors = dtd.error_log.filter_from_errors()
@@ -93,6 +95,7 @@ class FakeCoupa:
     sender: Party
     shared_secret: str = field(default_factory=lambda: secrets.token_urlsafe(18))
     invoices: dict[str, bytes] = field(default_factory=dict)
+    confirmations: list[bytes] = field(default_factory=list)  # every one accepted, in order
     log: list[Received] = field(default_factory=list)
     _failures: int = 0
     _stalls: int = 0
@@ -160,7 +163,8 @@ class FakeCoupa:
             return 406, "Could not parse cXML document.", invoice_id, payload_id
         if not self._credentials_match(root):
             return 401, "Invalid credentials. Bad credentials", invoice_id, payload_id
-        problem = _dtd_problem(root)
+        confirmation = root.find("Request/ConfirmationRequest") is not None
+        problem = _dtd_problem(root, FULFILL_DTD if confirmation else INVOICE_DTD)
         if problem is not None:
             return (
                 406,
@@ -168,6 +172,10 @@ class FakeCoupa:
                 invoice_id,
                 payload_id,
             )
+        if confirmation:  # Coupa's order collaboration takes it: a confirmation is never refused
+            with self._lock:
+                self.confirmations.append(body)
+            return 200, "", "", payload_id
         with self._lock:
             if invoice_id in self.invoices:
                 return (

@@ -32,6 +32,8 @@ from local.events import LambdaContext
 WORKER = "functions.handlers.email_worker"
 BILLING_WORKER = "functions.handlers.billing_worker"
 INVOICE_PREFIX = contracts.OUTBOX_CONTRACT_INVOICE_PREFIX
+BILLING_PREFIXES = (INVOICE_PREFIX, contracts.OUTBOX_CONFIRMATION_PREFIX)
+"""What the billing worker's stream mapping passes it (infra/invoicing.py)."""
 """Outbox keys for the billing worker."""
 BATCH_SIZE = 10  # infra/constants.py OUTBOX_BATCH_SIZE
 RETRY_ATTEMPTS = 8  # infra/constants.py OUTBOX_RETRY_ATTEMPTS
@@ -212,8 +214,8 @@ class OutboxPump:
         """The sequence numbers the workers reported failed, each with its error: `invoice#`
         items to the billing worker (inserts only, as its mapping's filter), the rest to the
         email worker."""
-        invoices = [r for r in records if _key(r).startswith(INVOICE_PREFIX)]
-        mail = [r for r in records if not _key(r).startswith(INVOICE_PREFIX)]
+        invoices = [r for r in records if _key(r).startswith(BILLING_PREFIXES)]
+        mail = [r for r in records if not _key(r).startswith(BILLING_PREFIXES)]
         failed: dict[str, str] = {}
         if mail:
             failed.update(self._invoke_worker(WORKER, mail))

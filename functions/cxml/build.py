@@ -343,3 +343,37 @@ def invoice_detail_request(
     _money(summary, "NetAmount", invoice.net, currency)
     _money(summary, "DueAmount", invoice.due, currency)
     return serialize(root, "InvoiceDetail.dtd")
+
+
+def order_confirmation(
+    *,
+    supplier: Credential,
+    buyer: Credential,
+    sender: Credential,
+    sender_secret: str | None,
+    payload_id: str,
+    timestamp: str,
+    confirm_id: str,
+    order_id: str,
+    order_payload_id: str,
+    deployment_mode: str = "production",
+) -> bytes:
+    """A ConfirmationRequest (Fulfill.dtd) accepting a whole purchase order:
+    `ConfirmationHeader type="accept"` (no items: the order is accepted as sent), then
+    `OrderReference orderID` with `DocumentReference payloadID` = the OrderRequest's. The
+    payloadID and timestamp are the caller's, fixed when the PO was accepted, so every attempt
+    sends the same document (docs/PROTOCOL.md §2)."""
+    root = Element("cXML", {"payloadID": payload_id, "timestamp": timestamp, _XML_LANG: LANG})
+    root.append(_server_header(supplier, buyer, sender, sender_secret))
+    request = SubElement(root, "Request")
+    if deployment_mode == "test":
+        request.set("deploymentMode", "test")
+    confirmation = SubElement(request, "ConfirmationRequest")
+    SubElement(
+        confirmation,
+        "ConfirmationHeader",
+        {"confirmID": confirm_id, "operation": "new", "type": "accept", "noticeDate": timestamp},
+    )
+    reference = SubElement(confirmation, "OrderReference", {"orderID": order_id})
+    SubElement(reference, "DocumentReference", {"payloadID": order_payload_id})
+    return serialize(root, "Fulfill.dtd")

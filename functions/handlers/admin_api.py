@@ -206,11 +206,12 @@ class _Invoicing:
     them."""
 
     def __init__(self, adapters: _Adapters) -> None:
-        from functions import billing, delivery
+        from functions import billing, buyer_status, delivery
         from functions.store import invoices
         from functions.store.redelivery import DynamoRedelivery
 
         self.billing: ModuleType = billing
+        self.buyer_status: ModuleType = buyer_status
         self.delivery: ModuleType = delivery
         self.invoices: ModuleType = invoices
         self.redelivery = DynamoRedelivery(adapters.integrations, settings().delivery_queue_url)
@@ -245,6 +246,7 @@ def _invoice_view(invoice: StoredInvoice, *, detail: bool = False) -> dict[str, 
         "totals": {k: summary.get(k) for k in ("subtotal", "tax", "net", "due")},
         "overrun": invoice.overrun,
         "delivery": _invoicing().delivery.DeliveryLog.from_json(invoice.delivery).to_json(),
+        "buyer_status": _invoicing().buyer_status.view(invoice.buyer_status),
         "created_at": invoice.created_at,
         "updated_at": invoice.updated_at,
     }

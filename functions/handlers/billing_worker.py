@@ -2,10 +2,11 @@
 refund credit memos (`functions.invoice_corrections.refund`).
 
 Two event sources, one function: SQS records are billing run messages ("shard", "batch");
-DynamoDB stream records from the outbox table are `invoice#<subscription>#contract` items
-(INSERT only; the event source mapping filters on the key prefix, and anything else reaching
-here is ignored). Each record is handled on its own and reported as a batch item failure when
-it fails, so only it is retried, then sent to the dead-letter queue."""
+DynamoDB stream records from the outbox table are `invoice#<subscription>#contract` items, and
+`confirmation#...` items it queues for the delivery worker (INSERT only; the event source
+mapping filters on the key prefixes, and anything else reaching here is ignored). Each record is
+handled on its own and reported as a batch item failure when it fails, so only it is retried,
+then sent to the dead-letter queue."""
 
 from __future__ import annotations
 
@@ -27,7 +28,14 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import billing_messages, billing_run, observability, refunds, store
+from functions import (
+    billing_messages,
+    billing_run,
+    observability,
+    order_confirmations,
+    refunds,
+    store,
+)
 from functions.billing_messages import BatchMessage, ShardMessage
 from functions.billing_run import BillingReport
 from functions.clock import now
@@ -109,7 +117,8 @@ def _handle_message(record: SQSRecord, message: BatchMessage | ShardMessage) -> 
 
 def handle_outbox_record(record: DynamoDBRecord) -> None:
     """A fresh `invoice#<subscription>#contract` outbox item: its contract invoice; an
-    `invoice#<subscription>#refund` one: its refund credit memos."""
+    `invoice#<subscription>#refund` one: its refund credit memos; a `confirmation#...` one:
+    the order confirmation, queued for the delivery worker."""
     stream = record.dynamodb
     if record.event_name is not DynamoDBRecordEventName.INSERT or stream is None:
         return
@@ -117,6 +126,9 @@ def handle_outbox_record(record: DynamoDBRecord) -> None:
     refunded = refunds.refund_subscription_of(key)
     if refunded is not None:
         _refund(refunded)
+        return
+    if order_confirmations.is_confirmation_key(key):
+        _queue_confirmation(key)
         return
     subscription_id = billing_messages.contract_subscription_of(key)
     if subscription_id is None:
@@ -157,6 +169,15 @@ def _refund(subscription_id: str) -> None:
     observability.count(
         observability.INVOICES, sum(1 for c in credited if c.created), outcome="created"
     )
+
+
+def _queue_confirmation(key: str) -> None:
+    """A fresh `confirmation#...` outbox item: queued for the delivery worker, which sends it
+    once (a repeated stream record queues it again; the delivery worker sends nothing twice)."""
+    from functions.store import queues
+
+    queues.send(_wiring().ports.delivery_queue_url, [order_confirmations.delivery_message(key)])
+    logger.info("Order confirmation queued for delivery", extra={"outbox_key": key})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,12 +1,14 @@
 """Lambda: the delivery queue → each invoice posted to its Coupa endpoint, or to SAP Business
 Network for Ariba integrations (`functions.delivery.deliver`).
 
-Messages `{"invoice_id": ..., "force": true?}`. Each is handled on its own; a transient failure
-(5xx, timeout, no cXML answer) is reported as a batch item failure, so SQS delivers that message
-again after its visibility timeout while the others are done. The fifth receive is the last
-attempt (the queue's redrive would move it to the DLQ next): the invoice is marked `failed`
-and the message consumed. Only what we could not handle at all (an unreadable message, an
-invoice that is not recorded, S3 or DynamoDB down through every attempt) reaches the DLQ."""
+Messages `{"invoice_id": ..., "force": true?}`, and `{"confirmation": <outbox key>}` for order
+confirmations (`functions.confirmation_delivery`, the same rules). Each is handled on its own; a
+transient failure (5xx, timeout, no cXML answer) is reported as a batch item failure, so SQS
+delivers that message again after its visibility timeout while the others are done. The fifth
+receive is the last attempt (the queue's redrive would move it to the DLQ next): the invoice is
+marked `failed` and the message consumed. Only what we could not handle at all (an unreadable
+message, an invoice that is not recorded, S3 or DynamoDB down through every attempt) reaches the
+DLQ."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import delivery, delivery_transport, observability, store
+from functions import delivery, delivery_transport, observability, order_confirmations, store
 from functions.business_network import BusinessNetwork
 from functions.clock import now
 from functions.config import Settings, settings
@@ -137,6 +139,9 @@ def _message(record: SQSRecord) -> tuple[str, bool]:
 
 def deliver_invoice(record: SQSRecord) -> None:
     """Raises when the message must come again (or, at last, go to the DLQ)."""
+    if _is_confirmation(record):
+        deliver_confirmation(record)
+        return
     invoice_id, force = _message(record)
     receive_count = int(record.attributes.approximate_receive_count or 1)
     context = {"invoice_id": invoice_id, "receive_count": receive_count, "force": force}
@@ -171,6 +176,57 @@ def deliver_invoice(record: SQSRecord) -> None:
         logger.error("Invoice not delivered: the invoice endpoint is not usable", extra=details)
     else:
         logger.info("Invoice delivery handled", extra=details)
+
+
+def _is_confirmation(record: SQSRecord) -> bool:
+    try:
+        body = json.loads(record.body)
+    except ValueError:
+        return False
+    return isinstance(body, dict) and order_confirmations.MESSAGE_FIELD in body
+
+
+def deliver_confirmation(record: SQSRecord) -> None:
+    """`{"confirmation": <outbox key>}`: one order confirmation, with the invoice rules
+    (`functions.confirmation_delivery`)."""
+    from functions import confirmation_delivery
+    from functions.store.confirmations import DynamoConfirmationLedger
+
+    key = json.loads(record.body)[order_confirmations.MESSAGE_FIELD]
+    if not isinstance(key, str) or not order_confirmations.is_confirmation_key(key):
+        raise UnreadableMessage(f"Not a confirmation message: {record.body[:200]}")
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    invoice_ports = _ports()
+    ports = confirmation_delivery.Ports(
+        DynamoConfirmationLedger(),
+        invoice_ports.integrations,
+        invoice_ports.sender,
+        secrets=invoice_ports.secrets,
+        allow_local_http=invoice_ports.allow_local_http,
+        timeout=invoice_ports.timeout,
+    )
+    context = {"outbox_key": key, "receive_count": receive_count}
+    try:
+        outcome = confirmation_delivery.deliver(
+            key, receive_count=receive_count, ports=ports, now=now()
+        )
+    except delivery.RetryLater as exc:
+        logger.warning(
+            "Order confirmation not delivered yet; SQS will retry",
+            extra={**context, "why": str(exc)},
+        )
+        raise
+    details = {
+        **context,
+        "state": outcome.state,
+        "sent": outcome.sent,
+        "last_code": outcome.delivery.last_code,
+        "last_text": outcome.delivery.last_text,
+    }
+    if outcome.state in (delivery.REJECTED, delivery.FAILED):
+        logger.error("Order confirmation not delivered", extra=details)
+    else:
+        logger.info("Order confirmation handled", extra=details)
 
 
 @logger.inject_lambda_context(clear_state=True)

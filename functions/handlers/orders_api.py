@@ -16,7 +16,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import observability, order_intake, orders, store, subscriptions
 from functions.config import settings
 from functions.cxml import build
-from functions.cxml.parse import parse_order_request, parse_request
+from functions.cxml.parse import CxmlRequest, parse_order_request, parse_request
+from functions.cxml.status_update import STATUS_UPDATE_REQUEST
 from functions.errors import GatewayError, NotImplementedByGateway
 from functions.handlers import cxml_edge
 from functions.handlers.http import base_url
@@ -36,16 +37,63 @@ def _ariba_secret() -> AribaSecret:
 
 @app.post("/cxml/orders")
 def order_request() -> Response:
+    """OrderRequests, and the buyer's StatusUpdateRequests (the ProfileResponse lists this URL
+    for both): one URL, authenticated the same way."""
     document = cxml_edge.document_bytes(app)
     try:
-        message = receive_order(document, base_url(app.current_event, settings()))
+        request = parse_request(document)
+        if request.request_name != STATUS_UPDATE_REQUEST:
+            message = receive_order(document, base_url(app.current_event, settings()), request)
     except GatewayError as refusal:
         outcome = "refused" if refusal.status < 500 else "failed"
         observability.count(
             observability.PURCHASE_ORDERS, outcome=outcome, code=str(refusal.status)
         )
         raise
+    if request.request_name == STATUS_UPDATE_REQUEST:
+        message = receive_status_update(request)
     return cxml_edge.cxml_reply(build.response(200, message))
+
+
+def receive_status_update(request: CxmlRequest) -> str:
+    """Record one StatusUpdateRequest (`functions.buyer_status`); the Status 200 message."""
+    from functions import buyer_status
+    from functions.store.buyer_status import DynamoStatusLedger
+
+    logger.append_keys(payload_id=request.payload_id[:120], request_name=request.request_name)
+    try:
+        recorded = buyer_status.receive(request, DynamoStatusLedger(), _ariba_secret())
+    except GatewayError as refusal:
+        observability.count(
+            observability.BUYER_STATUS_UPDATES, subject="refused", status=str(refusal.status)
+        )
+        raise
+    update, target = recorded.update, recorded.target
+    if update is None or target is None:
+        observability.count(
+            observability.BUYER_STATUS_UPDATES, subject="duplicate", status="duplicate"
+        )
+        return recorded.message
+    # An order's DocumentStatus type is free text: never a metric dimension (cardinality).
+    invoice = target.subject == buyer_status.INVOICE
+    observability.count(
+        observability.BUYER_STATUS_UPDATES,
+        subject=target.subject,
+        status=update.status if invoice else "recorded",
+    )
+    extra = {"integration_id": recorded.integration.id, "document": target.key}
+    if invoice and update.status == "rejected":
+        logger.warning(
+            "buyer rejected an invoice",
+            extra={
+                **extra,
+                "comments": update.comments[:500],
+                "status_message": update.message[:500],
+            },
+        )
+    else:
+        logger.info("buyer status recorded", extra={**extra, "status": update.status})
+    return recorded.message
 
 
 class DynamoOrderIntake:
@@ -68,16 +116,17 @@ class DynamoOrderIntake:
         return None
 
 
-def receive_order(document: bytes, public_url: str) -> str:
+def receive_order(document: bytes, public_url: str, request: CxmlRequest | None = None) -> str:
     """Process one OrderRequest; the message for a Status 200, or a GatewayError. Safe to run
     concurrently (nothing here reads the resolver's current event)."""
     ariba_secret = _ariba_secret()
-    request = parse_request(document)
+    request = request or parse_request(document)
     # From outside and not yet authenticated: clipped (a 200 KB payloadID is a 200 KB log line).
     logger.append_keys(payload_id=request.payload_id[:120], request_name=request.request_name[:60])
     if request.request_name != "OrderRequest":
         raise NotImplementedByGateway(
-            f"{request.request_name} is not accepted at the order URL; it accepts OrderRequest."
+            f"{request.request_name} is not accepted at the order URL; it accepts OrderRequest "
+            "and StatusUpdateRequest."
         )
     po = parse_order_request(request)
     logger.append_keys(order_id=po.order_id, order_type=po.order_type)

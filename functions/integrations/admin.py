@@ -313,6 +313,7 @@ _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "tax_exemption_reason": invoice_settings.tax_exemption_reason,
     "buyer_tax_id": invoice_settings.buyer_tax_id,
     "remit_to_code": invoice_settings.remit_to_code,
+    "order_confirmations": lambda merged: _flag(merged, "order_confirmations", False),
 }
 """How each plain setting is read from the admin's JSON, in `SETTINGS` order."""
 assert tuple(_PARSERS) == SETTINGS, "every plain setting has one parser"

@@ -19,6 +19,7 @@ SETTINGS = (
     "preapprove_byol", "cart_field", "approval_redirect_url", "tax_rate", "tax_description",
     "tax_category", "tax_location", "tax_exemption", "tax_exemption_reason", "buyer_tax_id",
     "remit_to_code",
+    "order_confirmations",
 )  # fmt: skip
 """The plain settings, in the order the admin API checks them: each is one attribute of
 `Integration`, of the stored record and of the public view, under the same name. This table
@@ -148,6 +149,7 @@ class Integration:
     buyer_tax_id: str = ""  # on the soldTo partner, when set
     remit_to_code: str = ""  # the buyer-assigned remit-to code (Coupa: remit_to_code)
     unit_mapping: UnitMapping = NO_UNIT_MAPPING  # our unit codes -> the buyer system's
+    order_confirmations: bool = False  # ConfirmationRequest after each accepted PO
     created_at: str = ""
     updated_at: str = ""
     version: int = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from functions.clock import iso
 from functions.cxml.parse import OrderLine, PurchaseOrder
@@ -37,6 +38,9 @@ from functions.subscriptions import (
     with_approvals,
 )
 
+if TYPE_CHECKING:
+    from functions.order_confirmations import OrderConfirmation
+
 
 class PreconditionFailed(GatewayError):
     """cXML 412: a change to an order we never received."""
@@ -58,6 +62,8 @@ class OrderOutcome:
     fingerprint: Fingerprint | None = None
     archive: bytes = b""
     """The original (credentials removed) to put at `order.document_key` before the commit."""
+    confirmation: OrderConfirmation | None = None
+    """The ConfirmationRequest to send once committed (`functions.order_confirmations`)."""
 
 
 @dataclass(frozen=True)

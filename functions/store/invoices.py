@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +56,7 @@ class StoredInvoice:
     delivery: dict[str, Any]  # attempts, last_code, last_text, delivered_at (worker-defined)
     created_at: str
     updated_at: str
+    buyer_status: dict[str, Any] = field(default_factory=dict)  # functions.buyer_status
 
     @property
     def summary_key(self) -> str:
@@ -82,6 +83,7 @@ def invoice_of(record: InvoiceRecord) -> StoredInvoice:
         delivery=dict(record.delivery or {}),
         created_at=record.created_at,
         updated_at=record.updated_at,
+        buyer_status=dict(record.buyer_status or {}),
     )
 
 

@@ -67,6 +67,7 @@ class IntegrationRecord(Model):
     tax_exemption_reason = UnicodeAttribute(default="")
     buyer_tax_id = UnicodeAttribute(default="")
     remit_to_code = UnicodeAttribute(default="")
+    order_confirmations = BooleanAttribute(default=False)
     approval_redirect_url = UnicodeAttribute(null=True)
     enabled = BooleanAttribute()
     secret_digest = UnicodeAttribute(null=True)
@@ -178,6 +179,7 @@ class OrderRecord(Model):
     order_id = UnicodeAttribute()
     document = JSONAttribute(null=True)  # the kept PO (kind "order" only)
     received_at = UnicodeAttribute()
+    buyer_status = JSONAttribute(null=True)  # StatusUpdateRequests (kind "order" only)
 
 
 class AccountSubscriptionsIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
@@ -270,6 +272,7 @@ class OutboxRecord(Model):
     created_at = UnicodeAttribute()
     sent_at = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+    delivery = JSONAttribute(null=True)  # order confirmations: the attempts (delivery.DeliveryLog)
 
     @classmethod
     def pending(cls, mail: Mail, created_at: str, expires_at: datetime) -> OutboxRecord:
@@ -328,6 +331,7 @@ class InvoiceRecord(Model):
     summary = JSONAttribute()  # billing.summary_json
     overrun = BooleanAttribute(default=False)
     delivery = JSONAttribute(default=dict)  # attempts, last_code, last_text, delivered_at
+    buyer_status = JSONAttribute(null=True)  # the buyer's StatusUpdateRequests (buyer_status.py)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_integration = IntegrationInvoicesIndex()

@@ -11,7 +11,9 @@ from typing import Any
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from functions import contracts
 from functions.integrations import Integration
+from functions.order_confirmations import TEMPLATE, OrderConfirmation
 from functions.orders import (
     ORDER_ITEM,
     PAYLOAD_MARKER,
@@ -195,6 +197,9 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
                 for key in outcome.invoices:
                     tx.save(invoice_request(key, received, expires),
                             condition=OutboxRecord.pk.does_not_exist())  # fmt: skip
+                if outcome.confirmation is not None:
+                    tx.save(confirmation_request(outcome.confirmation, received, expires),
+                            condition=OutboxRecord.pk.does_not_exist())  # fmt: skip
         except TransactWriteError as exc:
             cancelled = list(exc.cancellation_reasons or [])
             reasons = [r.code if r else None for r in cancelled]
@@ -236,6 +241,23 @@ def invoice_request(key: str, received: str, expires: datetime) -> OutboxRecord:
         recipients=[],
         context={},
         status=INVOICE_REQUESTED,
+        created_at=received,
+        expires_at=expires,
+    )
+
+
+def confirmation_request(
+    confirmation: OrderConfirmation, received: str, expires: datetime
+) -> OutboxRecord:
+    """The outbox item `confirmation#...`: its stream record has the confirmation queued for
+    the delivery worker (functions/order_confirmations.py). Its status is the delivery state,
+    never "pending", so the email worker takes it for no mail of its own."""
+    return OutboxRecord(
+        confirmation.key,
+        template=TEMPLATE,
+        recipients=[],
+        context=confirmation.to_json(),
+        status=contracts.INVOICE_CREATED,
         created_at=received,
         expires_at=expires,
     )

@@ -72,7 +72,11 @@ def test_outbox_stream_filters_use_the_outbox_prefixes(stack: Synthesized) -> No
         for prefix in json.loads(pattern["Pattern"])["dynamodb"]["Keys"]["pk"]["S"]
     }
 
-    assert prefixes == {contracts.OUTBOX_EMAIL_PREFIX, contracts.OUTBOX_CONTRACT_INVOICE_PREFIX}
+    assert prefixes == {
+        contracts.OUTBOX_EMAIL_PREFIX,
+        contracts.OUTBOX_CONTRACT_INVOICE_PREFIX,
+        contracts.OUTBOX_CONFIRMATION_PREFIX,
+    }
 
 
 def test_bucket_grants_use_the_object_prefixes(stack: Synthesized) -> None:

@@ -68,7 +68,10 @@ def test_outbox_items_wake_one_worker_each_by_key_prefix_and_only_when_new(
     # shard is what DynamoDB Streams serves without throttling.
     assert patterns == {
         constants.EMAIL_HANDLER: [_key_prefix_filter("email#")],
-        constants.BILLING_HANDLER: [_key_prefix_filter("invoice#")],
+        constants.BILLING_HANDLER: [
+            _key_prefix_filter("invoice#"),
+            _key_prefix_filter("confirmation#"),  # queued for the delivery worker
+        ],
     }
 
 

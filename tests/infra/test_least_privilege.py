@@ -131,6 +131,8 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "SubscriptionsTable": READ_ITEMS | TRANSACT,
                 "OrdersTable": READ_ITEMS | TRANSACT,
                 "OutboxTable": TRANSACT,
+                # StatusUpdateRequests: read the invoice, set its buyer status (in a transaction)
+                "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
             },
         ),
         (
@@ -210,6 +212,8 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
             {
                 "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
                 "IntegrationsTable": {"dynamodb:GetItem"},
+                # order confirmations: read the outbox item, record its delivery state
+                "OutboxTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
             },
         ),
     ],

@@ -317,6 +317,7 @@ def test_profile_request_lists_our_urls(api: Any, coupa: dict[str, Any]) -> None
         "ProfileRequest": f"{BASE_URL}/cxml/punchout",
         "PunchOutSetupRequest": f"{BASE_URL}/cxml/punchout",
         "OrderRequest": f"{BASE_URL}/cxml/orders",
+        "StatusUpdateRequest": f"{BASE_URL}/cxml/orders",  # issue 13 part 6
     }
 
 
