@@ -8,10 +8,11 @@ Plain Python over ports: the ledger is the outbox item (`functions.store.confirm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
+from functions.business_network import BusinessNetwork, NotConfigured
 from functions.cxml.build import order_confirmation
 from functions.delivery import (
     CREATED,
@@ -23,10 +24,10 @@ from functions.delivery import (
     Outcome,
     RetryLater,
     Verdict,
-    _opened,
     after,
     classify,
     endpoint_of,
+    opened_endpoint,
 )
 from functions.delivery_transport import (
     TIMEOUT_SECONDS,
@@ -66,6 +67,7 @@ class Ports:
     integrations: IntegrationLookup
     sender: Sender
     secrets: SecretBox | None = None
+    network: BusinessNetwork | None = None  # where Ariba integrations' documents go
     allow_local_http: bool = False
     timeout: float = TIMEOUT_SECONDS
 
@@ -79,12 +81,16 @@ def deliver(key: str, *, receive_count: int, ports: Ports, now: datetime) -> Out
     if pending.state != CREATED:
         return Outcome(key, pending.state, pending.delivery, sent=False)
     facts = pending.confirmation
-    endpoint = endpoint_of(ports.integrations.get(facts.integration_id))
+    kept = pending.delivery
+    try:
+        endpoint = endpoint_of(ports.integrations.get(facts.integration_id), ports.network)
+    except NotConfigured as exc:  # the marketplace's network account is incomplete
+        endpoint, kept = None, replace(pending.delivery, note=str(exc))
     if endpoint is None:
-        return _record(ports, pending, key, STORED, pending.delivery, sent=False)
+        return _record(ports, pending, key, STORED, kept, sent=False)
     try:
         check_endpoint(endpoint, allow_local_http=ports.allow_local_http)
-        endpoint = _opened(endpoint, facts.integration_id, ports.secrets)
+        endpoint = opened_endpoint(endpoint, facts.integration_id, ports.secrets)
         secret = endpoint.shared_secret if isinstance(endpoint.shared_secret, str) else None
         body = order_confirmation(
             supplier=endpoint.from_credential,

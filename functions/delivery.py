@@ -294,7 +294,7 @@ def deliver(
         return _record(ports, invoice, STORED, kept, sent=False)
     try:
         check_endpoint(endpoint, allow_local_http=ports.allow_local_http)
-        endpoint = _opened(endpoint, invoice.integration_id, ports.secrets)
+        endpoint = opened_endpoint(endpoint, invoice.integration_id, ports.secrets)
         send = build_send(ports.documents.read(invoice.s3_key), endpoint, ports.timeout)
         reply: Answer | Unanswered = ports.sender.post(send)
     except Unanswered as exc:
@@ -320,7 +320,7 @@ def deliver(
     return outcome
 
 
-def _opened(
+def opened_endpoint(
     endpoint: InvoiceDelivery, integration_id: str, secrets: SecretBox | None
 ) -> InvoiceDelivery:
     """The endpoint with its shared secret in clear, for this one send (never stored, never

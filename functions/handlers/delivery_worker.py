@@ -202,6 +202,7 @@ def deliver_confirmation(record: SQSRecord) -> None:
         invoice_ports.integrations,
         invoice_ports.sender,
         secrets=invoice_ports.secrets,
+        network=invoice_ports.network,
         allow_local_http=invoice_ports.allow_local_http,
         timeout=invoice_ports.timeout,
     )

@@ -12,6 +12,7 @@ import pytest
 from lxml import etree
 
 from functions import confirmation_delivery, delivery
+from functions.business_network import BusinessNetwork
 from functions.confirmation_delivery import PendingConfirmation
 from functions.cxml.build import order_confirmation, response
 from functions.cxml.model import Credential
@@ -180,3 +181,45 @@ def test_a_refusal_is_rejected_and_no_endpoint_is_stored() -> None:
 
     assert outcome.state == delivery.REJECTED and outcome.delivery.last_code == 403
     assert (stored.state, stored.sent) == (delivery.STORED, False)
+
+
+def _ariba_ports(network: BusinessNetwork, sender: _Coupa) -> Any:
+    integration = Integration(
+        "int_1", "Initech Ariba", "ariba", BuyerIdentity("NetworkID", "AN01000000001-T"),
+        "111122223333", "it@initech.example", order_confirmations=True,
+    )  # fmt: skip
+    confirmation = for_order(_Order(), enabled=True, stale=False, moment=NOW)
+    assert confirmation is not None
+    return confirmation, confirmation_delivery.Ports(
+        _Ledger(confirmation), _Integrations(integration), sender, network=network
+    )
+
+
+def test_an_ariba_confirmation_goes_to_sap_business_network_as_its_invoices_do() -> None:
+    network = _Coupa(200)
+    confirmation, ports = _ariba_ports(
+        BusinessNetwork("https://network.example/cxml", "AN02000000001-T", lambda: "ariba-secret"),
+        network,
+    )
+
+    outcome = confirmation_delivery.deliver(confirmation.key, receive_count=1, ports=ports, now=NOW)
+
+    assert (outcome.state, outcome.sent) == (delivery.DELIVERED, True)
+    (post,) = network.posts
+    assert post.url == "https://network.example/cxml"
+    assert dtd_errors(post.body, "Fulfill.dtd") == []
+    assert b"<Identity>AN01000000001-T</Identity>" in post.body  # To: the buyer's ANID
+    assert b"<SharedSecret>ariba-secret</SharedSecret>" in post.body
+
+
+def test_an_ariba_confirmation_waits_stored_while_the_network_account_is_incomplete() -> None:
+    network = _Coupa()
+    confirmation, ports = _ariba_ports(
+        BusinessNetwork("https://network.example/cxml", None, lambda: "ariba-secret"), network
+    )
+
+    outcome = confirmation_delivery.deliver(confirmation.key, receive_count=1, ports=ports, now=NOW)
+
+    assert (outcome.state, outcome.sent) == (delivery.STORED, False)
+    assert "ARIBA_SUPPLIER_ANID" in outcome.delivery.note
+    assert network.posts == []
