@@ -19,6 +19,7 @@ from functions.clock import iso
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
 from functions.money import to_cents
+from functions.schedules import UPFRONT, contract_instalments
 from functions.subscriptions import (
     Subscription,
     billable,
@@ -67,6 +68,7 @@ class Invoice:
     used_to_date: Decimal | None = None  # usage: all usage so far, in the same unit
     product_name: str = ""
     offer_name: str = ""
+    instalment: tuple[int, int] | None = None  # scheduled contract: (number, of how many)
 
     @property
     def subtotal(self) -> Decimal:
@@ -120,20 +122,35 @@ def invoice_id(subscription_id: str, kind: str, period: str) -> str:
     return f"INV-{tag}-{compact}-{digest.upper()}"
 
 
-def contract_invoice(subscription: Subscription, now: datetime) -> Invoice | None:
-    """The contract's price, once, against the contract PO line (out of the monthly cycle)."""
+def contract_invoice_id(subscription_id: str, schedule: str, instalment: int) -> str:
+    """An upfront contract's one invoice keeps the id it always had (`INV-C-ONCE-…`); an
+    instalment's is unique per (subscription, instalment number): `INV-C-I02-…`."""
+    if schedule == UPFRONT:
+        return invoice_id(subscription_id, CONTRACT, "")
+    digest = hashlib.sha256(f"{subscription_id}|{CONTRACT}|{instalment}".encode()).hexdigest()
+    return f"INV-C-I{instalment:02d}-{digest[:12].upper()}"
+
+
+def contract_invoice(
+    subscription: Subscription, start: datetime, instalment: int = 1
+) -> Invoice | None:
+    """Instalment `instalment` of the contract that started at `start` (its activation), dated
+    when its interval starts, against the contract PO line: the whole line when upfront."""
     line = invoiced_line(subscription, CONTRACT)
-    if line is None or line.approval is None or not billable(subscription):
+    parts = contract_instalments(subscription, start)
+    if line is None or line.approval is None or not 1 <= instalment <= len(parts):
         return None
-    approval = line.approval
+    approval, part = line.approval, parts[instalment - 1]
+    schedule = subscription.billing_schedule
+    what = "contract" if part.of == 1 else f"contract instalment {part.number} of {part.of}"
     return Invoice(
-        invoice_id=invoice_id(subscription.id, CONTRACT, ""),
+        invoice_id=contract_invoice_id(subscription.id, schedule, instalment),
         kind=CONTRACT,
         subscription_id=subscription.id,
         integration_id=subscription.integration_id,
         account_id=subscription.account_id,
-        period=period_of(now),
-        invoice_date=iso(now),
+        period=period_of(part.due),
+        invoice_date=iso(part.due),
         order_id=approval.order_id,
         order_payload_id=approval.payload_id,
         currency=line.currency,
@@ -143,14 +160,15 @@ def contract_invoice(subscription: Subscription, now: datetime) -> Invoice | Non
                 po_line_number=approval.line_number,
                 supplier_part_id=line.supplier_part_id,
                 auxiliary_id=line.auxiliary_id,
-                description=f"{subscription.product_name} / {subscription.offer_name}: contract",
-                quantity=approval.quantity,
+                description=f"{subscription.product_name} / {subscription.offer_name}: {what}",
+                quantity=part.quantity,
                 unit_price=line.unit_price,
                 unit_of_measure=line.unit_of_measure,
             ),
         ),
         product_name=subscription.product_name,
         offer_name=subscription.offer_name,
+        instalment=(part.number, part.of) if schedule != UPFRONT else None,
     )
 
 
@@ -277,6 +295,7 @@ def summary_json(invoice: Invoice) -> dict[str, object]:
         else None,
         "used_to_date": str(invoice.used_to_date) if invoice.used_to_date is not None else None,
         "overrun": invoice.overrun,
+        "instalment": list(invoice.instalment) if invoice.instalment else None,
     }
 
 

@@ -103,6 +103,7 @@ class SubscriptionRequest:
     trial_days: int = 0
     rates: dict[str, dict[str, str]] = field(default_factory=dict)
     """Usage dimensions as priced when requested: key -> name, unit, unit_price (invoicing)."""
+    billing_schedule: str = "upfront"  # the contract's, as offered when requested
 
     @property
     def total(self) -> Decimal:
@@ -287,6 +288,7 @@ def new_request(
             d.key: {"name": d.name, "unit": d.unit, "unit_price": str(d.unit_price)}
             for d in (offer.pricing.dimensions if offer.pricing.has_usage else ())
         },
+        billing_schedule=offer.pricing.schedule,
     )
     return request
 

@@ -79,6 +79,7 @@ class Subscription:
     refund_policy: str = ""
     trial_days: int = 0
     rates: dict[str, dict[str, str]] = field(default_factory=dict)
+    billing_schedule: str = "upfront"  # the offer's when requested (functions/schedules.py)
     created_at: str = ""
     activated_at: str = ""
     trial_ends_at: str = ""
@@ -169,6 +170,7 @@ def from_request(
         refund_policy=request.refund_policy,
         trial_days=request.trial_days,
         rates=request.rates,
+        billing_schedule=request.billing_schedule,
         created_at=iso(now),
     )
 
