@@ -18,8 +18,9 @@ from decimal import Decimal
 from functions.clock import iso
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
+from functions.instalments import contract_instalments
 from functions.money import to_cents
-from functions.schedules import UPFRONT, contract_instalments
+from functions.schedules import UPFRONT
 from functions.subscriptions import (
     Subscription,
     billable,

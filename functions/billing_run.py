@@ -38,7 +38,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from functions import billing, contracts, schedules
+from functions import billing, contracts, instalments, schedules
 from functions.billing import USAGE, Invoice
 from functions.billing_messages import (
     PAGE_SIZE,
@@ -231,14 +231,14 @@ def bill_batch(
     totals = ports.usage(ids, period) if ids else {}
     used = [sid for sid in ids if _has_usage(totals.get(sid))]
     report.nothing_to_invoice = len(ids) - len(used)
-    instalments = _instalments_due(
+    due_instalments = _instalments_due(
         ids, period, ports, now=now, redelivered=redelivered, report=report
     )
     if not used:
-        return _finish(_issue_all(instalments, supplier, ports, report), ports)
+        return _finish(_issue_all(due_instalments, supplier, ports, report), ports)
     wanted = {sid: billing.invoice_id(sid, USAGE, period) for sid in used}
     subscriptions, states = ports.read(used, list(wanted.values()))
-    to_issue: list[tuple[str, Invoice]] = list(instalments)
+    to_issue: list[tuple[str, Invoice]] = list(due_instalments)
     for sid in used:
         invoice_id = wanted[sid]
         if invoice_id in states:
@@ -272,7 +272,7 @@ def _instalments_due(
     are in the billable index, usage or not): two batched reads, subscriptions then invoices."""
     due: dict[str, tuple[str, Invoice]] = {}
     for sid, subscription in (ports.read(ids, [])[0] if ids else {}).items():
-        for part in schedules.due_in(subscription, period, now):
+        for part in instalments.due_in(subscription, period, now):
             invoice = billing.contract_invoice(
                 subscription, _activated(subscription, now), part.number
             )

@@ -1,37 +1,28 @@
-"""Contract billing schedules: when a contract's price is invoiced (docs/INVOICING.md,
-"Contract billing schedules").
+"""Contract billing schedules, the offer's rule: when a contract's price is invoiced
+(docs/INVOICING.md, "Contract billing schedules").
 
 `upfront` invoices the whole contract when it activates. `monthly`, `quarterly` and `annual`
-invoice it in instalments: the first when it activates, instalment n when its interval starts
-(activation + (n - 1) intervals). Each instalment is a quantity of the contract line's own unit
-(MON, ANN) at the unit price the PO approved, since three-way matching compares unit prices: a
-quarterly instalment of a month-priced line is quantity 3. The instalments never add up to more
-than the PO line approved: the last one is what remains.
+invoice it in instalments, each a whole number of the priced period (a quarterly instalment of
+a month-priced line is 3 months at the monthly price: three-way matching compares unit prices);
+the last is what remains, so they never add up to more than the PO line. A subscription's
+instalments and when they fall due are `functions.instalments`.
 
-Plain Python: the catalog validates with it, the billing run and the storefront read it."""
+Plain Python with no domain imports: the catalog, the cart and the subscription read it."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import ROUND_CEILING, Decimal
-from typing import NamedTuple
 
-from functions.formatting import money
+from functions.formatting import money, periods
 from functions.money import to_cents
-from functions.subscriptions import (
-    ACTIVE,
-    CANCELLED,
-    PERIOD_MONTHS,
-    Subscription,
-    billable,
-    invoiced_line,
-    term_end,
-)
 
+PERIOD_MONTHS = {"month": 1, "year": 12, "MON": 1, "ANN": 12}
+"""A priced period (or its UOM) in months."""
 UPFRONT = "upfront"
 EVERY = {UPFRONT: 0, "monthly": 1, "quarterly": 3, "annual": 12}
 """Schedule → months per instalment (0: the whole contract at once)."""
 ADVERB = {"monthly": "monthly", "quarterly": "quarterly", "annual": "yearly"}
+EACH = {"monthly": "month", "quarterly": "quarter", "annual": "year"}
 
 
 def allowed(period: str) -> tuple[str, ...]:
@@ -42,88 +33,46 @@ def allowed(period: str) -> tuple[str, ...]:
     return tuple(name for name, every in EVERY.items() if every % months == 0)
 
 
-class Instalment(NamedTuple):
-    number: int  # 1-based
-    of: int  # how many instalments in all
-    quantity: Decimal  # in the contract line's unit (MON, ANN)
-    due: datetime  # when its interval starts
-
-
-def instalments(schedule: str, start: datetime, quantity: Decimal, uom: str) -> list[Instalment]:
-    """Every instalment of a contract line of `quantity` `uom` (MON/ANN) starting at `start`:
-    one (the whole line) when upfront; else the line cut into intervals, the last holding what
-    remains (a 10-month line billed quarterly: 3, 3, 3, 1)."""
+def cut(schedule: str, quantity: Decimal, uom: str) -> list[Decimal]:
+    """A contract line of `quantity` `uom` (MON/ANN) cut into its instalments' quantities:
+    the whole line when upfront; else one interval each, the last what remains (a 10-month
+    line billed quarterly: 3, 3, 3, 1)."""
     every = EVERY.get(schedule, 0)
     unit_months = PERIOD_MONTHS.get(uom, 0)
     if every == 0 or unit_months == 0 or every % unit_months or quantity <= 0:
-        return [Instalment(1, 1, quantity, start)]
+        return [quantity]
     step = Decimal(every // unit_months)
     count = int((quantity / step).to_integral_value(rounding=ROUND_CEILING))
-    return [
-        Instalment(
-            n, count, min(step, quantity - step * (n - 1)), term_end(start, (n - 1) * every, "MON")
-        )
-        for n in range(1, count + 1)
-    ]
-
-
-def _started(subscription: Subscription) -> datetime | None:
-    try:
-        return datetime.fromisoformat(subscription.activated_at)
-    except ValueError:
-        return None
-
-
-def contract_instalments(subscription: Subscription, start: datetime) -> list[Instalment]:
-    """The instalments of a billable subscription's PO-approved contract line from `start`
-    (its activation); none when there is nothing to invoice (test, free, trial, no PO)."""
-    line = invoiced_line(subscription, "contract")
-    if line is None or line.approval is None or not billable(subscription):
-        return []
-    schedule = subscription.billing_schedule
-    return instalments(schedule, start, line.approval.quantity, line.unit_of_measure)
-
-
-def due_in(subscription: Subscription, period: str, now: datetime) -> list[Instalment]:
-    """The instalments the monthly run for `period` (`YYYY-MM`, UTC) issues: those of a
-    scheduled (not upfront) contract whose interval starts in that month, by `now`, and before
-    the subscription was cancelled (none after). Instalment 1 is also issued on activation;
-    both paths give the same invoice id, so it is issued once."""
-    if subscription.billing_schedule == UPFRONT or subscription.state not in (ACTIVE, CANCELLED):
-        return []
-    start = _started(subscription) if subscription.activated_at else None
-    if start is None:
-        return []
-    ended = datetime.fromisoformat(subscription.cancelled_at) if subscription.cancelled_at else None
-    return [
-        instalment
-        for instalment in contract_instalments(subscription, start)
-        if instalment.due.strftime("%Y-%m") == period
-        and instalment.due <= now
-        and (ended is None or instalment.due < ended)
-    ]
-
-
-def has_instalments(subscription: Subscription) -> bool:
-    """Whether the monthly run must look at the subscription for contract instalments."""
-    if subscription.billing_schedule == UPFRONT or not billable(subscription):
-        return False
-    return invoiced_line(subscription, "contract") is not None
+    return [min(step, quantity - step * n) for n in range(count)]
 
 
 def billed(schedule: str, price: Decimal, period: str, term: int, currency: str) -> str:
     """How a contract of `term` `period`s at `price` is invoiced, in words a buyer reads:
     "billed monthly: 12 instalments of 299.00 USD" (upfront: "")."""
-    uom = {"month": "MON", "year": "ANN"}[period]
-    parts = instalments(schedule, datetime(2000, 1, 1), Decimal(term), uom)
-    if len(parts) == 1 and schedule == UPFRONT:
+    if schedule == UPFRONT:
         return ""
-    first, last, count = parts[0], parts[-1], len(parts)
-    adverb = ADVERB.get(schedule, schedule)
-    each = money(to_cents(first.quantity * price), currency)
+    parts = cut(schedule, Decimal(term), {"month": "MON", "year": "ANN"}[period])
+    count, adverb = len(parts), ADVERB.get(schedule, schedule)
+    each = money(to_cents(parts[0] * price), currency)
     if count == 1:
         return f"billed {adverb}: one instalment of {each}"
-    if last.quantity == first.quantity:
+    if parts[-1] == parts[0]:
         return f"billed {adverb}: {count} instalments of {each}"
-    rest = money(to_cents(last.quantity * price), currency)
+    rest = money(to_cents(parts[-1] * price), currency)
     return f"billed {adverb}: {count} instalments, {count - 1} of {each} and a last one of {rest}"
+
+
+def sentence(schedule: str, price: Decimal, period: str, term: int, currency: str) -> str:
+    """When a scheduled contract is invoiced, as the subscribe and product pages say it (""
+    when upfront: `functions.commitments` words that)."""
+    words = billed(schedule, price, period, term, currency)
+    if not words:
+        return ""
+    total = money(to_cents(price * term), currency)
+    said = f"{words[0].upper()}{words[1:]} ({total} for {periods(term, period)} in all)"
+    if "one instalment" in words:
+        return f"{said}, invoiced when your company's purchase order is accepted."
+    return (
+        f"{said}: the first when your company's purchase order is accepted, then one as each "
+        f"{EACH[schedule]} of the term starts; none after a cancellation."
+    )

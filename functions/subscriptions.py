@@ -17,6 +17,7 @@ from typing import Any
 from functions import contracts
 from functions.clock import iso
 from functions.errors import Conflict
+from functions.schedules import PERIOD_MONTHS
 from functions.sessions import Requester
 from functions.subscription_requests import SubscriptionRequest
 
@@ -120,9 +121,6 @@ class Subscription:
             return ""
         start = datetime.fromisoformat(self.activated_at)
         return iso(term_end(start, int(line.requested_quantity), line.unit_of_measure))
-
-
-PERIOD_MONTHS = {"month": 1, "year": 12, "MON": 1, "ANN": 12}
 
 
 def term_end(start: datetime, count: int, period: str) -> datetime:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from functions import contracts
-from functions.schedules import has_instalments
+from functions.instalments import has_instalments
 from functions.sessions import Requester
 from functions.store.batch import connection_of
 from functions.store.errors import storage_errors

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions import billing, schedules
+from functions import billing, instalments, schedules
 from functions.billing import CONTRACT, contract_invoice
 from functions.catalog_input import product_from_json
 from functions.store.subscriptions import billing_shard
@@ -85,7 +85,7 @@ def test_an_offer_without_a_schedule_stays_upfront_and_one_with_it_keeps_it() ->
 def test_instalments_add_up_to_the_line_in_its_own_unit(
     schedule: str, quantity: str, uom: str, expected: list[str]
 ) -> None:
-    parts = schedules.instalments(schedule, START, Decimal(quantity), uom)
+    parts = instalments.instalments(schedule, START, Decimal(quantity), uom)
 
     assert [str(p.quantity) for p in parts] == expected
     assert sum(p.quantity for p in parts) == Decimal(quantity)
@@ -94,7 +94,7 @@ def test_instalments_add_up_to_the_line_in_its_own_unit(
 
 
 def test_each_instalment_falls_due_when_its_interval_starts() -> None:
-    parts = schedules.instalments("monthly", START, Decimal(4), "MON")
+    parts = instalments.instalments("monthly", START, Decimal(4), "MON")
 
     # 31 January + 1 month is the last day of February; + 2 months is 31 March again
     assert [p.due.date().isoformat() for p in parts] == [
@@ -142,11 +142,11 @@ def test_the_run_for_a_month_issues_the_instalment_starting_in_it_once_due() -> 
     contract = _contract(12, "monthly")
     after = datetime(2026, 4, 1, 2, 0, tzinfo=UTC)
 
-    assert [p.number for p in schedules.due_in(contract, "2026-03", after)] == [3]
-    assert [p.number for p in schedules.due_in(contract, "2026-01", after)] == [1]
+    assert [p.number for p in instalments.due_in(contract, "2026-03", after)] == [3]
+    assert [p.number for p in instalments.due_in(contract, "2026-01", after)] == [1]
     # a run started early (10 March) does not invoice what falls due on the 31st
-    assert schedules.due_in(contract, "2026-03", datetime(2026, 3, 10, tzinfo=UTC)) == []
-    assert schedules.due_in(contract, "2027-02", datetime(2027, 3, 1, tzinfo=UTC)) == []
+    assert instalments.due_in(contract, "2026-03", datetime(2026, 3, 10, tzinfo=UTC)) == []
+    assert instalments.due_in(contract, "2027-02", datetime(2027, 3, 1, tzinfo=UTC)) == []
 
 
 def test_no_instalment_falls_due_after_a_cancellation_or_for_what_is_never_invoiced() -> None:
@@ -154,15 +154,15 @@ def test_no_instalment_falls_due_after_a_cancellation_or_for_what_is_never_invoi
     cancelled = _contract(12, "monthly", state="cancelled",
                           cancelled_at="2026-03-30T00:00:00+00:00")  # fmt: skip
 
-    assert schedules.due_in(cancelled, "2026-02", after) != []  # before: still owed
-    assert schedules.due_in(cancelled, "2026-03", after) == []  # due the 31st: after it
+    assert instalments.due_in(cancelled, "2026-02", after) != []  # before: still owed
+    assert instalments.due_in(cancelled, "2026-03", after) == []  # due the 31st: after it
     for never in (
         _contract(12, "monthly", test=True),
         _contract(12, "monthly", pricing_model="free_trial"),
         _contract(12, "monthly", state="withdrawn"),
         _contract(12, "upfront"),  # issued on activation only
     ):
-        assert schedules.due_in(never, "2026-03", after) == []
+        assert instalments.due_in(never, "2026-03", after) == []
 
 
 def test_scheduled_contracts_enter_the_billable_index_upfront_ones_do_not() -> None:
@@ -189,3 +189,34 @@ def test_the_schedule_in_words() -> None:
         "billed yearly: one instalment of 600.00 USD"
     )
     assert schedules.billed("upfront", Decimal("100"), "month", 6, usd) == ""
+
+
+def test_the_subscribe_page_cart_and_subscription_say_how_a_scheduled_contract_is_invoiced(
+    clock: Any,
+) -> None:
+    from functions.commitments import invoicing
+    from functions.instalments import subscription_invoicing
+    from functions.subscription_requests import cart_lines
+
+    payload = _with_pricing(period="month", price="299.00", schedule="monthly")
+    product = product_from_json(payload)
+    offer = product.offers[0]
+
+    (line,) = cart_lines("req-0123456789abcdef", product, offer, {})
+    page = invoicing(offer.pricing, offer.currency)
+
+    assert "299.00 USD per month for 12 months, billed monthly: 12 instalments of 299.00 USD." in (
+        line.description
+    )
+    assert page == (
+        "Billed monthly: 12 instalments of 299.00 USD (3,588.00 USD for 12 months in all): the "
+        "first when your company's purchase order is accepted, then one as each month of the "
+        "term starts; none after a cancellation."
+    )
+    assert "in full" not in page
+    assert subscription_invoicing(_contract(12, "quarterly")) == (
+        "Billed quarterly: 4 instalments of 3,000.00 USD (12,000.00 USD for 12 months in all): "
+        "the first when your company's purchase order is accepted, then one as each quarter of "
+        "the term starts; none after a cancellation."
+    )
+    assert subscription_invoicing(_contract(12, "upfront")).startswith("The whole contract")
