@@ -6,7 +6,9 @@ the following ones and re-runs issue nothing twice."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -160,3 +162,30 @@ def test_a_monthly_contract_is_invoiced_one_instalment_a_month_until_cancelled(
     # Then no instalment follows, and nothing more is announced
     assert len(_invoices(tables)) == 3
     assert _announced(tables) == []
+
+
+def _visible(page_html: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page_html)))
+
+
+def test_the_offer_and_the_subscription_say_it_is_billed_monthly(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
+) -> None:
+    # Given the monthly offer
+    create_products(api, MONTHLY)
+    session = punch_out(api, coupa)
+
+    # When the buyer opens the offer, requests it, and the PO arrives
+    offer = api.handle("GET", f"{session}/products/ops-desk/subscribe", query="offer=monthly")
+    cart = cart_of(post_form(api, f"{session}/requests",
+                             {"product_id": "ops-desk", "offer_id": "monthly"}))  # fmt: skip
+    assert post_order(api, coupa_po(coupa, cart.lines)).code == 200
+    mine = api.handle("GET", f"{punch_out(api, coupa)}/subscriptions")
+
+    # Then the offer page, the cart line and Your subscriptions say so, and none "in full"
+    billed = "Billed monthly: 12 instalments of 1,000.00 USD (12,000.00 USD for 12 months in all)"
+    assert offer.status == 200 and billed in _visible(offer.text)
+    assert "in full" not in _visible(offer.text)
+    description = cart.lines[0].findtext("ItemDetail/Description")
+    assert "billed monthly: 12 instalments of 1,000.00 USD" in description
+    assert mine.status == 200 and billed in _visible(mine.text)
