@@ -52,9 +52,12 @@ def _started(subscription: Subscription) -> datetime | None:
 
 def contract_instalments(subscription: Subscription, start: datetime) -> list[Instalment]:
     """The instalments of a billable subscription's PO-approved contract line from `start`
-    (its activation); none when there is nothing to invoice (test, free, trial, no PO)."""
+    (its activation); none when there is nothing to invoice (test, free, trial, no PO) or the
+    contract never started (pending or withdrawn: an approved line alone owes nothing)."""
     line = invoiced_line(subscription, "contract")
     if line is None or line.approval is None or not billable(subscription):
+        return []
+    if subscription.state not in (ACTIVE, CANCELLED) or not subscription.activated_at:
         return []
     schedule = subscription.billing_schedule
     return instalments(schedule, start, line.approval.quantity, line.unit_of_measure)
@@ -65,10 +68,8 @@ def due_in(subscription: Subscription, period: str, now: datetime) -> list[Insta
     scheduled (not upfront) contract whose interval starts in that month, by `now`, and before
     the subscription was cancelled (none after). Instalment 1 is also issued on activation;
     both paths give the same invoice id, so it is issued once."""
-    if subscription.billing_schedule == UPFRONT or subscription.state not in (ACTIVE, CANCELLED):
-        return []
     start = _started(subscription) if subscription.activated_at else None
-    if start is None:
+    if subscription.billing_schedule == UPFRONT or start is None:
         return []
     ended = datetime.fromisoformat(subscription.cancelled_at) if subscription.cancelled_at else None
     return [

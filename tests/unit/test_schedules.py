@@ -165,6 +165,17 @@ def test_no_instalment_falls_due_after_a_cancellation_or_for_what_is_never_invoi
         assert instalments.due_in(never, "2026-03", after) == []
 
 
+@pytest.mark.parametrize("schedule", ["upfront", "monthly"])
+def test_a_contract_that_never_started_is_never_invoiced(schedule: str) -> None:
+    """A PO approving the contract line of a two-line request leaves it pending: a contract
+    invoice request reaching the worker then (a replayed stream record) issues nothing."""
+    pending = _contract(12, schedule, state="pending", activated_at="")
+    withdrawn = _contract(12, schedule, state="withdrawn", activated_at="")
+
+    assert contract_invoice(pending, START) is None
+    assert contract_invoice(withdrawn, START) is None
+
+
 def test_scheduled_contracts_enter_the_billable_index_upfront_ones_do_not() -> None:
     assert billing_shard(_contract(12, "monthly")) is not None
     assert billing_shard(_contract(12, "upfront")) is None
