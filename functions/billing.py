@@ -19,8 +19,10 @@ from functions import taxes
 from functions.clock import iso
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
+from functions.instalments import contract_instalments
 from functions.money import to_cents
 from functions.parties import InvoicePartner, PartyAddress
+from functions.schedules import UPFRONT
 from functions.subscriptions import (
     Subscription,
     billable,
@@ -92,6 +94,8 @@ class Invoice:
     original_payload_id: str = ""
     reason: str = ""  # a credit memo: why, as the admin or the refund rule said
     credit_key: str = ""  # a credit memo: its idempotency key (client's, or of its content)
+    instalment: tuple[int, int] | None = None  # scheduled contract: (number, of how many)
+    service_start: str = ""  # contract: when the periods it charges begin (refunds count from it)
 
     @property
     def subtotal(self) -> Decimal:
@@ -155,20 +159,35 @@ def invoice_id(subscription_id: str, kind: str, period: str) -> str:
     return f"INV-{tag}-{compact}-{digest.upper()}"
 
 
-def contract_invoice(subscription: Subscription, now: datetime) -> Invoice | None:
-    """The contract's price, once, against the contract PO line (out of the monthly cycle)."""
+def contract_invoice_id(subscription_id: str, schedule: str, instalment: int) -> str:
+    """An upfront contract's one invoice keeps the id it always had (`INV-C-ONCE-…`); an
+    instalment's is unique per (subscription, instalment number): `INV-C-I02-…`."""
+    if schedule == UPFRONT:
+        return invoice_id(subscription_id, CONTRACT, "")
+    digest = hashlib.sha256(f"{subscription_id}|{CONTRACT}|{instalment}".encode()).hexdigest()
+    return f"INV-C-I{instalment:02d}-{digest[:12].upper()}"
+
+
+def contract_invoice(
+    subscription: Subscription, start: datetime, instalment: int = 1
+) -> Invoice | None:
+    """Instalment `instalment` of the contract that started at `start` (its activation), dated
+    when its interval starts, against the contract PO line: the whole line when upfront."""
     line = invoiced_line(subscription, CONTRACT)
-    if line is None or line.approval is None or not billable(subscription):
+    parts = contract_instalments(subscription, start)
+    if line is None or line.approval is None or not 1 <= instalment <= len(parts):
         return None
-    approval = line.approval
+    approval, part = line.approval, parts[instalment - 1]
+    schedule = subscription.billing_schedule
+    what = "contract" if part.of == 1 else f"contract instalment {part.number} of {part.of}"
     return Invoice(
-        invoice_id=invoice_id(subscription.id, CONTRACT, ""),
+        invoice_id=contract_invoice_id(subscription.id, schedule, instalment),
         kind=CONTRACT,
         subscription_id=subscription.id,
         integration_id=subscription.integration_id,
         account_id=subscription.account_id,
-        period=period_of(now),
-        invoice_date=iso(now),
+        period=period_of(part.due),
+        invoice_date=iso(part.due),
         order_id=approval.order_id,
         order_payload_id=approval.payload_id,
         currency=line.currency,
@@ -178,8 +197,8 @@ def contract_invoice(subscription: Subscription, now: datetime) -> Invoice | Non
                 po_line_number=approval.line_number,
                 supplier_part_id=line.supplier_part_id,
                 auxiliary_id=line.auxiliary_id,
-                description=f"{subscription.product_name} / {subscription.offer_name}: contract",
-                quantity=approval.quantity,
+                description=f"{subscription.product_name} / {subscription.offer_name}: {what}",
+                quantity=part.quantity,
                 unit_price=line.unit_price,
                 unit_of_measure=line.unit_of_measure,
             ),
@@ -187,6 +206,8 @@ def contract_invoice(subscription: Subscription, now: datetime) -> Invoice | Non
         bill_to=approval.bill_to,
         product_name=subscription.product_name,
         offer_name=subscription.offer_name,
+        instalment=(part.number, part.of) if schedule != UPFRONT else None,
+        service_start=iso(part.due),
     )
 
 
@@ -324,6 +345,8 @@ def summary_json(invoice: Invoice) -> dict[str, object]:
         else None,
         "used_to_date": str(invoice.used_to_date) if invoice.used_to_date is not None else None,
         "overrun": invoice.overrun,
+        "instalment": list(invoice.instalment) if invoice.instalment else None,
+        "service_start": invoice.service_start or None,
     }
     if invoice.kind == CREDIT:
         summary.update(

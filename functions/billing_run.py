@@ -11,7 +11,9 @@ The messages are `functions.billing_messages`:
   written once (`functions.store.invoices.create`); the new ones announced to the delivery
   queue, ten to a call.
 - the outbox item `invoice#<subscription id>#contract` (written by the PO transaction when a
-  subscription with a PO-approved contract line activates): its contract invoice.
+  subscription with a PO-approved contract line activates): its contract invoice, or its first
+  instalment; a batch also issues the instalments falling due in its period
+  (`functions.schedules`).
 
 Exactly once: invoice ids derive from (subscription, kind, period) and the record is written
 with a "must not exist" condition, so a re-run or a concurrent duplicate meets the same id and
@@ -36,8 +38,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from functions import billing, contracts
-from functions.billing import CONTRACT, USAGE, Invoice
+from functions import billing, contracts, instalments, schedules
+from functions.billing import USAGE, Invoice
 from functions.billing_messages import (
     PAGE_SIZE,
     BatchMessage,
@@ -248,11 +250,14 @@ def bill_batch(
     totals = ports.usage(ids, period) if ids else {}
     used = [sid for sid in ids if _has_usage(totals.get(sid))]
     report.nothing_to_invoice = len(ids) - len(used)
+    due_instalments = _instalments_due(
+        ids, period, ports, now=now, redelivered=redelivered, report=report
+    )
     if not used:
-        return report
+        return _finish(_issue_all(due_instalments, supplier, ports, report, entity), ports)
     wanted = {sid: billing.invoice_id(sid, USAGE, period) for sid in used}
     subscriptions, states = ports.read(used, list(wanted.values()))
-    to_issue: list[tuple[str, Invoice]] = []
+    to_issue: list[tuple[str, Invoice]] = list(due_instalments)
     for sid in used:
         invoice_id = wanted[sid]
         if invoice_id in states:
@@ -270,11 +275,47 @@ def bill_batch(
             report.nothing_to_invoice += 1
             continue
         to_issue.append((sid, invoice))
-    if to_issue:
-        wanted_integrations = sorted({invoice.integration_id for _, invoice in to_issue})
-        integrations = ports.integrations(wanted_integrations)
-        _issue(to_issue, integrations, supplier, ports, report, entity)
-    return _finish(report, ports)
+    return _finish(_issue_all(to_issue, supplier, ports, report, entity), ports)
+
+
+def _instalments_due(
+    ids: Sequence[str],
+    period: str,
+    ports: BillingPorts,
+    *,
+    now: datetime,
+    redelivered: bool,
+    report: BillingReport,
+) -> list[tuple[str, Invoice]]:
+    """The batch's contract instalments due in `period`, not yet issued (scheduled contracts
+    are in the billable index, usage or not): two batched reads, subscriptions then invoices."""
+    due: dict[str, tuple[str, Invoice]] = {}
+    for sid, subscription in (ports.read(ids, [])[0] if ids else {}).items():
+        for part in instalments.due_in(subscription, period, now):
+            invoice = billing.contract_invoice(
+                subscription, _activated(subscription, now), part.number
+            )
+            if invoice is not None:
+                due[invoice.invoice_id] = (sid, invoice)
+    states = ports.read([], list(due))[1] if due else {}
+    for invoice_id, state in states.items():
+        report.already_issued += 1
+        if redelivered and state == CREATED:
+            report.announced.append(invoice_id)
+    return [pair for invoice_id, pair in due.items() if invoice_id not in states]
+
+
+def _issue_all(
+    invoices: Sequence[tuple[str, Invoice]],
+    supplier: Credential,
+    ports: BillingPorts,
+    report: BillingReport,
+    entity: LegalEntity,
+) -> BillingReport:
+    if invoices:
+        wanted = sorted({invoice.integration_id for _, invoice in invoices})
+        _issue(invoices, ports.integrations(wanted), supplier, ports, report, entity)
+    return report
 
 
 def _activated(subscription: Subscription, now: datetime) -> datetime:
@@ -295,17 +336,26 @@ def bill_contract(
     now: datetime,
     entity: LegalEntity = NO_ENTITY,
 ) -> BillingReport:
-    """A subscription's contract invoice, out of the monthly cycle. An invoice already issued
-    but still `created` is announced again (see the module docstring)."""
+    """A subscription's contract invoice (its first instalment when scheduled), out of the
+    monthly cycle. An invoice already issued but still `created` is announced again (see the
+    module docstring). Its id depends on the schedule: both candidates are read at once."""
     report = BillingReport(subscriptions=1)
-    invoice_id = billing.invoice_id(subscription_id, CONTRACT, "")
-    subscriptions, states = ports.read([subscription_id], [invoice_id])
-    if invoice_id in states:
-        report.already_issued = 1
-        if states[invoice_id] == CREATED:
-            report.announced.append(invoice_id)
-        return _finish(report, ports)
+    candidates = {
+        schedule: billing.contract_invoice_id(subscription_id, schedule, 1)
+        for schedule in (schedules.UPFRONT, "monthly")  # every scheduled one shares the id
+    }
+    subscriptions, states = ports.read([subscription_id], list(candidates.values()))
     subscription = subscriptions.get(subscription_id)
+    if subscription is None:
+        mine = list(candidates.values())
+    else:
+        scheduled = subscription.billing_schedule != schedules.UPFRONT
+        mine = [candidates["monthly" if scheduled else schedules.UPFRONT]]
+    issued = [invoice_id for invoice_id in mine if invoice_id in states]
+    if issued:
+        report.already_issued = 1
+        report.announced.extend(i for i in issued if states[i] == CREATED)
+        return _finish(report, ports)
     if subscription is None:
         report.failed[subscription_id] = "subscription not found"
         return _finish(report, ports)

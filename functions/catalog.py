@@ -79,6 +79,7 @@ class Pricing(NamedTuple):
     dimensions: tuple[Dimension, ...] = ()
     trial_days: int = 0
     then: Pricing | None = None  # what a free trial converts to
+    schedule: str = "upfront"  # contracts: when the price is invoiced (functions/schedules.py)
 
     @property
     def label(self) -> str:
@@ -198,7 +199,12 @@ class Product(NamedTuple):
 def pricing_json(pricing: Pricing) -> dict[str, Any]:
     data: dict[str, Any] = {"model": pricing.model}
     if pricing.has_contract:
-        data.update(price=str(pricing.price), period=pricing.period, term=pricing.term)
+        data.update(
+            price=str(pricing.price),
+            period=pricing.period,
+            term=pricing.term,
+            schedule=pricing.schedule,
+        )
     if pricing.has_usage:
         data["dimensions"] = [
             {"key": d.key, "name": d.name, "unit": d.unit, "unit_price": str(d.unit_price)}

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
 
-from functions import fields, ids
+from functions import fields, ids, schedules
 from functions.catalog import (
     PRICING_MODELS,
     PRODUCT_TYPES,
@@ -80,8 +80,8 @@ PRICING_KEYS = {
     "byol": {"model"},
     "free_trial": {"model", "trial_days", "then"},
     "payg": {"model", "dimensions"},
-    "contract": {"model", "price", "period", "term"},
-    "contract_payg": {"model", "price", "period", "term", "dimensions"},
+    "contract": {"model", "price", "period", "term", "schedule"},
+    "contract_payg": {"model", "price", "period", "term", "schedule", "dimensions"},
 }
 OFFER_KEYS = {"id", "name", "description", "currency", "pricing"}
 DIMENSION_KEYS = {"key", "name", "unit", "unit_price"}
@@ -142,14 +142,25 @@ def _pricing(data: Any, path: str, *, nested: bool = False) -> Pricing:
         )
     price = period = None
     term = 1
+    schedule = schedules.UPFRONT
     if model in ("contract", "contract_payg"):
         price = _amount(data, "price", path, places=2)
         period = data.get("period")
         if not _is_one_of(period, PERIOD_UNITS):
             raise BadRequest(f"'{path}period' must be 'month' or 'year'.", field=f"{path}period")
         term = _integer(data, "term", path, 1, 60) if "term" in data else 1
+        schedule = data.get("schedule", schedules.UPFRONT)  # absent: as before schedules existed
+        choices = schedules.allowed(period)
+        if not _is_one_of(schedule, choices):
+            raise BadRequest(
+                f"'{path}schedule' must be one of: {', '.join(choices)} (a contract priced per "
+                f"{period} is invoiced in whole {period}s).",
+                field=f"{path}schedule",
+            )
     dimensions = _dimensions(data, path) if model in ("payg", "contract_payg") else ()
-    return Pricing(model, price=price, period=period, term=term, dimensions=dimensions)
+    return Pricing(
+        model, price=price, period=period, term=term, dimensions=dimensions, schedule=schedule
+    )
 
 
 def _offers(raw: Any) -> tuple[Offer, ...]:

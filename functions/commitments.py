@@ -1,8 +1,9 @@
 """What a buyer commits to by requesting an offer, said before they press the button: when it
 starts and ends, whether it renews, when what is invoiced, over what period the usage estimate
 runs, and what a free trial turns into. Each sentence states what the code does today
-(docs/INVOICING.md): a contract is invoiced once, in full, when the purchase order is accepted;
-usage on the 1st of each month for the month before; nothing renews or converts on its own.
+(docs/INVOICING.md): a contract is invoiced once, in full, when the purchase order is accepted,
+or in instalments as its billing schedule says (`functions.schedules`); usage on the 1st of
+each month for the month before; nothing renews or converts on its own.
 
 Plain Python: the subscribe page and the product page read these values."""
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from functions import schedules
 from functions.catalog import Offer, Pricing
 from functions.formatting import day, money, periods
 from functions.money import to_cents
@@ -33,7 +35,14 @@ def invoicing(pricing: Pricing, currency: str) -> str:
     if pricing.is_zero_priced:
         return "Never invoiced: there is no charge."
     sentences = []
-    if pricing.has_contract and pricing.price is not None and pricing.period:
+    scheduled = (
+        schedules.sentence(pricing.schedule, pricing.price, pricing.period, pricing.term, currency)
+        if pricing.has_contract and pricing.price is not None and pricing.period
+        else ""
+    )
+    if scheduled:
+        sentences.append(scheduled)
+    elif pricing.has_contract and pricing.price is not None and pricing.period:
         total = money(to_cents(pricing.price * pricing.term), currency)
         whole = f"The whole contract, {total} for {periods(pricing.term, pricing.period)}"
         not_per = f" (not each {pricing.period})" if pricing.term > 1 else ""

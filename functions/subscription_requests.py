@@ -19,11 +19,12 @@ from functions.clock import iso, now
 from functions.errors import BadRequest
 from functions.formatting import money, periods, sentence
 from functions.money import to_cents
+from functions.schedules import billed
 from functions.sessions import PunchOutSession, Requester
 from functions.units import PERIOD_UNITS
 
 if TYPE_CHECKING:  # the PO path matches requests without loading the catalog
-    from functions.catalog import Offer, Product
+    from functions.catalog import Offer, Pricing, Product
 
 DESCRIPTION_LIMIT = 255  # what survives on an Ariba PO
 SHORT_NAME_LIMIT = 50
@@ -103,6 +104,7 @@ class SubscriptionRequest:
     trial_days: int = 0
     rates: dict[str, dict[str, str]] = field(default_factory=dict)
     """Usage dimensions as priced when requested: key -> name, unit, unit_price (invoicing)."""
+    billing_schedule: str = "upfront"  # the contract's, as offered when requested
 
     @property
     def total(self) -> Decimal:
@@ -165,6 +167,13 @@ def _sold_by(product: Product) -> str:
     return sentence(f"Sold by {product.seller}")
 
 
+def _billed(pricing: Pricing, currency: str) -> str:
+    """ ", billed monthly: 12 instalments of 299.00 USD" for a scheduled contract, else ""."""
+    assert pricing.price is not None and pricing.period
+    words = billed(pricing.schedule, pricing.price, pricing.period, pricing.term, currency)
+    return f", {words}" if words else ""
+
+
 def cart_lines(
     request_id: str, product: Product, offer: Offer, estimates: Mapping[str, Decimal]
 ) -> tuple[CartLine, ...]:
@@ -207,7 +216,8 @@ def cart_lines(
             pricing.price,
             PERIOD_UNITS[pricing.period],
             f"{_label(product, offer)}: contract, {money(pricing.price, offer.currency)} per "
-            f"{pricing.period} for {periods(pricing.term, pricing.period)}. {_sold_by(product)}",
+            f"{pricing.period} for {periods(pricing.term, pricing.period)}"
+            f"{_billed(pricing, offer.currency)}. {_sold_by(product)}",
             f"{product.name} contract",
         )
     if pricing.has_usage:
@@ -287,6 +297,7 @@ def new_request(
             d.key: {"name": d.name, "unit": d.unit, "unit_price": str(d.unit_price)}
             for d in (offer.pricing.dimensions if offer.pricing.has_usage else ())
         },
+        billing_schedule=offer.pricing.schedule,
     )
     return request
 

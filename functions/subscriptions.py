@@ -18,6 +18,7 @@ from functions import contracts
 from functions.clock import iso
 from functions.errors import Conflict
 from functions.parties import PartyAddress
+from functions.schedules import PERIOD_MONTHS
 from functions.sessions import Requester
 from functions.subscription_requests import SubscriptionRequest
 
@@ -82,6 +83,7 @@ class Subscription:
     refund_policy: str = ""
     trial_days: int = 0
     rates: dict[str, dict[str, str]] = field(default_factory=dict)
+    billing_schedule: str = "upfront"  # the offer's when requested (functions/schedules.py)
     created_at: str = ""
     activated_at: str = ""
     trial_ends_at: str = ""
@@ -122,9 +124,6 @@ class Subscription:
             return ""
         start = datetime.fromisoformat(self.activated_at)
         return iso(term_end(start, int(line.requested_quantity), line.unit_of_measure))
-
-
-PERIOD_MONTHS = {"month": 1, "year": 12, "MON": 1, "ANN": 12}
 
 
 def term_end(start: datetime, count: int, period: str) -> datetime:
@@ -172,6 +171,7 @@ def from_request(
         refund_policy=request.refund_policy,
         trial_days=request.trial_days,
         rates=request.rates,
+        billing_schedule=request.billing_schedule,
         created_at=iso(now),
     )
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from functions import contracts
+from functions.instalments import has_instalments
 from functions.parties import address_of
 from functions.sessions import Requester
 from functions.store.batch import connection_of
@@ -77,9 +78,12 @@ BILLING_SHARDS = contracts.BILLING_SHARDS
 
 
 def billing_shard(subscription: Subscription) -> str | None:
-    """The shard of a subscription whose usage may be invoiced, or None (kept out of the
-    billable index): test subscriptions and those without a PO-approved usage line."""
-    if subscription.test or invoiced_line(subscription, "usage") is None:
+    """The shard of a subscription whose usage or contract instalments may be invoiced, or None
+    (kept out of the billable index): test subscriptions, and those with neither a PO-approved
+    usage line nor a contract billed in instalments."""
+    if subscription.test or (
+        invoiced_line(subscription, "usage") is None and not has_instalments(subscription)
+    ):
         return None
     return str(int(hashlib.sha256(subscription.id.encode()).hexdigest()[:8], 16) % BILLING_SHARDS)
 

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from functions.formatting import FILTERS
+from functions.instalments import subscription_invoicing
 
 _environment = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -17,6 +18,7 @@ _environment = Environment(
     auto_reload=False,
 )
 _environment.filters.update(FILTERS)
+_environment.filters["contract_invoicing"] = subscription_invoicing
 
 
 def render(template: str, **context: Any) -> str:

@@ -21,10 +21,16 @@ CONTRACT_ONLY = {
     "product_type": "saas",
     "offers": [
         {
-            "id": "yearly",
-            "name": "Yearly",
+            "id": "monthly",
+            "name": "3 months billed monthly",
             "currency": "USD",
-            "pricing": {"model": "contract", "price": "1200.00", "period": "year", "term": 1},
+            "pricing": {
+                "model": "contract",
+                "price": "100.00",
+                "period": "month",
+                "term": 3,
+                "schedule": "monthly",
+            },  # instalments: issue 13 part 2
         }
     ],
 }
@@ -50,7 +56,7 @@ PAY_AS_YOU_GO = {
 }
 OFFERS: dict[str, tuple[str, str, dict[str, str]]] = {
     "contract_payg": ("datastream-pro", "annual", {"estimate.hours": "1000"}),
-    "contract": ("vaultguard", "yearly", {}),
+    "contract": ("vaultguard", "monthly", {}),
     "payg": ("mailrelay", "volume", {"estimate.emails": "300"}),
     "free_trial": ("sentinel-siem-trial", "trial", {}),
 }

@@ -13,7 +13,9 @@ stored after it; `support.py` holds the offers, the cart and PO builders and mot
 - every 200 answer changed stored state exactly as the model says, or was a true retry (and
   then changed nothing); every refusal changed nothing;
 - one mail per activation and per cancellation, each sent once;
-- no contract invoice exceeds the contract line its PO approved.
+- no contract invoice exceeds the contract line its PO approved: with a billing schedule, the
+  sum of a subscription's instalments, however many months go by; none falls due after a
+  cancellation.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class OrderStateMachine(RuleBasedStateMachine):
         self.model = ReferenceModel()
         SEEN["examples"] += 1
         self.billed = False
+        self.months_billed = 0
         self.sent_mails = 0
         from local.outbox import OutboxPump, streams_client
 
@@ -397,7 +400,42 @@ class OrderStateMachine(RuleBasedStateMachine):
         self.billed = True  # once per example: a run drains 16 shard messages through moto
         self._invoices_within_their_po_lines(first.values())
 
+    @precondition(
+        lambda self: (
+            self.months_billed < 2
+            and any(s.contract_invoice for s in self.model.subscriptions.values())
+        )
+    )
+    @rule(months=st.integers(min_value=0, max_value=3))
+    def months_later_the_run_issues_instalments(self, months: int) -> None:
+        """`months` months on, the run for that month (started early the month after) issues
+        the contract instalments then due; the clock comes back afterwards. Twice at most per
+        example: a run drains 16 shard messages through moto."""
+        from functions.clock import CLOCK
+
+        later = datetime.now(UTC) + timedelta(days=31 * months)
+        period = later.strftime("%Y-%m")
+        following = (later.replace(day=1) + timedelta(days=32)).replace(day=1, hour=2)
+        CLOCK.freeze(following)
+        try:
+            status, body = admin(self.api, "POST", "/admin/billing-runs", {"period": period})
+            assert status == 202, body
+            self.queues.drain(timeout=60)
+        finally:
+            CLOCK.unfreeze()
+        self.months_billed += 1
+        SEEN["instalment runs"] += 1
+        stored = stored_subscriptions()
+        invoices = items("invoices")
+        self._invoices_within_their_po_lines(invoices)
+        for item in invoices:
+            summary = json.loads(item["summary"]["S"])
+            ended = stored[summary["subscription_id"]].get("cancelled_at")
+            if summary["kind"] == "contract" and summary.get("instalment") and ended:
+                assert summary["invoice_date"] < ended, "an instalment after the cancellation"
+
     def _invoices_within_their_po_lines(self, invoices: Any) -> None:
+        contract_totals: dict[str, Decimal] = {}
         for item in invoices:
             summary = json.loads(item["summary"]["S"])
             subscription = self.model.subscriptions[summary["subscription_id"]]
@@ -405,8 +443,14 @@ class OrderStateMachine(RuleBasedStateMachine):
             SEEN[f"{summary['kind']} invoices checked"] += 1
             if summary["kind"] == "contract":
                 total = sum(Decimal(line["amount"]) for line in summary["lines"])
+                sid = summary["subscription_id"]
+                contract_totals[sid] = contract_totals.get(sid, Decimal(0)) + total
+                if (summary.get("instalment") or [0])[0] > 1:
+                    SEEN["later instalments checked"] += 1
                 assert subscription.contract_approved is not None
-                assert total <= subscription.contract_approved, (total, subscription)
+                assert contract_totals[sid] <= subscription.contract_approved, (
+                    contract_totals[sid], subscription,
+                )  # fmt: skip
 
     # -- invariants, after every step
 

@@ -435,6 +435,7 @@ def test_pricing_json_carries_only_the_fields_of_its_model() -> None:
         "price",
         "period",
         "term",
+        "schedule",
         "dimensions",
     }
     trial = pricing_json(offers[1].pricing)

@@ -261,16 +261,23 @@ def test_demo_catalog_has_the_products_browser_tests_rely_on() -> None:
     assert all(p.listed for p in by_id.values())
 
 
-def test_demo_products_state_their_commitments_and_no_offer_promises_a_schedule() -> None:
-    """Contracts are invoiced in full once the PO is accepted (issue 13 brings schedules), so
-    no demo offer may be named "billed monthly" or "billed yearly"; trials never convert."""
+def test_demo_products_state_their_commitments_and_offers_are_billed_as_named() -> None:
+    """An offer named "billed monthly" or "billed yearly" has that billing schedule (issue 13
+    part 2), the demo shows both kinds; trials never convert."""
     products = [product_from_json(copy.deepcopy(p)) for p in DEMO]
+    named = {"billed monthly": "monthly", "billed yearly": "annual"}
+    schedules = set()
 
     for product in products:
         assert product.eula_url.startswith("https://"), product.id
         assert product.support_contact and product.refund_policy, product.id
-        text = " ".join([product.long_description, *(o.name for o in product.offers)])
-        assert "billed monthly" not in text and "billed yearly" not in text, product.id
+        for offer in product.offers:
+            schedules.add(offer.pricing.schedule)
+            for words, schedule in named.items():
+                if words in offer.name:
+                    assert offer.pricing.schedule == schedule, (product.id, offer.id)
+        assert "invoiced in full" not in product.long_description, product.id
         if "free_trial" in product.pricing_models:
             assert "converts to" not in product.long_description, product.id
             assert "continues on" not in product.long_description, product.id
+    assert {"upfront", "monthly", "annual"} <= schedules
