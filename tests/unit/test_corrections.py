@@ -38,7 +38,11 @@ def _usage_summary() -> dict[str, Any]:
 
 
 def _contract_summary(sub: Subscription | None = None, **extra: Any) -> dict[str, Any]:
-    invoice = contract_invoice(sub or subscription(), NOW)
+    """The contract invoice as the billing run issues it: as of the activation."""
+    sub = sub or subscription()
+    invoice = contract_invoice(
+        sub, datetime.fromisoformat(sub.activated_at) if sub.activated_at else NOW
+    )
     assert invoice is not None
     return {**billing.summary_json(invoice), **extra}
 
