@@ -36,7 +36,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from functions import billing, contracts
+from functions import billing, budgets, contracts
 from functions.billing import CONTRACT, USAGE, Invoice
 from functions.billing_messages import (
     PAGE_SIZE,
@@ -46,9 +46,10 @@ from functions.billing_messages import (
     after_page,
     run_messages,
 )
+from functions.budgets import Ledger, UsageDecision
 from functions.cxml.model import Credential
 from functions.integrations import Integration
-from functions.subscriptions import Subscription
+from functions.subscriptions import Mail, Subscription
 
 CREATED = contracts.INVOICE_CREATED
 """The state of an invoice stored but not yet delivered (`functions.store.invoices`)."""
@@ -119,6 +120,27 @@ class BillingPorts(Protocol):
 
     def integrations(self, integration_ids: Sequence[str]) -> dict[str, Integration]: ...
 
+    def ledgers(self, subscription_ids: Sequence[str]) -> dict[str, Ledger]:
+        """The budget ledgers of those subscriptions that have one (`functions.budgets`)."""
+        ...
+
+    def create_usage(
+        self,
+        invoice: Invoice,
+        document: bytes,
+        summary: Mapping[str, Any],
+        decision: UsageDecision,
+        mail: Mail | None,
+    ) -> bool:
+        """`create`, with the new budget ledger (and the budget mail, if any) written in the
+        same transaction as the invoice record; False if the invoice already existed."""
+        ...
+
+    def hold(self, decision: UsageDecision, mail: Mail | None) -> None:
+        """Record usage held without an invoice (the budget is used up): the new ledger, and
+        the budget mail if any, in one transaction."""
+        ...
+
     def create(self, invoice: Invoice, document: bytes, summary: Mapping[str, Any]) -> bool:
         """Store the invoice, its cXML and its JSON summary; False if it already existed
         (nothing written then)."""
@@ -181,9 +203,10 @@ def _issue(
     supplier: Credential,
     ports: BillingPorts,
     report: BillingReport,
+    budget: Mapping[str, tuple[UsageDecision, Mail | None]] | None = None,
 ) -> None:
     """Store each invoice once; one failing (S3 throttled, integration gone) does not hold
-    back the others."""
+    back the others. A usage invoice with a budget decision is stored with its ledger."""
     for subscription_id, invoice in invoices:
         integration = integrations.get(invoice.integration_id)
         if integration is None:
@@ -196,7 +219,13 @@ def _issue(
         )
         try:
             document = document_of(invoice, parties_of(integration, supplier))
-            if ports.create(invoice, document, billing.summary_json(invoice)):
+            summary = billing.summary_json(invoice)
+            decided = (budget or {}).get(subscription_id)
+            if decided is not None:
+                created = ports.create_usage(invoice, document, summary, *decided)
+            else:
+                created = ports.create(invoice, document, summary)
+            if created:
                 report.created.append(invoice.invoice_id)
                 report.announced.append(invoice.invoice_id)
             else:  # a concurrent duplicate of this message issued it first
@@ -220,20 +249,27 @@ def bill_batch(
     supplier: Credential,
     now: datetime,
     redelivered: bool = False,
+    base_url: str = "",
 ) -> BillingReport:
-    """The period's usage invoices of a batch of subscriptions. Raises `InvoicesNotIssued`
-    (after announcing the ones issued) if some could not be."""
+    """The period's usage invoices of a batch of subscriptions: each within what remains of
+    its PO line's budget, the rest held (`functions.budgets`); subscriptions with held usage
+    are billed even in a period without new usage. Raises `InvoicesNotIssued` (after
+    announcing the ones issued) if some could not be. `base_url` is the site the budget mail
+    links to (none: no budget mail)."""
     period = message.period
     ids = list(dict.fromkeys(message.subscription_ids))
     report = BillingReport(subscriptions=len(ids))
     totals = ports.usage(ids, period) if ids else {}
-    used = [sid for sid in ids if _has_usage(totals.get(sid))]
+    ledgers = ports.ledgers(ids) if ids else {}
+    used = [sid for sid in ids if _has_usage(totals.get(sid)) or budgets.holds(ledgers.get(sid))]
     report.nothing_to_invoice = len(ids) - len(used)
     if not used:
         return report
     wanted = {sid: billing.invoice_id(sid, USAGE, period) for sid in used}
     subscriptions, states = ports.read(used, list(wanted.values()))
     to_issue: list[tuple[str, Invoice]] = []
+    decided: dict[str, UsageDecision] = {}
+    to_hold: list[str] = []
     for sid in used:
         invoice_id = wanted[sid]
         if invoice_id in states:
@@ -245,16 +281,34 @@ def bill_batch(
         if subscription is None:
             report.failed[sid] = "subscription not found"
             continue
-        period_usage, used_to_date = totals[sid]
-        invoice = billing.usage_invoice(subscription, period, period_usage, used_to_date, now)
-        if invoice is None:  # test, free trial, no PO-approved usage line, no priced dimension
+        decision, invoice = budgets.usage_within_budget(
+            subscription, period, totals.get(sid), ledgers.get(sid) or Ledger(), now,
+            notify=bool(base_url),
+        )  # fmt: skip
+        if decision is None or (invoice is None and not decision.changed):
+            # test, free trial, no PO-approved usage line, no priced dimension, budget used up
             report.nothing_to_invoice += 1
             continue
+        decided[sid] = decision
+        if invoice is None:  # all of it held: the ledger (and the budget mail) only
+            to_hold.append(sid)
+            continue
         to_issue.append((sid, invoice))
-    if to_issue:
-        wanted_integrations = sorted({invoice.integration_id for _, invoice in to_issue})
-        integrations = ports.integrations(wanted_integrations)
-        _issue(to_issue, integrations, supplier, ports, report)
+    if to_issue or to_hold:
+        wanted_integrations = {invoice.integration_id for _, invoice in to_issue}
+        wanted_integrations |= {subscriptions[sid].integration_id for sid in to_hold}
+        integrations = ports.integrations(sorted(wanted_integrations))
+        with_mail = {
+            sid: (d, budgets.mail_for(subscriptions[sid], d, integrations, base_url))
+            for sid, d in decided.items()
+        }
+        for sid in to_hold:
+            try:
+                ports.hold(*with_mail[sid])
+                report.nothing_to_invoice += 1
+            except Exception as exc:  # reported, and retried with the message
+                report.failed[sid] = f"{type(exc).__name__}: {exc}"
+        _issue(to_issue, integrations, supplier, ports, report, with_mail)
     return _finish(report, ports)
 
 

@@ -339,6 +339,10 @@ class GatewayFunctions(Construct):
         _grant(billing, usage, *READ)
         _grant(billing, integrations, *READ)
         _grant(billing, invoices, "dynamodb:PutItem", *READ)  # BatchGet: skip existing invoices
+        # A usage invoice's record is put in one TransactWriteItems with the subscription's
+        # budget ledger (a put in the usage table) and, when usage becomes held, the budget mail.
+        _grant(billing, usage, "dynamodb:PutItem")
+        _grant(billing, outbox, "dynamodb:PutItem")
         _grant_objects(billing, invoice_bucket, "s3:PutObject")
         _grant_send(billing, billing_queue, delivery_queue)
 
