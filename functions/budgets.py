@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from functions import billing, contracts
 from functions.billing import Invoice
+from functions.formatting import money, usage_amount
 from functions.money import to_cents
 from functions.subscriptions import (
     Mail,
@@ -231,6 +232,14 @@ def suggested_budget(subscription: Subscription, ledger: Ledger) -> Decimal:
     )  # fmt: skip
 
 
+def _amount(subscription: Subscription, value: Decimal) -> str:
+    """A budget figure as the buyer reads it: `1,000 hours`, or `1,250.00 USD` of usage."""
+    if money_budget(subscription):
+        return money(value, subscription.currency)
+    ((only),) = subscription.rates.values()
+    return usage_amount(value, only["name"], only["unit"])
+
+
 def budget_mail(
     subscription: Subscription,
     decision: UsageDecision,
@@ -258,20 +267,15 @@ def budget_mail(
             "requester_name": subscription.requester.display_name,
             "requester_email": subscription.requester.email,
             "budget": {
-                "currency": subscription.currency,
-                "money": money_budget(subscription),
-                "approved": _plain(decision.approved),
-                "invoiced_to_date": _plain(decision.after.invoiced_to_date),
+                "approved": _amount(subscription, decision.approved),
+                "invoiced": _amount(subscription, decision.after.invoiced_to_date),
                 "held": [
-                    {
-                        "name": subscription.rates.get(d, {}).get("name", d),
-                        "quantity": _plain(q),
-                        "unit": subscription.rates.get(d, {}).get("unit", ""),
-                    }
+                    usage_amount(q, subscription.rates[d]["name"], subscription.rates[d]["unit"])
                     for d, q in held.items()
+                    if d in subscription.rates
                 ],
-                "held_amount": _plain(held_amount(subscription, held)),
-                "suggested": _plain(suggested_budget(subscription, decision.after)),
+                "held_amount": money(held_amount(subscription, held), subscription.currency),
+                "suggested": _amount(subscription, suggested_budget(subscription, decision.after)),
             },
         },
     )

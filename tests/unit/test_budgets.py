@@ -11,7 +11,8 @@ from functions import billing, billing_run, budgets
 from functions.billing import USAGE
 from functions.billing_messages import BatchMessage
 from functions.budgets import Ledger, decide
-from functions.subscriptions import Subscription
+from functions.notifications import render_email
+from functions.subscriptions import Requester, Subscription
 from tests.billing_support import US, approval, subscription
 from tests.support import dtd_errors
 from tests.unit.test_billing_run import FakePorts, _integration
@@ -190,3 +191,26 @@ def test_usage_all_held_writes_the_ledger_and_the_mail_but_no_invoice() -> None:
     assert report.created == [] and len(ports.invoices) == 1
     assert ports.ledger["req-a"].held == {HOURS: Decimal(300)}
     assert [m.key for m in ports.mails] == ["email#req-a#budget#1000"]
+
+
+def test_the_budget_mail_says_what_is_held_and_how_to_raise_the_budget() -> None:
+    # Given usage held on a 1,000-hour budget
+    sub = replace(
+        _budget("1000", subscription("req-a")),
+        requester=Requester(email="jim@acme.example", first_name="Jim"),
+    )
+    decision = _decide(sub, "2026-11", "1200", Ledger())
+
+    # When its mail is composed and rendered
+    mail = budgets.mail_for(sub, decision, {"int_1": _integration()}, "https://gw.example")
+    assert mail is not None
+    email = render_email(mail.template, mail.context, "https://gw.example/subscriptions/1?s=x", NOW)
+
+    # Then the account and the requester read the held hours, the budget to ask for and the link
+    assert mail.recipients == ("it@acme.example", "jim@acme.example")
+    assert "usage is held until the purchase order's budget is raised" in email.subject
+    for text in (email.text, email.html):
+        assert "200 hours" in text and "16.00 USD" in text
+        assert "1,000 hours" in text and "1,500 hours" in text, "approved, and suggested"
+        assert "Edit" in text and "PO-7" in text
+        assert "https://gw.example/subscriptions/1?s=x#subscription-req-a" in text
