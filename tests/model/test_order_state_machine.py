@@ -97,7 +97,7 @@ class OrderStateMachine(RuleBasedStateMachine):
         self.model = ReferenceModel()
         SEEN["examples"] += 1
         self.billing_runs = 0
-        self.recorded: dict[tuple[str, str, tuple[str, ...]], int] = {}
+        self.recorded: set[str] = set()
         self.sent_mails = 0
         from local.outbox import OutboxPump, streams_client
 
@@ -396,16 +396,12 @@ class OrderStateMachine(RuleBasedStateMachine):
             assert result["Status"] == "CustomerNotSubscribed", result
             return
         assert result["Status"] in ("Success", "DuplicateRecord"), result
-        # The same record again (same hour, same quantity, so the same subscription) is a
-        # Success that counts nothing a second time.
-        hour = moment.replace(minute=0, second=0, microsecond=0)
-        lands_on = tuple(
-            sorted(r for r in self.model.subscriptions if self.model.meterable(r, product))
-        )
-        key = (dimension, hour.isoformat(), lands_on)
-        if result["Status"] == "Success" and self.recorded.get(key) != quantity:
+        # The same record again (same hour and quantity, landing on the same subscription) is
+        # a Success that counts nothing a second time: it answers the first record's id.
+        record_id = result.get("MeteringRecordId")
+        if result["Status"] == "Success" and record_id not in self.recorded:
             self.model.metered[dimension] += quantity
-            self.recorded[key] = quantity
+            self.recorded.add(record_id)
 
     @precondition(
         lambda self: any(
