@@ -86,6 +86,9 @@ class Invoice:
     partners: tuple[InvoicePartner, ...] = ()  # set when issued (`functions.parties`)
     approved_budget: Decimal | None = None  # usage: the PO line quantity
     used_to_date: Decimal | None = None  # usage: all usage so far, in the same unit
+    invoiced_to_date: Decimal | None = None  # usage: all invoiced against the line, this one too
+    held: tuple[tuple[str, Decimal], ...] = ()  # usage: (dimension, quantity) awaiting budget
+    held_amount: Decimal = Decimal("0.00")  # usage: the held quantities at the rates
     product_name: str = ""
     offer_name: str = ""
     purpose: str = "standard"  # "creditMemo" for a credit memo (CREDIT)
@@ -124,14 +127,10 @@ class Invoice:
         return self.net
 
     @property
-    def overrun(self) -> bool:
-        """Usage went past the budget the buyer approved: the invoice still goes out, and the
-        admin API and the subscription page say so."""
-        return (
-            self.approved_budget is not None
-            and self.used_to_date is not None
-            and self.used_to_date > self.approved_budget
-        )
+    def awaiting_budget(self) -> bool:
+        """Usage beyond the PO line's budget is held, not in this invoice (`functions.budgets`):
+        the admin API and the subscription page say so."""
+        return bool(self.held)
 
 
 def period_of(moment: datetime) -> str:
@@ -344,7 +343,9 @@ def summary_json(invoice: Invoice) -> dict[str, object]:
         if invoice.approved_budget is not None
         else None,
         "used_to_date": str(invoice.used_to_date) if invoice.used_to_date is not None else None,
-        "overrun": invoice.overrun,
+        "invoiced_to_date": _optional(invoice.invoiced_to_date),
+        "awaiting_budget": {dimension: str(quantity) for dimension, quantity in invoice.held},
+        "awaiting_budget_amount": str(invoice.held_amount) if invoice.held else None,
         "instalment": list(invoice.instalment) if invoice.instalment else None,
         "service_start": invoice.service_start or None,
     }
@@ -358,6 +359,10 @@ def summary_json(invoice: Invoice) -> dict[str, object]:
             credited_lines=[getattr(line, "credited_line", 0) for line in invoice.lines],
         )
     return summary
+
+
+def _optional(value: Decimal | None) -> str | None:
+    return str(value) if value is not None else None
 
 
 def usage_against_budget(subscription: Subscription, used_to_date: dict[str, Decimal]) -> Decimal:

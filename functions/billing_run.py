@@ -38,7 +38,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from functions import billing, contracts, instalments, schedules
+from functions import billing, budgets, contracts, instalments, schedules
 from functions.billing import USAGE, Invoice
 from functions.billing_messages import (
     PAGE_SIZE,
@@ -48,11 +48,12 @@ from functions.billing_messages import (
     after_page,
     run_messages,
 )
+from functions.budgets import Ledger, UsageDecision
 from functions.cxml.model import Credential
 from functions.integrations import Integration
 from functions.invoice_terms import with_terms
 from functions.parties import LegalEntity
-from functions.subscriptions import Subscription
+from functions.subscriptions import Mail, Subscription
 from functions.unit_mapping import UnitMapping
 
 NO_ENTITY = LegalEntity()
@@ -141,6 +142,27 @@ class BillingPorts(Protocol):
 
     def integrations(self, integration_ids: Sequence[str]) -> dict[str, Integration]: ...
 
+    def ledgers(self, subscription_ids: Sequence[str]) -> dict[str, Ledger]:
+        """The budget ledgers of those subscriptions that have one (`functions.budgets`)."""
+        ...
+
+    def create_usage(
+        self,
+        invoice: Invoice,
+        document: bytes,
+        summary: Mapping[str, Any],
+        decision: UsageDecision,
+        mail: Mail | None,
+    ) -> bool:
+        """`create`, with the new budget ledger (and the budget mail, if any) written in the
+        same transaction as the invoice record; False if the invoice already existed."""
+        ...
+
+    def hold(self, decision: UsageDecision, mail: Mail | None) -> None:
+        """Record usage held without an invoice (the budget is used up): the new ledger, and
+        the budget mail if any, in one transaction."""
+        ...
+
     def create(self, invoice: Invoice, document: bytes, summary: Mapping[str, Any]) -> bool:
         """Store the invoice, its cXML and its JSON summary; False if it already existed
         (nothing written then)."""
@@ -204,9 +226,10 @@ def _issue(
     ports: BillingPorts,
     report: BillingReport,
     entity: LegalEntity,
+    budget: Mapping[str, tuple[UsageDecision, Mail | None]] | None = None,
 ) -> None:
     """Store each invoice once; one failing (S3 throttled, integration gone) does not hold
-    back the others."""
+    back the others. A usage invoice with a budget decision is stored with its ledger."""
     for subscription_id, invoice in invoices:
         integration = integrations.get(invoice.integration_id)
         if integration is None:
@@ -216,7 +239,13 @@ def _issue(
             invoice = with_terms(invoice, integration, entity)
             parties = parties_of(integration, supplier)
             document = document_of(invoice, parties, integration.unit_mapping)
-            if ports.create(invoice, document, billing.summary_json(invoice)):
+            summary = billing.summary_json(invoice)
+            decided = (budget or {}).get(subscription_id)
+            if decided is not None and invoice.kind == USAGE:
+                created = ports.create_usage(invoice, document, summary, *decided)
+            else:
+                created = ports.create(invoice, document, summary)
+            if created:
                 report.created.append(invoice.invoice_id)
                 report.announced.append(invoice.invoice_id)
             else:  # a concurrent duplicate of this message issued it first
@@ -241,14 +270,19 @@ def bill_batch(
     now: datetime,
     redelivered: bool = False,
     entity: LegalEntity = NO_ENTITY,
+    base_url: str = "",
 ) -> BillingReport:
-    """The period's usage invoices of a batch of subscriptions. Raises `InvoicesNotIssued`
-    (after announcing the ones issued) if some could not be."""
+    """The period's usage invoices of a batch of subscriptions, each within what remains of
+    its PO line's budget, the rest held (`functions.budgets`; subscriptions with held usage
+    are billed even in a period without new usage), and the contract instalments falling due
+    in it. Raises `InvoicesNotIssued` (after announcing the ones issued) if some could not be.
+    `base_url` is the site the budget mail links to (none: no budget mail)."""
     period = message.period
     ids = list(dict.fromkeys(message.subscription_ids))
     report = BillingReport(subscriptions=len(ids))
     totals = ports.usage(ids, period) if ids else {}
-    used = [sid for sid in ids if _has_usage(totals.get(sid))]
+    ledgers = ports.ledgers(ids) if ids else {}
+    used = [sid for sid in ids if _has_usage(totals.get(sid)) or budgets.holds(ledgers.get(sid))]
     report.nothing_to_invoice = len(ids) - len(used)
     due_instalments = _instalments_due(
         ids, period, ports, now=now, redelivered=redelivered, report=report
@@ -258,6 +292,8 @@ def bill_batch(
     wanted = {sid: billing.invoice_id(sid, USAGE, period) for sid in used}
     subscriptions, states = ports.read(used, list(wanted.values()))
     to_issue: list[tuple[str, Invoice]] = list(due_instalments)
+    decided: dict[str, UsageDecision] = {}
+    to_hold: list[str] = []
     for sid in used:
         invoice_id = wanted[sid]
         if invoice_id in states:
@@ -269,13 +305,35 @@ def bill_batch(
         if subscription is None:
             report.failed[sid] = "subscription not found"
             continue
-        period_usage, used_to_date = totals[sid]
-        invoice = billing.usage_invoice(subscription, period, period_usage, used_to_date, now)
-        if invoice is None:  # test, free trial, no PO-approved usage line, no priced dimension
+        decision, invoice = budgets.usage_within_budget(
+            subscription, period, totals.get(sid), ledgers.get(sid) or Ledger(), now,
+            notify=bool(base_url),
+        )  # fmt: skip
+        if decision is None or (invoice is None and not decision.changed):
+            # test, free trial, no PO-approved usage line, no priced dimension, budget used up
             report.nothing_to_invoice += 1
             continue
+        decided[sid] = decision
+        if invoice is None:  # all of it held: the ledger (and the budget mail) only
+            to_hold.append(sid)
+            continue
         to_issue.append((sid, invoice))
-    return _finish(_issue_all(to_issue, supplier, ports, report, entity), ports)
+    if to_issue or to_hold:
+        wanted_integrations = {invoice.integration_id for _, invoice in to_issue}
+        wanted_integrations |= {subscriptions[sid].integration_id for sid in to_hold}
+        integrations = ports.integrations(sorted(wanted_integrations))
+        with_mail = {
+            sid: (d, budgets.mail_for(subscriptions[sid], d, integrations, base_url))
+            for sid, d in decided.items()
+        }
+        for sid in to_hold:
+            try:
+                ports.hold(*with_mail[sid])
+                report.nothing_to_invoice += 1
+            except Exception as exc:  # reported, and retried with the message
+                report.failed[sid] = f"{type(exc).__name__}: {exc}"
+        _issue(to_issue, integrations, supplier, ports, report, entity, with_mail)
+    return _finish(report, ports)
 
 
 def _instalments_due(

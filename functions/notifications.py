@@ -26,7 +26,8 @@ from functions.web.render import render
 
 SUBSCRIPTION_READY = "subscription_ready"
 SUBSCRIPTION_CANCELLED = "subscription_cancelled"
-TEMPLATES = (SUBSCRIPTION_READY, SUBSCRIPTION_CANCELLED)
+BUDGET_HELD = "budget_held"  # usage held awaiting a higher budget (`functions.budgets`)
+TEMPLATES = (SUBSCRIPTION_READY, SUBSCRIPTION_CANCELLED, BUDGET_HELD)
 
 PENDING = "pending"
 SENDING = "sending"
@@ -174,7 +175,19 @@ def template_context(context: Mapping[str, Any]) -> dict[str, Any]:
     values["eula_url"] = _https(context.get("eula_url"))
     for name in ("activated_at", "trial_ends_at", "ends_at"):
         values[name] = day(str(context.get(name) or ""))
+    values["budget"] = _budget(context.get("budget"))
     return values
+
+
+def _budget(raw: Any) -> dict[str, Any]:
+    """The budget mail's figures, each one line (formatted by `functions.budgets`)."""
+    found = raw if isinstance(raw, Mapping) else {}
+    held = found.get("held")
+    return {
+        **{name: _one_line(found.get(name)) for name in
+           ("approved", "invoiced", "held_amount", "suggested")},
+        "held": [_one_line(h) for h in held] if isinstance(held, list) else [],
+    }  # fmt: skip
 
 
 def _https(value: Any) -> str:

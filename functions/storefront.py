@@ -28,6 +28,7 @@ from functions.subscription_requests import (
     new_request,
     request_id_of,
     same_terms,
+    usage_budget_change,
     with_state,
 )
 from functions.subscriptions import looks_like_email
@@ -187,7 +188,12 @@ def request_approval(
         state=state,
         previous=previous,
     )
-    if previous is not None and previous.state == ORDERED and not same_terms(previous, request):
+    if (
+        previous is not None
+        and previous.state == ORDERED
+        and not same_terms(previous, request)
+        and not usage_budget_change(previous, request)  # a PO update may change the budget
+    ):
         raise RequestFrozen(
             f"A purchase order already approved this request ({previous.product_name}, "
             f"{previous.offer_name}), so its lines can no longer change: the product, offer, "

@@ -12,7 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
+from functions import budgets
 from functions.billing import budget_status, period_of
+from functions.budgets import Ledger
 from functions.catalog import Offer, Product
 from functions.sessions import PunchOutSession
 from functions.storefront import is_preapproved
@@ -74,11 +76,42 @@ class SubscriptionPorts(Protocol):
         self, subscription_ids: Iterable[str], period: str
     ) -> dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]]: ...
 
+    def ledgers(self, subscription_ids: Iterable[str]) -> dict[str, Ledger]:
+        """The budget ledgers billing keeps (`functions.budgets`)."""
+        ...
+
+
+@dataclass(frozen=True)
+class BudgetView:
+    """A usage budget as the buyer reads it, all in the usage line's unit (units, or money):
+    used so far, approved, invoiced, held awaiting budget, and the budget to ask for."""
+
+    used: Decimal
+    approved: Decimal
+    invoiced: Decimal
+    held: Decimal
+    suggested: Decimal
+
+
+def budget_view(
+    subscription: Subscription, used_to_date: dict[str, Decimal], ledger: Ledger
+) -> BudgetView | None:
+    status = budget_status(subscription, used_to_date)
+    if status is None:
+        return None
+    held = sum(
+        (budgets.cost(subscription, d, q)
+         for d, q in ledger.held.items() if d in subscription.rates),
+        Decimal(0),
+    )  # fmt: skip
+    suggested = budgets.suggested_budget(subscription, ledger) if held else status[1]
+    return BudgetView(status[0], status[1], ledger.invoiced_to_date, held, suggested)
+
 
 @dataclass(frozen=True)
 class AccountSubscriptions:
     subscriptions: list[Subscription]
-    budgets: dict[str, tuple[Decimal, Decimal]]
+    budgets: dict[str, BudgetView]
     more_before: bool
     more_after: bool
 
@@ -86,17 +119,19 @@ class AccountSubscriptions:
 def account_subscriptions(
     account_id: str, cursor: Any, ports: SubscriptionPorts, moment: datetime
 ) -> AccountSubscriptions:
-    """One page of the account's subscriptions, with (used, approved) for those whose usage a
-    PO approved (usage read for metered ones only)."""
+    """One page of the account's subscriptions, with the budget of those whose usage a PO
+    approved (usage and ledgers read for metered ones only)."""
     page = ports.page_of_account(account_id, cursor) if account_id else None
     found = list(page.subscriptions) if page else []
     metered = [s.id for s in found if any(line.kind == "usage" for line in s.lines)]
     totals = ports.usage_for(metered, period_of(moment)) if metered else {}
-    budgets = {
-        s.id: status
+    ledgers = ports.ledgers(metered) if metered else {}
+    views = {
+        s.id: view
         for s in found
-        if s.id in totals and (status := budget_status(s, totals[s.id][1])) is not None
+        if s.id in totals
+        and (view := budget_view(s, totals[s.id][1], ledgers.get(s.id) or Ledger())) is not None
     }
     return AccountSubscriptions(
-        found, budgets, bool(page and page.more_before), bool(page and page.more_after)
+        found, views, bool(page and page.more_before), bool(page and page.more_after)
     )

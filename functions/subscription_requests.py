@@ -319,5 +319,23 @@ def same_terms(before: SubscriptionRequest, after: SubscriptionRequest) -> bool:
     return terms(before) == terms(after)
 
 
+def usage_budget_change(before: SubscriptionRequest, after: SubscriptionRequest) -> bool:
+    """Whether a re-submitted ordered request changes only its usage budget (the usage lines'
+    quantities): what a PO `update` may change, e.g. to release usage held awaiting budget."""
+
+    def terms(request: SubscriptionRequest) -> tuple[object, ...]:
+        return (
+            request.product_id,
+            request.offer_id,
+            tuple(
+                (x.supplier_part_id, x.auxiliary_id, x.kind, x.unit_price, x.currency,
+                 x.quantity if x.kind != "usage" else None)
+                for x in request.lines
+            ),
+        )  # fmt: skip
+
+    return terms(before) == terms(after) and not same_terms(before, after)
+
+
 def with_state(request: SubscriptionRequest, state: str) -> SubscriptionRequest:
     return replace(request, state=state, updated_at=iso(now()))

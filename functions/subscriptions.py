@@ -280,6 +280,11 @@ def _recipients(account_email: str, subscription: Subscription) -> tuple[str, ..
     return tuple(found)
 
 
+def mail_recipients(account_email: str, subscription: Subscription) -> tuple[str, ...]:
+    """Who hears about a subscription: the account, and the requester (`_recipients`)."""
+    return _recipients(account_email, subscription)
+
+
 def announce(
     event: str, subscription: Subscription, account_email: str, order_id: str, base_url: str
 ) -> Mail:

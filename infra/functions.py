@@ -353,6 +353,10 @@ class GatewayFunctions(Construct):
         # by-subscription index, their payloadID read from the document as sent.
         _grant(billing, invoices, indexes=[invoices_by_subscription])
         _grant_objects(billing, invoice_bucket, "s3:PutObject", "s3:GetObject")
+        # A usage invoice's record is put in one TransactWriteItems with the subscription's
+        # budget ledger (a put in the usage table) and, when usage becomes held, the budget mail.
+        _grant(billing, usage, "dynamodb:PutItem")
+        _grant(billing, outbox, "dynamodb:PutItem")
         _grant_send(billing, billing_queue, delivery_queue)
 
         _grant_send(self.billing_schedule_function, billing_queue)  # 16 "shard" messages

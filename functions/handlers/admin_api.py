@@ -227,9 +227,15 @@ def _invoicing() -> _Invoicing:
     return _Invoicing(_adapters())
 
 
+_BUDGET_FIELDS = (
+    "approved_budget", "invoiced_to_date", "awaiting_budget", "awaiting_budget_amount"
+)  # fmt: skip
+"""A usage invoice's budget as its summary states it (`billing.summary_json`)."""
+
+
 def _invoice_view(invoice: StoredInvoice, *, detail: bool = False) -> dict[str, Any]:
     """An invoice as the admin follows it: state, where the document is, what it asks for,
-    whether usage went past the approved budget, and how delivery went."""
+    what usage is held awaiting a higher budget, and how delivery went."""
     bucket = settings().invoice_bucket
     summary = invoice.summary
     view: dict[str, Any] = {
@@ -244,7 +250,8 @@ def _invoice_view(invoice: StoredInvoice, *, detail: bool = False) -> dict[str, 
         "order_id": summary.get("order_id"),
         "currency": summary.get("currency"),
         "totals": {k: summary.get(k) for k in ("subtotal", "tax", "net", "due")},
-        "overrun": invoice.overrun,
+        "awaiting_budget": invoice.awaiting_budget,
+        "budget": {k: summary.get(k) for k in _BUDGET_FIELDS} if invoice.kind == "usage" else None,
         "delivery": _invoicing().delivery.DeliveryLog.from_json(invoice.delivery).to_json(),
         "buyer_status": _invoicing().buyer_status.view(invoice.buyer_status),
         "created_at": invoice.created_at,

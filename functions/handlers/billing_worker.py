@@ -101,6 +101,7 @@ def _handle_message(record: SQSRecord, message: BatchMessage | ShardMessage) -> 
             report = billing_run.bill_batch(
                 message, wiring.ports, supplier=wiring.supplier, now=now(),
                 redelivered=redelivered, entity=wiring.entity,
+                base_url=settings().public_base_url or "",
             )  # fmt: skip
         except billing_run.InvoicesNotIssued as exc:
             logger.error(str(exc), extra={**exc.report.as_log(), "period": message.period})

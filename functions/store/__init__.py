@@ -9,6 +9,7 @@ from pynamodb.models import Model
 from functions.config import Settings
 from functions.store import invoice_files, queues, timeouts
 from functions.store.models import (
+    BudgetLedgerRecord,
     IntegrationRecord,
     InvoiceRecord,
     OrderRecord,
@@ -34,6 +35,7 @@ def bind(settings: Settings) -> None:
         (PreapprovalRecord, settings.subscriptions_table),
         (OutboxRecord, settings.outbox_table),
         (InvoiceRecord, settings.invoices_table),
+        (BudgetLedgerRecord, settings.usage_table),
     )
     for model, table in tables:
         model.Meta.table_name = table

@@ -14,6 +14,7 @@ from functions import billing_run, contracts, store
 from functions.billing import Invoice
 from functions.billing_messages import Cursor, delivery_message
 from functions.billing_run import UsageTotals
+from functions.budgets import Ledger, UsageDecision
 from functions.config import Settings, settings
 from functions.integrations import Integration
 from functions.store import invoices, queues
@@ -22,7 +23,7 @@ from functions.store.errors import storage_errors
 from functions.store.integrations import MAIN, integration_of
 from functions.store.models import IntegrationRecord, InvoiceRecord, SubscriptionRecord
 from functions.store.subscriptions import subscription_of
-from functions.subscriptions import Subscription
+from functions.subscriptions import Mail, Subscription
 
 BILLABLE_INDEX = contracts.SUBSCRIPTIONS_BILLABLE_INDEX
 KEYS_PER_READ = 100  # BatchGetItem's limit
@@ -90,6 +91,31 @@ class DynamoBillingPorts:
 
     def create(self, invoice: Invoice, document: bytes, summary: Mapping[str, Any]) -> bool:
         return invoices.create(invoice, document, summary)
+
+    def ledgers(self, subscription_ids: Sequence[str]) -> dict[str, Ledger]:
+        from functions.store.budget_ledger import ledgers_for
+
+        return ledgers_for(subscription_ids)
+
+    def create_usage(
+        self,
+        invoice: Invoice,
+        document: bytes,
+        summary: Mapping[str, Any],
+        decision: UsageDecision,
+        mail: Mail | None,
+    ) -> bool:
+        """Two S3 puts and one TransactWriteItems (record, ledger, mail): three AWS writes."""
+        from functions.store.budget_ledger import record_decision
+
+        xml_key = invoices.store_documents(invoice, document, summary)
+        record = invoices.new_record(invoice, xml_key, summary)
+        return record_decision(decision, mail, record)
+
+    def hold(self, decision: UsageDecision, mail: Mail | None) -> None:
+        from functions.store.budget_ledger import record_decision
+
+        record_decision(decision, mail)
 
     def enqueue(self, bodies: Sequence[Mapping[str, Any]]) -> int:
         return queues.send(self.billing_queue_url, bodies)

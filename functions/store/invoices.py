@@ -51,8 +51,8 @@ class StoredInvoice:
     period: str  # "2026-11"
     state: str
     s3_key: str  # the cXML document
-    summary: dict[str, Any]  # billing.summary_json: amounts as strings, lines, overrun
-    overrun: bool
+    summary: dict[str, Any]  # billing.summary_json: amounts as strings, lines, budget
+    awaiting_budget: bool  # usage beyond the PO line's budget is held (not in this invoice)
     delivery: dict[str, Any]  # attempts, last_code, last_text, delivered_at (worker-defined)
     created_at: str
     updated_at: str
@@ -79,7 +79,7 @@ def invoice_of(record: InvoiceRecord) -> StoredInvoice:
         state=record.state,
         s3_key=record.s3_key,
         summary=dict(record.summary or {}),
-        overrun=bool(record.overrun),
+        awaiting_budget=bool(record.awaiting_budget),
         delivery=dict(record.delivery or {}),
         created_at=record.created_at,
         updated_at=record.updated_at,
@@ -89,6 +89,44 @@ def invoice_of(record: InvoiceRecord) -> StoredInvoice:
 
 def _condition_failed(exc: PutError | UpdateError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
+
+
+def store_documents(invoice: Invoice, xml: bytes, summary: Mapping[str, Any]) -> str:
+    """Put the invoice's cXML and JSON summary in S3 (two puts); the document's key."""
+    xml_key = invoice_files.document_key(
+        invoice.integration_id, invoice.period, invoice.invoice_id, "xml"
+    )
+    invoice_files.put(xml_key, xml, invoice_files.XML_TYPE)
+    invoice_files.put(
+        xml_key.removesuffix(".xml") + ".json",
+        json.dumps(summary, indent=2, sort_keys=True).encode(),
+        invoice_files.JSON_TYPE,
+    )
+    return xml_key
+
+
+def new_record(
+    invoice: Invoice, xml_key: str, summary: Mapping[str, Any], at: datetime | None = None
+) -> InvoiceRecord:
+    """The invoice's record as first written, in state `created` (put only if absent)."""
+    moment = iso(at or now())
+    return InvoiceRecord(
+        record_key(invoice.invoice_id),
+        invoice_id=invoice.invoice_id,
+        kind=invoice.kind,
+        subscription_id=invoice.subscription_id,
+        integration_id=invoice.integration_id,
+        account_id=invoice.account_id,
+        period=invoice.period,
+        period_key=f"{invoice.period}#{invoice.invoice_id}",
+        state=CREATED,
+        s3_key=xml_key,
+        summary=summary,
+        awaiting_budget=invoice.awaiting_budget,
+        delivery={},
+        created_at=moment,
+        updated_at=moment,
+    )
 
 
 def create(
@@ -101,33 +139,7 @@ def create(
 
     A duplicate that loses the race has overwritten the documents with its own (same lines and
     amounts, another invoiceDate and payloadID); the versioned bucket keeps the first."""
-    moment = iso(at or now())
-    xml_key = invoice_files.document_key(
-        invoice.integration_id, invoice.period, invoice.invoice_id, "xml"
-    )
-    invoice_files.put(xml_key, xml, invoice_files.XML_TYPE)
-    invoice_files.put(
-        xml_key.removesuffix(".xml") + ".json",
-        json.dumps(summary, indent=2, sort_keys=True).encode(),
-        invoice_files.JSON_TYPE,
-    )
-    record = InvoiceRecord(
-        record_key(invoice.invoice_id),
-        invoice_id=invoice.invoice_id,
-        kind=invoice.kind,
-        subscription_id=invoice.subscription_id,
-        integration_id=invoice.integration_id,
-        account_id=invoice.account_id,
-        period=invoice.period,
-        period_key=f"{invoice.period}#{invoice.invoice_id}",
-        state=CREATED,
-        s3_key=xml_key,
-        summary=summary,
-        overrun=invoice.overrun,
-        delivery={},
-        created_at=moment,
-        updated_at=moment,
-    )
+    record = new_record(invoice, store_documents(invoice, xml, summary), summary, at)
     with storage_errors("recording the invoice"):
         try:
             record.save(condition=InvoiceRecord.pk.does_not_exist())

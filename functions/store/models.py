@@ -329,10 +329,23 @@ class InvoiceRecord(Model):
     state = UnicodeAttribute()  # created | delivered | rejected | failed | stored
     s3_key = UnicodeAttribute()  # the cXML document; the summary is beside it, `.json`
     summary = JSONAttribute()  # billing.summary_json
-    overrun = BooleanAttribute(default=False)
+    awaiting_budget = BooleanAttribute(default=False)  # usage beyond the budget is held
     delivery = JSONAttribute(default=dict)  # attempts, last_code, last_text, delivered_at
     buyer_status = JSONAttribute(null=True)  # the buyer's StatusUpdateRequests (buyer_status.py)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     by_integration = IntegrationInvoicesIndex()
     by_subscription = SubscriptionInvoicesIndex()
+
+
+class BudgetLedgerRecord(Model):
+    """A subscription's budget ledger, in the usage table (`functions.store.budget_ledger`)."""
+
+    class Meta:
+        table_name = UNBOUND
+
+    pk = UnicodeAttribute(hash_key=True)  # "usage#<subscription id>"
+    sk = UnicodeAttribute(range_key=True)  # "ledger"
+    ledger = JSONAttribute()  # `Ledger.to_json()`
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()

@@ -198,10 +198,11 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
             {
                 "SubscriptionsTable": READ_ITEMS,
                 "SubscriptionsTable/index/billable": QUERY,
-                "UsageTable": READ_ITEMS,
+                "UsageTable": READ_ITEMS | {"dynamodb:PutItem"},  # budget ledgers
                 "IntegrationsTable": READ_ITEMS,
                 "InvoicesTable": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"},
                 "InvoicesTable/index/by-subscription": QUERY,  # refunds: the contract invoices
+                "OutboxTable": {"dynamodb:PutItem"},  # the budget mail
                 "OutboxTable/stream": STREAM_READ,  # contract invoices, refunds
                 "*": {"dynamodb:ListStreams"},
             },

@@ -189,7 +189,8 @@ def test_invoices_listed_by_integration_period_and_subscription(
         "due": "120.00",
     }
     assert shown["currency"] == "USD" and shown["order_id"] == "PO-7"
-    assert shown["overrun"] is True, "1,500 hours used of 1,000 approved"
+    assert shown["awaiting_budget"] is False
+    assert shown["budget"]["approved_budget"] == "1000"
     assert shown["delivery"]["attempts"] == 0
 
 

@@ -323,7 +323,10 @@ def test_a_po_that_activates_a_contract_gets_its_contract_invoice_once(
     usage_record = _records(tables)[usage_id]
     summary = json.loads(usage_record["summary"]["S"])
     assert (summary["order_id"], summary["lines"][0]["po_line_number"]) == ("PO-2042", 2)
-    assert summary["overrun"] is True and usage_record["overrun"]["BOOL"] is True
+    # capped at the 1,000 hours approved; the other 500 held awaiting budget
+    assert summary["lines"][0]["quantity"] == "1000" and summary["invoiced_to_date"] == "1000"
+    assert summary["awaiting_budget"] == {"hours": "500"}
+    assert usage_record["awaiting_budget"]["BOOL"] is True
     assert sorted(_delivery_ids(tables)) == sorted([contract_id, usage_id])
 
 

@@ -180,8 +180,10 @@ def test_from_punchout_to_invoices_delivered_to_coupa(stack: Stack) -> None:
     # credentials and the DTD itself
     usage = next(i for i in stack.invoices(integration_id) if i["kind"] == "usage")
     assert usage["period"] == "2026-11" and usage["state"] == "delivered"
-    assert usage["totals"] == {"subtotal": "96.00", "tax": "0.00", "net": "96.00", "due": "96.00"}
-    assert usage["overrun"] is True, "1,200 hours used of 1,000 approved"
+    # capped at the 1,000 hours the PO approved: the other 200 are held awaiting budget
+    assert usage["totals"] == {"subtotal": "80.00", "tax": "0.00", "net": "80.00", "due": "80.00"}
+    assert usage["awaiting_budget"] is True
+    assert usage["budget"]["awaiting_budget"] == {"hours": "200"}
     assert usage["location"] == (
         f"s3://local-invoices/invoices/{integration_id}/2026-11/{usage['invoice_id']}.xml"
     )
@@ -196,7 +198,7 @@ def test_from_punchout_to_invoices_delivered_to_coupa(stack: Stack) -> None:
     assert posted.find(".//InvoiceDetailItemReference").get("lineNumber") == "2", "usage line"
     status, detail = admin(stack.api, "GET", f"/admin/invoices/{usage['invoice_id']}")
     assert status == 200 and detail["invoice"]["delivery"]["last_code"] == 200
-    assert [line["quantity"] for line in detail["invoice"]["summary"]["lines"]] == ["1200"]
+    assert [line["quantity"] for line in detail["invoice"]["summary"]["lines"]] == ["1000"]
 
     # When the run is started again, nothing new is issued or sent
     posts = len(stack.coupa.log)

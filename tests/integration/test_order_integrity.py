@@ -101,9 +101,9 @@ def test_an_edit_that_would_change_an_ordered_request_is_refused_with_a_clear_pa
     edit = punch_out(api, coupa, operation="edit", extra=item_out(cart))
     shown = api.handle("GET", f"{edit}/requests/{request_id}")
 
-    # Then it shows read-only, saying why
+    # Then only its usage budget may change (a PO update, issue 13), saying why
     assert shown.status == 200
-    assert "This request was already ordered" in shown.text
+    assert "only its usage budget can change here" in shown.text
     assert "Request approval</button>" not in shown.text
 
     # When the edit tries anyway to turn it into MailRelay Starter (free)
@@ -120,14 +120,18 @@ def test_an_edit_that_would_change_an_ordered_request_is_refused_with_a_clear_pa
     assert "start a new request from the marketplace catalog" in page.text
     assert _state(tables) == before
 
-    # and a different usage estimate is refused the same way
-    more = post_form(
-        api,
-        f"{edit}/requests",
-        {"product_id": "datastream-pro", "offer_id": "annual", "request_id": request_id,
-         "estimate.hours": "2000"},
+    # while a different usage estimate (the budget a PO update may change) returns the cart
+    # with that usage quantity, the other lines as ordered, and saves nothing
+    more = cart_of(
+        post_form(
+            api,
+            f"{edit}/requests",
+            {"product_id": "datastream-pro", "offer_id": "annual", "request_id": request_id,
+             "estimate.hours": "2000"},
+        )
     )  # fmt: skip
-    assert more.status == 409 and _state(tables) == before
+    assert [x.get("quantity") for x in more.lines] == ["1", "2000"]
+    assert _state(tables) == before
 
     # while re-submitting it unchanged returns the same cart and saves nothing
     same = cart_of(

@@ -486,7 +486,7 @@ def test_ses_down_the_po_still_succeeds_and_the_email_goes_out_once_ses_is_back(
     assert _outbox(tables)[0]["status"]["S"] == "sent"
 
 
-def test_your_subscriptions_flags_usage_beyond_the_approved_budget(
+def test_your_subscriptions_flags_usage_beyond_the_approved_budget_before_it_is_billed(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any], clock: Any
 ) -> None:
     from tests.support import meter
@@ -501,4 +501,4 @@ def test_your_subscriptions_flags_usage_beyond_the_approved_budget(
     page = api.handle("GET", f"{punch_out(api, coupa)}/subscriptions")
 
     assert 'data-usage="1200" data-budget="1000"' in page.text
-    assert "over the approved budget" in page.text
+    assert "over the approved budget" in page.text and "will be held, not invoiced" in page.text

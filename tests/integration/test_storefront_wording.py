@@ -347,7 +347,7 @@ def test_usage_against_the_budget_reads_in_the_lines_unit(
     text = _visible(api.handle("GET", f"{punch_out(api, coupa)}/subscriptions").text)
 
     # Then both amounts are grouped and in hours
-    assert "Usage so far: 1,250 hours of the 1,000 hours approved on the purchase order" in text
+    assert "Usage so far: 1,250 hours of the 1,000 hours approved on the purchase order;" in text
 
 
 def test_a_bad_estimate_on_the_public_storefront_is_tied_to_its_field(api: Any, clock: Any) -> None:

@@ -16,6 +16,11 @@ stored after it; `support.py` holds the offers, the cart and PO builders and mot
 - no contract invoice exceeds the contract line its PO approved: with a billing schedule, the
   sum of a subscription's instalments, however many months go by; none falls due after a
   cancellation.
+- no usage invoice exceeds what its PO line approved: across PO updates raising or lowering
+  the usage budget and billing runs of successive months, each usage invoice states the budget
+  its live PO line approves, brings what was invoiced against it to no more than that, and the
+  invoices of a subscription add up to what they state (nothing counted twice); budget mails
+  are one per subscription and budget level.
 """
 
 from __future__ import annotations
@@ -76,6 +81,9 @@ from tests.storefront_support import (
 )
 from tests.support import admin, coupa_integration, meter, seller_token
 
+MAX_BILLING_RUNS = 2
+"""Billing runs an example may make (each drains 16 shard messages through moto)."""
+
 
 class OrderStateMachine(RuleBasedStateMachine):
     """The orders path against moto, one fresh set of tables per example."""
@@ -92,6 +100,8 @@ class OrderStateMachine(RuleBasedStateMachine):
         SEEN["examples"] += 1
         self.billed = False
         self.months_billed = 0
+        self.billing_runs = 0
+        self.recorded: set[str] = set()
         self.sent_mails = 0
         from local.outbox import OutboxPump, streams_client
 
@@ -161,10 +171,13 @@ class OrderStateMachine(RuleBasedStateMachine):
             assert edited.id not in self.model.requests
             self.model.requests[edited.id] = edited
             return edited.id
-        if request.ordered:  # the same terms again: the same cart, nothing saved
-            same = [(x.aux, x.part, x.price, x.quantity) for x in request.lines]
-            assert [(x.aux, x.part, x.price, x.quantity) for x in edited.lines] == same, (
-                "a request a PO approved lines of must never change"
+        if request.ordered:  # the same terms, or only the usage budget: the cart, nothing saved
+
+            def fixed(lines: Any) -> list[Any]:  # a usage budget may change (by a PO update)
+                return [(x.aux, x.part, x.price, x.kind == "usage" or x.quantity) for x in lines]
+
+            assert fixed(edited.lines) == fixed(request.lines), (
+                "a request a PO approved lines of must never change but for its usage budget"
             )
             assert digest() == before
             return multiple()
@@ -179,7 +192,9 @@ class OrderStateMachine(RuleBasedStateMachine):
         chosen = data.draw(st.lists(st.sampled_from(every), min_size=1, max_size=4, unique_by=id))
         po_lines = []
         for number, line in enumerate(chosen, start=1):
-            tweak = data.draw(st.sampled_from(["as-is"] * 12 + ["price", "quantity", "budget"]))
+            tweak = data.draw(
+                st.sampled_from(["as-is"] * 12 + ["price", "quantity", "budget", "lower"])
+            )
             price, quantity = line.price, line.quantity
             if tweak == "price":
                 price = price + Decimal("1.00")
@@ -187,6 +202,8 @@ class OrderStateMachine(RuleBasedStateMachine):
                 quantity = quantity + 1
             elif tweak == "budget":
                 quantity = quantity * 2  # a buyer raising a usage budget
+            elif tweak == "lower" and line.kind == "usage":
+                quantity = Decimal(30)  # or lowering it, below what was used
             po_lines.append(PoLine(line, number, price, quantity))
         return po_lines
 
@@ -234,6 +251,13 @@ class OrderStateMachine(RuleBasedStateMachine):
             return multiple()
         self.model.orders[order.order_id] = order
         return order.order_id
+
+    @precondition(lambda self: self.model.enabled)
+    @rule(target=orders, offer=st.sampled_from(["contract_payg", "payg"]))
+    def metered_subscription(self, offer: str) -> Any:
+        """A metered offer requested and approved as requested: its usage budget is what PO
+        updates then raise or lower, and billing runs invoice within."""
+        return self.purchase_order_for_the_cart(self.request_approval(offer))
 
     @rule(order_id=orders)
     def exact_resend(self, order_id: str) -> None:
@@ -346,6 +370,7 @@ class OrderStateMachine(RuleBasedStateMachine):
         assert not self.outbox.dead_letters(), self.outbox.dead_letters()
         sent = moto_sent_mail()
         expected = sum(len(s.mails) for s in self.model.subscriptions.values())
+        expected += sum(1 for item in items("outbox") if "#budget#" in item["pk"]["S"])
         assert len(sent) <= expected, "a mail sent twice, or for nothing"
         self._invoices_within_their_po_lines(items("invoices"))
 
@@ -355,8 +380,9 @@ class OrderStateMachine(RuleBasedStateMachine):
         """The seller's code reports an hour of usage: recorded once against an active
         subscription, refused for an account without one; nothing lost, nothing counted twice."""
         dimension = METERED[product]
+        moment = datetime.now(UTC) - timedelta(minutes=minutes_ago)
         record = {
-            "Timestamp": (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat(),
+            "Timestamp": moment.isoformat(),
             "CustomerIdentifier": self.integration["integration"]["account_id"],
             "Dimension": dimension,
             "Quantity": quantity,
@@ -374,19 +400,41 @@ class OrderStateMachine(RuleBasedStateMachine):
             assert result["Status"] == "CustomerNotSubscribed", result
             return
         assert result["Status"] in ("Success", "DuplicateRecord"), result
-        if result["Status"] == "Success":
+        # The same record again (same hour and quantity, landing on the same subscription) is
+        # a Success that counts nothing a second time: it answers the first record's id.
+        record_id = result.get("MeteringRecordId")
+        if result["Status"] == "Success" and record_id not in self.recorded:
             self.model.metered[dimension] += quantity
+            self.recorded.add(record_id)
+
+    @precondition(
+        lambda self: any(
+            self.model.meterable(rid, product)
+            for rid in self.model.subscriptions
+            for product in METERED
+        )
+    )
+    @rule(product=st.sampled_from(sorted(METERED)), minutes_ago=st.sampled_from([5, 65, 125]),
+          quantity=st.sampled_from([40, 400, 1500]))  # fmt: skip
+    def heavy_usage(self, product: str, minutes_ago: int, quantity: int) -> None:
+        """Usage while a metered subscription is active, up to beyond its budget (1,000 hours,
+        300 thousand emails, or what a PO update made of it)."""
+        self.seller_meters_usage(product, minutes_ago, quantity)
 
     @precondition(
         lambda self: (
-            not self.billed and any(s.state == ACTIVE for s in self.model.subscriptions.values())
+            self.billing_runs < MAX_BILLING_RUNS
+            and any(s.state == ACTIVE for s in self.model.subscriptions.values())
         )
     )
     @rule()
     def monthly_billing_run(self) -> None:
-        """The month's billing run (as the schedule or the admin starts it), drained through
-        its queues; a second run of the same period changes nothing."""
-        period = datetime.now(UTC).strftime("%Y-%m")
+        """A month's billing run (as the schedule or the admin starts it), drained through
+        its queues; a second run of the same period changes nothing. Successive runs bill
+        successive months (this one, then the next: usage held there is released by then if a
+        PO update raised the budget)."""
+        today = datetime.now(UTC).replace(day=1)
+        period = (today + timedelta(days=32 * self.billing_runs)).strftime("%Y-%m")
         for attempt in range(2):
             status, body = admin(self.api, "POST", "/admin/billing-runs", {"period": period})
             assert status == 202, body
@@ -397,8 +445,14 @@ class OrderStateMachine(RuleBasedStateMachine):
             else:
                 assert invoices == first, "a re-run of the billing run changed the invoices"
         SEEN["billing runs"] += 1
-        self.billed = True  # once per example: a run drains 16 shard messages through moto
+        self.billing_runs += 1  # at most twice an example: a run drains 16 shard messages
         self._invoices_within_their_po_lines(first.values())
+        for item in first.values():  # this run's: the budget its live PO line approves now
+            summary = json.loads(item["summary"]["S"])
+            if summary["kind"] == "usage" and summary["period"] == period:
+                approved = self._usage_approved(summary["subscription_id"])
+                assert Decimal(summary["approved_budget"]) == approved, (summary, approved)
+        self._usage_invoices_add_up(first.values())
 
     @precondition(
         lambda self: (
@@ -451,6 +505,44 @@ class OrderStateMachine(RuleBasedStateMachine):
                 assert contract_totals[sid] <= subscription.contract_approved, (
                     contract_totals[sid], subscription,
                 )  # fmt: skip
+
+    def _usage_approved(self, request_id: str) -> Decimal | None:
+        """The quantity of the live PO line approving the request's usage line (its budget)."""
+        request = self.model.requests[request_id]
+        usage = next(line for line in request.lines if line.kind == "usage")
+        approval = self.model.subscriptions[request_id].approvals.get(usage.aux)
+        if approval is None:
+            return None
+        order_id, number = approval
+        (po_line,) = [x for x in self.model.order_lines[order_id] if x.number == number]
+        return po_line.quantity
+
+    def _usage_invoices_add_up(self, invoices: Any) -> None:
+        """Per subscription, month by month, the usage invoiced (every offer here has one
+        dimension: the budget is in its unit) adds up to what each invoice states as invoiced
+        to date, never above the budget it states; nothing is invoiced that was not metered."""
+        by_subscription: dict[str, list[dict[str, Any]]] = {}
+        for item in invoices:
+            summary = json.loads(item["summary"]["S"])
+            if summary["kind"] == "usage":
+                by_subscription.setdefault(summary["subscription_id"], []).append(summary)
+        invoiced_by_dimension: dict[str, Decimal] = {}
+        for summaries in by_subscription.values():
+            total = Decimal(0)
+            for summary in sorted(summaries, key=lambda x: x["period"]):
+                for line in summary["lines"]:
+                    total += Decimal(line["quantity"])
+                    dimension = line["dimension"]
+                    invoiced_by_dimension[dimension] = invoiced_by_dimension.get(
+                        dimension, Decimal(0)
+                    ) + Decimal(line["quantity"])
+                assert Decimal(summary["invoiced_to_date"]) == total, (summary, total)
+                assert total <= Decimal(summary["approved_budget"]), summary
+                SEEN["usage invoices within budget"] += 1
+                if summary["awaiting_budget"]:
+                    SEEN["usage invoices with usage held"] += 1
+        for dimension, invoiced in invoiced_by_dimension.items():
+            assert invoiced <= self.model.metered[dimension], (dimension, invoiced)
 
     # -- invariants, after every step
 
@@ -521,7 +613,8 @@ class OrderStateMachine(RuleBasedStateMachine):
             for rid, s in self.model.subscriptions.items()
             for event in s.mails
         }
-        assert {key for key in outbox if key.startswith("email#")} == expected_mail
+        mails = {key for key in outbox if key.startswith("email#") and "#budget#" not in key}
+        assert mails == expected_mail
         expected_invoices = {
             f"invoice#{rid}#contract"
             for rid, s in self.model.subscriptions.items()

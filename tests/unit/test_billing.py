@@ -75,18 +75,6 @@ def test_usage_invoice_has_a_line_per_dimension_at_the_requested_rates() -> None
     assert dtd_errors(acme_document(invoice), "InvoiceDetail.dtd") == []
 
 
-def test_overrun_is_flagged_when_usage_passes_the_approved_budget() -> None:
-    within = usage_invoice(
-        _subscription(), "2026-11", {"hours": Decimal(900)}, {"hours": Decimal(900)}, NOW
-    )
-    beyond = usage_invoice(
-        _subscription(), "2026-12", {"hours": Decimal(200)}, {"hours": Decimal(1100)}, NOW
-    )
-    assert within is not None and not within.overrun
-    assert beyond is not None and beyond.overrun
-    assert billing.summary_json(beyond)["overrun"] is True
-
-
 @pytest.mark.parametrize(
     "subscription",
     [

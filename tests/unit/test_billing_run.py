@@ -15,12 +15,13 @@ import pytest
 from functions import billing, billing_run
 from functions.billing import CONTRACT, USAGE, Invoice
 from functions.billing_messages import BatchMessage, ShardMessage, message_of
+from functions.budgets import Ledger, UsageDecision
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
 from functions.handlers.billing_schedule import period_to_bill
 from functions.integrations import BuyerIdentity, Integration, InvoiceDelivery
 from functions.store.subscriptions import BILLING_SHARDS
-from functions.subscriptions import Subscription
+from functions.subscriptions import Mail, Subscription
 from tests.billing_support import subscription
 from tests.support import dtd_errors
 
@@ -50,6 +51,8 @@ class FakePorts:
     delivery_queue: list[str] = field(default_factory=list)
     failing_subscriptions: set[str] = field(default_factory=set)
     page_reads: list[tuple[str, dict[str, str] | None]] = field(default_factory=list)
+    ledger: dict[str, Ledger] = field(default_factory=dict)
+    mails: list[Mail] = field(default_factory=list)
 
     def billable_page(
         self, shard: str, cursor: dict[str, str] | None, limit: int
@@ -86,6 +89,22 @@ class FakePorts:
             return False
         self.invoices[invoice.invoice_id] = (invoice, document, "created")
         return True
+
+    def ledgers(self, subscription_ids: Sequence[str]) -> dict[str, Ledger]:
+        return {s: self.ledger[s] for s in subscription_ids if s in self.ledger}
+
+    def create_usage(
+        self, invoice: Invoice, document: bytes, summary: Mapping[str, Any],
+        decision: UsageDecision, mail: Mail | None,
+    ) -> bool:  # fmt: skip
+        created = self.create(invoice, document, summary)
+        if created:
+            self.hold(decision, mail)
+        return created
+
+    def hold(self, decision: UsageDecision, mail: Mail | None) -> None:
+        self.ledger[decision.subscription_id] = decision.after
+        self.mails.extend([mail] if mail else [])
 
     def enqueue(self, bodies: Sequence[Mapping[str, Any]]) -> int:
         self.billing_queue.extend(json.loads(json.dumps(body)) for body in bodies)

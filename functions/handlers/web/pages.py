@@ -4,6 +4,8 @@ values (catalog, product, subscribe, cart return). No routes here."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlencode
@@ -216,10 +218,13 @@ def subscribe(
     ariba_only: str | None = None,
     already: str = "",
     status: int = 200,
+    suggested: Mapping[str, Decimal] | None = None,
 ) -> Response:
-    estimates: dict[str, str] = {
-        k: f"{v.normalize():f}" for k, v in (request.estimates if request else {}).items()
-    }
+    """`suggested`: higher estimates for an ordered request whose usage awaits budget."""
+    current = dict(request.estimates if request else {})
+    for key, higher in (suggested or {}).items():
+        current[key] = max(current.get(key, higher), higher)
+    estimates: dict[str, str] = {k: f"{v.normalize():f}" for k, v in current.items()}
     for key, value in (form or {}).items():
         if key.startswith("estimate."):
             estimates[key.removeprefix("estimate.")] = value
@@ -228,7 +233,9 @@ def subscribe(
     if session is not None and session.operation != "edit" and request is not None:
         # Only an edit session or a request waiting for this punchout is re-submitted as is.
         request_id = request.id if request.state == AWAITING_PUNCHOUT else ""
-    read_only = bool(session and session.read_only) or ordered
+    # An edit session may change an ordered request's usage budget only (a PO update).
+    raising = ordered and bool(session and session.operation == "edit") and bool(estimates)
+    read_only = bool(session and session.read_only) or (ordered and not raising)
     preapproved = bool(session and storefront.is_preapproved(offer, session))
     return page(
         "subscribe.html",
@@ -245,6 +252,8 @@ def subscribe(
         error_field=error_field or "",
         read_only=read_only,
         ordered=ordered,
+        raising=raising,
+        raised=bool(suggested),
         outside=session is None,
         ariba_only=ariba_only,
         already=already,

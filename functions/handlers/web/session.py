@@ -37,6 +37,7 @@ from functions.subscription_requests import (
     ORDERED,
     PREAPPROVED,
     SubscriptionRequest,
+    usage_budget_change,
 )
 
 router = Router()
@@ -185,7 +186,20 @@ def session_request(token: str, key: SessionKey, request_id: str) -> Response:
         raise NotFound("This request is not part of your procurement session.")
     product = stores().products.get(request.product_id)
     found, offer = storefront.offer_of(product, request.offer_id)
-    return subscribe(session, _links(token), found, offer, request=request)
+    suggested = _suggested_estimates(request) if session.operation == "edit" else {}
+    return subscribe(session, _links(token), found, offer, request=request, suggested=suggested)
+
+
+def _suggested_estimates(request: SubscriptionRequest) -> dict[str, Any]:
+    """For an ordered request whose usage is held awaiting budget, the higher estimates to
+    offer (`functions.budgets`): one read of its budget ledger."""
+    if request.state != ORDERED or not request.estimates:
+        return {}
+    from functions import budgets
+    from functions.store.budget_ledger import ledgers_for
+
+    ledger = ledgers_for([request.id]).get(request.id)
+    return budgets.suggested_estimates(ledger) if budgets.holds(ledger) and ledger else {}
 
 
 @router.post("/s/<token>/requests")
@@ -221,7 +235,10 @@ def request_approval(token: str, key: SessionKey) -> Response:
             409, "This request was already ordered", frozen.message, frozen.advice
         )
     if previous is not None and previous.state == ORDERED:
-        return cart_return(session, links, previous)  # unchanged (else refused): not saved
+        # unchanged, or only its usage budget changed (for a PO update): not saved
+        return cart_return(
+            session, links, request if usage_budget_change(previous, request) else previous
+        )
     if request.state == PREAPPROVED:
         return _subscribe_at_once(session, links, request, product)
     stored = stores().requests.save(request)

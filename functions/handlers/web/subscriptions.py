@@ -75,6 +75,11 @@ class _DynamoSubscriptionPorts:
 
         return usage_for(subscription_ids, period)
 
+    def ledgers(self, subscription_ids: Any) -> Any:
+        from functions.store.budget_ledger import ledgers_for
+
+        return ledgers_for(subscription_ids)
+
 
 def subscriptions_page(
     params: dict[str, str],
