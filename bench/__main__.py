@@ -250,13 +250,15 @@ def in_process(
 
 def billing(sizes: tuple[int, ...], values: dict[str, float], details: dict[str, Any]) -> None:
     from bench.billing import EVENT_SOURCE_MAPPING, READS, WRITES, measure_billing
+    from bench.moto_transactions import item_snapshots
     from bench.stack import moto_stack
 
     _section(
         "Billing run, in-process (start, then the local queue pump feeding the billing worker "
-        "until idle; moto, a fresh one)"
+        "until idle; moto, a fresh one, its TransactWriteItems rolling back per item rather than "
+        "copying whole tables: bench/moto_transactions.py)"
     )
-    with moto_stack() as stack:
+    with moto_stack() as stack, item_snapshots():
         runs = measure_billing(stack, sizes)
     print(f"  {'subscriptions':>13} {'invoices':>9} {'seconds':>8} {'ms/sub':>7} {'own ms/sub':>10}"
           f" {'seeding s':>9}")  # fmt: skip
