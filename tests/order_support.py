@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tests.storefront_support import cart_of, post_form, punch_out
-from tests.support import post_cxml
+from tests.support import ARIBA_SECRET, post_cxml
 
 _PAYLOADS = itertools.count(1)
 BUYER = ("DUNS", "acme-coupa")
@@ -85,21 +85,45 @@ def post_order(api: Any, document: str) -> Any:
     return post_cxml(api, document, path="/cxml/orders")
 
 
-def coupa_po(integration: dict[str, Any], lines: Sequence[Any], **kw: Any) -> str:
-    """An OrderRequest from `coupa_integration()`'s buyer with the integration's shared secret
-    (as the admin API returned it on creation)."""
-    return order_request(
-        lines, buyer=BUYER, secret=integration["purchase_information"]["shared_secret"], **kw
-    )
+def po_from(integration: dict[str, Any], lines: Sequence[Any], **kw: Any) -> str:
+    """An OrderRequest from the integration's buyer with its shared secret (as the admin API
+    returned it on creation); `kw` as `order_request` takes them (an Ariba PO names the
+    marketplace's `secret` and Ariba's `sender`)."""
+    info = integration["purchase_information"]
+    kw.setdefault("buyer", (info["buyer_domain"], info["buyer_identity"]))
+    if "secret" not in kw:  # an Ariba integration has none of its own
+        kw["secret"] = info["shared_secret"]
+    return order_request(lines, **kw)
+
+
+coupa_po = po_from
+"""The name the PO tests of `coupa_integration()` use."""
+
+
+def ariba_po(integration: dict[str, Any], lines: Sequence[Any], **kw: Any) -> str:
+    """An OrderRequest as Ariba posts it through the network: the marketplace's Ariba secret,
+    Ariba's sender."""
+    return po_from(integration, lines, secret=ARIBA_SECRET, sender="sysadmin@ariba.com", **kw)
+
+
+DATASTREAM_ANNUAL = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
+"""Request approval of DataStream Pro, annual with 1,000 hours estimated."""
+
+
+def request_approval(
+    api: Any, integration: dict[str, Any], form: dict[str, str] | None = None, **punch: Any
+) -> Any:
+    """The buyer punches out and asks for approval (`form`: what to request): the cart
+    returned to the procurement system (its DTD checked)."""
+    session = punch_out(api, integration, **punch)
+    return cart_of(post_form(api, f"{session}/requests", form or DATASTREAM_ANNUAL))
 
 
 def subscribe(api: Any, integration: dict[str, Any], **po: Any) -> tuple[Any, str]:
     """Punchout, Request approval of DataStream Pro (annual, 1,000 hours estimated), and the
     PO approving both lines: the cart lines and the integration's secret (to post more POs)."""
-    session = punch_out(api, integration)
-    form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
-    cart = cart_of(post_form(api, f"{session}/requests", form))
-    answer = post_order(api, coupa_po(integration, cart.lines, **po))
+    cart = request_approval(api, integration)
+    answer = post_order(api, po_from(integration, cart.lines, **po))
     assert answer.code == 200, answer.message
     return cart.lines, integration["purchase_information"]["shared_secret"]
 
