@@ -185,6 +185,26 @@ class LocalStack:
         self.run_triggers()
 
 
+def outbox_insert(key: str) -> dict[str, Any]:
+    """The outbox stream's record of the item `key`'s INSERT, as Lambda would deliver it
+    (again) to the billing worker."""
+    return {
+        "Records": [
+            {
+                "eventID": "1",
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {
+                    "Keys": {"pk": {"S": key}},
+                    "NewImage": {"pk": {"S": key}, "status": {"S": "created"}},
+                    "SequenceNumber": "100",
+                    "StreamViewType": "NEW_IMAGE",
+                },
+            }
+        ]
+    }
+
+
 @dataclass
 class CoupaStack(LocalStack):
     """The local stack and Acme's Coupa (the fake, on its own port) taking its invoices."""

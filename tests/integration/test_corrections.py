@@ -17,6 +17,7 @@ from functions.refunds import refund_outbox_key
 from functions.store import invoice_files
 from local.events import LambdaContext
 from tests.billing_support import CoupaStack as Stack
+from tests.billing_support import outbox_insert
 from tests.integration.test_invoicing_flow import stack  # the same local stack and buyer
 from tests.order_support import ariba_po, po_from, post_order, request_approval
 from tests.storefront_support import (
@@ -108,10 +109,8 @@ def test_a_po_deleted_mid_term_credits_the_unused_months_once(stack: Stack) -> N
 
     # And the outbox record handled again (a retried stream batch) issues nothing more
     key = refund_outbox_key(credit["subscription_id"])
-    record = {"eventName": "INSERT", "eventSource": "aws:dynamodb",
-              "dynamodb": {"NewImage": {"pk": {"S": key}}, "SequenceNumber": "1"}}  # fmt: skip
     for _ in range(2):
-        answer = billing_worker.handler({"Records": [record]}, LambdaContext("billing_worker"))
+        answer = billing_worker.handler(outbox_insert(key), LambdaContext("billing_worker"))
         assert answer == {"batchItemFailures": []}
     stack.run_triggers()
     assert len([i for i in stack.invoices(integration["id"]) if i["kind"] == "credit"]) == 1
