@@ -17,7 +17,6 @@ from lxml import etree
 
 from functions.config import settings
 from functions.store import invoice_files
-from local.fake_coupa import Party
 from tests.billing_support import CoupaStack as Stack
 from tests.billing_support import coupa_stack
 from tests.order_support import po_from, post_order, request_approval
@@ -42,7 +41,6 @@ from tests.support import (
 TRIAL_SELLER = "412345678901"
 CUSTOMER = "111122223333"  # coupa_integration()'s account
 SUBSCRIBED_AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
-US = Party("NetworkID", "procurement-gateway")
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from lxml import etree
 
 from functions.handlers import billing_worker
 from local.events import LambdaContext
-from local.fake_coupa import Party
 from tests.billing_support import CoupaStack as Stack
 from tests.billing_support import coupa_stack, outbox_insert
 from tests.order_support import coupa_po, post_order, request_approval, table_items
@@ -25,7 +24,6 @@ from tests.storefront_support import (
 )
 from tests.support import dtd_errors
 
-US = Party("NetworkID", "procurement-gateway")
 
 
 @pytest.fixture
