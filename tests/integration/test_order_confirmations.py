@@ -25,7 +25,6 @@ from tests.storefront_support import (
 from tests.support import dtd_errors
 
 
-
 @pytest.fixture
 def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
     clock.freeze(datetime(2026, 11, 26, 12, 30, tzinfo=UTC))
