@@ -19,13 +19,9 @@ from functions.delivery import (
     FAILED,
     MAX_RECEIVES,
     STORED,
-    DeliveryLog,
     IntegrationLookup,
     Outcome,
     RetryLater,
-    Verdict,
-    after,
-    classify,
     endpoint_of,
     opened_endpoint,
 )
@@ -38,6 +34,7 @@ from functions.delivery_transport import (
     Unanswered,
     check_endpoint,
 )
+from functions.delivery_verdict import DeliveryLog, Verdict, after, classify
 from functions.integrations import SecretBox
 from functions.order_confirmations import OrderConfirmation
 

@@ -19,7 +19,7 @@ from functions import billing, contracts, corrections, refunds
 from functions.billing import Invoice
 from functions.billing_run import document_of, parties_of
 from functions.cxml.model import Credential
-from functions.delivery import DeliveryLog
+from functions.delivery_verdict import DeliveryLog
 from functions.errors import Conflict, NotFound
 from functions.integrations import Integration
 from functions.invoice_summary import invoice_of_summary
