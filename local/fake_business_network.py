@@ -19,14 +19,12 @@ port (`serve`; local/fake_endpoint.py holds what it shares with the fake Coupa).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from local.fake_endpoint import (
     FakeEndpoint,
     Judgement,
-    Received,
     dtd_problem,
     handle,
     has_credential,
@@ -58,10 +56,6 @@ class FakeBusinessNetwork(FakeEndpoint):
     supplier_anid: str
     shared_secret: str
     buyers: set[str] = field(default_factory=set)
-    invoices: dict[str, bytes] = field(default_factory=dict)
-    log: list[Received] = field(default_factory=list)
-    _failures: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def judge_document(self, root: Any, body: bytes, invoice_id: str, payload_id: str) -> Judgement:
         us = self.supplier_anid

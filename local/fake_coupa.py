@@ -28,7 +28,6 @@ from local.fake_endpoint import (
     INVOICE_DTD,
     FakeEndpoint,
     Judgement,
-    Received,
     dtd_problem,
     handle,
     has_credential,
@@ -72,13 +71,9 @@ class FakeCoupa(FakeEndpoint):
     buyer: Party
     sender: Party
     shared_secret: str = field(default_factory=lambda: secrets.token_urlsafe(18))
-    invoices: dict[str, bytes] = field(default_factory=dict)
     confirmations: list[bytes] = field(default_factory=list)  # every one accepted, in order
-    log: list[Received] = field(default_factory=list)
-    _failures: int = 0
     _stalls: int = 0
     _stall_seconds: float = 0.0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
     _released: threading.Event = field(default_factory=threading.Event)
 
     def invoice_delivery(self, url: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -70,19 +70,20 @@ class Received:
     at: float
 
 
+@dataclass(kw_only=True)
 class FakeEndpoint:
-    """A platform's cXML endpoint: the subclass (a dataclass) holds these fields and judges
-    a parsed cXML document in `judge_document`."""
+    """A platform's cXML endpoint: what it accepted and answered; a subclass judges a parsed
+    cXML document in `judge_document`."""
 
     PATH: ClassVar[str]
     CONTROL: ClassVar[str]
     UNEXPECTED_ERROR: ClassVar[str]  # the platform's message when it answers 500
     DUPLICATE: ClassVar[tuple[int, str]]  # its answer to an invoice number it already took
 
-    invoices: dict[str, bytes]
-    log: list[Received]
-    _failures: int
-    _lock: threading.Lock
+    invoices: dict[str, bytes] = field(default_factory=dict)  # accepted, by invoice number
+    log: list[Received] = field(default_factory=list)
+    _failures: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail_next(self, count: int) -> None:
         """Answer 500 to the next `count` posts, as the platform does on an unexpected error."""
