@@ -213,13 +213,15 @@ class CoupaStack(LocalStack):
     coupa_url: str
 
     def integration(self, **overrides: Any) -> dict[str, Any]:
-        """A live Coupa integration (`coupa_integration()`) delivering to the fake Coupa."""
+        """A live Coupa integration (`coupa_integration()`) delivering to the fake Coupa,
+        unless `overrides` say otherwise."""
         return create_integration(
             self.api,
-            coupa_integration(
-                test_mode=False, invoice_delivery=self.coupa.invoice_delivery(self.coupa_url),
+            coupa_integration(**{
+                "test_mode": False,
+                "invoice_delivery": self.coupa.invoice_delivery(self.coupa_url),
                 **overrides,
-            ),
+            }),
         )  # fmt: skip
 
 

@@ -24,7 +24,7 @@ from tests.storefront_support import (
     create_integration,
     create_products,
 )
-from tests.support import SELLER, admin, coupa_integration, dtd_errors
+from tests.support import SELLER, admin, dtd_errors
 
 __all__ = ["stack"]  # the fixture, shared with the invoicing flow's tests
 
@@ -57,6 +57,16 @@ def _subscribed(stack: Stack, integration: dict[str, Any], order_id: str = "PO-7
     return cart
 
 
+def _invoiced_contract(stack: Stack) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+    """The 12-month contract approved by PO-77 and its first invoice: the integration, the
+    cart and the invoice as the admin API lists it."""
+    create_products(stack.api, MONTHLY)
+    integration = stack.integration()
+    cart = _subscribed(stack, integration)
+    (contract,) = stack.invoices(integration["id"])
+    return integration, cart, contract
+
+
 def _delete(stack: Stack, integration: dict[str, Any], cart: Any, order_id: str) -> None:
     document = po_from(integration, cart.lines, order_id=order_id, order_type="delete", version=2)
     assert post_order(stack.api, document).code == 200
@@ -74,10 +84,7 @@ def _object(location: str) -> bytes:
 
 def test_a_po_deleted_mid_term_credits_the_unused_months_once(stack: Stack) -> None:
     # Given a 12-month contract, invoiced upfront (12 x 1,000.00) and delivered to Coupa
-    create_products(stack.api, MONTHLY)
-    integration = stack.integration()
-    cart = _subscribed(stack, integration)
-    (contract,) = stack.invoices(integration["id"])
+    integration, cart, contract = _invoiced_contract(stack)
     assert (contract["state"], contract["totals"]["due"]) == ("delivered", "12000.00")
 
     # When the company deletes the PO two and a half months in
@@ -140,10 +147,7 @@ def test_a_po_update_taking_the_contract_away_credits_it_too(stack: Stack) -> No
 
 def test_the_admin_credits_a_delivered_invoice_within_what_it_charged(stack: Stack) -> None:
     # Given a delivered contract invoice of 12,000.00
-    create_products(stack.api, MONTHLY)
-    integration = stack.integration()
-    _subscribed(stack, integration)
-    (contract,) = stack.invoices(integration["id"])
+    *_, contract = _invoiced_contract(stack)
     path = f"/admin/invoices/{contract['invoice_id']}/credit-memos"
 
     # When the admin credits 250.00 with a key, then sends the same request again
@@ -180,9 +184,7 @@ def test_a_rejected_invoice_is_cancelled_and_never_credited(stack: Stack) -> Non
     # Given an integration whose invoice endpoint refuses our credentials (401: rejected)
     create_products(stack.api, MONTHLY)
     delivery = {**stack.coupa.invoice_delivery(stack.coupa_url), "shared_secret": "wrong-secret"}
-    integration = create_integration(
-        stack.api, coupa_integration(test_mode=False, invoice_delivery=delivery)
-    )
+    integration = stack.integration(invoice_delivery=delivery)
     _subscribed(stack, integration)
     (contract,) = stack.invoices(integration["id"])
     assert contract["state"] == "rejected"
@@ -257,10 +259,7 @@ def test_an_ariba_invoice_kept_in_s3_is_credited_and_its_credit_cancelled(stack:
 
 
 def test_bad_correction_requests_get_a_json_4xx_and_change_nothing(stack: Stack) -> None:
-    create_products(stack.api, MONTHLY)
-    integration = stack.integration()
-    _subscribed(stack, integration)
-    (contract,) = stack.invoices(integration["id"])
+    *_, contract = _invoiced_contract(stack)
     path = f"/admin/invoices/{contract['invoice_id']}/credit-memos"
 
     for payload, expected in [

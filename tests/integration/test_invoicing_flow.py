@@ -32,7 +32,6 @@ from tests.storefront_support import (
 from tests.support import (
     SELLER,
     admin,
-    coupa_integration,
     dtd_errors,
     meter,
     seller_token,
@@ -178,13 +177,9 @@ def test_free_trials_and_test_mode_produce_no_invoice(stack: Stack) -> None:
     # Given a free trial subscription, and a subscription made through a test-mode integration
     coupa = stack.integration()
     _subscribe(stack, coupa, "sentinel-siem-trial", "trial")
-    testing = create_integration(
-        stack.api,
-        coupa_integration(
-            name="Acme (test)", buyer_identity={"domain": "DUNS", "identity": "acme-test"},
-            account_id="999988887777", test_mode=True,
-            invoice_delivery=stack.coupa.invoice_delivery(stack.coupa_url),
-        ),
+    testing = stack.integration(
+        name="Acme (test)", buyer_identity={"domain": "DUNS", "identity": "acme-test"},
+        account_id="999988887777", test_mode=True,
     )  # fmt: skip
     _subscribe(stack, testing, order_id="PO-TEST-1")
     stack.run_triggers()
