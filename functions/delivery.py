@@ -158,7 +158,7 @@ def deliver(
     if endpoint is None:
         if resend:
             return Outcome(invoice_id, DELIVERED, invoice.delivery, sent=False)
-        return _record(ports, invoice, STORED, kept, sent=False)
+        return settle(ports.ledger, invoice_id, invoice, STORED, kept, sent=False)
     try:
         check_endpoint(endpoint, allow_local_http=ports.allow_local_http)
         endpoint = opened_endpoint(endpoint, invoice.integration_id, ports.secrets)
@@ -170,18 +170,13 @@ def deliver(
         verdict = Verdict(FAILED, None, clip(str(exc)))
         log = after(invoice.delivery, verdict, now)
         state = DELIVERED if resend else FAILED
-        return _record(ports, invoice, state, log, sent=False, verdict=verdict)
+        return settle(ports.ledger, invoice_id, invoice, state, log, sent=False, verdict=verdict)
     verdict = classify(reply, invoice.delivery, system)
     log = after(invoice.delivery, verdict, now)
-    if resend:
-        # Whatever the re-send met, the invoice was delivered before: the log shows the
-        # re-send's answer; nothing is retried.
-        state = DELIVERED
-    elif verdict.state is not None:
-        state = verdict.state
-    else:
-        state = FAILED if receive_count >= MAX_RECEIVES else CREATED
-    outcome = _record(ports, invoice, state, log, sent=True, verdict=verdict)
+    # A re-send: whatever it met, the invoice was delivered before (the log shows the re-send's
+    # answer; nothing is retried).
+    state = DELIVERED if resend else next_state(verdict, receive_count)
+    outcome = settle(ports.ledger, invoice_id, invoice, state, log, sent=True, verdict=verdict)
     if outcome.state == CREATED and not outcome.superseded:
         raise RetryLater(f"Invoice {invoice_id}: {verdict.text}")
     return outcome
@@ -208,25 +203,48 @@ def opened_endpoint(
     return replace(endpoint, shared_secret=clear)
 
 
-def _record(
-    ports: Ports,
-    invoice: PendingInvoice,
+class _Attempted(Protocol):
+    @property
+    def state(self) -> str: ...
+    @property
+    def delivery(self) -> DeliveryLog: ...
+
+
+class AttemptLedger(Protocol):
+    """What `settle` needs: the invoice ledger, or the order confirmations' one."""
+
+    def pending(self, key: str, /) -> _Attempted | None: ...
+
+    def record(self, key: str, state: str, log: DeliveryLog, expected: str, /) -> bool: ...
+
+
+def settle(
+    ledger: AttemptLedger,
+    key: str,
+    read: _Attempted,
     state: str,
     log: DeliveryLog,
     *,
     sent: bool,
     verdict: Verdict | None = None,
 ) -> Outcome:
-    if ports.ledger.record(invoice.invoice_id, state, log, expected=invoice.state):
-        return Outcome(invoice.invoice_id, state, log, sent=sent, verdict=verdict)
-    # Another copy of the message got there first: report what it left, retry nothing.
-    current = ports.ledger.pending(invoice.invoice_id)
-    now_state = current.state if current else invoice.state
+    """Record the attempt if the document's state is still the one `read`; otherwise another
+    copy of the message got there first: report what it left, retry nothing."""
+    if ledger.record(key, state, log, read.state):
+        return Outcome(key, state, log, sent=sent, verdict=verdict)
+    current = ledger.pending(key)
     return Outcome(
-        invoice.invoice_id,
-        now_state,
+        key,
+        current.state if current else read.state,
         current.delivery if current else log,
         sent=sent,
         verdict=verdict,
         superseded=True,
     )
+
+
+def next_state(verdict: Verdict, receive_count: int) -> str:
+    """The verdict's state; for "try again", `failed` on the queue's last receive."""
+    if verdict.state is not None:
+        return verdict.state
+    return FAILED if receive_count >= MAX_RECEIVES else CREATED
