@@ -25,27 +25,21 @@ from functions.integrations import Integration
 from functions.invoice_summary import invoice_of_summary
 from functions.invoice_terms import with_terms
 from functions.parties import LegalEntity
+from functions.redelivery import InvoiceOnRecord
 from functions.subscriptions import Subscription
 
 NO_ENTITY = LegalEntity()
 """No legal entity configured: corrections then name no from/remitTo partner."""
 
 
-class StoredInvoiceView(Protocol):
-    """What the rules read of a stored invoice (`functions.store.invoices.StoredInvoice`)."""
+class StoredInvoiceView(InvoiceOnRecord, Protocol):
+    """What the rules read of a stored invoice (`functions.store.invoices.StoredInvoice`):
+    what re-delivery reads, and its kind and summary."""
 
-    @property
-    def invoice_id(self) -> str: ...
     @property
     def kind(self) -> str: ...
     @property
-    def integration_id(self) -> str: ...
-    @property
-    def state(self) -> str: ...
-    @property
     def summary(self) -> dict[str, Any]: ...
-    @property
-    def delivery(self) -> dict[str, Any]: ...
 
 
 class CorrectionPorts(Protocol):
