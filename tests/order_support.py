@@ -17,6 +17,16 @@ BUYER = ("DUNS", "acme-coupa")
 """The buyer credential of `tests.support.coupa_integration()`."""
 
 
+def buyer_header(buyer: tuple[str, str], secret: str, sender: str = "buyer") -> str:
+    """The cXML Header of a document the buyer's system sends us: From the buyer, To us,
+    Sender with the shared secret."""
+    return f"""<Header><From><Credential domain="{buyer[0]}"><Identity>{buyer[1]}</Identity></Credential></From>
+<To><Credential domain="NetworkID"><Identity>procurement-gateway</Identity></Credential></To>
+<Sender><Credential domain="NetworkID"><Identity>{sender}</Identity>
+<SharedSecret>{secret}</SharedSecret></Credential><UserAgent>Coupa Procurement 1.0</UserAgent>
+</Sender></Header>"""
+
+
 def order_request(
     lines: Sequence[Any],
     *,
@@ -60,11 +70,7 @@ def order_request(
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd">
 <cXML payloadID="{payload}" timestamp="2026-11-26T12:00:00+00:00" xml:lang="en-US">
-<Header><From><Credential domain="{buyer[0]}"><Identity>{buyer[1]}</Identity></Credential></From>
-<To><Credential domain="NetworkID"><Identity>procurement-gateway</Identity></Credential></To>
-<Sender><Credential domain="NetworkID"><Identity>{sender}</Identity>
-<SharedSecret>{secret}</SharedSecret></Credential><UserAgent>Coupa Procurement 1.0</UserAgent>
-</Sender></Header>
+{buyer_header(buyer, secret, sender)}
 <Request deploymentMode="{deployment_mode}"><OrderRequest>
 <OrderRequestHeader orderID="{order_id}" orderDate="2026-11-26T12:00:00+00:00" type="{order_type}"{version_attr}>
 <Total><Money currency="USD">0.00</Money></Total>
