@@ -17,17 +17,14 @@ from functions.cxml.build import order_confirmation
 from functions.delivery import (
     CREATED,
     FAILED,
-    MAX_RECEIVES,
     STORED,
-    DeliveryLog,
     IntegrationLookup,
     Outcome,
     RetryLater,
-    Verdict,
-    after,
-    classify,
     endpoint_of,
+    next_state,
     opened_endpoint,
+    settle,
 )
 from functions.delivery_transport import (
     TIMEOUT_SECONDS,
@@ -38,6 +35,7 @@ from functions.delivery_transport import (
     Unanswered,
     check_endpoint,
 )
+from functions.delivery_verdict import DeliveryLog, Verdict, after, classify, clip
 from functions.integrations import SecretBox
 from functions.order_confirmations import OrderConfirmation
 
@@ -87,7 +85,7 @@ def deliver(key: str, *, receive_count: int, ports: Ports, now: datetime) -> Out
     except NotConfigured as exc:  # the marketplace's network account is incomplete
         endpoint, kept = None, replace(pending.delivery, note=str(exc))
     if endpoint is None:
-        return _record(ports, pending, key, STORED, kept, sent=False)
+        return settle(ports.ledger, key, pending, STORED, kept, sent=False)
     try:
         check_endpoint(endpoint, allow_local_http=ports.allow_local_http)
         endpoint = opened_endpoint(endpoint, facts.integration_id, ports.secrets)
@@ -110,39 +108,13 @@ def deliver(key: str, *, receive_count: int, ports: Ports, now: datetime) -> Out
     except Unanswered as exc:
         reply = exc
     except EndpointRefused as exc:
-        verdict = Verdict(FAILED, None, str(exc)[:500])
+        verdict = Verdict(FAILED, None, clip(str(exc)))
         log = after(pending.delivery, verdict, now)
-        return _record(ports, pending, key, FAILED, log, sent=False, verdict=verdict)
+        return settle(ports.ledger, key, pending, FAILED, log, sent=False, verdict=verdict)
     verdict = classify(reply, pending.delivery)
     log = after(pending.delivery, verdict, now)
-    if verdict.state is not None:
-        state = verdict.state
-    else:
-        state = FAILED if receive_count >= MAX_RECEIVES else CREATED
-    outcome = _record(ports, pending, key, state, log, sent=True, verdict=verdict)
+    state = next_state(verdict, receive_count)
+    outcome = settle(ports.ledger, key, pending, state, log, sent=True, verdict=verdict)
     if outcome.state == CREATED and not outcome.superseded:
         raise RetryLater(f"Order confirmation {key}: {verdict.text}")
     return outcome
-
-
-def _record(
-    ports: Ports,
-    pending: PendingConfirmation,
-    key: str,
-    state: str,
-    log: DeliveryLog,
-    *,
-    sent: bool,
-    verdict: Verdict | None = None,
-) -> Outcome:
-    if ports.ledger.record(key, state, log, expected=pending.state):
-        return Outcome(key, state, log, sent=sent, verdict=verdict)
-    current = ports.ledger.pending(key)  # another copy of the message got there first
-    return Outcome(
-        key,
-        current.state if current else pending.state,
-        current.delivery if current else log,
-        sent=sent,
-        verdict=verdict,
-        superseded=True,
-    )

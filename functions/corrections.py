@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -34,6 +34,7 @@ from functions import contracts, fields
 from functions.billing import CREDIT, CreditLine, Invoice, InvoiceLine, period_of
 from functions.clock import iso
 from functions.errors import BadRequest, Conflict
+from functions.invoice_summary import invoice_of_summary, summary_lines
 
 CREDIT_MEMO = "creditMemo"
 CREDITABLE = (contracts.INVOICE_DELIVERED, contracts.INVOICE_STORED)
@@ -118,24 +119,6 @@ def credit_request_from_json(body: object) -> CreditRequest:
 def credit_memo_id(original_id: str, sequence: int) -> str:
     """`CM-U-202611-1A2B3C4D5E6F-1`: the n-th credit of that invoice, never another's."""
     return f"CM-{original_id.removeprefix('INV-')}-{sequence}"
-
-
-def original_lines(summary: Mapping[str, Any]) -> list[InvoiceLine]:
-    """The lines of a stored invoice, as invoiced."""
-    return [
-        InvoiceLine(
-            invoice_line_number=int(line["invoice_line_number"]),
-            po_line_number=int(line["po_line_number"]),
-            supplier_part_id=str(line["supplier_part_id"]),
-            auxiliary_id=str(line["auxiliary_id"]),
-            description=str(line["description"]),
-            quantity=Decimal(line["quantity"]),
-            unit_price=Decimal(line["unit_price"]),
-            unit_of_measure=str(line["unit_of_measure"]),
-            dimension=str(line.get("dimension") or ""),
-        )
-        for line in summary.get("lines") or []
-    ]
 
 
 def credited_so_far(credits: Sequence[Mapping[str, Any]]) -> tuple[Decimal, dict[int, Decimal]]:
@@ -244,25 +227,18 @@ def credit_memo(
             f"Invoice {invoice_id} is '{state}': the buyer does not hold it, so there is "
             "nothing to credit. Cancel it instead (POST .../cancel), or wait for its delivery."
         )
-    originals = original_lines(original)
+    originals = summary_lines(original)
     if not originals:
         raise Conflict(f"Invoice {invoice_id} has no lines to credit.")
     lines = _lines_to_credit(request, originals)
     _within_what_was_charged(lines, originals, credits)
-    return Invoice(
+    return replace(
+        invoice_of_summary(original),
         invoice_id=credit_memo_id(invoice_id, sequence),
         kind=CREDIT,
-        subscription_id=str(original["subscription_id"]),
-        integration_id=str(original["integration_id"]),
-        account_id=str(original["account_id"]),
         period=period_of(now),
         invoice_date=iso(now),
-        order_id=str(original["order_id"]),
-        order_payload_id=str(original["order_payload_id"]),
-        currency=str(original["currency"]),
         lines=tuple(lines),
-        product_name=str(original.get("product_name") or ""),
-        offer_name=str(original.get("offer_name") or ""),
         purpose=CREDIT_MEMO,
         original_invoice_id=invoice_id,
         original_invoice_date=str(original["invoice_date"]),

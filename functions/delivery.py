@@ -6,17 +6,9 @@ passed in (adapters in `functions.store`), so every rule here is unit-tested wit
 network. What is posted, re-addressed to the integration's endpoint, and what can come back:
 `functions.delivery_transport`. Decisions (docs/INVOICING.md has the states and the message):
 
-- **Answers.** A cXML Status 2xx is `delivered`. A 4xx (Coupa: 401 credentials, 403 invoicing
-  not enabled, 406 DTD, 417 reference or reused number, 450 version) is permanent: `rejected`,
-  kept on the invoice record and logged for the admin. A 5xx, a timeout, a connection or TLS
-  failure, or an answer that is not cXML is transient: the message is retried by SQS; the
-  last attempt (the queue's fifth receive, after which it would go to the DLQ) marks `failed`.
-- **417 after a lost answer.** Coupa answers a reused invoice number with 417 "Invalid
-  attributes in document", the same code it uses for a bad PO reference. When an earlier
-  attempt of this invoice may have reached Coupa without us learning the outcome (a timeout, a
-  dropped connection, a non-cXML answer), or the invoice was delivered before, a 417 that does
-  not name the reference is taken as Coupa already holding our invoice: `delivered`, with a
-  note saying so. Otherwise a 417 is `rejected`.
+- **Answers** and the attempt log: `functions.delivery_verdict` (2xx delivered, 4xx
+  rejected, 5xx and no cXML answer retried, the last receive `failed`; a duplicate answer
+  after an attempt that may have arrived is `delivered` with a note).
 - **Only `created` invoices are sent** (the admin API puts a rejected, failed or stored invoice
   back to `created` before queueing it again), so a duplicate message for a finished invoice
   sends nothing. A `delivered` invoice is sent again only when the admin forces it (the message
@@ -35,15 +27,12 @@ network. What is posted, re-addressed to the integration's endpoint, and what ca
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from functions import contracts
 from functions.business_network import BusinessNetwork, NotConfigured
-from functions.clock import iso
-from functions.cxml.parse import parse_response
 from functions.delivery_transport import (
     TIMEOUT_SECONDS,
     Answer,
@@ -53,7 +42,7 @@ from functions.delivery_transport import (
     build_send,
     check_endpoint,
 )
-from functions.errors import GatewayError
+from functions.delivery_verdict import DeliveryLog, Verdict, after, classify, clip
 from functions.integrations import (
     Integration,
     InvoiceDelivery,
@@ -73,128 +62,6 @@ STATES = contracts.INVOICE_STATES
 MAX_RECEIVES = contracts.MAX_RECEIVES
 """The delivery queue's redrive: after this many receives a message goes to the DLQ, so the
 receive with this count is the last attempt."""
-_MAX_TEXT = 500
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """How one attempt ended: `state` DELIVERED or REJECTED, or None for "try again"."""
-
-    state: str | None
-    code: int | None
-    text: str
-    note: str = ""
-    answered: bool = True  # False: we never learned whether the invoice arrived
-
-    @property
-    def retry(self) -> bool:
-        return self.state is None
-
-
-@dataclass(frozen=True)
-class DeliveryLog:
-    """The invoice record's `delivery` JSON: what the admin API shows of the attempts."""
-
-    attempts: int = 0
-    last_code: int | None = None
-    last_text: str = ""
-    delivered_at: str | None = None
-    last_attempt_at: str | None = None
-    unanswered: int = 0  # attempts whose outcome we never learned (the invoice may have arrived)
-    note: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "attempts": self.attempts,
-            "last_code": self.last_code,
-            "last_text": self.last_text,
-            "delivered_at": self.delivered_at,
-            "last_attempt_at": self.last_attempt_at,
-            "unanswered": self.unanswered,
-            "note": self.note,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None) -> DeliveryLog:
-        data = data or {}
-        code = data.get("last_code")
-        return cls(
-            attempts=int(data.get("attempts") or 0),
-            last_code=int(code) if code is not None else None,
-            last_text=str(data.get("last_text") or ""),
-            delivered_at=data.get("delivered_at") or None,
-            last_attempt_at=data.get("last_attempt_at") or None,
-            unanswered=int(data.get("unanswered") or 0),
-            note=str(data.get("note") or ""),
-        )
-
-    @property
-    def may_have_arrived(self) -> bool:
-        """An earlier attempt may have reached the buyer's system."""
-        return self.delivered_at is not None or self.unanswered > 0
-
-
-def _clip(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
-
-
-def classify(reply: Answer | Unanswered, history: DeliveryLog, system: System = "coupa") -> Verdict:
-    """Judge one attempt. `history` is the invoice's record before it (for the duplicate
-    rules), `system` whose answer it is (Coupa directly, or SAP Business Network for Ariba)."""
-    if isinstance(reply, Unanswered):
-        return Verdict(None, None, _clip(f"No answer: {reply}"), answered=False)
-    try:
-        code, text, message = parse_response(reply.body)
-    except GatewayError as exc:
-        return Verdict(
-            None,
-            None,
-            _clip(f"HTTP {reply.http_status} without a cXML answer ({exc.message})"),
-            answered=False,
-        )
-    said = _clip(f"{code} {text}: {message}" if message else f"{code} {text}")
-    if 200 <= code < 300:
-        return Verdict(DELIVERED, code, said)
-    held = _already_held(system, code, message, said) if history.may_have_arrived else None
-    if held:
-        return Verdict(DELIVERED, code, said, note=held)
-    if 400 <= code < 500:
-        return Verdict(REJECTED, code, said)
-    return Verdict(None, code, said)
-
-
-def _already_held(system: System, code: int, message: str, said: str) -> str | None:
-    """The note when an answer says the buyer's side already holds this invoice number (after
-    an attempt that may have arrived, so the holder is this very invoice), else None."""
-    if system == "coupa" and code == 417 and "reference" not in message.lower():
-        return (
-            "Coupa answered 417 after an earlier attempt that may have arrived: taken as "
-            "Coupa already holding this invoice number. Check the invoice in Coupa."
-        )
-    if system == "ariba" and 400 <= code < 500 and "INVOICE_DUPLICATE" in said.upper():
-        return (
-            "SAP Business Network answered INVOICE_DUPLICATE after an earlier attempt that may "
-            "have arrived: taken as the network already holding this invoice. Check it there."
-        )
-    return None
-
-
-def after(log: DeliveryLog, verdict: Verdict, at: datetime) -> DeliveryLog:
-    """The log once `verdict`'s attempt is counted."""
-    stamp = iso(at)
-    return replace(
-        log,
-        attempts=log.attempts + 1,
-        last_code=verdict.code,
-        last_text=verdict.text,
-        last_attempt_at=stamp,
-        unanswered=log.unanswered + (0 if verdict.answered else 1),
-        delivered_at=stamp
-        if verdict.state == DELIVERED and not log.delivered_at
-        else log.delivered_at,
-        note=verdict.note or log.note,
-    )
 
 
 def endpoint_of(
@@ -291,7 +158,7 @@ def deliver(
     if endpoint is None:
         if resend:
             return Outcome(invoice_id, DELIVERED, invoice.delivery, sent=False)
-        return _record(ports, invoice, STORED, kept, sent=False)
+        return settle(ports.ledger, invoice_id, invoice, STORED, kept, sent=False)
     try:
         check_endpoint(endpoint, allow_local_http=ports.allow_local_http)
         endpoint = opened_endpoint(endpoint, invoice.integration_id, ports.secrets)
@@ -300,21 +167,16 @@ def deliver(
     except Unanswered as exc:
         reply = exc
     except EndpointRefused as exc:
-        verdict = Verdict(FAILED, None, _clip(str(exc)))
+        verdict = Verdict(FAILED, None, clip(str(exc)))
         log = after(invoice.delivery, verdict, now)
         state = DELIVERED if resend else FAILED
-        return _record(ports, invoice, state, log, sent=False, verdict=verdict)
+        return settle(ports.ledger, invoice_id, invoice, state, log, sent=False, verdict=verdict)
     verdict = classify(reply, invoice.delivery, system)
     log = after(invoice.delivery, verdict, now)
-    if resend:
-        # Whatever the re-send met, the invoice was delivered before: the log shows the
-        # re-send's answer; nothing is retried.
-        state = DELIVERED
-    elif verdict.state is not None:
-        state = verdict.state
-    else:
-        state = FAILED if receive_count >= MAX_RECEIVES else CREATED
-    outcome = _record(ports, invoice, state, log, sent=True, verdict=verdict)
+    # A re-send: whatever it met, the invoice was delivered before (the log shows the re-send's
+    # answer; nothing is retried).
+    state = DELIVERED if resend else next_state(verdict, receive_count)
+    outcome = settle(ports.ledger, invoice_id, invoice, state, log, sent=True, verdict=verdict)
     if outcome.state == CREATED and not outcome.superseded:
         raise RetryLater(f"Invoice {invoice_id}: {verdict.text}")
     return outcome
@@ -341,25 +203,48 @@ def opened_endpoint(
     return replace(endpoint, shared_secret=clear)
 
 
-def _record(
-    ports: Ports,
-    invoice: PendingInvoice,
+class _Attempted(Protocol):
+    @property
+    def state(self) -> str: ...
+    @property
+    def delivery(self) -> DeliveryLog: ...
+
+
+class AttemptLedger(Protocol):
+    """What `settle` needs: the invoice ledger, or the order confirmations' one."""
+
+    def pending(self, key: str, /) -> _Attempted | None: ...
+
+    def record(self, key: str, state: str, log: DeliveryLog, expected: str, /) -> bool: ...
+
+
+def settle(
+    ledger: AttemptLedger,
+    key: str,
+    read: _Attempted,
     state: str,
     log: DeliveryLog,
     *,
     sent: bool,
     verdict: Verdict | None = None,
 ) -> Outcome:
-    if ports.ledger.record(invoice.invoice_id, state, log, expected=invoice.state):
-        return Outcome(invoice.invoice_id, state, log, sent=sent, verdict=verdict)
-    # Another copy of the message got there first: report what it left, retry nothing.
-    current = ports.ledger.pending(invoice.invoice_id)
-    now_state = current.state if current else invoice.state
+    """Record the attempt if the document's state is still the one `read`; otherwise another
+    copy of the message got there first: report what it left, retry nothing."""
+    if ledger.record(key, state, log, read.state):
+        return Outcome(key, state, log, sent=sent, verdict=verdict)
+    current = ledger.pending(key)
     return Outcome(
-        invoice.invoice_id,
-        now_state,
+        key,
+        current.state if current else read.state,
         current.delivery if current else log,
         sent=sent,
         verdict=verdict,
         superseded=True,
     )
+
+
+def next_state(verdict: Verdict, receive_count: int) -> str:
+    """The verdict's state; for "try again", `failed` on the queue's last receive."""
+    if verdict.state is not None:
+        return verdict.state
+    return FAILED if receive_count >= MAX_RECEIVES else CREATED

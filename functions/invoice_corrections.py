@@ -13,40 +13,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Protocol
 
 from functions import billing, contracts, corrections, refunds
-from functions.billing import CREDIT, CreditLine, Invoice
+from functions.billing import Invoice
 from functions.billing_run import document_of, parties_of
 from functions.cxml.model import Credential
-from functions.delivery import DeliveryLog
+from functions.delivery_verdict import DeliveryLog
 from functions.errors import Conflict, NotFound
 from functions.integrations import Integration
+from functions.invoice_summary import invoice_of_summary
 from functions.invoice_terms import with_terms
 from functions.parties import LegalEntity
+from functions.redelivery import InvoiceOnRecord
 from functions.subscriptions import Subscription
-from functions.taxes import TaxRule
 
 NO_ENTITY = LegalEntity()
 """No legal entity configured: corrections then name no from/remitTo partner."""
 
 
-class StoredInvoiceView(Protocol):
-    """What the rules read of a stored invoice (`functions.store.invoices.StoredInvoice`)."""
+class StoredInvoiceView(InvoiceOnRecord, Protocol):
+    """What the rules read of a stored invoice (`functions.store.invoices.StoredInvoice`):
+    what re-delivery reads, and its kind and summary."""
 
-    @property
-    def invoice_id(self) -> str: ...
     @property
     def kind(self) -> str: ...
     @property
-    def integration_id(self) -> str: ...
-    @property
-    def state(self) -> str: ...
-    @property
     def summary(self) -> dict[str, Any]: ...
-    @property
-    def delivery(self) -> dict[str, Any]: ...
 
 
 class CorrectionPorts(Protocol):
@@ -143,50 +136,6 @@ def issue_credit(
         )
     ports.announce(memo.invoice_id)
     return Credited(memo.invoice_id, created=True)
-
-
-def invoice_of_summary(summary: dict[str, Any]) -> Invoice:
-    """A stored invoice (or credit memo) back as the domain's `Invoice`, amounts as stored."""
-    lines = corrections.original_lines(summary)
-    if summary.get("kind") == CREDIT:
-        numbers = summary.get("credited_lines") or [0] * len(lines)
-        lines = [
-            CreditLine(**{**line.__dict__, "credited_line": int(number)})
-            for line, number in zip(lines, numbers, strict=False)
-        ]
-    subtotal, tax = Decimal(summary["subtotal"]), Decimal(summary["tax"])
-    return Invoice(
-        invoice_id=str(summary["invoice_id"]),
-        kind=str(summary["kind"]),
-        subscription_id=str(summary["subscription_id"]),
-        integration_id=str(summary["integration_id"]),
-        account_id=str(summary["account_id"]),
-        period=str(summary["period"]),
-        invoice_date=str(summary["invoice_date"]),
-        order_id=str(summary["order_id"]),
-        order_payload_id=str(summary["order_payload_id"]),
-        currency=str(summary["currency"]),
-        lines=tuple(lines),
-        tax_rule=_stored_tax_rule(summary, tax / subtotal if subtotal else Decimal(0)),
-        purpose=str(summary.get("purpose") or "standard"),
-    )
-
-
-def _stored_tax_rule(summary: dict[str, Any], fallback_rate: Decimal) -> TaxRule:
-    """The tax rule an invoice was issued under, as its summary keeps it (summaries written
-    before tax details were kept: the rate its amounts imply, zero-rated wording)."""
-    detail = summary.get("tax_detail")
-    if not isinstance(detail, dict):
-        return TaxRule(rate=fallback_rate)
-    rate = Decimal(str(detail.get("percentage_rate") or "0")) / 100
-    return TaxRule(
-        rate=rate,
-        category=str(detail.get("category") or "sales"),
-        description=str(detail.get("description") or ""),
-        location=str(detail.get("location") or ""),
-        exemption=str(detail.get("exemption") or "zeroRated"),
-        exemption_reason=str(detail.get("description") or "") if rate == 0 else "",
-    )
 
 
 def cancel(

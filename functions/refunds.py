@@ -19,7 +19,8 @@ from typing import Any
 
 from functions import contracts
 from functions.billing import CONTRACT
-from functions.corrections import CreditRequest, original_lines
+from functions.corrections import CreditRequest
+from functions.invoice_summary import summary_lines
 from functions.subscriptions import PERIOD_MONTHS, Subscription, owes_contract_invoice, term_end
 
 RULE = "prorated by whole unused periods of the contract line's unit (MON, ANN); none for usage"
@@ -66,7 +67,7 @@ def refund_request(
     if start is None:
         return None
     lines: list[tuple[int, Decimal]] = []
-    for line in original_lines(invoice):
+    for line in summary_lines(invoice):
         whole = line.quantity == line.quantity.to_integral_value()
         unused = unused_periods(start, int(line.quantity), line.unit_of_measure, cancelled_at)
         left = line.amount - (credited or {}).get(line.invoice_line_number, Decimal(0))

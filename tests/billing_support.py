@@ -1,20 +1,29 @@
 """Billing helpers: the PO-approved subscription every billing, metering and delivery test
 starts from, its invoice document, and subscriptions with their usage totals written straight
 into the tables (BatchWriteItem, 25 items a call), keyed as docs/INVOICING.md fixes them, so a
-test or the bench can set up thousands without going through punchouts and POs."""
+test or the bench can set up thousands without going through punchouts and POs; and the local
+stack the end-to-end invoicing tests drive (`LocalStack`, `CoupaStack`)."""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from functions.billing import Invoice, invoice_document
+from functions.config import settings
 from functions.cxml.model import Credential
 from functions.store.subscriptions import billing_shard, subscription_record
 from functions.subscriptions import LineApproval, Subscription, SubscriptionLine
+from local.fake_coupa import FakeCoupa, Party, serve
+from local.outbox import OutboxPump, streams_client
+from local.queues import QueuePump
+from tests.storefront_support import create_integration
+from tests.support import ADMIN_TOKEN, admin, coupa_integration
 
 PERIOD = "2026-11"
 RATES = {"hours": {"name": "Broker hours", "unit": "HUR", "unit_price": "0.08"}}
@@ -125,3 +134,101 @@ def seed(
                 (subscription_item(s) for s in subscriptions))  # fmt: skip
     batch_write(dynamodb, os.environ["USAGE_TABLE"],
                 (item for sid, periods in usage.items() for item in usage_items(sid, periods)))  # fmt: skip
+
+
+@dataclass
+class LocalStack:
+    """The real handlers on moto, with the local stand-ins for Lambda's triggers
+    (local/outbox.py, local/queues.py), as the end-to-end invoicing tests drive them."""
+
+    api: Any
+    tables: dict[str, Any]
+    clock: Any
+    queues: QueuePump
+    outbox: OutboxPump
+
+    @classmethod
+    def on(cls, api: Any, tables: dict[str, Any], clock: Any, **parts: Any) -> Self:
+        config = settings()
+        queues = QueuePump(
+            config.billing_queue_url, config.delivery_queue_url, sqs=tables["sqs"],
+            visibility_seconds=0,
+        )  # fmt: skip
+        outbox = OutboxPump(
+            config.outbox_table, dynamodb=tables["dynamodb"], streams=streams_client("us-east-1")
+        )
+        return cls(api, tables, clock, queues, outbox, **parts)
+
+    def run_triggers(self) -> None:
+        """What Lambda's triggers would do by now: the outbox stream (mail, contract invoices,
+        confirmations), then the billing and delivery queues until they are empty (failures
+        retried, each message at most five times)."""
+        for _ in range(3):
+            self.outbox.pump_once()
+        self.queues.drain(timeout=60)
+
+    def invoices(self, integration_id: str, query: str = "") -> list[dict[str, Any]]:
+        """The integration's invoices as the admin API lists them."""
+        answer = self.api.handle(
+            "GET",
+            "/admin/invoices",
+            query=f"integration_id={integration_id}{query}",
+            headers=[("Authorization", f"Bearer {ADMIN_TOKEN}")],
+        )
+        assert answer.status == 200, answer.text
+        return list(json.loads(answer.body)["invoices"])
+
+    def billing_run(self, period: str) -> None:
+        """The admin starts the monthly billing run; the triggers carry it through."""
+        status, body = admin(self.api, "POST", "/admin/billing-runs", {"period": period})
+        assert (status, body) == (202, {"period": period, "shards": 16})
+        self.run_triggers()
+
+
+def outbox_insert(key: str) -> dict[str, Any]:
+    """The outbox stream's record of the item `key`'s INSERT, as Lambda would deliver it
+    (again) to the billing worker."""
+    return {
+        "Records": [
+            {
+                "eventID": "1",
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "dynamodb": {
+                    "Keys": {"pk": {"S": key}},
+                    "NewImage": {"pk": {"S": key}, "status": {"S": "created"}},
+                    "SequenceNumber": "100",
+                    "StreamViewType": "NEW_IMAGE",
+                },
+            }
+        ]
+    }
+
+
+@dataclass
+class CoupaStack(LocalStack):
+    """The local stack and Acme's Coupa (the fake, on its own port) taking its invoices."""
+
+    coupa: FakeCoupa
+    coupa_url: str
+
+    def integration(self, **overrides: Any) -> dict[str, Any]:
+        """A live Coupa integration (`coupa_integration()`) delivering to the fake Coupa,
+        unless `overrides` say otherwise."""
+        return create_integration(
+            self.api,
+            coupa_integration(**{
+                "test_mode": False,
+                "invoice_delivery": self.coupa.invoice_delivery(self.coupa_url),
+                **overrides,
+            }),
+        )  # fmt: skip
+
+
+@contextmanager
+def coupa_stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[CoupaStack]:
+    """A `CoupaStack` whose fake Coupa knows us (From and Sender) and Acme (To)."""
+    us = Party(US.domain, US.identity)
+    coupa = FakeCoupa(supplier=us, buyer=Party(ACME.domain, ACME.identity), sender=us)
+    with serve(coupa) as url:
+        yield CoupaStack.on(api, tables, clock, coupa=coupa, coupa_url=url)

@@ -10,11 +10,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from tests.storefront_support import cart_of, post_form, punch_out
-from tests.support import post_cxml
+from tests.support import ARIBA_SECRET, post_cxml
 
 _PAYLOADS = itertools.count(1)
 BUYER = ("DUNS", "acme-coupa")
 """The buyer credential of `tests.support.coupa_integration()`."""
+
+
+def buyer_header(buyer: tuple[str, str], secret: str, sender: str = "buyer") -> str:
+    """The cXML Header of a document the buyer's system sends us: From the buyer, To us,
+    Sender with the shared secret."""
+    return f"""<Header><From><Credential domain="{buyer[0]}"><Identity>{buyer[1]}</Identity></Credential></From>
+<To><Credential domain="NetworkID"><Identity>procurement-gateway</Identity></Credential></To>
+<Sender><Credential domain="NetworkID"><Identity>{sender}</Identity>
+<SharedSecret>{secret}</SharedSecret></Credential><UserAgent>Coupa Procurement 1.0</UserAgent>
+</Sender></Header>"""
 
 
 def order_request(
@@ -60,11 +70,7 @@ def order_request(
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.014/cXML.dtd">
 <cXML payloadID="{payload}" timestamp="2026-11-26T12:00:00+00:00" xml:lang="en-US">
-<Header><From><Credential domain="{buyer[0]}"><Identity>{buyer[1]}</Identity></Credential></From>
-<To><Credential domain="NetworkID"><Identity>procurement-gateway</Identity></Credential></To>
-<Sender><Credential domain="NetworkID"><Identity>{sender}</Identity>
-<SharedSecret>{secret}</SharedSecret></Credential><UserAgent>Coupa Procurement 1.0</UserAgent>
-</Sender></Header>
+{buyer_header(buyer, secret, sender)}
 <Request deploymentMode="{deployment_mode}"><OrderRequest>
 <OrderRequestHeader orderID="{order_id}" orderDate="2026-11-26T12:00:00+00:00" type="{order_type}"{version_attr}>
 <Total><Money currency="USD">0.00</Money></Total>
@@ -85,21 +91,45 @@ def post_order(api: Any, document: str) -> Any:
     return post_cxml(api, document, path="/cxml/orders")
 
 
-def coupa_po(integration: dict[str, Any], lines: Sequence[Any], **kw: Any) -> str:
-    """An OrderRequest from `coupa_integration()`'s buyer with the integration's shared secret
-    (as the admin API returned it on creation)."""
-    return order_request(
-        lines, buyer=BUYER, secret=integration["purchase_information"]["shared_secret"], **kw
-    )
+def po_from(integration: dict[str, Any], lines: Sequence[Any], **kw: Any) -> str:
+    """An OrderRequest from the integration's buyer with its shared secret (as the admin API
+    returned it on creation); `kw` as `order_request` takes them (an Ariba PO names the
+    marketplace's `secret` and Ariba's `sender`)."""
+    info = integration["purchase_information"]
+    kw.setdefault("buyer", (info["buyer_domain"], info["buyer_identity"]))
+    if "secret" not in kw:  # an Ariba integration has none of its own
+        kw["secret"] = info["shared_secret"]
+    return order_request(lines, **kw)
+
+
+coupa_po = po_from
+"""The name the PO tests of `coupa_integration()` use."""
+
+
+def ariba_po(integration: dict[str, Any], lines: Sequence[Any], **kw: Any) -> str:
+    """An OrderRequest as Ariba posts it through the network: the marketplace's Ariba secret,
+    Ariba's sender."""
+    return po_from(integration, lines, secret=ARIBA_SECRET, sender="sysadmin@ariba.com", **kw)
+
+
+DATASTREAM_ANNUAL = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
+"""Request approval of DataStream Pro, annual with 1,000 hours estimated."""
+
+
+def request_approval(
+    api: Any, integration: dict[str, Any], form: dict[str, str] | None = None, **punch: Any
+) -> Any:
+    """The buyer punches out and asks for approval (`form`: what to request): the cart
+    returned to the procurement system (its DTD checked)."""
+    session = punch_out(api, integration, **punch)
+    return cart_of(post_form(api, f"{session}/requests", form or DATASTREAM_ANNUAL))
 
 
 def subscribe(api: Any, integration: dict[str, Any], **po: Any) -> tuple[Any, str]:
     """Punchout, Request approval of DataStream Pro (annual, 1,000 hours estimated), and the
     PO approving both lines: the cart lines and the integration's secret (to post more POs)."""
-    session = punch_out(api, integration)
-    form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
-    cart = cart_of(post_form(api, f"{session}/requests", form))
-    answer = post_order(api, coupa_po(integration, cart.lines, **po))
+    cart = request_approval(api, integration)
+    answer = post_order(api, po_from(integration, cart.lines, **po))
     assert answer.code == 200, answer.message
     return cart.lines, integration["purchase_information"]["shared_secret"]
 

@@ -30,7 +30,8 @@ from functions import delivery, delivery_transport, observability, order_confirm
 from functions.business_network import BusinessNetwork
 from functions.clock import now
 from functions.config import Settings, settings
-from functions.delivery import DeliveryLog, PendingInvoice
+from functions.delivery import PendingInvoice
+from functions.delivery_verdict import DeliveryLog
 from functions.observability import logger
 from functions.store import invoice_files, invoices
 from functions.store.integrations import DynamoIntegrationStore

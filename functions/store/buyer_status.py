@@ -27,10 +27,6 @@ def _marker_key(integration_id: str, payload_id: str) -> str:
     return f"status#{integration_id}#{payload_id}"
 
 
-def _order_key(integration_id: str, order_id: str) -> str:
-    return f"order#{integration_id}#{order_id}"
-
-
 def _get(key: str) -> OrderRecord | None:
     try:
         return OrderRecord.get(key, consistent_read=True)
@@ -60,7 +56,7 @@ class DynamoStatusLedger:
 
     def order(self, integration_id: str, order_id: str) -> TrackedDocument | None:
         with storage_errors("reading the order"):
-            record = _get(_order_key(integration_id, order_id))
+            record = _get(order_store.order_key(integration_id, order_id))
         if record is None or record.kind != "order":
             return None
         return TrackedDocument(
@@ -69,7 +65,7 @@ class DynamoStatusLedger:
 
     def order_id_of_payload(self, integration_id: str, payload_id: str) -> str | None:
         with storage_errors("reading the order's payloadID"):
-            record = _get(f"payload#{integration_id}#{payload_id}")
+            record = _get(order_store.payload_key(integration_id, payload_id))
         return record.order_id if record is not None else None
 
     def recorded_before(self, integration_id: str, payload_id: str) -> str | bool | None:
@@ -111,7 +107,7 @@ class DynamoStatusLedger:
                         )
                     else:
                         tx.update(
-                            OrderRecord(_order_key(integration_id, target.key)),
+                            OrderRecord(order_store.order_key(integration_id, target.key)),
                             actions=[OrderRecord.buyer_status.set(buyer_status)],
                             condition=OrderRecord.pk.exists()
                             & _same_status(OrderRecord.buyer_status, kept),

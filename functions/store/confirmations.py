@@ -8,7 +8,7 @@ from __future__ import annotations
 from pynamodb.exceptions import UpdateError
 
 from functions.confirmation_delivery import PendingConfirmation
-from functions.delivery import DeliveryLog
+from functions.delivery_verdict import DeliveryLog
 from functions.order_confirmations import OrderConfirmation, is_confirmation_key
 from functions.store.errors import storage_errors
 from functions.store.models import OutboxRecord

@@ -85,18 +85,20 @@ def read_for_order(
     return integrations, requests, subscriptions
 
 
-def _order_key(integration_id: str, order_id: str) -> str:
+def order_key(integration_id: str, order_id: str) -> str:
+    """The kept order's key (the status ledger reads and updates it too)."""
     return f"order#{integration_id}#{order_id}"
 
 
-def _payload_key(integration_id: str, payload_id: str) -> str:
+def payload_key(integration_id: str, payload_id: str) -> str:
+    """The marker of an OrderRequest's payloadID, holding its orderID."""
     return f"payload#{integration_id}#{payload_id}"
 
 
 def previous_order(integration_id: str, order_id: str) -> StoredOrder | None:
     with storage_errors("reading the earlier version of the order"):
         try:
-            record = OrderRecord.get(_order_key(integration_id, order_id))
+            record = OrderRecord.get(order_key(integration_id, order_id))
         except OrderRecord.DoesNotExist:
             return None
     return order_of(record.document) if record.document else None
@@ -117,7 +119,7 @@ def received_before(
     """Asked only before refusing a PO (one BatchGetItem of its two markers): a retry of one
     we accepted must get its 200 again, a reuse of its keys a 409. None: never received."""
     found = get_many(
-        (OrderRecord, _payload_key(integration_id, payload_id)),
+        (OrderRecord, payload_key(integration_id, payload_id)),
         (
             OrderRecord,
             _seen_key(integration_id, sent.order_id, sent.order_type, sent.order_version),
@@ -150,7 +152,7 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
     seen = _seen_key(order.integration_id, order.order_id, order.order_type, order.order_version)
     markers = [
         OrderRecord(
-            _payload_key(order.integration_id, order.payload_id),
+            payload_key(order.integration_id, order.payload_id),
             kind="payload", integration_id=order.integration_id, order_id=order.order_id,
             received_at=received, document=kept,
         ),
@@ -171,7 +173,7 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
                     # A `new` order may not replace one already received under its orderID.
                     tx.save(
                         OrderRecord(
-                            _order_key(order.integration_id, order.order_id),
+                            order_key(order.integration_id, order.order_id),
                             kind="order", integration_id=order.integration_id,
                             order_id=order.order_id, document=order_json(order),
                             received_at=received,

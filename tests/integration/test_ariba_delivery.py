@@ -7,7 +7,6 @@ stand-ins for Lambda's triggers."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,19 +18,14 @@ from lxml import etree
 from functions.config import settings
 from functions.store import invoice_files
 from local.fake_business_network import FakeBusinessNetwork, serve
-from local.outbox import OutboxPump, streams_client
-from local.queues import QueuePump
-from tests.order_support import order_request, post_order
+from tests.billing_support import LocalStack
+from tests.order_support import ariba_po, post_order, request_approval
 from tests.storefront_support import (
     CONTRACT_PAYG,
-    cart_of,
     create_integration,
     create_products,
-    post_form,
-    punch_out,
 )
 from tests.support import (
-    ADMIN_TOKEN,
     ARIBA_SECRET,
     SELLER,
     admin,
@@ -48,27 +42,8 @@ SUBSCRIBED_AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 
 
 @dataclass
-class Stack:
-    api: Any
-    clock: Any
+class Stack(LocalStack):
     network: FakeBusinessNetwork
-    queues: QueuePump
-    outbox: OutboxPump
-
-    def run_triggers(self) -> None:
-        for _ in range(3):
-            self.outbox.pump_once()
-        self.queues.drain(timeout=60)
-
-    def invoices(self, integration_id: str) -> list[dict[str, Any]]:
-        answer = self.api.handle(
-            "GET",
-            "/admin/invoices",
-            query=f"integration_id={integration_id}",
-            headers=[("Authorization", f"Bearer {ADMIN_TOKEN}")],
-        )
-        assert answer.status == 200, answer.text
-        return list(json.loads(answer.body)["invoices"])
 
 
 def _network_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> None:
@@ -84,17 +59,10 @@ def stack(
     clock.freeze(SUBSCRIBED_AT)
     create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
     network = FakeBusinessNetwork(SUPPLIER_ANID, ARIBA_SECRET, {BUYER_ANID})
-    config = settings()
-    pump = QueuePump(
-        config.billing_queue_url, config.delivery_queue_url, sqs=tables["sqs"], visibility_seconds=0
-    )
-    outbox = OutboxPump(
-        config.outbox_table, dynamodb=tables["dynamodb"], streams=streams_client("us-east-1")
-    )
     with serve(network) as url:
         _network_settings(monkeypatch, ARIBA_INVOICE_URL=url, ARIBA_SUPPLIER_ANID=SUPPLIER_ANID)
         try:
-            yield Stack(api, clock, network, pump, outbox)
+            yield Stack.on(api, tables, clock, network=network)
         finally:
             monkeypatch.undo()
             settings.cache_clear()
@@ -103,18 +71,10 @@ def stack(
 def _subscribe(stack: Stack) -> dict[str, Any]:
     """An Ariba buyer punches out, asks for approval; Ariba posts the PO via the network."""
     ariba = create_integration(stack.api, ariba_integration(test_mode=False))
-    info = ariba["purchase_information"]
-    session = punch_out(stack.api, ariba, secret=ARIBA_SECRET, form_post="https://s1.ariba.com/po")
-    form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
-    cart = cart_of(post_form(stack.api, f"{session}/requests", form))
-    document = order_request(
-        cart.lines,
-        buyer=(info["buyer_domain"], info["buyer_identity"]),
-        secret=ARIBA_SECRET,
-        sender="sysadmin@ariba.com",
-        order_id="PO-ARIBA-1",
+    cart = request_approval(
+        stack.api, ariba, secret=ARIBA_SECRET, form_post="https://s1.ariba.com/po"
     )
-    answer = post_order(stack.api, document)
+    answer = post_order(stack.api, ariba_po(ariba, cart.lines, order_id="PO-ARIBA-1"))
     assert answer.code == 200, answer.message
     return ariba
 
@@ -146,9 +106,7 @@ def test_ariba_invoices_reach_the_business_network(stack: Stack) -> None:
 
     # When November is invoiced
     stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
-    status, _ = admin(stack.api, "POST", "/admin/billing-runs", {"period": "2026-11"})
-    assert status == 202
-    stack.run_triggers()
+    stack.billing_run("2026-11")
 
     # Then both invoices were accepted by the network, which checked the credentials and DTD
     listed = stack.invoices(ariba["integration"]["id"])

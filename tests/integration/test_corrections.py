@@ -15,20 +15,16 @@ from functions.config import settings
 from functions.handlers import billing_worker
 from functions.refunds import refund_outbox_key
 from functions.store import invoice_files
-from tests.integration.test_invoicing_flow import (  # the same local stack and buyer
-    Stack,
-    _integration,
-    stack,
-)
-from tests.order_support import order_request, post_order
+from local.events import LambdaContext
+from tests.billing_support import CoupaStack as Stack
+from tests.billing_support import outbox_insert
+from tests.integration.test_invoicing_flow import stack  # the same local stack and buyer
+from tests.order_support import ariba_po, po_from, post_order, request_approval
 from tests.storefront_support import (
-    cart_of,
     create_integration,
     create_products,
-    post_form,
-    punch_out,
 )
-from tests.support import SELLER, admin, coupa_integration, dtd_errors
+from tests.support import SELLER, admin, dtd_errors
 
 __all__ = ["stack"]  # the fixture, shared with the invoicing flow's tests
 
@@ -50,33 +46,29 @@ MONTHLY = {
 }
 
 
+PIPELINE_12 = {"product_id": "pipeline-12", "offer_id": "year-monthly"}
+
+
 def _subscribed(stack: Stack, integration: dict[str, Any], order_id: str = "PO-77") -> Any:
     """Punch out, request the 12-month contract, and Coupa approves it: the cart's lines."""
-    session = punch_out(stack.api, integration)
-    form = {"product_id": "pipeline-12", "offer_id": "year-monthly"}
-    cart = cart_of(post_form(stack.api, f"{session}/requests", form))
-    info = integration["purchase_information"]
-    document = order_request(
-        cart.lines,
-        buyer=(info["buyer_domain"], info["buyer_identity"]),
-        secret=info["shared_secret"],
-        order_id=order_id,
-    )
-    assert post_order(stack.api, document).code == 200
+    cart = request_approval(stack.api, integration, PIPELINE_12)
+    assert post_order(stack.api, po_from(integration, cart.lines, order_id=order_id)).code == 200
     stack.run_triggers()
     return cart
 
 
+def _invoiced_contract(stack: Stack) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+    """The 12-month contract approved by PO-77 and its first invoice: the integration, the
+    cart and the invoice as the admin API lists it."""
+    create_products(stack.api, MONTHLY)
+    integration = stack.integration()
+    cart = _subscribed(stack, integration)
+    (contract,) = stack.invoices(integration["id"])
+    return integration, cart, contract
+
+
 def _delete(stack: Stack, integration: dict[str, Any], cart: Any, order_id: str) -> None:
-    info = integration["purchase_information"]
-    document = order_request(
-        cart.lines,
-        buyer=(info["buyer_domain"], info["buyer_identity"]),
-        secret=info["shared_secret"],
-        order_id=order_id,
-        order_type="delete",
-        version=2,
-    )
+    document = po_from(integration, cart.lines, order_id=order_id, order_type="delete", version=2)
     assert post_order(stack.api, document).code == 200
 
 
@@ -92,10 +84,7 @@ def _object(location: str) -> bytes:
 
 def test_a_po_deleted_mid_term_credits_the_unused_months_once(stack: Stack) -> None:
     # Given a 12-month contract, invoiced upfront (12 x 1,000.00) and delivered to Coupa
-    create_products(stack.api, MONTHLY)
-    integration = _integration(stack)
-    cart = _subscribed(stack, integration)
-    (contract,) = stack.invoices(integration["id"])
+    integration, cart, contract = _invoiced_contract(stack)
     assert (contract["state"], contract["totals"]["due"]) == ("delivered", "12000.00")
 
     # When the company deletes the PO two and a half months in
@@ -127,10 +116,8 @@ def test_a_po_deleted_mid_term_credits_the_unused_months_once(stack: Stack) -> N
 
     # And the outbox record handled again (a retried stream batch) issues nothing more
     key = refund_outbox_key(credit["subscription_id"])
-    record = {"eventName": "INSERT", "eventSource": "aws:dynamodb",
-              "dynamodb": {"NewImage": {"pk": {"S": key}}, "SequenceNumber": "1"}}  # fmt: skip
     for _ in range(2):
-        answer = billing_worker.handler({"Records": [record]}, _Context())
+        answer = billing_worker.handler(outbox_insert(key), LambdaContext("billing_worker"))
         assert answer == {"batchItemFailures": []}
     stack.run_triggers()
     assert len([i for i in stack.invoices(integration["id"]) if i["kind"] == "credit"]) == 1
@@ -140,19 +127,13 @@ def test_a_po_deleted_mid_term_credits_the_unused_months_once(stack: Stack) -> N
 def test_a_po_update_taking_the_contract_away_credits_it_too(stack: Stack) -> None:
     # Given two requests: the first approved by PO-78 and invoiced, the second still in a cart
     create_products(stack.api, MONTHLY)
-    integration = _integration(stack)
+    integration = stack.integration()
     _subscribed(stack, integration, order_id="PO-78")
-    session = punch_out(stack.api, integration)
-    form = {"product_id": "pipeline-12", "offer_id": "year-monthly"}
-    second = cart_of(post_form(stack.api, f"{session}/requests", form))
+    second = request_approval(stack.api, integration, PIPELINE_12)
 
     # When, a month and a half later, PO-78 version 2 approves only the second request
     stack.clock.advance(timedelta(days=45))
-    info = integration["purchase_information"]
-    update = order_request(
-        second.lines, buyer=(info["buyer_domain"], info["buyer_identity"]),
-        secret=info["shared_secret"], order_id="PO-78", order_type="update", version=2,
-    )  # fmt: skip
+    update = po_from(integration, second.lines, order_id="PO-78", order_type="update", version=2)
     assert post_order(stack.api, update).code == 200
     stack.run_triggers()
 
@@ -164,19 +145,9 @@ def test_a_po_update_taking_the_contract_away_credits_it_too(stack: Stack) -> No
     assert len(contracts) == 2 and all(i["state"] == "delivered" for i in invoices)
 
 
-class _Context:
-    function_name = "billing"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:billing"
-    aws_request_id = "req-1"
-
-
 def test_the_admin_credits_a_delivered_invoice_within_what_it_charged(stack: Stack) -> None:
     # Given a delivered contract invoice of 12,000.00
-    create_products(stack.api, MONTHLY)
-    integration = _integration(stack)
-    _subscribed(stack, integration)
-    (contract,) = stack.invoices(integration["id"])
+    *_, contract = _invoiced_contract(stack)
     path = f"/admin/invoices/{contract['invoice_id']}/credit-memos"
 
     # When the admin credits 250.00 with a key, then sends the same request again
@@ -213,9 +184,7 @@ def test_a_rejected_invoice_is_cancelled_and_never_credited(stack: Stack) -> Non
     # Given an integration whose invoice endpoint refuses our credentials (401: rejected)
     create_products(stack.api, MONTHLY)
     delivery = {**stack.coupa.invoice_delivery(stack.coupa_url), "shared_secret": "wrong-secret"}
-    integration = create_integration(
-        stack.api, coupa_integration(test_mode=False, invoice_delivery=delivery)
-    )
+    integration = stack.integration(invoice_delivery=delivery)
     _subscribed(stack, integration)
     (contract,) = stack.invoices(integration["id"])
     assert contract["state"] == "rejected"
@@ -253,15 +222,9 @@ def test_an_ariba_invoice_kept_in_s3_is_credited_and_its_credit_cancelled(stack:
     # Given an Ariba integration (no invoice endpoint yet: invoices are stored in S3 only)
     create_products(stack.api, MONTHLY)
     ariba = create_integration(stack.api, ariba_integration(test_mode=False))
-    info = ariba["purchase_information"]
-    session = punch_out(stack.api, ariba, secret=ARIBA_SECRET,
-                        form_post="https://s1.ariba.com/punchout")  # fmt: skip
-    form = {"product_id": "pipeline-12", "offer_id": "year-monthly"}
-    cart = cart_of(post_form(stack.api, f"{session}/requests", form))
-    answer = post_order(stack.api, order_request(
-        cart.lines, buyer=(info["buyer_domain"], info["buyer_identity"]),
-        secret=ARIBA_SECRET, sender="sysadmin@ariba.com", order_id="PO-AR-1",
-    ))  # fmt: skip
+    cart = request_approval(stack.api, ariba, PIPELINE_12, secret=ARIBA_SECRET,
+                            form_post="https://s1.ariba.com/punchout")  # fmt: skip
+    answer = post_order(stack.api, ariba_po(ariba, cart.lines, order_id="PO-AR-1"))
     assert answer.code == 200, answer.message
     stack.run_triggers()
     (contract,) = stack.invoices(ariba["id"])
@@ -296,10 +259,7 @@ def test_an_ariba_invoice_kept_in_s3_is_credited_and_its_credit_cancelled(stack:
 
 
 def test_bad_correction_requests_get_a_json_4xx_and_change_nothing(stack: Stack) -> None:
-    create_products(stack.api, MONTHLY)
-    integration = _integration(stack)
-    _subscribed(stack, integration)
-    (contract,) = stack.invoices(integration["id"])
+    *_, contract = _invoiced_contract(stack)
     path = f"/admin/invoices/{contract['invoice_id']}/credit-memos"
 
     for payload, expected in [

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,10 +17,9 @@ from lxml import etree
 
 from functions.config import settings
 from functions.store import invoice_files
-from local.fake_coupa import FakeCoupa, Party, serve
-from local.outbox import OutboxPump, streams_client
-from local.queues import QueuePump
-from tests.order_support import order_request, post_order
+from tests.billing_support import CoupaStack as Stack
+from tests.billing_support import coupa_stack
+from tests.order_support import po_from, post_order, request_approval
 from tests.storefront_support import (
     CONTRACT_PAYG,
     FREE_TRIAL,
@@ -32,10 +30,8 @@ from tests.storefront_support import (
     punch_out,
 )
 from tests.support import (
-    ADMIN_TOKEN,
     SELLER,
     admin,
-    coupa_integration,
     dtd_errors,
     meter,
     seller_token,
@@ -44,41 +40,6 @@ from tests.support import (
 TRIAL_SELLER = "412345678901"
 CUSTOMER = "111122223333"  # coupa_integration()'s account
 SUBSCRIBED_AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
-US = Party("NetworkID", "procurement-gateway")
-
-
-@dataclass
-class Stack:
-    api: Any
-    tables: dict[str, Any]
-    clock: Any
-    coupa: FakeCoupa
-    coupa_url: str
-    queues: QueuePump
-    outbox: OutboxPump
-
-    def run_triggers(self) -> None:
-        """What Lambda's triggers would do by now: the outbox stream (mail, contract invoices),
-        then the billing and delivery queues until they are empty (failures retried, each
-        message at most five times)."""
-        for _ in range(3):
-            self.outbox.pump_once()
-        self.queues.drain(timeout=60)
-
-    def invoices(self, integration_id: str, query: str = "") -> list[dict[str, Any]]:
-        answer = self.api.handle(
-            "GET",
-            "/admin/invoices",
-            query=f"integration_id={integration_id}{query}",
-            headers=[("Authorization", f"Bearer {ADMIN_TOKEN}")],
-        )
-        assert answer.status == 200, answer.text
-        return list(json.loads(answer.body)["invoices"])
-
-    def billing_run(self, period: str) -> None:
-        status, body = admin(self.api, "POST", "/admin/billing-runs", {"period": period})
-        assert (status, body) == (202, {"period": period, "shards": 16})
-        self.run_triggers()
 
 
 @pytest.fixture
@@ -89,26 +50,8 @@ def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
         {**CONTRACT_PAYG, "seller_account": SELLER},
         {**FREE_TRIAL, "seller_account": TRIAL_SELLER},
     )
-    coupa = FakeCoupa(supplier=US, buyer=Party("DUNS", "acme-coupa"), sender=US)
-    config = settings()
-    queue_pump = QueuePump(
-        config.billing_queue_url, config.delivery_queue_url, sqs=tables["sqs"], visibility_seconds=0
-    )
-    outbox = OutboxPump(
-        config.outbox_table, dynamodb=tables["dynamodb"], streams=streams_client("us-east-1")
-    )
-    with serve(coupa) as url:
-        yield Stack(api, tables, clock, coupa, url, queue_pump, outbox)
-
-
-def _integration(stack: Stack, **overrides: Any) -> dict[str, Any]:
-    return create_integration(
-        stack.api,
-        coupa_integration(
-            test_mode=False, invoice_delivery=stack.coupa.invoice_delivery(stack.coupa_url),
-            **overrides,
-        ),
-    )  # fmt: skip
+    with coupa_stack(api, tables, clock) as local:
+        yield local
 
 
 def _subscribe(
@@ -119,19 +62,11 @@ def _subscribe(
     order_id: str = "PO-1001",
 ) -> None:
     """The buyer punches out, asks for approval; Coupa approves and posts the PO."""
-    session = punch_out(stack.api, integration)
     form = {"product_id": product, "offer_id": offer}
     if product == "datastream-pro":
         form["estimate.hours"] = "1000"
-    cart = cart_of(post_form(stack.api, f"{session}/requests", form))
-    info = integration["purchase_information"]
-    document = order_request(
-        cart.lines,
-        buyer=(info["buyer_domain"], info["buyer_identity"]),
-        secret=info["shared_secret"],
-        order_id=order_id,
-    )
-    answer = post_order(stack.api, document)
+    cart = request_approval(stack.api, integration, form)
+    answer = post_order(stack.api, po_from(integration, cart.lines, order_id=order_id))
     assert answer.code == 200, answer.message
 
 
@@ -159,7 +94,7 @@ def _document(invoice: dict[str, Any]) -> bytes:
 
 
 def test_from_punchout_to_invoices_delivered_to_coupa(stack: Stack) -> None:
-    coupa = _integration(stack)
+    coupa = stack.integration()
     integration_id = coupa["id"]
 
     # Given an approved PO: the contract invoice goes out at once, out of the monthly cycle
@@ -212,7 +147,7 @@ def test_from_punchout_to_invoices_delivered_to_coupa(stack: Stack) -> None:
 
 
 def test_delivery_fails_while_coupa_is_down_then_recovers(stack: Stack) -> None:
-    coupa = _integration(stack)
+    coupa = stack.integration()
     _subscribe(stack, coupa)
     stack.run_triggers()
     stack.clock.freeze(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
@@ -242,15 +177,11 @@ def test_delivery_fails_while_coupa_is_down_then_recovers(stack: Stack) -> None:
 
 def test_free_trials_and_test_mode_produce_no_invoice(stack: Stack) -> None:
     # Given a free trial subscription, and a subscription made through a test-mode integration
-    coupa = _integration(stack)
+    coupa = stack.integration()
     _subscribe(stack, coupa, "sentinel-siem-trial", "trial")
-    testing = create_integration(
-        stack.api,
-        coupa_integration(
-            name="Acme (test)", buyer_identity={"domain": "DUNS", "identity": "acme-test"},
-            account_id="999988887777", test_mode=True,
-            invoice_delivery=stack.coupa.invoice_delivery(stack.coupa_url),
-        ),
+    testing = stack.integration(
+        name="Acme (test)", buyer_identity={"domain": "DUNS", "identity": "acme-test"},
+        account_id="999988887777", test_mode=True,
     )  # fmt: skip
     _subscribe(stack, testing, order_id="PO-TEST-1")
     stack.run_triggers()
@@ -319,10 +250,10 @@ def test_no_credential_is_stored_anywhere_after_the_whole_flow(stack: Stack) -> 
     run and delivered invoices; then every table item and S3 object is searched for the
     integration's shared secret, its invoice endpoint's (Coupa's) shared secret, the
     marketplace's Ariba secret and the session tokens."""
-    from tests.order_support import with_distributions
+    from tests.order_support import ariba_po, with_distributions
     from tests.support import ARIBA_SECRET, ariba_integration
 
-    coupa = _integration(stack)
+    coupa = stack.integration()
     info = coupa["purchase_information"]
     tokens = []
     for order_id, large in (("PO-SMALL", False), ("PO-LARGE", True)):
@@ -330,21 +261,16 @@ def test_no_credential_is_stored_anywhere_after_the_whole_flow(stack: Stack) -> 
         tokens.append(session.removeprefix("/s/"))
         form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
         cart = cart_of(post_form(stack.api, f"{session}/requests", form))
-        document = order_request(cart.lines, buyer=(info["buyer_domain"], info["buyer_identity"]),
-                                 secret=info["shared_secret"], order_id=order_id)  # fmt: skip
+        document = po_from(coupa, cart.lines, order_id=order_id)
         answer = post_order(stack.api, with_distributions(document) if large else document)
         assert answer.code == 200, answer.message
     ariba = create_integration(stack.api, ariba_integration(test_mode=False))
-    ariba_info = ariba["purchase_information"]
     session = punch_out(stack.api, ariba, secret=ARIBA_SECRET,
                         form_post="https://s1.ariba.com/punchout")  # fmt: skip
     tokens.append(session.removeprefix("/s/"))
     cart = cart_of(post_form(stack.api, f"{session}/requests",
                              {"product_id": "sentinel-siem-trial", "offer_id": "trial"}))  # fmt: skip
-    answer = post_order(stack.api, order_request(
-        cart.lines, buyer=(ariba_info["buyer_domain"], ariba_info["buyer_identity"]),
-        secret=ARIBA_SECRET, sender="sysadmin@ariba.com", order_id="PO-ARIBA",
-    ))  # fmt: skip
+    answer = post_order(stack.api, ariba_po(ariba, cart.lines, order_id="PO-ARIBA"))
     assert answer.code == 200, answer.message
     stack.run_triggers()
     assert _meter(stack, [400, 500, 300]) == ["Success"] * 3

@@ -7,78 +7,34 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from lxml import etree
 
-from functions.config import settings
 from functions.handlers import billing_worker
 from local.events import LambdaContext
-from local.fake_coupa import FakeCoupa, Party, serve
-from local.outbox import OutboxPump, streams_client
-from local.queues import QueuePump
-from tests.order_support import coupa_po, post_order, table_items
+from tests.billing_support import CoupaStack as Stack
+from tests.billing_support import coupa_stack, outbox_insert
+from tests.order_support import coupa_po, post_order, request_approval, table_items
 from tests.storefront_support import (
     CONTRACT_PAYG,
-    cart_of,
-    create_integration,
     create_products,
-    post_form,
-    punch_out,
 )
-from tests.support import coupa_integration, dtd_errors
-
-US = Party("NetworkID", "procurement-gateway")
-
-
-@dataclass
-class Stack:
-    api: Any
-    tables: dict[str, Any]
-    coupa: FakeCoupa
-    coupa_url: str
-    queues: QueuePump
-    outbox: OutboxPump
-
-    def run_triggers(self) -> None:
-        for _ in range(3):
-            self.outbox.pump_once()
-        self.queues.drain(timeout=60)
+from tests.support import dtd_errors
 
 
 @pytest.fixture
 def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
     clock.freeze(datetime(2026, 11, 26, 12, 30, tzinfo=UTC))
     create_products(api, CONTRACT_PAYG)
-    coupa = FakeCoupa(supplier=US, buyer=Party("DUNS", "acme-coupa"), sender=US)
-    config = settings()
-    queues = QueuePump(
-        config.billing_queue_url, config.delivery_queue_url, sqs=tables["sqs"], visibility_seconds=0
-    )
-    outbox = OutboxPump(
-        config.outbox_table, dynamodb=tables["dynamodb"], streams=streams_client("us-east-1")
-    )
-    with serve(coupa) as url:
-        yield Stack(api, tables, coupa, url, queues, outbox)
-
-
-def _integration(stack: Stack, **overrides: Any) -> dict[str, Any]:
-    return create_integration(
-        stack.api,
-        coupa_integration(
-            test_mode=False, invoice_delivery=stack.coupa.invoice_delivery(stack.coupa_url),
-            **overrides,
-        ),
-    )  # fmt: skip
+    with coupa_stack(api, tables, clock) as local:
+        yield local
 
 
 def _order(stack: Stack, integration: dict[str, Any], **po: Any) -> None:
-    session = punch_out(stack.api, integration)
-    form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
-    cart = cart_of(post_form(stack.api, f"{session}/requests", form))
+    cart = request_approval(stack.api, integration)
     answer = post_order(stack.api, coupa_po(integration, cart.lines, **po))
     assert answer.code == 200, answer.message
 
@@ -89,28 +45,9 @@ def _confirmations(stack: Stack) -> list[dict[str, Any]]:
     ]
 
 
-def _stream_insert(key: str) -> dict[str, Any]:
-    """The outbox stream record of the item's INSERT, as Lambda would deliver it again."""
-    return {
-        "Records": [
-            {
-                "eventID": "1",
-                "eventName": "INSERT",
-                "eventSource": "aws:dynamodb",
-                "dynamodb": {
-                    "Keys": {"pk": {"S": key}},
-                    "NewImage": {"pk": {"S": key}, "status": {"S": "created"}},
-                    "SequenceNumber": "100",
-                    "StreamViewType": "NEW_IMAGE",
-                },
-            }
-        ]
-    }
-
-
 def test_an_accepted_po_is_confirmed_to_coupa_exactly_once(stack: Stack) -> None:
     # Given a Coupa integration that asks for order confirmations
-    integration = _integration(stack, order_confirmations=True)
+    integration = stack.integration(order_confirmations=True)
     assert integration["integration"]["order_confirmations"] is True
 
     # When its PO is accepted, Coupa's first answer is a 500, and the outbox stream record is
@@ -121,7 +58,7 @@ def test_an_accepted_po_is_confirmed_to_coupa_exactly_once(stack: Stack) -> None
     payload_id = json.loads(item["context"]["S"])["payload_id"]
     stack.coupa.fail_next(2)  # the contract invoice's first post and the confirmation's
     stack.run_triggers()
-    billing_worker.handler(_stream_insert(item["pk"]["S"]), LambdaContext("billing_worker"))
+    billing_worker.handler(outbox_insert(item["pk"]["S"]), LambdaContext("billing_worker"))
     stack.run_triggers()
 
     # Then Coupa holds one confirmation, valid, accepting the PO by orderID and payloadID
@@ -146,10 +83,8 @@ def test_an_accepted_po_is_confirmed_to_coupa_exactly_once(stack: Stack) -> None
 def test_a_retried_po_writes_no_second_confirmation_and_disabled_integrations_none(
     stack: Stack,
 ) -> None:
-    confirming = _integration(stack, order_confirmations=True)
-    session = punch_out(stack.api, confirming)
-    form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
-    cart = cart_of(post_form(stack.api, f"{session}/requests", form))
+    confirming = stack.integration(order_confirmations=True)
+    cart = request_approval(stack.api, confirming)
     document = coupa_po(confirming, cart.lines, order_id="PO-3001", payload_id="po-3001@coupa")
 
     assert post_order(stack.api, document).code == 200
@@ -161,7 +96,7 @@ def test_a_retried_po_writes_no_second_confirmation_and_disabled_integrations_no
 
 
 def test_no_confirmation_unless_the_integration_enables_it(stack: Stack) -> None:
-    _order(stack, _integration(stack), order_id="PO-4001")
+    _order(stack, stack.integration(), order_id="PO-4001")
     stack.run_triggers()
 
     assert _confirmations(stack) == []

@@ -18,7 +18,7 @@ from functions.store import invoices
 from functions.store.integrations import DynamoIntegrationStore
 from tests.billing_support import subscription
 from tests.log_support import captured_metrics
-from tests.order_support import BUYER, subscribe, table_items
+from tests.order_support import BUYER, buyer_header, subscribe, table_items
 from tests.storefront_support import CONTRACT_PAYG, create_integration, create_products
 from tests.support import (
     ADMIN_TOKEN,
@@ -56,11 +56,7 @@ def status_update(
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.050/cXML.dtd">
 <cXML payloadID="{payload}" timestamp="2026-12-03T09:00:00-08:00" xml:lang="en-US">
-<Header><From><Credential domain="{buyer[0]}"><Identity>{buyer[1]}</Identity></Credential></From>
-<To><Credential domain="NetworkID"><Identity>procurement-gateway</Identity></Credential></To>
-<Sender><Credential domain="NetworkID"><Identity>{sender}</Identity>
-<SharedSecret>{secret}</SharedSecret></Credential><UserAgent>Coupa Procurement 1.0</UserAgent>
-</Sender></Header>
+{buyer_header(buyer, secret, sender)}
 <Request><StatusUpdateRequest>{content}</StatusUpdateRequest></Request></cXML>"""
 
 

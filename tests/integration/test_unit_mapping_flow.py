@@ -5,7 +5,6 @@ document DTD-valid."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,58 +12,38 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from functions.config import settings
-from local.fake_coupa import FakeCoupa, Party, serve
-from local.outbox import OutboxPump, streams_client
-from local.queues import QueuePump
-from tests.order_support import order_request, post_order
+from tests.billing_support import CoupaStack as Stack
+from tests.billing_support import coupa_stack
+from tests.order_support import po_from, post_order, request_approval
 from tests.storefront_support import (
     CONTRACT_PAYG,
-    cart_of,
-    create_integration,
     create_products,
-    post_form,
-    punch_out,
 )
-from tests.support import ADMIN_TOKEN, SELLER, admin, coupa_integration, dtd_errors
+from tests.support import SELLER, admin, dtd_errors
 
-US = Party("NetworkID", "procurement-gateway")
 UNITS = {"ANN": "YR", "HUR": "HR"}
 SUBSCRIBED_AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def coupa(tables: dict[str, Any]) -> Iterator[tuple[FakeCoupa, str]]:
-    fake = FakeCoupa(supplier=US, buyer=Party("DUNS", "acme-coupa"), sender=US)
-    with serve(fake) as url:
-        yield fake, url
+def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
+    with coupa_stack(api, tables, clock) as local:
+        yield local
 
 
-def _integration(api: Any, fake: FakeCoupa, url: str) -> dict[str, Any]:
-    created = create_integration(
-        api, coupa_integration(test_mode=False, invoice_delivery=fake.invoice_delivery(url))
-    )
+def _integration(stack: Stack) -> dict[str, Any]:
+    """A live Coupa integration with the buyer's unit codes."""
+    created = stack.integration()
     status, body = admin(
-        api, "PATCH", f"/admin/integrations/{created['id']}", {"unit_mapping": UNITS}
+        stack.api, "PATCH", f"/admin/integrations/{created['id']}", {"unit_mapping": UNITS}
     )
     assert status == 200, body
     return created
 
 
-def _cart(api: Any, integration: dict[str, Any]) -> Any:
-    session = punch_out(api, integration)
-    form = {"product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"}
-    return cart_of(post_form(api, f"{session}/requests", form))  # checks the DTD
-
-
 def _po(integration: dict[str, Any], cart: Any, order_id: str, units: dict[str, str]) -> str:
-    info = integration["purchase_information"]
-    document = order_request(
-        cart.lines,
-        buyer=(info["buyer_domain"], info["buyer_identity"]),
-        secret=info["shared_secret"],
-        order_id=order_id,
-    )
+    """The PO approving the cart, with its unit codes replaced as `units` says."""
+    document = po_from(integration, cart.lines, order_id=order_id)
     for sent, instead in units.items():
         document = document.replace(
             f"<UnitOfMeasure>{sent}</UnitOfMeasure>", f"<UnitOfMeasure>{instead}</UnitOfMeasure>"
@@ -72,10 +51,9 @@ def _po(integration: dict[str, Any], cart: Any, order_id: str, units: dict[str, 
     return document
 
 
-def test_the_admin_api_shows_the_mapping_and_refuses_a_bad_one(
-    api: Any, coupa: tuple[FakeCoupa, str]
-) -> None:
-    integration = _integration(api, *coupa)
+def test_the_admin_api_shows_the_mapping_and_refuses_a_bad_one(stack: Stack) -> None:
+    api = stack.api
+    integration = _integration(stack)
 
     status, view = admin(api, "GET", f"/admin/integrations/{integration['id']}")
     assert status == 200 and view["integration"]["unit_mapping"] == UNITS, view
@@ -88,16 +66,14 @@ def test_the_admin_api_shows_the_mapping_and_refuses_a_bad_one(
     assert view["integration"]["unit_mapping"] == UNITS, "nothing half-written"
 
 
-def test_cart_po_and_invoice_in_the_buyers_units(
-    api: Any, tables: dict[str, Any], clock: Any, coupa: tuple[FakeCoupa, str]
-) -> None:
-    clock.freeze(SUBSCRIBED_AT)
+def test_cart_po_and_invoice_in_the_buyers_units(stack: Stack) -> None:
+    api, fake = stack.api, stack.coupa
+    stack.clock.freeze(SUBSCRIBED_AT)
     create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
-    fake, url = coupa
-    integration = _integration(api, fake, url)
+    integration = _integration(stack)
 
     # When the buyer asks for approval, the cart carries the buyer's units
-    cart = _cart(api, integration)
+    cart = request_approval(api, integration)
     assert [line.findtext("ItemDetail/UnitOfMeasure") for line in cart.lines] == ["YR", "HR"]
 
     # And the PO echoing them is accepted
@@ -105,22 +81,15 @@ def test_cart_po_and_invoice_in_the_buyers_units(
     assert answer.code == 200, answer.message
 
     # Then the contract invoice delivered to Coupa is in the buyer's unit, DTD-valid
-    config = settings()
-    OutboxPump(
-        config.outbox_table, dynamodb=tables["dynamodb"], streams=streams_client("us-east-1")
-    ).pump_once()
-    QueuePump(
-        config.billing_queue_url, config.delivery_queue_url, sqs=tables["sqs"], visibility_seconds=0
-    ).drain(timeout=60)
+    stack.run_triggers()
     (invoice_id,) = fake.received()
     posted = fake.invoices[invoice_id]
     assert dtd_errors(posted, "InvoiceDetail.dtd") == []
     assert [u.text for u in etree.fromstring(posted).iter("UnitOfMeasure")] == ["YR"]
     # (the admin's summary keeps our code)
-    answer = api.handle(
-        "GET", f"/admin/invoices/{invoice_id}", headers=[("Authorization", f"Bearer {ADMIN_TOKEN}")]
-    )
-    lines = json.loads(answer.body)["invoice"]["summary"]["lines"]
+    status, body = admin(api, "GET", f"/admin/invoices/{invoice_id}")
+    assert status == 200, body
+    lines = body["invoice"]["summary"]["lines"]
     assert [line["unit_of_measure"] for line in lines] == ["ANN"]
 
 
@@ -130,11 +99,12 @@ def test_cart_po_and_invoice_in_the_buyers_units(
     ids=["our codes", "another unit"],
 )
 def test_a_po_in_our_codes_matches_another_unit_does_not(
-    api: Any, coupa: tuple[FakeCoupa, str], units: dict[str, str], code: int
+    stack: Stack, units: dict[str, str], code: int
 ) -> None:
+    api = stack.api
     create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
-    integration = _integration(api, *coupa)
-    cart = _cart(api, integration)
+    integration = _integration(stack)
+    cart = request_approval(api, integration)
 
     answer = post_order(api, _po(integration, cart, "PO-OURS", units))
 

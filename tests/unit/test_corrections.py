@@ -19,6 +19,7 @@ from functions.corrections import CreditRequest, credit_memo, credit_request_fro
 from functions.cxml.model import Credential
 from functions.errors import BadRequest, Conflict, NotFound
 from functions.integrations import Integration
+from functions.invoice_summary import invoice_of_summary
 from functions.subscriptions import Subscription
 from tests.billing_support import subscription
 from tests.support import dtd_errors
@@ -130,7 +131,7 @@ def test_credit_memo_and_cancellation_documents_are_dtd_valid(buyer: Credential)
     )  # fmt: skip
     assert dtd_errors(_document(memo, buyer), "InvoiceDetail.dtd") == []
 
-    stored = invoice_corrections.invoice_of_summary(original)
+    stored = invoice_of_summary(original)
     itself = replace(stored, original_invoice_id=stored.invoice_id,
                      original_invoice_date=stored.invoice_date, original_payload_id="p@us")  # fmt: skip
     cancellation = _document(itself, buyer, operation="delete")
