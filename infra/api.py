@@ -280,6 +280,9 @@ class GatewayApi(Construct):
         integration.add_method("PATCH", admin)
         for action in ("secret", "disable", "enable"):
             integration.add_resource(action).add_method("POST", admin)
+        integration.add_resource("orders").add_resource("{order_id}").add_method("GET", admin)
+        subscriptions = self.admin_resource.add_resource("subscriptions")
+        subscriptions.add_resource("{id}").add_method("GET", admin)
         products = self.admin_resource.add_resource("products")
         products.add_method("GET", admin)
         products.add_method("POST", admin)

@@ -306,6 +306,12 @@ class GatewayFunctions(Construct):
             "dynamodb:PutItem",
             indexes=[invoices_by_integration, invoices_by_subscription],
         )
+        # The subscription and order views: single items only (its budget ledger in the usage
+        # table, an order's confirmation in the outbox), no query, no write.
+        _grant(admin, subscriptions, "dynamodb:GetItem")
+        _grant(admin, usage, "dynamodb:GetItem")
+        _grant(admin, orders, "dynamodb:GetItem")
+        _grant(admin, outbox, "dynamodb:GetItem")
         _grant_send(admin, billing_queue, delivery_queue)
         _grant_objects(admin, invoice_bucket, "s3:GetObject", "s3:PutObject")
         _grant_key(admin, data.invoice_secret_key, "kms:Encrypt")  # seals Coupa's invoice secret

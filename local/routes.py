@@ -27,6 +27,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/admin/integrations/{id}/secret", ADMIN),
     ("POST", "/admin/integrations/{id}/disable", ADMIN),
     ("POST", "/admin/integrations/{id}/enable", ADMIN),
+    ("GET", "/admin/integrations/{id}/orders/{order_id}", ADMIN),
+    ("GET", "/admin/subscriptions/{id}", ADMIN),
     ("GET", "/admin/products", ADMIN),
     ("POST", "/admin/products", ADMIN),
     ("GET", "/admin/products/{id}", ADMIN),

@@ -19,7 +19,7 @@ from functions import catalog_input, fields, ids, integrations, store
 from functions.catalog import Product
 from functions.config import settings
 from functions.errors import BadRequest, Forbidden, NotFound, Unauthenticated
-from functions.handlers import admin_corrections, json_edge
+from functions.handlers import admin_corrections, admin_views, json_edge
 from functions.handlers.http import base_url, query_params
 from functions.integrations import Endpoints, Integration
 from functions.observability import logger
@@ -34,6 +34,7 @@ if TYPE_CHECKING:  # invoice modules load on the invoice routes only (cold start
 app = APIGatewayRestResolver()
 json_edge.install(app)
 app.include_router(admin_corrections.router)  # credit memos and cancellations
+app.include_router(admin_views.router)  # a subscription, an order
 
 
 @dataclass(frozen=True)
@@ -310,6 +311,9 @@ admin_corrections.wire(
         app, _store, lambda invoice_id: _invoice_view(_existing_invoice(invoice_id), detail=True)
     )
 )
+
+
+admin_views.wire(admin_views.Wiring(_existing, _invoice_view))
 
 
 @app.get("/admin/invoices/<invoice_id>")

@@ -95,3 +95,13 @@ def record_decision(
                 ) from exc
             raise
     return True
+
+
+def ledger_of(subscription_id: str) -> Ledger | None:
+    """One subscription's ledger (a GetItem: the admin view), None before anything billed."""
+    with storage_errors("reading the budget ledger"):
+        try:
+            record = BudgetLedgerRecord.get(_key(subscription_id), LEDGER_SORT_KEY)
+        except BudgetLedgerRecord.DoesNotExist:
+            return None
+    return Ledger.from_json(record.ledger, int(record.version))

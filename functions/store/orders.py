@@ -104,6 +104,20 @@ def previous_order(integration_id: str, order_id: str) -> StoredOrder | None:
     return order_of(record.document) if record.document else None
 
 
+def kept_order_record(
+    integration_id: str, order_id: str
+) -> tuple[StoredOrder, dict[str, Any]] | None:
+    """The order as it stands and its buyer status (the admin view): None when unknown."""
+    with storage_errors("reading the order"):
+        try:
+            record = OrderRecord.get(_order_key(integration_id, order_id))
+        except OrderRecord.DoesNotExist:
+            return None
+    if record.kind != "order" or not record.document or record.integration_id != integration_id:
+        return None
+    return order_of(record.document), dict(record.buyer_status or {})
+
+
 def _seen_key(integration_id: str, order_id: str, order_type: str, order_version: int) -> str:
     return f"seen#{integration_id}#{order_id}#{order_type}#{order_version}"
 

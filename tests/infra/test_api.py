@@ -55,6 +55,8 @@ def test_every_admin_method_requires_iam_and_reaches_the_admin_function(
         ("/admin/integrations/{id}/secret", "POST"),
         ("/admin/integrations/{id}/disable", "POST"),
         ("/admin/integrations/{id}/enable", "POST"),
+        ("/admin/integrations/{id}/orders/{order_id}", "GET"),
+        ("/admin/subscriptions/{id}", "GET"),
         ("/admin/products", "GET"),
         ("/admin/products", "POST"),
         ("/admin/products/{id}", "GET"),

@@ -147,6 +147,11 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"},
                 "InvoicesTable/index/by-integration": QUERY,
                 "InvoicesTable/index/by-subscription": QUERY,
+                # The subscription and order views read single items, nothing more.
+                "SubscriptionsTable": {"dynamodb:GetItem"},
+                "UsageTable": {"dynamodb:GetItem"},  # the budget ledger
+                "OrdersTable": {"dynamodb:GetItem"},
+                "OutboxTable": {"dynamodb:GetItem"},  # an order's confirmation
             },
         ),
         (
