@@ -110,7 +110,7 @@ def kept_order_record(
     """The order as it stands and its buyer status (the admin view): None when unknown."""
     with storage_errors("reading the order"):
         try:
-            record = OrderRecord.get(_order_key(integration_id, order_id))
+            record = OrderRecord.get(order_key(integration_id, order_id))
         except OrderRecord.DoesNotExist:
             return None
     if record.kind != "order" or not record.document or record.integration_id != integration_id:
