@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Self
 
@@ -22,8 +23,8 @@ from functions.subscriptions import LineApproval, Subscription, SubscriptionLine
 from local.fake_coupa import FakeCoupa, Party, serve
 from local.outbox import OutboxPump, streams_client
 from local.queues import QueuePump
-from tests.storefront_support import create_integration
-from tests.support import ADMIN_TOKEN, admin, coupa_integration
+from tests.storefront_support import CONTRACT_PAYG, FREE_TRIAL, create_integration, create_products
+from tests.support import ADMIN_TOKEN, SELLER, admin, coupa_integration, meter, seller_token
 
 PERIOD = "2026-11"
 RATES = {"hours": {"name": "Broker hours", "unit": "HUR", "unit_price": "0.08"}}
@@ -232,3 +233,48 @@ def coupa_stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[CoupaS
     coupa = FakeCoupa(supplier=us, buyer=Party(ACME.domain, ACME.identity), sender=us)
     with serve(coupa) as url:
         yield CoupaStack.on(api, tables, clock, coupa=coupa, coupa_url=url)
+
+
+TRIAL_SELLER = "412345678901"
+CUSTOMER = "111122223333"  # coupa_integration()'s account
+SUBSCRIBED_AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
+
+
+@contextmanager
+def invoicing_stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[CoupaStack]:
+    """The end-to-end invoicing tests' world: the clock at SUBSCRIBED_AT, DataStream Pro
+    (contract + pay as you go) and a free trial in the catalog, Acme's fake Coupa."""
+    clock.freeze(SUBSCRIBED_AT)
+    create_products(
+        api,
+        {**CONTRACT_PAYG, "seller_account": SELLER},
+        {**FREE_TRIAL, "seller_account": TRIAL_SELLER},
+    )
+    with coupa_stack(api, tables, clock) as local:
+        yield local
+
+
+def meter_hours(
+    stack: LocalStack, hours: list[int], product: str = "datastream-pro", seller: str = SELLER,
+    customer: str = CUSTOMER,
+) -> list[str]:  # fmt: skip
+    """The seller reports usage for the hours before now; the per-record statuses."""
+    moment = stack.clock.now()
+    records = [
+        {"Timestamp": (moment - timedelta(hours=n + 1)).isoformat(),
+         "CustomerIdentifier": customer, "Dimension": "hours", "Quantity": quantity}
+        for n, quantity in enumerate(hours)
+    ]  # fmt: skip
+    status, body = meter(
+        stack.api, {"ProductCode": product, "UsageRecords": records}, token=seller_token(seller)
+    )
+    assert status == 200, body
+    return [result["Status"] for result in body["Results"]]
+
+
+def stored_document(invoice: dict[str, Any]) -> bytes:
+    """The cXML kept in S3 for an invoice as the admin API lists it."""
+    from functions.store import invoice_files
+
+    key = invoice["location"].removeprefix(f"s3://{settings().invoice_bucket}/")
+    return invoice_files.read(key)

@@ -186,3 +186,36 @@ def with_distributions(document: str, per_line: int = 20, segments: int = 5,
     extra = ["</Charge></Distribution>" + "".join(distribution() for _ in range(per_line))
              + "</ItemOut>" for _ in parts[1:]]  # fmt: skip
     return parts[0] + "".join(e + p for e, p in zip(extra, parts[1:], strict=True))
+
+
+_PAYLOADS = itertools.count(1)
+
+
+def status_update(
+    *,
+    buyer: tuple[str, str],
+    secret: str,
+    invoice_id: str | None = None,
+    status: str = "rejected",
+    comments: str = "Price does not match the PO line",
+    payload_id: str | None = None,
+    body: str | None = None,
+    sender: str = "buyer",
+) -> str:
+    """A StatusUpdateRequest as Coupa or SAP Business Network sends it about our invoice."""
+    payload = payload_id or f"{next(_PAYLOADS)}.77.status@buyer.example"
+    content = body or (
+        f'<Status code="200" text="OK" xml:lang="en-US">Invoice {status}</Status>'
+        f'<InvoiceStatus type="{status}"><InvoiceIDInfo invoiceID="{invoice_id}"/>'
+        f'<Comments xml:lang="en-US">{comments}</Comments></InvoiceStatus>'
+    )
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.050/cXML.dtd">
+<cXML payloadID="{payload}" timestamp="2026-12-03T09:00:00-08:00" xml:lang="en-US">
+{buyer_header(buyer, secret, sender)}
+<Request><StatusUpdateRequest>{content}</StatusUpdateRequest></Request></cXML>"""
+
+
+def post_status(api: Any, document: str) -> Any:
+    """A StatusUpdateRequest is posted to the order URL."""
+    return post_cxml(api, document, path="/cxml/orders")

@@ -5,6 +5,7 @@ on the order; unknown, foreign or hostile ids get a JSON 404 or 400, never a 5xx
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -12,12 +13,9 @@ from urllib.parse import quote
 import pytest
 
 from functions.subscription_requests import request_id_of
-from tests.integration.test_budget_flow import _post as post_po
-from tests.integration.test_budget_flow import stack  # noqa: F401  (the fixture)
-from tests.integration.test_invoicing_flow import Stack, _meter
-from tests.integration.test_status_updates import _post as post_status
-from tests.integration.test_status_updates import status_update
-from tests.order_support import BUYER, subscribe
+from tests.billing_support import SUBSCRIBED_AT, coupa_stack, meter_hours
+from tests.billing_support import CoupaStack as Stack
+from tests.order_support import BUYER, po_from, post_order, post_status, status_update, subscribe
 from tests.storefront_support import (
     CONTRACT_PAYG,
     cart_of,
@@ -26,7 +24,21 @@ from tests.storefront_support import (
     post_form,
     punch_out,
 )
-from tests.support import ADMIN_TOKEN, coupa_integration
+from tests.support import ADMIN_TOKEN, SELLER, coupa_integration
+
+
+@pytest.fixture
+def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
+    clock.freeze(SUBSCRIBED_AT)
+    create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
+    with coupa_stack(api, tables, clock) as local:
+        yield local
+
+
+def post_po(stack: Stack, integration: dict[str, Any], lines: Any, **po: Any) -> None:
+    po.setdefault("order_id", "PO-1001")
+    answer = post_order(stack.api, po_from(integration, lines, **po))
+    assert answer.code == 200, answer.message
 
 
 def _get(api: Any, path: str) -> tuple[int, dict[str, Any]]:
@@ -38,7 +50,7 @@ def _get(api: Any, path: str) -> tuple[int, dict[str, Any]]:
 
 
 def test_usage_held_with_the_budget_used_up_shows_on_the_subscription_without_an_invoice(
-    stack: Stack,  # noqa: F811
+    stack: Stack,
 ) -> None:
     coupa = create_integration(
         stack.api,
@@ -55,12 +67,12 @@ def test_usage_held_with_the_budget_used_up_shows_on_the_subscription_without_an
     assert subscription_id
     post_po(stack, coupa, cart.lines)
     stack.run_triggers()
-    assert _meter(stack, [600, 400]) == ["Success"] * 2
+    assert meter_hours(stack, [600, 400]) == ["Success"] * 2
     stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
     stack.billing_run("2026-11")
     # and 250 more hours in December
     stack.clock.freeze(datetime(2026, 12, 20, 12, 0, tzinfo=UTC))
-    assert _meter(stack, [250]) == ["Success"]
+    assert meter_hours(stack, [250]) == ["Success"]
 
     # When December is billed (nothing can be invoiced) and the admin looks at the subscription
     stack.clock.freeze(datetime(2027, 1, 1, 2, 0, tzinfo=UTC))

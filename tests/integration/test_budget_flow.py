@@ -15,13 +15,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from functions.config import settings
 from functions.subscription_requests import request_id_of
-from local.fake_coupa import FakeCoupa, Party, serve
-from local.outbox import OutboxPump, streams_client
-from local.queues import QueuePump
+from tests.billing_support import SUBSCRIBED_AT, coupa_stack, meter_hours, stored_document
+from tests.billing_support import CoupaStack as Stack
 from tests.conftest import _sent_messages
-from tests.integration.test_invoicing_flow import SUBSCRIBED_AT, US, Stack, _document, _meter
 from tests.order_support import item_out, order_request, post_order
 from tests.storefront_support import (
     CONTRACT_PAYG,
@@ -40,16 +37,8 @@ _LINK = re.compile(r"https?://[^\s\"<>]+/subscriptions/[^\s\"<>#]+")
 def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
     clock.freeze(SUBSCRIBED_AT)
     create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
-    coupa = FakeCoupa(supplier=US, buyer=Party("DUNS", "acme-coupa"), sender=US)
-    config = settings()
-    queue_pump = QueuePump(
-        config.billing_queue_url, config.delivery_queue_url, sqs=tables["sqs"], visibility_seconds=0
-    )
-    outbox = OutboxPump(
-        config.outbox_table, dynamodb=tables["dynamodb"], streams=streams_client("us-east-1")
-    )
-    with serve(coupa) as url:
-        yield Stack(api, tables, clock, coupa, url, queue_pump, outbox)
+    with coupa_stack(api, tables, clock) as local:
+        yield local
 
 
 def _budget_mails() -> list[Any]:
@@ -86,7 +75,7 @@ def test_held_usage_is_mailed_raised_by_an_edit_and_a_po_update_then_invoiced(
     _post(stack, coupa, cart.lines)
     stack.run_triggers()  # the contract invoice, the "ready" mail
     # and 1,200 hours used in November
-    assert _meter(stack, [400, 500, 300]) == ["Success"] * 3
+    assert meter_hours(stack, [400, 500, 300]) == ["Success"] * 3
 
     # When November is billed (and billed again: a re-run)
     stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
@@ -101,7 +90,7 @@ def test_held_usage_is_mailed_raised_by_an_edit_and_a_po_update_then_invoiced(
         "approved_budget": "1000", "invoiced_to_date": "1000",
         "awaiting_budget": {"hours": "200"}, "awaiting_budget_amount": "16.00",
     }  # fmt: skip
-    assert dtd_errors(_document(november), "InvoiceDetail.dtd") == []
+    assert dtd_errors(stored_document(november), "InvoiceDetail.dtd") == []
     # and the account and the requester got one budget mail, with a link to the page
     (mail,) = _budget_mails()
     assert "it@acme.example" in mail.destinations["ToAddresses"]
@@ -139,6 +128,6 @@ def test_held_usage_is_mailed_raised_by_an_edit_and_a_po_update_then_invoiced(
     assert december["awaiting_budget"] is False
     assert december["budget"]["invoiced_to_date"] == "1200"
     assert december["budget"]["approved_budget"] == "1500"
-    assert dtd_errors(_document(december), "InvoiceDetail.dtd") == []
+    assert dtd_errors(stored_document(december), "InvoiceDetail.dtd") == []
     assert len(_budget_mails()) == 1
     assert stack.coupa.received()[-2:] == [november["invoice_id"], december["invoice_id"]]

@@ -5,10 +5,12 @@ refund credit of a contract cancelled mid-term, exactly once."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from lxml import etree
 
 from functions.config import settings
@@ -17,8 +19,7 @@ from functions.refunds import refund_outbox_key
 from functions.store import invoice_files
 from local.events import LambdaContext
 from tests.billing_support import CoupaStack as Stack
-from tests.billing_support import outbox_insert
-from tests.integration.test_invoicing_flow import stack  # the same local stack and buyer
+from tests.billing_support import invoicing_stack, outbox_insert
 from tests.order_support import ariba_po, po_from, post_order, request_approval
 from tests.storefront_support import (
     create_integration,
@@ -26,7 +27,13 @@ from tests.storefront_support import (
 )
 from tests.support import SELLER, admin, dtd_errors
 
-__all__ = ["stack"]  # the fixture, shared with the invoicing flow's tests
+
+@pytest.fixture
+def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
+    """The invoicing flow's local stack and buyer."""
+    with invoicing_stack(api, tables, clock) as local:
+        yield local
+
 
 MONTHLY = {
     "id": "pipeline-12",

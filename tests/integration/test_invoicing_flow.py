@@ -9,48 +9,36 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from lxml import etree
 
 from functions.config import settings
-from functions.store import invoice_files
+from tests.billing_support import (
+    TRIAL_SELLER,
+    invoicing_stack,
+    meter_hours,
+    stored_document,
+)
 from tests.billing_support import CoupaStack as Stack
-from tests.billing_support import coupa_stack
 from tests.order_support import po_from, post_order, request_approval
 from tests.storefront_support import (
-    CONTRACT_PAYG,
-    FREE_TRIAL,
     cart_of,
     create_integration,
-    create_products,
     post_form,
     punch_out,
 )
 from tests.support import (
-    SELLER,
     admin,
     dtd_errors,
-    meter,
-    seller_token,
 )
-
-TRIAL_SELLER = "412345678901"
-CUSTOMER = "111122223333"  # coupa_integration()'s account
-SUBSCRIBED_AT = datetime(2026, 11, 26, 12, 30, tzinfo=UTC)
 
 
 @pytest.fixture
 def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
-    clock.freeze(SUBSCRIBED_AT)
-    create_products(
-        api,
-        {**CONTRACT_PAYG, "seller_account": SELLER},
-        {**FREE_TRIAL, "seller_account": TRIAL_SELLER},
-    )
-    with coupa_stack(api, tables, clock) as local:
+    with invoicing_stack(api, tables, clock) as local:
         yield local
 
 
@@ -70,29 +58,6 @@ def _subscribe(
     assert answer.code == 200, answer.message
 
 
-def _meter(
-    stack: Stack, hours: list[int], product: str = "datastream-pro", seller: str = SELLER,
-    customer: str = CUSTOMER,
-) -> list[str]:  # fmt: skip
-    """The seller reports usage for the hours before now; the per-record statuses."""
-    moment = stack.clock.now()
-    records = [
-        {"Timestamp": (moment - timedelta(hours=n + 1)).isoformat(),
-         "CustomerIdentifier": customer, "Dimension": "hours", "Quantity": quantity}
-        for n, quantity in enumerate(hours)
-    ]  # fmt: skip
-    status, body = meter(
-        stack.api, {"ProductCode": product, "UsageRecords": records}, token=seller_token(seller)
-    )
-    assert status == 200, body
-    return [result["Status"] for result in body["Results"]]
-
-
-def _document(invoice: dict[str, Any]) -> bytes:
-    key = invoice["location"].removeprefix(f"s3://{settings().invoice_bucket}/")
-    return invoice_files.read(key)
-
-
 def test_from_punchout_to_invoices_delivered_to_coupa(stack: Stack) -> None:
     coupa = stack.integration()
     integration_id = coupa["id"]
@@ -105,7 +70,7 @@ def test_from_punchout_to_invoices_delivered_to_coupa(stack: Stack) -> None:
     assert contract["totals"]["due"] == "15000.00" and contract["order_id"] == "PO-1001"
 
     # And the seller meters 1,200 hours against a budget of 1,000
-    assert _meter(stack, [400, 500, 300]) == ["Success"] * 3
+    assert meter_hours(stack, [400, 500, 300]) == ["Success"] * 3
 
     # When the admin starts November's run early in December
     stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
@@ -122,7 +87,7 @@ def test_from_punchout_to_invoices_delivered_to_coupa(stack: Stack) -> None:
     assert usage["location"] == (
         f"s3://local-invoices/invoices/{integration_id}/2026-11/{usage['invoice_id']}.xml"
     )
-    stored = _document(usage)
+    stored = stored_document(usage)
     assert dtd_errors(stored, "InvoiceDetail.dtd") == []
     assert b"SharedSecret" not in stored, "the secret is added when sending, never stored"
     assert stack.coupa.received() == [contract["invoice_id"], usage["invoice_id"]]
@@ -151,7 +116,7 @@ def test_delivery_fails_while_coupa_is_down_then_recovers(stack: Stack) -> None:
     _subscribe(stack, coupa)
     stack.run_triggers()
     stack.clock.freeze(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))
-    assert _meter(stack, [100]) == ["Success"]
+    assert meter_hours(stack, [100]) == ["Success"]
     stack.clock.freeze(datetime(2027, 1, 1, 3, 0, tzinfo=UTC))
 
     # Given Coupa answering 500 to everything during December's run
@@ -187,8 +152,10 @@ def test_free_trials_and_test_mode_produce_no_invoice(stack: Stack) -> None:
     stack.run_triggers()
     # (a trial has no usage line to meter against; a test subscription takes usage, so the
     # seller can try its metering)
-    assert _meter(stack, [10], "sentinel-siem-trial", TRIAL_SELLER) == ["CustomerNotSubscribed"]
-    assert _meter(stack, [10], customer="999988887777") == ["Success"]
+    assert meter_hours(stack, [10], "sentinel-siem-trial", TRIAL_SELLER) == [
+        "CustomerNotSubscribed"
+    ]
+    assert meter_hours(stack, [10], customer="999988887777") == ["Success"]
 
     # When November is invoiced
     stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
@@ -273,7 +240,7 @@ def test_no_credential_is_stored_anywhere_after_the_whole_flow(stack: Stack) -> 
     answer = post_order(stack.api, ariba_po(ariba, cart.lines, order_id="PO-ARIBA"))
     assert answer.code == 200, answer.message
     stack.run_triggers()
-    assert _meter(stack, [400, 500, 300]) == ["Success"] * 3
+    assert meter_hours(stack, [400, 500, 300]) == ["Success"] * 3
     stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
     stack.billing_run("2026-11")
     assert {i["state"] for i in stack.invoices(coupa["id"])} == {"delivered"}

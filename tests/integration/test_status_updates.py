@@ -18,7 +18,7 @@ from functions.store import invoices
 from functions.store.integrations import DynamoIntegrationStore
 from tests.billing_support import subscription
 from tests.log_support import captured_metrics
-from tests.order_support import BUYER, buyer_header, subscribe, table_items
+from tests.order_support import BUYER, post_status, status_update, subscribe, table_items
 from tests.storefront_support import CONTRACT_PAYG, create_integration, create_products
 from tests.support import (
     ADMIN_TOKEN,
@@ -27,41 +27,11 @@ from tests.support import (
     admin,
     ariba_integration,
     coupa_integration,
-    post_cxml,
 )
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 _PAYLOADS = itertools.count(1)
 ARIBA_BUYER = ("NetworkID", "AN01000000001-T")
-
-
-def status_update(
-    *,
-    buyer: tuple[str, str],
-    secret: str,
-    invoice_id: str | None = None,
-    status: str = "rejected",
-    comments: str = "Price does not match the PO line",
-    payload_id: str | None = None,
-    body: str | None = None,
-    sender: str = "buyer",
-) -> str:
-    """A StatusUpdateRequest as Coupa or SAP Business Network sends it about our invoice."""
-    payload = payload_id or f"{next(_PAYLOADS)}.77.status@buyer.example"
-    content = body or (
-        f'<Status code="200" text="OK" xml:lang="en-US">Invoice {status}</Status>'
-        f'<InvoiceStatus type="{status}"><InvoiceIDInfo invoiceID="{invoice_id}"/>'
-        f'<Comments xml:lang="en-US">{comments}</Comments></InvoiceStatus>'
-    )
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE cXML SYSTEM "http://xml.cxml.org/schemas/cXML/1.2.050/cXML.dtd">
-<cXML payloadID="{payload}" timestamp="2026-12-03T09:00:00-08:00" xml:lang="en-US">
-{buyer_header(buyer, secret, sender)}
-<Request><StatusUpdateRequest>{content}</StatusUpdateRequest></Request></cXML>"""
-
-
-def _post(api: Any, document: str) -> Any:
-    return post_cxml(api, document, path="/cxml/orders")
 
 
 def _integration(api: Any, payload: dict[str, Any]) -> dict[str, Any]:
@@ -113,7 +83,7 @@ def test_a_rejection_is_recorded_shown_in_the_admin_api_and_counted(
 
     # When Coupa posts a StatusUpdateRequest rejecting it
     with captured_metrics() as metrics:
-        answer = _post(
+        answer = post_status(
             api, status_update(buyer=BUYER, secret=_secret(coupa), invoice_id=invoice_id)
         )
 
@@ -134,13 +104,13 @@ def test_statuses_build_a_bounded_history_and_paid_is_final(
     invoice_id = _issue(coupa["id"])
     secret = _secret(coupa)
     for status in ["processing"] * MAX_HISTORY + ["reconciled", "paying", "paid"]:
-        answer = _post(
+        answer = post_status(
             api, status_update(buyer=BUYER, secret=secret, invoice_id=invoice_id, status=status)
         )
         assert answer.code == 200, answer.message
 
     # When a status arrives after "paid"
-    late = _post(
+    late = post_status(
         api, status_update(buyer=BUYER, secret=secret, invoice_id=invoice_id, status="rejected")
     )
 
@@ -160,12 +130,12 @@ def test_the_same_update_twice_changes_nothing_and_a_reused_payload_id_is_refuse
     document = status_update(
         buyer=BUYER, secret=_secret(coupa), invoice_id=invoice_id, payload_id="su-1@coupa"
     )
-    first = _post(api, document)
+    first = post_status(api, document)
     before = _invoice_view(api, invoice_id)["buyer_status"]
 
     # When the same document comes again (a retry), and then the payloadID with other content
-    again = _post(api, document)
-    reused = _post(
+    again = post_status(api, document)
+    reused = post_status(
         api,
         status_update(
             buyer=BUYER, secret=_secret(coupa), invoice_id=invoice_id, payload_id="su-1@coupa",
@@ -190,8 +160,10 @@ def test_another_integrations_invoice_is_refused_like_an_unknown_one(
     theirs = _issue(globex["id"], "req-bbbb")
 
     # When Acme's Coupa posts a status for it, and for an invoice that does not exist
-    foreign = _post(api, status_update(buyer=BUYER, secret=_secret(coupa), invoice_id=theirs))
-    unknown = _post(api, status_update(buyer=BUYER, secret=_secret(coupa), invoice_id="INV-X"))
+    foreign = post_status(api, status_update(buyer=BUYER, secret=_secret(coupa), invoice_id=theirs))
+    unknown = post_status(
+        api, status_update(buyer=BUYER, secret=_secret(coupa), invoice_id="INV-X")
+    )
 
     # Then both get the same 417, and Globex's invoice is untouched
     assert (foreign.http_status, foreign.code) == (200, 417)
@@ -207,8 +179,8 @@ def test_an_ariba_status_is_authenticated_with_the_marketplace_secret(
     invoice_id = _issue(globex["id"])
     ariba = {"buyer": ARIBA_BUYER, "invoice_id": invoice_id, "sender": "sysadmin@ariba.com"}
 
-    wrong = _post(api, status_update(secret="not-the-secret", **ariba))  # type: ignore[arg-type]
-    right = _post(api, status_update(secret=ARIBA_SECRET, status="paid", **ariba))  # type: ignore[arg-type]
+    wrong = post_status(api, status_update(secret="not-the-secret", **ariba))  # type: ignore[arg-type]
+    right = post_status(api, status_update(secret=ARIBA_SECRET, status="paid", **ariba))  # type: ignore[arg-type]
 
     assert wrong.code == 401
     assert right.code == 200, right.message
@@ -229,7 +201,7 @@ def test_an_order_status_is_recorded_on_the_order_by_orderid_or_payloadid(
     _, secret = subscribe(api, coupa, order_id="PO-77", payload_id="po-77@coupa")
 
     with captured_metrics() as metrics:
-        by_order_id = _post(
+        by_order_id = post_status(
             api,
             status_update(
                 buyer=BUYER, secret=secret,
@@ -238,7 +210,7 @@ def test_an_order_status_is_recorded_on_the_order_by_orderid_or_payloadid(
                 "<Comments>seen</Comments></DocumentStatus>",
             ),
         )  # fmt: skip
-        by_payload = _post(
+        by_payload = post_status(
             api,
             status_update(
                 buyer=BUYER, secret=secret,
@@ -246,7 +218,7 @@ def test_an_order_status_is_recorded_on_the_order_by_orderid_or_payloadid(
                 '<Status code="200" text="OK">Forwarded to supplier</Status>',
             ),
         )  # fmt: skip
-    unknown = _post(
+    unknown = post_status(
         api,
         status_update(
             buyer=BUYER, secret=secret,
@@ -284,7 +256,7 @@ def test_malformed_updates_get_a_cxml_4xx_and_change_nothing(
 ) -> None:
     before = table_items(tables, "orders")
 
-    answer = _post(api, status_update(buyer=BUYER, secret=_secret(coupa), body=body))
+    answer = post_status(api, status_update(buyer=BUYER, secret=_secret(coupa), body=body))
 
     assert (answer.http_status, answer.code) == (200, code), answer.message
     assert table_items(tables, "orders") == before
@@ -293,8 +265,10 @@ def test_malformed_updates_get_a_cxml_4xx_and_change_nothing(
 def test_hostile_documents_are_refused_before_anything_is_read(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
-    unauthenticated = _post(api, status_update(buyer=BUYER, secret="wrong", invoice_id="INV-1"))
-    entity = _post(api, XXE.decode())
+    unauthenticated = post_status(
+        api, status_update(buyer=BUYER, secret="wrong", invoice_id="INV-1")
+    )
+    entity = post_status(api, XXE.decode())
 
     assert unauthenticated.code == 401
     assert entity.code == 406
