@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Self
 
 from functions.billing import Invoice, invoice_document
+from functions.budgets import Ledger, UsageDecision
 from functions.config import settings
 from functions.cxml.model import Credential
+from functions.integrations import BuyerIdentity, Integration
 from functions.store.subscriptions import billing_shard, subscription_record
-from functions.subscriptions import LineApproval, Subscription, SubscriptionLine
+from functions.subscriptions import LineApproval, Mail, Subscription, SubscriptionLine
 from local.fake_coupa import FakeCoupa, Party, serve
 from local.outbox import OutboxPump, streams_client
 from local.queues import QueuePump
@@ -278,3 +280,92 @@ def stored_document(invoice: dict[str, Any]) -> bytes:
 
     key = invoice["location"].removeprefix(f"s3://{settings().invoice_bucket}/")
     return invoice_files.read(key)
+
+
+# --- the billing run's ports, in memory (unit tests) ---------------------------------------
+
+
+def fake_integration(**overrides: Any) -> Integration:
+    """Acme's live Coupa integration, as the billing run's in-memory ports hold it."""
+    base = Integration(
+        id="int_1", name="Acme Coupa", system="coupa", buyer=BuyerIdentity("DUNS", "acme-coupa"),
+        account_id="111122223333", account_email="it@acme.example", test_mode=False,
+    )  # fmt: skip
+    return replace(base, **overrides)
+
+
+@dataclass
+class FakePorts:
+    """The stores and queues in memory: what a test wants to see is what was sent."""
+
+    shards: dict[str, list[str]] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    totals: dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]] = field(default_factory=dict)
+    integrations_by_id: dict[str, Integration] = field(default_factory=dict)
+    invoices: dict[str, tuple[Invoice, bytes, str]] = field(default_factory=dict)
+    billing_queue: list[dict[str, Any]] = field(default_factory=list)
+    delivery_queue: list[str] = field(default_factory=list)
+    failing_subscriptions: set[str] = field(default_factory=set)
+    page_reads: list[tuple[str, dict[str, str] | None]] = field(default_factory=list)
+    ledger: dict[str, Ledger] = field(default_factory=dict)
+    mails: list[Mail] = field(default_factory=list)
+
+    def billable_page(
+        self, shard: str, cursor: dict[str, str] | None, limit: int
+    ) -> tuple[list[str], dict[str, str] | None]:
+        self.page_reads.append((shard, cursor))
+        ids = self.shards.get(shard, [])
+        start = ids.index(cursor["pk"]) + 1 if cursor else 0
+        page = ids[start : start + limit]
+        # like DynamoDB: a full page has a LastEvaluatedKey, even when nothing follows
+        following = {"pk": page[-1], "created_at": "x"} if len(page) == limit else None
+        return page, following
+
+    def usage(
+        self, subscription_ids: Sequence[str], period: str
+    ) -> dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]]:
+        return {sid: self.totals[sid] for sid in subscription_ids if sid in self.totals}
+
+    def read(
+        self, subscription_ids: Sequence[str], invoice_ids: Sequence[str]
+    ) -> tuple[dict[str, Subscription], dict[str, str]]:
+        found = {s: self.subscriptions[s] for s in subscription_ids if s in self.subscriptions}
+        states = {i: self.invoices[i][2] for i in invoice_ids if i in self.invoices}
+        return found, states
+
+    def integrations(self, integration_ids: Sequence[str]) -> dict[str, Integration]:
+        return {
+            i: self.integrations_by_id[i] for i in integration_ids if i in self.integrations_by_id
+        }
+
+    def create(self, invoice: Invoice, document: bytes, summary: Mapping[str, Any]) -> bool:
+        if invoice.subscription_id in self.failing_subscriptions:
+            raise RuntimeError("S3 is throttling")
+        if invoice.invoice_id in self.invoices:
+            return False
+        self.invoices[invoice.invoice_id] = (invoice, document, "created")
+        return True
+
+    def ledgers(self, subscription_ids: Sequence[str]) -> dict[str, Ledger]:
+        return {s: self.ledger[s] for s in subscription_ids if s in self.ledger}
+
+    def create_usage(
+        self, invoice: Invoice, document: bytes, summary: Mapping[str, Any],
+        decision: UsageDecision, mail: Mail | None,
+    ) -> bool:  # fmt: skip
+        created = self.create(invoice, document, summary)
+        if created:
+            self.hold(decision, mail)
+        return created
+
+    def hold(self, decision: UsageDecision, mail: Mail | None) -> None:
+        self.ledger[decision.subscription_id] = decision.after
+        self.mails.extend([mail] if mail else [])
+
+    def enqueue(self, bodies: Sequence[Mapping[str, Any]]) -> int:
+        self.billing_queue.extend(json.loads(json.dumps(body)) for body in bodies)
+        return len(bodies)
+
+    def announce(self, invoice_ids: Sequence[str]) -> int:
+        self.delivery_queue.extend(invoice_ids)
+        return len(invoice_ids)

@@ -3,9 +3,6 @@ request issues and announces, against in-memory ports."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,106 +10,20 @@ from typing import Any
 import pytest
 
 from functions import billing, billing_run
-from functions.billing import CONTRACT, USAGE, Invoice
+from functions.billing import CONTRACT, USAGE
 from functions.billing_messages import BatchMessage, ShardMessage, message_of
-from functions.budgets import Ledger, UsageDecision
 from functions.cxml.model import Credential
 from functions.errors import BadRequest
 from functions.handlers.billing_schedule import period_to_bill
-from functions.integrations import BuyerIdentity, Integration, InvoiceDelivery
+from functions.integrations import InvoiceDelivery
 from functions.store.subscriptions import BILLING_SHARDS
-from functions.subscriptions import Mail, Subscription
-from tests.billing_support import subscription
+from functions.subscriptions import Subscription
+from tests.billing_support import FakePorts, fake_integration, subscription
 from tests.support import dtd_errors
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 US = Credential("NetworkID", "procurement-gateway")
 PERIOD = "2026-11"
-
-
-def _integration(**overrides: Any) -> Integration:
-    base = Integration(
-        id="int_1", name="Acme Coupa", system="coupa", buyer=BuyerIdentity("DUNS", "acme-coupa"),
-        account_id="111122223333", account_email="it@acme.example", test_mode=False,
-    )  # fmt: skip
-    return replace(base, **overrides)
-
-
-@dataclass
-class FakePorts:
-    """The stores and queues in memory: what a test wants to see is what was sent."""
-
-    shards: dict[str, list[str]] = field(default_factory=dict)
-    subscriptions: dict[str, Subscription] = field(default_factory=dict)
-    totals: dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]] = field(default_factory=dict)
-    integrations_by_id: dict[str, Integration] = field(default_factory=dict)
-    invoices: dict[str, tuple[Invoice, bytes, str]] = field(default_factory=dict)
-    billing_queue: list[dict[str, Any]] = field(default_factory=list)
-    delivery_queue: list[str] = field(default_factory=list)
-    failing_subscriptions: set[str] = field(default_factory=set)
-    page_reads: list[tuple[str, dict[str, str] | None]] = field(default_factory=list)
-    ledger: dict[str, Ledger] = field(default_factory=dict)
-    mails: list[Mail] = field(default_factory=list)
-
-    def billable_page(
-        self, shard: str, cursor: dict[str, str] | None, limit: int
-    ) -> tuple[list[str], dict[str, str] | None]:
-        self.page_reads.append((shard, cursor))
-        ids = self.shards.get(shard, [])
-        start = ids.index(cursor["pk"]) + 1 if cursor else 0
-        page = ids[start : start + limit]
-        # like DynamoDB: a full page has a LastEvaluatedKey, even when nothing follows
-        following = {"pk": page[-1], "created_at": "x"} if len(page) == limit else None
-        return page, following
-
-    def usage(
-        self, subscription_ids: Sequence[str], period: str
-    ) -> dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]]:
-        return {sid: self.totals[sid] for sid in subscription_ids if sid in self.totals}
-
-    def read(
-        self, subscription_ids: Sequence[str], invoice_ids: Sequence[str]
-    ) -> tuple[dict[str, Subscription], dict[str, str]]:
-        found = {s: self.subscriptions[s] for s in subscription_ids if s in self.subscriptions}
-        states = {i: self.invoices[i][2] for i in invoice_ids if i in self.invoices}
-        return found, states
-
-    def integrations(self, integration_ids: Sequence[str]) -> dict[str, Integration]:
-        return {
-            i: self.integrations_by_id[i] for i in integration_ids if i in self.integrations_by_id
-        }
-
-    def create(self, invoice: Invoice, document: bytes, summary: Mapping[str, Any]) -> bool:
-        if invoice.subscription_id in self.failing_subscriptions:
-            raise RuntimeError("S3 is throttling")
-        if invoice.invoice_id in self.invoices:
-            return False
-        self.invoices[invoice.invoice_id] = (invoice, document, "created")
-        return True
-
-    def ledgers(self, subscription_ids: Sequence[str]) -> dict[str, Ledger]:
-        return {s: self.ledger[s] for s in subscription_ids if s in self.ledger}
-
-    def create_usage(
-        self, invoice: Invoice, document: bytes, summary: Mapping[str, Any],
-        decision: UsageDecision, mail: Mail | None,
-    ) -> bool:  # fmt: skip
-        created = self.create(invoice, document, summary)
-        if created:
-            self.hold(decision, mail)
-        return created
-
-    def hold(self, decision: UsageDecision, mail: Mail | None) -> None:
-        self.ledger[decision.subscription_id] = decision.after
-        self.mails.extend([mail] if mail else [])
-
-    def enqueue(self, bodies: Sequence[Mapping[str, Any]]) -> int:
-        self.billing_queue.extend(json.loads(json.dumps(body)) for body in bodies)
-        return len(bodies)
-
-    def announce(self, invoice_ids: Sequence[str]) -> int:
-        self.delivery_queue.extend(invoice_ids)
-        return len(invoice_ids)
 
 
 def _usage(
@@ -122,7 +33,7 @@ def _usage(
 
 
 def _ports(*subscriptions: Subscription, **totals: str) -> FakePorts:
-    ports = FakePorts(integrations_by_id={"int_1": _integration()})
+    ports = FakePorts(integrations_by_id={"int_1": fake_integration()})
     for value in subscriptions:
         ports.subscriptions[value.id] = value
     for sid, hours in totals.items():
@@ -258,15 +169,15 @@ def test_the_document_is_addressed_as_the_invoice_endpoint_expects_when_there_is
         "https://acme.coupahost.com/cxml/invoices", Credential("DUNS", "supplier-at-acme"),
         Credential("DUNS", "acme"), Credential("DUNS", "supplier-at-acme"), "coupa-secret",
     )  # fmt: skip
-    plain = billing_run.parties_of(_integration(), US)
-    configured = billing_run.parties_of(_integration(invoice_delivery=delivery), US)
+    plain = billing_run.parties_of(fake_integration(), US)
+    configured = billing_run.parties_of(fake_integration(invoice_delivery=delivery), US)
 
     assert (plain.from_credential, plain.to_credential, plain.sender_credential) == (
         US, Credential("DUNS", "acme-coupa"), US,
     )  # fmt: skip
     assert configured.to_credential == Credential("DUNS", "acme")
     ports = _ports(subscription("req-a", "int_1"), req_a="1")
-    ports.integrations_by_id["int_1"] = _integration(invoice_delivery=delivery)
+    ports.integrations_by_id["int_1"] = fake_integration(invoice_delivery=delivery)
     _bill(ports, "req-a")
     ((_, document, _),) = ports.invoices.values()
     assert b"supplier-at-acme" in document and b"coupa-secret" not in document
@@ -301,7 +212,7 @@ def test_no_contract_invoice_for_a_test_subscription() -> None:
 
 def test_invoices_carry_the_integrations_tax() -> None:
     ports = _ports(subscription("req-a", "int_1"), req_a="250")  # 250 h x 0.08 = 20.00
-    ports.integrations_by_id["int_1"] = _integration(tax_rate="0.2", tax_description="VAT 20%")
+    ports.integrations_by_id["int_1"] = fake_integration(tax_rate="0.2", tax_description="VAT 20%")
 
     _bill(ports, "req-a")
 

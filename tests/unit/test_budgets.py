@@ -13,9 +13,8 @@ from functions.billing_messages import BatchMessage
 from functions.budgets import Ledger, decide
 from functions.notifications import render_email
 from functions.subscriptions import Requester, Subscription
-from tests.billing_support import US, approval, subscription
+from tests.billing_support import US, FakePorts, approval, fake_integration, subscription
 from tests.support import dtd_errors
-from tests.unit.test_billing_run import FakePorts, _integration
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 HOURS = "hours"
@@ -141,7 +140,7 @@ def _run(ports: FakePorts, period: str) -> billing_run.BillingReport:
 
 def test_a_batch_caps_the_invoice_holds_the_rest_and_releases_it_after_a_raise() -> None:
     # Given 1,200 hours used in November against a 1,000-hour budget
-    ports = FakePorts(integrations_by_id={"int_1": _integration()})
+    ports = FakePorts(integrations_by_id={"int_1": fake_integration()})
     ports.subscriptions["req-a"] = _budget("1000", subscription("req-a"))
     ports.totals["req-a"] = (_usage("1200"), _usage("1200"))
 
@@ -178,7 +177,7 @@ def test_a_batch_caps_the_invoice_holds_the_rest_and_releases_it_after_a_raise()
 
 def test_usage_all_held_writes_the_ledger_and_the_mail_but_no_invoice() -> None:
     # Given the budget used up in November, and 300 more hours in December
-    ports = FakePorts(integrations_by_id={"int_1": _integration()})
+    ports = FakePorts(integrations_by_id={"int_1": fake_integration()})
     ports.subscriptions["req-a"] = _budget("1000", subscription("req-a"))
     ports.totals["req-a"] = (_usage("1000"), _usage("1000"))
     _run(ports, "2026-11")
@@ -202,7 +201,7 @@ def test_the_budget_mail_says_what_is_held_and_how_to_raise_the_budget() -> None
     decision = _decide(sub, "2026-11", "1200", Ledger())
 
     # When its mail is composed and rendered
-    mail = budgets.mail_for(sub, decision, {"int_1": _integration()}, "https://gw.example")
+    mail = budgets.mail_for(sub, decision, {"int_1": fake_integration()}, "https://gw.example")
     assert mail is not None
     email = render_email(mail.template, mail.context, "https://gw.example/subscriptions/1?s=x", NOW)
 

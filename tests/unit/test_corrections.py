@@ -279,7 +279,7 @@ class FakePorts:
         return f"{invoice.invoice_id}@us"
 
     def integration(self, integration_id: str) -> Integration | None:
-        from tests.unit.test_billing_run import _integration
+        from tests.billing_support import fake_integration as _integration
 
         return _integration(id=integration_id)
 
