@@ -12,17 +12,17 @@ from functions import delivery, integrations
 from functions.business_network import BusinessNetwork, NotConfigured
 from functions.delivery import DELIVERED, REJECTED, STORED, Ports, classify
 from functions.delivery_transport import Unanswered, build_send
-from tests.support import ariba_integration, dtd_errors
-from tests.unit.test_delivery import (
+from tests.delivery_support import (
     FRESH,
     LOST,
     Ledger,
     Sender,
-    _cxml,
-    _deliver,
-    _ports,
-    _stored,
+    cxml_answer,
+    deliver_invoice,
+    delivery_ports,
+    stored_document,
 )
+from tests.support import ariba_integration, dtd_errors
 
 SUPPLIER_ANID = "AN02000000001-T"
 SECRET = "network-secret-7f3a"
@@ -55,7 +55,7 @@ def test_an_ariba_invoice_is_from_our_anid_to_the_buyers_anid_with_the_network_s
     assert endpoint is not None
 
     # When the stored invoice is readdressed for the network
-    send = build_send(_stored(), endpoint)
+    send = build_send(stored_document(), endpoint)
 
     # Then it goes to the network's cXML endpoint, From/Sender us, To the buyer, DTD-valid
     assert send.url == "https://service.ariba.com/service/transaction/cxml.asp"
@@ -99,7 +99,7 @@ def test_the_secret_is_not_read_when_the_anid_is_missing() -> None:
 def test_the_networks_bad_credentials_answer_is_a_rejection_naming_it() -> None:
     text = "Invalid or unrecognized sender credentials. Error Reference Number: ANERR-1"
 
-    verdict = classify(_cxml(401, text), FRESH, "ariba")
+    verdict = classify(cxml_answer(401, text), FRESH, "ariba")
 
     assert (verdict.state, verdict.code) == (REJECTED, 401)
     assert "unrecognized sender credentials" in verdict.text
@@ -107,7 +107,7 @@ def test_the_networks_bad_credentials_answer_is_a_rejection_naming_it() -> None:
 
 @pytest.mark.parametrize("code", [500, 503])
 def test_the_networks_5xx_is_retried(code: int) -> None:
-    assert classify(_cxml(code), FRESH, "ariba").retry
+    assert classify(cxml_answer(code), FRESH, "ariba").retry
 
 
 def test_a_timeout_is_retried() -> None:
@@ -115,7 +115,7 @@ def test_a_timeout_is_retried() -> None:
 
 
 def test_a_duplicate_after_a_lost_answer_is_taken_as_delivered() -> None:
-    duplicate = _cxml(
+    duplicate = cxml_answer(
         400, "INVOICE_DUPLICATE: An invoice with the same ID has already been received."
     )
 
@@ -128,7 +128,7 @@ def test_a_duplicate_after_a_lost_answer_is_taken_as_delivered() -> None:
 
 
 def test_coupas_417_rule_does_not_apply_to_the_network() -> None:
-    verdict = classify(_cxml(417, "Invalid attributes in document."), LOST, "ariba")
+    verdict = classify(cxml_answer(417, "Invalid attributes in document."), LOST, "ariba")
 
     assert verdict.state == REJECTED
 
@@ -137,14 +137,14 @@ def test_coupas_417_rule_does_not_apply_to_the_network() -> None:
 
 
 def _ariba_ports(network: BusinessNetwork | None, *replies: object) -> tuple[Ports, Ledger, Sender]:
-    ports, ledger, sender = _ports(*replies, integration=_ariba())  # type: ignore[arg-type]
+    ports, ledger, sender = delivery_ports(*replies, integration=_ariba())  # type: ignore[arg-type]
     return replace(ports, network=network), ledger, sender
 
 
 def test_an_ariba_invoice_is_posted_to_the_network_and_delivered() -> None:
-    ports, _, sender = _ariba_ports(NETWORK, _cxml(200))
+    ports, _, sender = _ariba_ports(NETWORK, cxml_answer(200))
 
-    outcome = _deliver(ports)
+    outcome = deliver_invoice(ports)
 
     assert (outcome.state, outcome.sent) == (DELIVERED, True)
     assert sender.sent[0].url == NETWORK.url
@@ -153,7 +153,7 @@ def test_an_ariba_invoice_is_posted_to_the_network_and_delivered() -> None:
 def test_without_the_supplier_anid_the_invoice_stays_stored_with_a_note() -> None:
     ports, ledger, sender = _ariba_ports(replace(NETWORK, supplier_anid=None))
 
-    outcome = _deliver(ports)
+    outcome = deliver_invoice(ports)
 
     assert (outcome.state, outcome.sent, sender.sent) == (STORED, False, [])
     log = ledger.invoices["INV-1"].delivery

@@ -3,14 +3,12 @@ and one delivery through in-memory ports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from functions import delivery, integrations
-from functions.billing import contract_invoice
 from functions.cxml.build import response
 from functions.cxml.model import Credential
 from functions.cxml.parse import parse_response
@@ -22,31 +20,29 @@ from functions.delivery import (
     STORED,
     DeliveryLog,
     PendingInvoice,
-    Ports,
     RetryLater,
     classify,
 )
-from functions.delivery_transport import Answer, EndpointRefused, Send, Unanswered
+from functions.delivery_transport import Answer, EndpointRefused, Unanswered
 from functions.errors import BadRequest, NotAcceptable
 from functions.integrations import Integration, InvoiceDelivery, SealedSecret, SecretUnreadable
-from tests.billing_support import acme_document, subscription
+from tests.delivery_support import (
+    FRESH,
+    LOST,
+    NOW,
+    cxml_answer,
+    deliver_invoice,
+    delivery_ports,
+    with_setting,
+)
 from tests.support import INVOICE_DELIVERY, coupa_integration
-
-NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
-FRESH = DeliveryLog()
-LOST = DeliveryLog(attempts=1, unanswered=1)
-
-
-def _cxml(code: int, message: str = "") -> Answer:
-    return Answer(code, response(code, message))
-
 
 # --- classification ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("code", [200, 201])
 def test_a_2xx_status_is_delivered(code: int) -> None:
-    verdict = classify(_cxml(code), FRESH)
+    verdict = classify(cxml_answer(code), FRESH)
 
     assert (verdict.state, verdict.code, verdict.retry) == (DELIVERED, code, False)
 
@@ -64,7 +60,7 @@ def test_a_2xx_status_is_delivered(code: int) -> None:
     ],
 )
 def test_a_4xx_status_is_a_permanent_rejection(code: int, message: str) -> None:
-    verdict = classify(_cxml(code, message), FRESH)
+    verdict = classify(cxml_answer(code, message), FRESH)
 
     assert (verdict.state, verdict.code, verdict.retry) == (REJECTED, code, False)
     assert message in verdict.text, "the admin sees what Coupa said"
@@ -72,7 +68,7 @@ def test_a_4xx_status_is_a_permanent_rejection(code: int, message: str) -> None:
 
 @pytest.mark.parametrize("code", [500, 503])
 def test_a_5xx_status_is_retried(code: int) -> None:
-    verdict = classify(_cxml(code, "Unexpected server error."), FRESH)
+    verdict = classify(cxml_answer(code, "Unexpected server error."), FRESH)
 
     assert verdict.retry and verdict.code == code and verdict.answered
 
@@ -104,14 +100,14 @@ def test_no_answer_is_retried_and_counted_as_possibly_arrived() -> None:
 
 
 def test_417_after_an_attempt_that_may_have_arrived_is_taken_as_delivered() -> None:
-    verdict = classify(_cxml(417, "Invalid attributes in document."), LOST)
+    verdict = classify(cxml_answer(417, "Invalid attributes in document."), LOST)
 
     assert verdict.state == DELIVERED and verdict.code == 417
     assert "already holding" in verdict.note
 
 
 def test_417_naming_the_reference_is_rejected_even_after_a_lost_answer() -> None:
-    verdict = classify(_cxml(417, "Invalid order/document reference."), LOST)
+    verdict = classify(cxml_answer(417, "Invalid order/document reference."), LOST)
 
     assert verdict.state == REJECTED
 
@@ -119,20 +115,22 @@ def test_417_naming_the_reference_is_rejected_even_after_a_lost_answer() -> None
 def test_417_on_a_delivered_invoice_sent_again_stays_delivered() -> None:
     delivered = DeliveryLog(attempts=1, last_code=200, delivered_at="2026-12-01T00:00:00+00:00")
 
-    assert classify(_cxml(417, "Invalid attributes in document."), delivered).state == DELIVERED
+    assert (
+        classify(cxml_answer(417, "Invalid attributes in document."), delivered).state == DELIVERED
+    )
 
 
 def test_a_5xx_answer_is_not_counted_as_possibly_arrived() -> None:
-    log = delivery.after(FRESH, classify(_cxml(500), FRESH), NOW)
+    log = delivery.after(FRESH, classify(cxml_answer(500), FRESH), NOW)
 
     assert not log.may_have_arrived
-    assert classify(_cxml(417, "Invalid attributes in document."), log).state == REJECTED
+    assert classify(cxml_answer(417, "Invalid attributes in document."), log).state == REJECTED
 
 
 def test_the_log_counts_attempts_and_keeps_the_first_delivery_time() -> None:
-    first = delivery.after(FRESH, classify(_cxml(500), FRESH), NOW)
-    second = delivery.after(first, classify(_cxml(200), first), NOW.replace(hour=4))
-    third = delivery.after(second, classify(_cxml(200), second), NOW.replace(hour=5))
+    first = delivery.after(FRESH, classify(cxml_answer(500), FRESH), NOW)
+    second = delivery.after(first, classify(cxml_answer(200), first), NOW.replace(hour=4))
+    third = delivery.after(second, classify(cxml_answer(200), second), NOW.replace(hour=5))
 
     assert (first.attempts, first.last_code, first.delivered_at) == (1, 500, None)
     assert (second.attempts, second.last_code) == (2, 200)
@@ -151,15 +149,8 @@ def test_parse_response_reads_code_text_and_message() -> None:
 # --- the setting on an integration ------------------------------------------------------------
 
 
-def _with_setting(**overrides: Any) -> Integration:
-    integration, _ = integrations.new_integration(
-        coupa_integration(invoice_delivery={**INVOICE_DELIVERY, **overrides})
-    )
-    return integration
-
-
 def test_the_setting_is_validated_stored_and_shown_without_its_secret() -> None:
-    integration = _with_setting()
+    integration = with_setting()
 
     assert integration.invoice_delivery == InvoiceDelivery(
         INVOICE_DELIVERY["url"],
@@ -178,7 +169,7 @@ def test_the_setting_is_validated_stored_and_shown_without_its_secret() -> None:
 
 def test_a_clear_secret_is_never_turned_into_its_stored_form() -> None:
     # Given a setting fresh from the admin's request (its secret still clear)
-    delivery_setting = _with_setting().invoice_delivery
+    delivery_setting = with_setting().invoice_delivery
     assert delivery_setting is not None
     # When something tries to store it unsealed, Then it is refused
     with pytest.raises(TypeError, match="sealed"):
@@ -223,7 +214,7 @@ def test_each_part_of_the_setting_is_checked_and_named(
     overrides: dict[str, Any], field: str
 ) -> None:
     with pytest.raises(BadRequest) as refused:
-        _with_setting(**overrides)
+        with_setting(**overrides)
 
     assert refused.value.field == field
     assert f"'{field}'" in refused.value.message
@@ -259,7 +250,7 @@ def test_ariba_integrations_have_no_invoice_endpoint() -> None:
 
 
 def test_patch_keeps_the_secret_when_omitted_or_sent_back_as_shown() -> None:
-    integration = _with_setting()
+    integration = with_setting()
     moved = {k: v for k, v in INVOICE_DELIVERY.items() if k != "shared_secret"}
     moved["url"] = "https://acme-eu.coupahost.com/cxml/invoices"
 
@@ -277,7 +268,7 @@ def test_patch_keeps_the_secret_when_omitted_or_sent_back_as_shown() -> None:
 
 
 def test_patch_replaces_the_secret_or_removes_the_setting() -> None:
-    integration = _with_setting()
+    integration = with_setting()
 
     rotated = integrations.patched(
         integration, {"invoice_delivery": {**INVOICE_DELIVERY, "shared_secret": "new"}}
@@ -301,81 +292,10 @@ def test_patch_adding_a_setting_needs_the_secret() -> None:
 # --- one delivery through in-memory ports -----------------------------------------------------
 
 
-def _stored() -> bytes:
-    invoice = contract_invoice(subscription(), NOW)
-    assert invoice is not None
-    return acme_document(invoice)
-
-
-@dataclass
-class Ledger:
-    invoices: dict[str, PendingInvoice]
-    recorded: list[tuple[str, str]] = field(default_factory=list)
-
-    def pending(self, invoice_id: str) -> PendingInvoice | None:
-        return self.invoices.get(invoice_id)
-
-    def record(self, invoice_id: str, state: str, log: DeliveryLog, expected: str) -> bool:
-        if self.invoices[invoice_id].state != expected:
-            return False
-        self.invoices[invoice_id] = replace(self.invoices[invoice_id], state=state, delivery=log)
-        self.recorded.append((invoice_id, state))
-        return True
-
-
-@dataclass
-class Documents:
-    stored: bytes
-
-    def read(self, key: str) -> bytes:
-        assert key == "invoices/int_1/2026-12/INV-1.xml"
-        return self.stored
-
-
-@dataclass
-class Integrations:
-    integration: Integration | None
-
-    def get(self, integration_id: str) -> Integration | None:
-        return self.integration
-
-
-@dataclass
-class Sender:
-    replies: list[Answer | Unanswered | EndpointRefused]
-    sent: list[Send] = field(default_factory=list)
-
-    def post(self, send: Send) -> Answer:
-        self.sent.append(send)
-        reply = self.replies.pop(0)
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-
-def _ports(
-    *replies: Answer | Unanswered | EndpointRefused,
-    state: str = CREATED,
-    integration: Integration | None = None,
-) -> tuple[Ports, Ledger, Sender]:
-    if integration is None:
-        integration = _with_setting()
-    ledger = Ledger({"INV-1": PendingInvoice(
-        "INV-1", "int_1", state, "invoices/int_1/2026-12/INV-1.xml",
-        DeliveryLog(delivered_at=NOW.isoformat()) if state == DELIVERED else DeliveryLog(),
-    )})  # fmt: skip
-    sender = Sender(list(replies))
-    return Ports(ledger, Documents(_stored()), Integrations(integration), sender), ledger, sender
-
-
-def _deliver(ports: Ports, receive_count: int = 1, force: bool = False) -> delivery.Outcome:
-    return delivery.deliver("INV-1", receive_count=receive_count, force=force, ports=ports, now=NOW)
-
-
 def test_delivered_on_200() -> None:
-    ports, ledger, sender = _ports(_cxml(200))
+    ports, ledger, sender = delivery_ports(cxml_answer(200))
 
-    outcome = _deliver(ports)
+    outcome = deliver_invoice(ports)
 
     assert (outcome.state, outcome.sent) == (DELIVERED, True)
     assert ledger.invoices["INV-1"].delivery.delivered_at == "2026-12-02T03:00:00+00:00"
@@ -383,60 +303,62 @@ def test_delivered_on_200() -> None:
 
 
 def test_a_transient_failure_is_recorded_then_retried() -> None:
-    ports, ledger, _ = _ports(_cxml(500))
+    ports, ledger, _ = delivery_ports(cxml_answer(500))
 
     with pytest.raises(RetryLater):
-        _deliver(ports, receive_count=1)
+        deliver_invoice(ports, receive_count=1)
 
     assert ledger.recorded == [("INV-1", CREATED)]
     assert ledger.invoices["INV-1"].delivery.last_code == 500
 
 
 def test_the_last_attempt_marks_failed_without_raising() -> None:
-    ports, ledger, _ = _ports(Unanswered("timed out after 20 s"))
+    ports, ledger, _ = delivery_ports(Unanswered("timed out after 20 s"))
 
-    outcome = _deliver(ports, receive_count=delivery.MAX_RECEIVES)
+    outcome = deliver_invoice(ports, receive_count=delivery.MAX_RECEIVES)
 
     assert outcome.state == FAILED
     assert ledger.invoices["INV-1"].delivery.last_text == "No answer: timed out after 20 s"
 
 
 def test_a_rejection_is_final() -> None:
-    ports, ledger, _ = _ports(_cxml(401, "Invalid credentials. Bad credentials"))
+    ports, ledger, _ = delivery_ports(cxml_answer(401, "Invalid credentials. Bad credentials"))
 
-    assert _deliver(ports).state == REJECTED
+    assert deliver_invoice(ports).state == REJECTED
     assert ledger.invoices["INV-1"].delivery.last_code == 401
 
 
 def test_no_endpoint_means_stored_and_nothing_sent() -> None:
     integration, _ = integrations.new_integration(coupa_integration())
-    ports, ledger, sender = _ports(integration=integration)
+    ports, ledger, sender = delivery_ports(integration=integration)
 
-    outcome = _deliver(ports)
+    outcome = deliver_invoice(ports)
 
     assert (outcome.state, outcome.sent) == (STORED, False)
     assert ledger.recorded == [("INV-1", STORED)] and sender.sent == []
 
 
 def test_a_delivered_invoice_is_not_sent_again_unless_forced() -> None:
-    ports, ledger, sender = _ports(_cxml(417, "Invalid attributes in document."), state=DELIVERED)
+    ports, ledger, sender = delivery_ports(
+        cxml_answer(417, "Invalid attributes in document."), state=DELIVERED
+    )
 
-    assert _deliver(ports).sent is False
+    assert deliver_invoice(ports).sent is False
     assert sender.sent == [] and ledger.recorded == []
-    forced = _deliver(ports, force=True)
+    forced = deliver_invoice(ports, force=True)
     assert (forced.state, forced.sent, forced.delivery.last_code) == (DELIVERED, True, 417)
 
 
 def test_an_endpoint_no_longer_allowed_fails_at_once() -> None:
-    ports, _, _ = _ports(EndpointRefused("The invoice endpoint 'http://x' must be https."))
+    ports, _, _ = delivery_ports(EndpointRefused("The invoice endpoint 'http://x' must be https."))
 
-    outcome = _deliver(ports)
+    outcome = deliver_invoice(ports)
 
     assert outcome.state == FAILED and "must be https" in outcome.delivery.last_text
 
 
 def test_a_missing_invoice_is_an_error() -> None:
-    ports, _, _ = _ports()
+    ports, _, _ = delivery_ports()
 
     with pytest.raises(delivery.InvoiceMissing):
         delivery.deliver("INV-404", receive_count=1, force=False, ports=ports, now=NOW)
@@ -444,16 +366,16 @@ def test_a_missing_invoice_is_an_error() -> None:
 
 @pytest.mark.parametrize("state", [REJECTED, FAILED, STORED])
 def test_a_finished_invoice_is_not_sent_again_by_a_duplicate_message(state: str) -> None:
-    ports, ledger, sender = _ports(_cxml(200), state=state)
+    ports, ledger, sender = delivery_ports(cxml_answer(200), state=state)
 
-    outcome = _deliver(ports, receive_count=2)
+    outcome = deliver_invoice(ports, receive_count=2)
 
     assert (outcome.state, outcome.sent) == (state, False)
     assert sender.sent == [] and ledger.recorded == []
 
 
 def test_a_copy_that_lost_the_race_records_nothing_and_retries_nothing() -> None:
-    ports, ledger, _ = _ports(_cxml(500))
+    ports, ledger, _ = delivery_ports(cxml_answer(500))
     racing = ledger.pending
 
     def delivered_meanwhile(invoice_id: str) -> PendingInvoice | None:
@@ -463,7 +385,7 @@ def test_a_copy_that_lost_the_race_records_nothing_and_retries_nothing() -> None
 
     ledger.pending = delivered_meanwhile  # type: ignore[method-assign]
 
-    outcome = _deliver(ports)
+    outcome = deliver_invoice(ports)
 
     assert outcome.superseded and outcome.state == DELIVERED
     assert ledger.recorded == []
@@ -492,7 +414,7 @@ class FakeSecretBox:
 
 
 def _sealed_for(owner: str) -> Integration:
-    integration = _with_setting()
+    integration = with_setting()
     assert integration.invoice_delivery is not None
     sealed = FakeSecretBox().seal(owner, "coupa-supplier-secret")
     return replace(
@@ -502,11 +424,11 @@ def _sealed_for(owner: str) -> Integration:
 
 def test_a_sealed_secret_is_opened_for_the_send() -> None:
     # Given an endpoint whose secret is sealed for this invoice's integration
-    ports, _, sender = _ports(_cxml(200), integration=_sealed_for("int_1"))
+    ports, _, sender = delivery_ports(cxml_answer(200), integration=_sealed_for("int_1"))
     ports = replace(ports, secrets=FakeSecretBox())
 
     # When the invoice is delivered
-    outcome = _deliver(ports)
+    outcome = deliver_invoice(ports)
 
     # Then Coupa receives the secret in clear
     assert outcome.state == DELIVERED
@@ -515,11 +437,11 @@ def test_a_sealed_secret_is_opened_for_the_send() -> None:
 
 def test_a_secret_sealed_for_another_integration_fails_the_delivery_cleanly() -> None:
     # Given an endpoint whose sealed secret was copied from another integration
-    ports, ledger, sender = _ports(_cxml(200), integration=_sealed_for("int_other"))
+    ports, ledger, sender = delivery_ports(cxml_answer(200), integration=_sealed_for("int_other"))
     ports = replace(ports, secrets=FakeSecretBox())
 
     # When the invoice is delivered
-    outcome = _deliver(ports)
+    outcome = deliver_invoice(ports)
 
     # Then nothing is sent, the invoice fails at once, and the reason tells the admin what to do
     assert (outcome.state, outcome.sent) == (FAILED, False)
