@@ -13,8 +13,8 @@ from urllib.parse import quote
 import pytest
 
 from functions.subscription_requests import request_id_of
-from tests.billing_support import SUBSCRIBED_AT, coupa_stack, meter_hours
 from tests.billing_support import CoupaStack as Stack
+from tests.billing_support import invoicing_stack, meter_hours
 from tests.order_support import BUYER, po_from, post_order, post_status, status_update, subscribe
 from tests.storefront_support import (
     CONTRACT_PAYG,
@@ -24,14 +24,12 @@ from tests.storefront_support import (
     post_form,
     punch_out,
 )
-from tests.support import ADMIN_TOKEN, SELLER, coupa_integration
+from tests.support import ADMIN_TOKEN, coupa_integration
 
 
 @pytest.fixture
 def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
-    clock.freeze(SUBSCRIBED_AT)
-    create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
-    with coupa_stack(api, tables, clock) as local:
+    with invoicing_stack(api, tables, clock) as local:
         yield local
 
 

@@ -16,28 +16,24 @@ from urllib.parse import urlsplit
 import pytest
 
 from functions.subscription_requests import request_id_of
-from tests.billing_support import SUBSCRIBED_AT, coupa_stack, meter_hours, stored_document
 from tests.billing_support import CoupaStack as Stack
+from tests.billing_support import invoicing_stack, meter_hours, stored_document
 from tests.conftest import _sent_messages
 from tests.order_support import item_out, order_request, post_order
 from tests.storefront_support import (
-    CONTRACT_PAYG,
     cart_of,
     create_integration,
-    create_products,
     post_form,
     punch_out,
 )
-from tests.support import SELLER, coupa_integration, dtd_errors
+from tests.support import coupa_integration, dtd_errors
 
 _LINK = re.compile(r"https?://[^\s\"<>]+/subscriptions/[^\s\"<>#]+")
 
 
 @pytest.fixture
 def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
-    clock.freeze(SUBSCRIBED_AT)
-    create_products(api, {**CONTRACT_PAYG, "seller_account": SELLER})
-    with coupa_stack(api, tables, clock) as local:
+    with invoicing_stack(api, tables, clock) as local:
         yield local
 
 
