@@ -17,11 +17,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from functions import contracts
 from functions.billing import CONTRACT
 from functions.corrections import CreditRequest
 from functions.invoice_summary import summary_lines
-from functions.subscriptions import PERIOD_MONTHS, Subscription, owes_contract_invoice, term_end
+from functions.subscriptions import PERIOD_MONTHS, Subscription, term_end
 
 RULE = "prorated by whole unused periods of the contract line's unit (MON, ANN); none for usage"
 SERVICE_START_KEYS = ("service_start", "period_start")
@@ -86,26 +85,3 @@ def refund_request(
         lines=tuple(lines),
         key=refund_key(str(invoice["invoice_id"])),
     )
-
-
-REFUND_SUFFIX = "#refund"
-
-
-def owes_refund(before: Subscription, event: str | None) -> bool:
-    """A subscription whose contract a PO approved (and was invoiced) just got cancelled."""
-    return event == "cancelled" and owes_contract_invoice(before)
-
-
-def refund_outbox_key(subscription_id: str) -> str:
-    """The outbox item asking for a cancelled subscription's refund: written with the
-    cancellation, in the PO's transaction; one per subscription, ever (a cancellation is
-    final), routed to the billing worker like the contract invoice's item."""
-    return f"{contracts.OUTBOX_CONTRACT_INVOICE_PREFIX}{subscription_id}{REFUND_SUFFIX}"
-
-
-def refund_subscription_of(key: str) -> str | None:
-    """The subscription an outbox key asks a refund for, or None (not a refund item)."""
-    prefix = contracts.OUTBOX_CONTRACT_INVOICE_PREFIX
-    if key.startswith(prefix) and key.endswith(REFUND_SUFFIX):
-        return key[len(prefix) : -len(REFUND_SUFFIX)] or None
-    return None

@@ -351,3 +351,26 @@ def contract_outbox_key(subscription_id: str) -> str:
     """The outbox item that asks for a subscription's contract invoice: one per subscription,
     ever, since the key is the item's key."""
     return f"{contracts.OUTBOX_CONTRACT_INVOICE_PREFIX}{subscription_id}{CONTRACT_SUFFIX}"
+
+
+REFUND_SUFFIX = "#refund"
+
+
+def owes_refund(before: Subscription, event: str | None) -> bool:
+    """A subscription whose contract a PO approved (and was invoiced) just got cancelled."""
+    return event == "cancelled" and owes_contract_invoice(before)
+
+
+def refund_outbox_key(subscription_id: str) -> str:
+    """The outbox item asking for a cancelled subscription's refund: written with the
+    cancellation, in the PO's transaction; one per subscription, ever (a cancellation is
+    final), routed to the billing worker like the contract invoice's item."""
+    return f"{contracts.OUTBOX_CONTRACT_INVOICE_PREFIX}{subscription_id}{REFUND_SUFFIX}"
+
+
+def refund_subscription_of(key: str) -> str | None:
+    """The subscription an outbox key asks a refund for, or None (not a refund item)."""
+    prefix = contracts.OUTBOX_CONTRACT_INVOICE_PREFIX
+    if key.startswith(prefix) and key.endswith(REFUND_SUFFIX):
+        return key[len(prefix) : -len(REFUND_SUFFIX)] or None
+    return None

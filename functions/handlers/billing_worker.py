@@ -33,7 +33,6 @@ from functions import (
     billing_run,
     observability,
     order_confirmations,
-    refunds,
     store,
 )
 from functions.billing_messages import BatchMessage, ShardMessage
@@ -45,6 +44,7 @@ from functions.invoice_terms import legal_entity
 from functions.observability import logger
 from functions.parties import LegalEntity
 from functions.store.billing_ports import DynamoBillingPorts, ports_for
+from functions.subscriptions import refund_subscription_of
 
 queue_processor = BatchProcessor(event_type=EventType.SQS)
 stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
@@ -124,7 +124,7 @@ def handle_outbox_record(record: DynamoDBRecord) -> None:
     if record.event_name is not DynamoDBRecordEventName.INSERT or stream is None:
         return
     key = str(stream.new_image.get("pk", ""))
-    refunded = refunds.refund_subscription_of(key)
+    refunded = refund_subscription_of(key)
     if refunded is not None:
         _refund(refunded)
         return

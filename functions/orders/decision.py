@@ -21,7 +21,6 @@ from functions.orders.checks import check_line, describe, ended, request_ids
 from functions.orders.model import StoredOrder, kept_order
 from functions.orders.reuse import Fingerprint, fingerprint
 from functions.parties import address_of
-from functions.refunds import owes_refund, refund_outbox_key
 from functions.subscription_requests import ORDERED, SubscriptionRequest, request_id_of
 from functions.subscriptions import (
     ACTIVE,
@@ -34,6 +33,8 @@ from functions.subscriptions import (
     end,
     from_request,
     owes_contract_invoice,
+    owes_refund,
+    refund_outbox_key,
     settle,
     with_approvals,
 )

@@ -15,8 +15,8 @@ from lxml import etree
 
 from functions.config import settings
 from functions.handlers import billing_worker
-from functions.refunds import refund_outbox_key
 from functions.store import invoice_files
+from functions.subscriptions import refund_outbox_key
 from local.events import LambdaContext
 from tests.billing_support import CoupaStack as Stack
 from tests.billing_support import invoicing_stack, outbox_insert
