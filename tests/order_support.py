@@ -102,6 +102,14 @@ def po_from(integration: dict[str, Any], lines: Sequence[Any], **kw: Any) -> str
     return order_request(lines, **kw)
 
 
+def post_accepted_po(
+    api: Any, integration: dict[str, Any], lines: Sequence[Any], **kw: Any
+) -> None:
+    """`po_from` posted to the order URL, which must accept it (200)."""
+    answer = post_order(api, po_from(integration, lines, **kw))
+    assert answer.code == 200, answer.message
+
+
 coupa_po = po_from
 """The name the PO tests of `coupa_integration()` use."""
 

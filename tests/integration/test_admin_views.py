@@ -15,7 +15,7 @@ import pytest
 from functions.subscription_requests import request_id_of
 from tests.billing_support import CoupaStack as Stack
 from tests.billing_support import invoicing_stack, meter_hours
-from tests.order_support import BUYER, po_from, post_order, post_status, status_update, subscribe
+from tests.order_support import BUYER, post_accepted_po, post_status, status_update, subscribe
 from tests.storefront_support import (
     CONTRACT_PAYG,
     cart_of,
@@ -33,12 +33,6 @@ def stack(api: Any, tables: dict[str, Any], clock: Any) -> Iterator[Stack]:
         yield local
 
 
-def post_po(stack: Stack, integration: dict[str, Any], lines: Any, **po: Any) -> None:
-    po.setdefault("order_id", "PO-1001")
-    answer = post_order(stack.api, po_from(integration, lines, **po))
-    assert answer.code == 200, answer.message
-
-
 def _get(api: Any, path: str) -> tuple[int, dict[str, Any]]:
     answer = api.handle("GET", path, headers=[("Authorization", f"Bearer {ADMIN_TOKEN}")])
     return answer.status, json.loads(answer.body)
@@ -50,12 +44,7 @@ def _get(api: Any, path: str) -> tuple[int, dict[str, Any]]:
 def test_usage_held_with_the_budget_used_up_shows_on_the_subscription_without_an_invoice(
     stack: Stack,
 ) -> None:
-    coupa = create_integration(
-        stack.api,
-        coupa_integration(
-            test_mode=False, invoice_delivery=stack.coupa.invoice_delivery(stack.coupa_url)
-        ),
-    )
+    coupa = stack.integration()
     # Given DataStream Pro with a 1,000-hour budget approved by PO-1001, 1,000 hours used
     # and invoiced in November (the budget used up)
     session = punch_out(stack.api, coupa)
@@ -63,7 +52,7 @@ def test_usage_held_with_the_budget_used_up_shows_on_the_subscription_without_an
     cart = cart_of(post_form(stack.api, f"{session}/requests", form))
     subscription_id = request_id_of(cart.lines[0].findtext("ItemID/SupplierPartAuxiliaryID") or "")
     assert subscription_id
-    post_po(stack, coupa, cart.lines)
+    post_accepted_po(stack.api, coupa, cart.lines, order_id="PO-1001")
     stack.run_triggers()
     assert meter_hours(stack, [600, 400]) == ["Success"] * 2
     stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))

@@ -19,14 +19,13 @@ from functions.subscription_requests import request_id_of
 from tests.billing_support import CoupaStack as Stack
 from tests.billing_support import invoicing_stack, meter_hours, stored_document
 from tests.conftest import _sent_messages
-from tests.order_support import item_out, order_request, post_order
+from tests.order_support import item_out, post_accepted_po
 from tests.storefront_support import (
     cart_of,
-    create_integration,
     post_form,
     punch_out,
 )
-from tests.support import coupa_integration, dtd_errors
+from tests.support import dtd_errors
 
 _LINK = re.compile(r"https?://[^\s\"<>]+/subscriptions/[^\s\"<>#]+")
 
@@ -41,25 +40,10 @@ def _budget_mails() -> list[Any]:
     return [m for m in _sent_messages() if "budget is raised" in m.subject]
 
 
-def _post(stack: Stack, integration: dict[str, Any], lines: Any, **po: Any) -> None:
-    info = integration["purchase_information"]
-    document = order_request(
-        lines, buyer=(info["buyer_domain"], info["buyer_identity"]),
-        secret=info["shared_secret"], order_id="PO-1001", **po,
-    )  # fmt: skip
-    answer = post_order(stack.api, document)
-    assert answer.code == 200, answer.message
-
-
 def test_held_usage_is_mailed_raised_by_an_edit_and_a_po_update_then_invoiced(
     stack: Stack,
 ) -> None:
-    coupa = create_integration(
-        stack.api,
-        coupa_integration(
-            test_mode=False, invoice_delivery=stack.coupa.invoice_delivery(stack.coupa_url)
-        ),
-    )
+    coupa = stack.integration()
     integration_id = coupa["id"]
 
     # Given DataStream Pro with a 1,000-hour usage budget approved by PO-1001
@@ -68,7 +52,7 @@ def test_held_usage_is_mailed_raised_by_an_edit_and_a_po_update_then_invoiced(
     cart = cart_of(post_form(stack.api, f"{session}/requests", form))
     request_id = request_id_of(cart.lines[0].findtext("ItemID/SupplierPartAuxiliaryID") or "")
     assert request_id
-    _post(stack, coupa, cart.lines)
+    post_accepted_po(stack.api, coupa, cart.lines, order_id="PO-1001")
     stack.run_triggers()  # the contract invoice, the "ready" mail
     # and 1,200 hours used in November
     assert meter_hours(stack, [400, 500, 300]) == ["Success"] * 3
@@ -112,7 +96,9 @@ def test_held_usage_is_mailed_raised_by_an_edit_and_a_po_update_then_invoiced(
     )  # fmt: skip
     assert [line.get("quantity") for line in raised.lines] == ["1", "1500"]
     # and Coupa sends the PO update approving it
-    _post(stack, coupa, raised.lines, order_type="update", version=2)
+    post_accepted_po(
+        stack.api, coupa, raised.lines, order_id="PO-1001", order_type="update", version=2
+    )
 
     # When December (no new usage) is billed
     stack.clock.freeze(datetime(2027, 1, 1, 2, 0, tzinfo=UTC))
