@@ -70,6 +70,9 @@ OUTBOX_CONTRACT_INVOICE_PREFIX = "invoice#"
 # Order confirmations (functions/order_confirmations.py): the billing worker reads them too and
 # queues them for the delivery worker, so the stream keeps two readers.
 OUTBOX_CONFIRMATION_PREFIX = "confirmation#"
+# Seller events (functions/seller_events.py): the notification (email) worker publishes them on
+# the EventBridge bus; the stream keeps two readers (DynamoDB Streams' advice per shard).
+OUTBOX_EVENT_PREFIX = "event#"
 
 # Objects in the invoice bucket: invoices/<integration>/<YYYY-MM>/<invoice id>.xml|.json, and
 # purchase orders too large to keep inline, credentials removed: orders/<integration>/<sha256>.xml.
