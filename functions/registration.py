@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-TOKEN_FIELD = "x-amzn-marketplace-token"
+TOKEN_FIELD = "x-amzn-marketplace-token"  # noqa: S105 (a form field name, not a secret)
 """The form field the browser posts to the fulfillment URL, as AWS Marketplace names it."""
 TOKEN_LIFETIME = timedelta(hours=1)
 """Short-lived: the page showing **Set up your account** signs a fresh one at each view."""

@@ -19,7 +19,7 @@ from functions import contracts
 from functions.subscriptions import Subscription
 
 SUBSCRIBE_SUCCESS = "subscribe-success"
-"""Pending → active (a PO approved every line, or the integration pre-approved a free/BYOL offer)."""
+"""Pending → active (a PO approved every line, or the integration pre-approved free/BYOL)."""
 SUBSCRIBE_FAIL = "subscribe-fail"
 """Pending → withdrawn (the PO was deleted before the subscription became active)."""
 UNSUBSCRIBE_PENDING = "unsubscribe-pending"
