@@ -34,9 +34,11 @@ LOCAL_ENV = {
     "BILLING_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/local-billing",
     "DELIVERY_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/local-delivery",
     "EMAIL_SENDER": "marketplace@procurement-gateway.example",
+    "EVENT_BUS_NAME": "local-seller-events",  # seller events (create_event_bus)
     "ADMIN_AUTH": "token",
     "INVOICE_SECRET_KEY": "alias/local-invoice-secrets",  # seals invoice endpoints' secrets
     "INVOICE_DELIVERY_LOCAL_HTTP": "true",  # the fake Coupa listens on http://127.0.0.1
+    "FULFILLMENT_LOCAL_HTTP": "1",  # the fake seller's registration pages: http://127.0.0.1
     "SUPPLIER_LEGAL_NAME": "Procurement Gateway Demo Ltd",  # the legal entity invoices name
     "SUPPLIER_TAX_ID": "GB999999973",
     "REMIT_TO_STREET": "1 Demo Street",

@@ -134,7 +134,11 @@ def page(path: str, dead_letters: Iterable[Any] = ()) -> tuple[int, str, str]:
     rows = "".join(_article(m) for m in reversed(items))
     body = (
         "<!doctype html><meta charset=utf-8><title>Local mailbox</title>"
-        f"<h1>Local mailbox ({len(items)} sent)</h1>{_dead_letters_section(dead)}"
+        f"<h1>Local mailbox ({len(items)} sent)</h1>"
+        "<p>Set up your account (in a success email, or on Your subscriptions) hands the buyer "
+        'over to the demo seller\'s registration page: see <a href="/_local/seller">the fake '
+        "seller applications</a> for the customers they resolved and the events they received."
+        f"</p>{_dead_letters_section(dead)}"
         f"{rows or '<p>No email sent yet.</p>'}"
     )
     return 200, "text/html; charset=utf-8", body

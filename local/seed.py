@@ -57,20 +57,47 @@ def _create(api: LocalApi, admin_token: str, path: str, payload: dict[str, Any])
     return answer
 
 
-def seed_catalog(api: LocalApi, admin_token: str) -> list[str]:
-    """Create every demo product through `POST /admin/products`; the ids created, in order."""
+def with_fulfillment_urls(products: list[dict[str, Any]], base_url: str) -> list[dict[str, Any]]:
+    """Each product with a seller account gets that fake seller's registration page as its
+    `fulfillment_url` (local/fake_seller.py), so Set up your account works out of the box.
+    Only while the admin API knows the field: before it does, it refuses unknown fields."""
+    from functions.catalog_input import PRODUCT_FIELDS
+    from local.fake_seller import registration_url
+
+    if "fulfillment_url" not in PRODUCT_FIELDS:
+        return products
+    return [
+        {**p, "fulfillment_url": registration_url(base_url, p["seller_account"])}
+        if p.get("seller_account")
+        else p
+        for p in products
+    ]
+
+
+def seed_catalog(api: LocalApi, admin_token: str, fulfillment_base_url: str = "") -> list[str]:
+    """Create every demo product through `POST /admin/products`; the ids created, in order.
+    With `fulfillment_base_url` (the local server's), the products hand buyers over to the fake
+    sellers served there."""
+    products = demo_products()
+    if fulfillment_base_url:
+        products = with_fulfillment_urls(products, fulfillment_base_url)
     return [
         json.loads(_create(api, admin_token, "/admin/products", payload).body)["product"]["id"]
-        for payload in demo_products()
+        for payload in products
     ]
 
 
 def seed(
-    api: LocalApi, admin_token: str, *, coupa_invoice_delivery: dict[str, Any] | None = None
+    api: LocalApi,
+    admin_token: str,
+    *,
+    coupa_invoice_delivery: dict[str, Any] | None = None,
+    fulfillment_base_url: str = "",
 ) -> list[dict[str, Any]]:
     """The demo integrations (returned, for the server to print) and the demo catalog. With
     `coupa_invoice_delivery` (the local server passes its fake Coupa's), the demo Coupa
-    integration sends its invoices there."""
+    integration sends its invoices there; with `fulfillment_base_url`, the products' fulfillment
+    URLs are the fake sellers' registration pages there."""
     created = []
     for demo in DEMO_INTEGRATIONS:
         payload = dict(demo)
@@ -78,6 +105,7 @@ def seed(
             payload["invoice_delivery"] = coupa_invoice_delivery
         body = json.loads(_create(api, admin_token, "/admin/integrations", payload).body)
         created.append({"id": body["id"], "name": payload["name"], "system": payload["system"],
+                        "account_id": payload["account_id"],
                         "purchase_information": body["purchase_information"]})  # fmt: skip
-    seed_catalog(api, admin_token)
+    seed_catalog(api, admin_token, fulfillment_base_url)
     return created

@@ -6,7 +6,9 @@ a buyer simulator (Coupa or Ariba punching out) at /_local/simulator, and the de
 invoice endpoint at /_local/coupa/cxml/invoices (local/fake_coupa.py: what it received at
 /_local/coupa; `POST /_local/coupa/fail?count=N` makes it answer 500 N times), and a fake SAP
 Business Network at /_local/ariba/cxml taking the demo Ariba integration's invoices
-(local/fake_business_network.py; the same control routes under /_local/ariba). A background
+(local/fake_business_network.py; the same control routes under /_local/ariba), and the demo
+sellers' applications at /_local/seller (local/fake_seller.py: registration pages resolving the
+token through the API, the customers resolved and the events received). A background
 thread stands in for the outbox stream's Lambda trigger (local/outbox.py): it runs the email
 worker every 0.5 s."""
 
@@ -22,10 +24,18 @@ from urllib.parse import urlsplit
 import boto3
 from moto import mock_aws
 
-from local import fake_business_network, fake_coupa, mailbox, simulator
+from local import (
+    fake_business_network,
+    fake_coupa,
+    fake_seller,
+    fake_seller_events,
+    mailbox,
+    simulator,
+)
 from local.aws import configure_environment, create_resources
 from local.fake_business_network import FakeBusinessNetwork
 from local.fake_coupa import FakeCoupa, Party
+from local.fake_seller import FakeSeller
 from local.outbox import OutboxPump
 from local.queues import QueuePump
 from local.seed import seed
@@ -41,6 +51,7 @@ def make_handler(
     pump: OutboxPump,
     coupa: FakeCoupa,
     network: FakeBusinessNetwork | None = None,
+    seller: FakeSeller | None = None,
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "ProcurementGatewayLocal/1"
@@ -71,6 +82,12 @@ def make_handler(
                     network, self.command, url.path, url.query, body
                 )
                 self._write(status, [("Content-Type", content_type)], document)
+                return
+            if seller is not None and (
+                url.path == fake_seller.PREFIX or url.path.startswith(fake_seller.PREFIX + "/")
+            ):
+                answer = seller.handle(self.command, url.path, body)
+                self._write(answer.status, answer.headers, answer.body)
                 return
             if url.path.startswith("/_local/"):
                 status, content_type, text = mailbox.page(url.path, pump.dead_letters())
@@ -122,15 +139,21 @@ def main() -> None:
                    os.environ.get("SUPPLIER_IDENTITY", "procurement-gateway"))  # fmt: skip
         coupa = fake_coupa.demo(us, Party(**_demo_coupa_buyer()))
         demo = seed(
-            api, env["ADMIN_TOKEN"], coupa_invoice_delivery=coupa.invoice_delivery(coupa_url)
+            api,
+            env["ADMIN_TOKEN"],
+            coupa_invoice_delivery=coupa.invoice_delivery(coupa_url),
+            fulfillment_base_url=base_url,
         )
+        seller = FakeSeller(api, fake_seller.seller_tokens(env["SELLER_TOKENS"]))
         network = FakeBusinessNetwork(
             env["ARIBA_SUPPLIER_ANID"], env["ARIBA_SHARED_SECRET"], _demo_ariba_buyers()
         )
         buyer = BuyerSimulator(api, base_url, accounts_from_seed(demo, env["ARIBA_SHARED_SECRET"]))
         pump = OutboxPump(env["OUTBOX_TABLE"], env["AWS_REGION"])
         queues = QueuePump(env["BILLING_QUEUE_URL"], env["DELIVERY_QUEUE_URL"], env["AWS_REGION"])
-        server = ThreadingHTTPServer((host, port), make_handler(api, buyer, pump, coupa, network))
+        server = ThreadingHTTPServer(
+            (host, port), make_handler(api, buyer, pump, coupa, network, seller)
+        )
         print(json.dumps({
             "api": base_url,
             "admin_token": env["ADMIN_TOKEN"],
@@ -139,12 +162,15 @@ def main() -> None:
             "simulator": f"{base_url}{simulator.PREFIX}",
             "fake_coupa_invoices": f"{base_url}{fake_coupa.CONTROL}",
             "fake_business_network": f"{base_url}{fake_business_network.CONTROL}",
+            "fake_seller": f"{base_url}{fake_seller.PREFIX}",
             "seller_tokens": env.get("SELLER_TOKENS", ""),
             "integrations": demo,
         }, indent=2), flush=True)  # fmt: skip
         print(f"Procurement Gateway (local) listening on {base_url}", flush=True)
         pump.start()  # after the banner: the worker's log lines never interleave with it
         queues.start()  # billing runs and invoice deliveries, like the SQS event sources
+        # each fake seller's rule on the seller events' bus, its queue pumped into its log
+        seller_events = fake_seller_events.start(seller, env["AWS_REGION"], env["EVENT_BUS_NAME"])
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -152,6 +178,7 @@ def main() -> None:
         finally:
             pump.stop()
             queues.stop()
+            seller_events.stop()
             server.server_close()
 
 
