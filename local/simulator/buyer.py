@@ -3,11 +3,14 @@ what the buyer does with it: punch out, receive a cart, approve, resend, delete.
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from functions.clock import now
+from functions.links import SUBSCRIPTIONS_LINK_LIFETIME, sign_subscriptions_link
 from local.simulator.answers import decode_cart, order_answer_of, parse_cart, start_page_of
 from local.simulator.documents import (
     new_payload_id,
@@ -148,9 +151,20 @@ class BuyerState:
             orders = [o for o in self.orders if o.cart_index == cart.index]
             live = self._live(cart.index)
             deleted = self._deleted()
+        subscriptions = self.subscriptions_link(cart.punchout.account) if live else ""
         return html(200, "cart.html", title="Requisition from the marketplace", cart=cart,
                      label=cart.punchout.account.label, orders=orders, live=live,
-                     deleted=deleted)  # fmt: skip
+                     deleted=deleted, subscriptions_link=subscriptions)  # fmt: skip
+
+    def subscriptions_link(self, account: BuyerAccount) -> str:
+        """The account's "Your subscriptions" page, signed as the success email's link is (the
+        local stack knows the link-signing key): where Set up your account hands the buyer over
+        to the seller. Empty when either is unknown."""
+        key = os.environ.get("LINK_SIGNING_KEY", "")
+        if not key or not account.account_id:
+            return ""
+        expires = now() + SUBSCRIPTIONS_LINK_LIFETIME
+        return sign_subscriptions_link(key.encode(), self.base_url, account.account_id, expires)
 
     def approve(self, index: int, *, split: bool) -> HttpAnswer:
         """The buyer company's approval: one OrderRequest for the requisition, or one per line

@@ -24,6 +24,7 @@ class BuyerAccount:
     supplier_domain: str
     supplier_identity: str
     shared_secret: str  # Coupa: the integration's own; Ariba: the marketplace's Ariba secret
+    account_id: str = ""  # the marketplace account: whose "Your subscriptions" to link to
 
     @property
     def label(self) -> str:
@@ -199,6 +200,7 @@ def accounts_from_seed(
                 supplier_domain=info["supplier_domain"],
                 supplier_identity=info["supplier_identity"],
                 shared_secret=secret,
+                account_id=str(integration.get("account_id", "")),
             )
         )
     return tuple(accounts)
