@@ -88,6 +88,8 @@ def test_health_catalog_and_storefront_routes_reach_the_web_function_without_an_
         ("/s/{token}", "GET"),
         ("/s/{token}/{proxy+}", "ANY"),
         ("/subscriptions/{account_id}", "GET"),  # the signed link is the credential
+        ("/console", "ANY"),  # the Cognito ID token cookie, verified by the function
+        ("/console/{proxy+}", "ANY"),
     }
 
     reaching_web = {k for k, v in table.items() if v.function_id == web}
