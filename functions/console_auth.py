@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from functions.config import ConfigurationError
+from functions.console_users import ENV_CLIENT_ID, ENV_USER_POOL_ID
 
 LEEWAY_SECONDS = 30
 """Clock skew tolerated on `exp`, `iat` and `nbf` (Cognito's clock and ours)."""
@@ -74,8 +75,8 @@ def console_pool() -> ConsolePool:
     """`CONSOLE_USER_POOL_ID`, `CONSOLE_CLIENT_ID`; the issuer follows from pool and region
     (`CONSOLE_ISSUER` overrides), the JWKS URL from the issuer (`CONSOLE_JWKS_URL` overrides:
     locally it points at the local stack, which serves moto's key)."""
-    pool_id = os.environ.get("CONSOLE_USER_POOL_ID", "").strip()
-    client_id = os.environ.get("CONSOLE_CLIENT_ID", "").strip()
+    pool_id = os.environ.get(ENV_USER_POOL_ID, "").strip()
+    client_id = os.environ.get(ENV_CLIENT_ID, "").strip()
     if not pool_id or not client_id:
         raise ConfigurationError("CONSOLE_USER_POOL_ID and CONSOLE_CLIENT_ID must be set")
     region = pool_id.split("_", 1)[0]

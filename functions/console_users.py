@@ -4,6 +4,9 @@ moto pool (local/cognito.py) read these, so the pool the tests sign in to is the
 
 from __future__ import annotations
 
+ENV_USER_POOL_ID = "CONSOLE_USER_POOL_ID"
+ENV_CLIENT_ID = "CONSOLE_CLIENT_ID"
+"""What the web function reads (functions/console_auth.py)."""
 PASSWORD_MIN_LENGTH = 12
 """With upper and lower case letters, digits and symbols all required."""
 TEMPORARY_PASSWORD_DAYS = 7

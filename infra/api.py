@@ -323,7 +323,7 @@ class GatewayApi(Construct):
         session.add_proxy(default_integration=web, any_method=True)
         self.subscriptions_resource = root.add_resource("subscriptions")
         self.subscriptions_resource.add_resource("{account_id}").add_method("GET", web)
-        # The buyer console: sign-in, sign-out and its pages (cookie sessions, checked in WebFunction).
+        # The buyer console: sign-in, sign-out, pages (cookie sessions, checked in WebFunction).
         self.console_resource = root.add_resource("console")
         self.console_resource.add_method("ANY", web)
         self.console_resource.add_proxy(default_integration=web, any_method=True)

@@ -9,6 +9,7 @@ from constructs import Construct
 from infra import constants
 from infra.alarms import GatewayAlarms
 from infra.api import GatewayApi
+from infra.console import ConsoleUsers, default_console_url
 from infra.dashboard import GatewayDashboard
 from infra.data import GatewayData
 from infra.email import GatewayEmail
@@ -79,6 +80,14 @@ class ProcurementGatewayStack(Stack):
             openbuy_function=functions.openbuy_function,
             metering_function=functions.metering_function,
         )
+        console = ConsoleUsers(
+            self,
+            "Console",
+            console_url=f"{str(public_base_url).rstrip('/')}/console"
+            if public_base_url
+            else default_console_url(api.rest_api.rest_api_id),
+        )
+        console.serve(functions.web_function)
         email = GatewayEmail(
             self,
             "Email",

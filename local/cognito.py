@@ -70,7 +70,7 @@ def create_console_pool(cognito: Any, console_url: str) -> dict[str, str]:
         PreventUserExistenceErrors="ENABLED",
         EnableTokenRevocation=True,
     )["UserPoolClient"]
-    return {"CONSOLE_USER_POOL_ID": pool["Id"], "CONSOLE_CLIENT_ID": client["ClientId"]}
+    return {spec.ENV_USER_POOL_ID: pool["Id"], spec.ENV_CLIENT_ID: client["ClientId"]}
 
 
 def invite(

@@ -136,6 +136,7 @@ def test_every_route_is_under_a_known_prefix(stack: Synthesized) -> None:
         "/catalog",
         "/s/",
         "/subscriptions/",
+        "/console",
         "/openbuy/",
         "/metering/",
     )
