@@ -226,3 +226,28 @@ def test_an_expired_subscriptions_link_offers_the_console_sign_in(api: Any, tabl
     answer = api.handle("GET", "/subscriptions/111122223333", query="expires=1&signature=x")
     assert answer.status == 403
     assert f'href="{BASE_URL}/console/sign-in"' in answer.text
+
+
+def test_a_user_with_an_authenticator_app_is_asked_for_its_code(
+    api: Any, console: dict[str, Any]
+) -> None:
+    # Given a user who turned on TOTP MFA (moto's Cognito takes any six-digit code)
+    email = new_user(console)
+    cognito = console["cognito"]
+    access = cognito.initiate_auth(
+        ClientId=console["CONSOLE_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]["AccessToken"]  # fmt: skip
+    cognito.associate_software_token(AccessToken=access)
+    cognito.verify_software_token(AccessToken=access, UserCode="123456")
+    cognito.set_user_mfa_preference(
+        AccessToken=access, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    browser = Browser(api)
+    # When they enter their password, the console asks for the code, not yet signing them in
+    challenge = browser.sign_in(email)
+    assert challenge.status == 200 and 'data-step="mfa"' in challenge.text
+    assert "console_id" not in browser.cookies
+    # Then with the code they are signed in
+    done = browser.post("/console/sign-in", _challenge_fields(challenge.text, code="123456"))
+    assert done.status == 303 and "console_id" in browser.cookies
