@@ -8,7 +8,7 @@ function's storefront cold start does not pay for the console."""
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from aws_lambda_powertools.event_handler.api_gateway import Response, Router
@@ -35,6 +35,9 @@ from functions.handlers import html_edge
 from functions.handlers.http import form_fields, query_params
 from functions.handlers.web.pages import event_of, links_of
 from functions.web.render import render
+
+if TYPE_CHECKING:  # imported by the routes on first use (cold start)
+    from functions.console_auth import ConsoleUser
 
 router = Router()
 
@@ -98,7 +101,7 @@ def _redirect(url: str, cookies: list[str] | None = None) -> Response:
     return _with_cookies(response, cookies or [])
 
 
-def _user_of(id_token: str) -> Any:
+def _user_of(id_token: str) -> ConsoleUser | None:
     from functions.console_auth import TokenRejected, console_user
 
     try:
@@ -107,7 +110,7 @@ def _user_of(id_token: str) -> Any:
         return None
 
 
-def signed_in() -> tuple[Any, list[str]]:
+def signed_in() -> tuple[ConsoleUser | None, list[str]]:
     """The verified user of this request and the cookies to set: a renewed ID token when the
     refresh token gave one, or cleared cookies when the session is over (user None)."""
     from functions.store.cognito import SignInRefused
