@@ -105,3 +105,13 @@ def test_the_console_routes_reach_the_web_function_which_knows_the_pool(
         if k != web and spec.ENV_USER_POOL_ID in json.dumps(r["Properties"])
     ]  # fmt: skip
     assert others == []
+
+
+def test_the_outputs_name_the_console_and_its_user_pool(stack: Synthesized) -> None:
+    outputs = stack.template["Outputs"]
+    pool_id = stack.logical_id("AWS::Cognito::UserPool", "Users")
+
+    assert outputs["ConsoleUserPoolId"]["Value"] == {"Ref": pool_id}
+    assert json.dumps(outputs["ConsoleUrl"]["Value"]).endswith(
+        f'"/{constants.API_STAGE}/console"]]}}'
+    )
