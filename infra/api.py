@@ -28,6 +28,13 @@ SUBSCRIPTIONS_REASON = (
     "the link's HMAC signature (key in Secrets Manager) and expiry are its credential, checked "
     "by WebFunction before anything is read; buyers have no AWS or Cognito identity."
 )
+CONSOLE_REASON = (
+    "The buyer console signs users in with the Cognito user pool itself: WebFunction verifies "
+    "the ID token in the console's HttpOnly cookie (RS256 signature against the pool's JWKS, "
+    "issuer, audience, expiry, token_use) before reading anything, and scopes every page to "
+    "the token's account. A Cognito authorizer reads headers, not cookies, and the sign-in "
+    "page must be reachable signed out."
+)
 OPENBUY_REASON = (
     "Coupa Open Buy calls these server to server and cannot sign with SigV4 nor hold Cognito "
     "tokens: /openbuy/authentication trades the integration's Coupa shared secret for a "
@@ -57,6 +64,8 @@ METHOD_THROTTLES: dict[str, MethodThrottle] = {
     f"{constants.PUNCHOUT_PATH}/POST": CXML_THROTTLE,
     "/catalog/GET": ANONYMOUS_THROTTLE,
     "/catalog/{proxy+}/*": ANONYMOUS_THROTTLE,
+    "/console/*": ANONYMOUS_THROTTLE,
+    "/console/{proxy+}/*": ANONYMOUS_THROTTLE,
     "/health/GET": SMALL_ANONYMOUS_THROTTLE,
     **{
         f"/openbuy/{operation}/{constants.OPENBUY_VERSION}/POST": SMALL_ANONYMOUS_THROTTLE
@@ -149,7 +158,8 @@ def cxml_error_document(error: CxmlGatewayError) -> str:
 
 class GatewayApi(Construct):
     """REST API `prod` stage: /cxml (cXML, open), /admin (IAM), /metering (IAM), /health,
-    /catalog and /s (open), /subscriptions (signed links), /openbuy (Coupa Open Buy, token
+    /catalog and /s (open), /subscriptions (signed links), /console (Cognito cookie sessions,
+    checked in the function), /openbuy (Coupa Open Buy, token
     checked in the function)."""
 
     def __init__(
@@ -313,6 +323,10 @@ class GatewayApi(Construct):
         session.add_proxy(default_integration=web, any_method=True)
         self.subscriptions_resource = root.add_resource("subscriptions")
         self.subscriptions_resource.add_resource("{account_id}").add_method("GET", web)
+        # The buyer console: sign-in, sign-out, pages (cookie sessions, checked in WebFunction).
+        self.console_resource = root.add_resource("console")
+        self.console_resource.add_method("ANY", web)
+        self.console_resource.add_proxy(default_integration=web, any_method=True)
 
         # Coupa Open Buy: POST only, one versioned resource per operation.
         self.openbuy_resource = root.add_resource("openbuy")
@@ -332,6 +346,8 @@ class GatewayApi(Construct):
         ):
             acknowledge(public, "AwsSolutions-APIG4", reason)
             acknowledge(public, "AwsSolutions-COG4", f"No user pool: {reason}")
+        acknowledge(self.console_resource, "AwsSolutions-APIG4", CONSOLE_REASON)
+        acknowledge(self.console_resource, "AwsSolutions-COG4", f"No authorizer: {CONSOLE_REASON}")
         acknowledge(
             self.admin_resource,
             "AwsSolutions-COG4",

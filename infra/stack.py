@@ -9,6 +9,7 @@ from constructs import Construct
 from infra import constants
 from infra.alarms import GatewayAlarms
 from infra.api import GatewayApi
+from infra.console import ConsoleUsers, default_console_url
 from infra.dashboard import GatewayDashboard
 from infra.data import GatewayData
 from infra.email import GatewayEmail
@@ -78,6 +79,20 @@ class ProcurementGatewayStack(Stack):
             web_function=functions.api_target(functions.web_function),
             openbuy_function=functions.openbuy_function,
             metering_function=functions.metering_function,
+        )
+        console_url = (
+            f"{str(public_base_url).rstrip('/')}/console"
+            if public_base_url
+            else default_console_url(api.rest_api.rest_api_id)
+        )
+        console = ConsoleUsers(self, "Console", console_url=console_url)
+        console.serve(functions.web_function)
+        CfnOutput(self, "ConsoleUrl", value=console_url, description="The buyer console")
+        CfnOutput(
+            self,
+            "ConsoleUserPoolId",
+            value=console.user_pool.user_pool_id,
+            description="The buyer console's Cognito user pool (users are invited into it)",
         )
         email = GatewayEmail(
             self,

@@ -47,6 +47,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/s/{token}", WEB),
     ("ANY", "/s/{token}/{proxy+}", WEB),
     ("GET", "/subscriptions/{account_id}", WEB),
+    ("ANY", "/console", WEB),
+    ("ANY", "/console/{proxy+}", WEB),
     ("POST", "/openbuy/authentication/v1.0.0", OPENBUY),
     ("POST", "/openbuy/search/v1.0.0", OPENBUY),
     ("POST", "/openbuy/detail/v1.0.0", OPENBUY),

@@ -6,9 +6,15 @@ a buyer simulator (Coupa or Ariba punching out) at /_local/simulator, and the de
 invoice endpoint at /_local/coupa/cxml/invoices (local/fake_coupa.py: what it received at
 /_local/coupa; `POST /_local/coupa/fail?count=N` makes it answer 500 N times), and a fake SAP
 Business Network at /_local/ariba/cxml taking the demo Ariba integration's invoices
+<<<<<<< HEAD
 (local/fake_business_network.py; the same control routes under /_local/ariba), and the demo
 sellers' applications at /_local/seller (local/fake_seller.py: registration pages resolving the
 token through the API, the customers resolved and the events received). A background
+=======
+(local/fake_business_network.py; the same control routes under /_local/ariba). The buyer
+console at /console signs in against moto's Cognito (local/cognito.py; its key served at
+/_local/cognito/.well-known/jwks.json) as the demo buyer admin the banner prints. A background
+>>>>>>> signin
 thread stands in for the outbox stream's Lambda trigger (local/outbox.py): it runs the email
 worker every 0.5 s."""
 
@@ -24,6 +30,7 @@ from urllib.parse import urlsplit
 import boto3
 from moto import mock_aws
 
+<<<<<<< HEAD
 from local import (
     fake_business_network,
     fake_coupa,
@@ -32,6 +39,9 @@ from local import (
     mailbox,
     simulator,
 )
+=======
+from local import cognito, fake_business_network, fake_coupa, mailbox, simulator
+>>>>>>> signin
 from local.aws import configure_environment, create_resources
 from local.fake_business_network import FakeBusinessNetwork
 from local.fake_coupa import FakeCoupa, Party
@@ -83,11 +93,16 @@ def make_handler(
                 )
                 self._write(status, [("Content-Type", content_type)], document)
                 return
+<<<<<<< HEAD
             if seller is not None and (
                 url.path == fake_seller.PREFIX or url.path.startswith(fake_seller.PREFIX + "/")
             ):
                 answer = seller.handle(self.command, url.path, body)
                 self._write(answer.status, answer.headers, answer.body)
+=======
+            if url.path == cognito.JWKS_PATH:  # what the console's verifier reads
+                self._write(200, [("Content-Type", "application/json")], cognito.public_jwks())
+>>>>>>> signin
                 return
             if url.path.startswith("/_local/"):
                 status, content_type, text = mailbox.page(url.path, pump.dead_letters())
@@ -124,6 +139,11 @@ def main() -> None:
         ARIBA_SUPPLIER_ANID=os.environ.get("ARIBA_SUPPLIER_ANID") or "AN02000000001-T",
     )
     with mock_aws():
+        # The console's user pool (moto's Cognito) and the demo buyer admin (local/cognito.py).
+        users = boto3.client("cognito-idp", region_name=env["AWS_REGION"])
+        pool = cognito.create_console_pool(users, f"{base_url}/console")
+        os.environ.update(pool, CONSOLE_JWKS_URL=f"http://127.0.0.1:{port}{cognito.JWKS_PATH}")
+        console_admin = cognito.seed_demo_admin(users, pool["CONSOLE_USER_POOL_ID"])
         create_resources(
             boto3.client("dynamodb", region_name=env["AWS_REGION"]),
             boto3.client("ses", region_name=env["AWS_REGION"]),
@@ -164,6 +184,7 @@ def main() -> None:
             "fake_business_network": f"{base_url}{fake_business_network.CONTROL}",
             "fake_seller": f"{base_url}{fake_seller.PREFIX}",
             "seller_tokens": env.get("SELLER_TOKENS", ""),
+            "console": {"sign_in": f"{base_url}/console/sign-in", **console_admin},
             "integrations": demo,
         }, indent=2), flush=True)  # fmt: skip
         print(f"Procurement Gateway (local) listening on {base_url}", flush=True)

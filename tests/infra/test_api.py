@@ -88,6 +88,8 @@ def test_health_catalog_and_storefront_routes_reach_the_web_function_without_an_
         ("/s/{token}", "GET"),
         ("/s/{token}/{proxy+}", "ANY"),
         ("/subscriptions/{account_id}", "GET"),  # the signed link is the credential
+        ("/console", "ANY"),  # the Cognito ID token cookie, verified by the function
+        ("/console/{proxy+}", "ANY"),
     }
 
     reaching_web = {k for k, v in table.items() if v.function_id == web}
@@ -134,6 +136,7 @@ def test_every_route_is_under_a_known_prefix(stack: Synthesized) -> None:
         "/catalog",
         "/s/",
         "/subscriptions/",
+        "/console",
         "/openbuy/",
         "/metering/",
     )

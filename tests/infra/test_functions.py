@@ -23,7 +23,7 @@ from tests.infra.support import (
         # API Gateway cuts at 29 s: 25 s leaves it time to answer a cXML 500 itself.
         (constants.ORDERS_HANDLER, 25, {"ARIBA_SECRET_ARN"}),
         (constants.ADMIN_HANDLER, 10, {"ADMIN_AUTH", "INVOICE_SECRET_KEY"}),
-        (constants.WEB_HANDLER, 10, set()),
+        (constants.WEB_HANDLER, 10, {"CONSOLE_USER_POOL_ID", "CONSOLE_CLIENT_ID"}),
         (constants.OPENBUY_HANDLER, 10, set()),
         (constants.EMAIL_HANDLER, 30, set()),
         (constants.METERING_HANDLER, 25, set()),

@@ -33,6 +33,8 @@ WATCHED: dict[str, str] = {
     "jinja2": "templates: only the functions rendering pages or mails",
     "pydantic": "Powertools' Parser costs 0.25-0.5x of import boto3 (STYLE.md)",
     "aws_xray_sdk": "the Tracer costs 190-280 ms and is not used (README, Observability)",
+    "joserfc": "console token verification: the console's routes import it on first use",
+    "cryptography": "RSA for console tokens: imported with joserfc, on first use only",
 }
 """Module → why a cold start should not import it."""
 

@@ -34,14 +34,24 @@ def linked_subscriptions(account_id: str) -> Response:
     if not verify_subscriptions_link(
         key, account_id, params.get("expires"), params.get("signature"), now()
     ):
-        return html_edge.error_page(
-            403,
-            "This link has expired or is not valid",
-            "Links in our emails work for 30 days.",
-            "Open the marketplace from your procurement system and choose Your subscriptions.",
-        )
+        return _expired_link(links_of(event_of(router)).root)
     signed = {name: params.get(name, "") for name in ("expires", "signature")}
     return subscriptions_page(params, None, links_of(event_of(router)), account_id, keep=signed)
+
+
+def _expired_link(root: str) -> Response:
+    """The page of an expired or forged link: it offers the console's sign-in instead."""
+    from functions.web.render import render
+
+    body = render(
+        "error.html",
+        heading="This link has expired or is not valid",
+        message="Links in our emails work for 30 days.",
+        advice="Sign in to the marketplace console to see your subscriptions, or open the "
+        "marketplace from your procurement system and choose Your subscriptions.",
+        sign_in_url=f"{root}/console/sign-in",
+    )
+    return html_edge.html_reply(body, 403, frame_ancestors=html_edge.ANY_HOST)
 
 
 @cache
