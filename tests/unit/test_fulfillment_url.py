@@ -80,9 +80,12 @@ def test_a_hostile_fulfillment_url_is_refused_naming_the_field(url: Any, reason:
 
 def test_plain_http_reaches_loopback_only_and_only_where_the_local_stack_allows_it() -> None:
     for url in ("http://127.0.0.1:8899/register", "http://localhost:8899/r", "http://[::1]/r"):
-        assert product_from_json(
-            product_payload(fulfillment_url=url), allow_local_http=True
-        ).fulfillment_url == url
+        assert (
+            product_from_json(
+                product_payload(fulfillment_url=url), allow_local_http=True
+            ).fulfillment_url
+            == url
+        )
     for url in ("http://seller.example/r", "http://10.0.0.1/r", "http://127.0.0.1.nip.io/r"):
         assert _refusal(url, allow_local_http=True).field == "fulfillment_url"
 
