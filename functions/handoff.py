@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from functions import registration
-from functions.subscriptions import ACTIVE, Subscription
 from functions.urls import BadUrl, parse_web_url
+
+if TYPE_CHECKING:  # the admin API and the catalog read the URL rule only (cold start)
+    from functions.subscriptions import Subscription
 
 MAX_FULFILLMENT_URL_CHARS = 2048
 LOCAL_HTTP_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -82,6 +85,8 @@ def handoffs(
 def shows_handoff(subscription: Subscription) -> bool:
     """Only an active subscription is handed over (a test one too, its token marked test):
     not one waiting for its purchase order, cancelled or withdrawn."""
+    from functions.subscriptions import ACTIVE
+
     return subscription.state == ACTIVE
 
 
