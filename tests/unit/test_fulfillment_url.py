@@ -13,6 +13,7 @@ from functions import registration
 from functions.catalog_input import product_from_json
 from functions.errors import BadRequest
 from functions.handoff import form_origins, handoffs, page_handoffs
+from functions.notifications import SUBSCRIPTION_READY, render_email
 from functions.subscriptions import ACTIVE, CANCELLED, PENDING, WITHDRAWN, Subscription
 from tests.catalog_support import product_payload
 
@@ -172,3 +173,36 @@ def test_a_stored_url_that_no_longer_passes_is_not_offered() -> None:
 
     assert handoffs(page, local, KEY, NOW) == {}
     assert list(handoffs(page, local, KEY, NOW, allow_local_http=True)) == ["a"]
+
+
+def _mail_context(**overrides: Any) -> dict[str, Any]:
+    return {
+        "base_url": "https://gateway.test",
+        "account_id": "111122223333",
+        "product_name": "DataStream Pro",
+        "order_id": "PO-1",
+        "subscription_id": "req-0123456789abcdef",
+        "test": False,
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize("test", [False, True])
+def test_the_success_mail_links_to_the_set_up_button_only_when_told_there_is_one(
+    test: bool,
+) -> None:
+    link = "https://gateway.test/subscriptions/111122223333?expires=1&signature=s"
+    anchored = f"{link}#subscription-req-0123456789abcdef"
+
+    shown = render_email(
+        SUBSCRIPTION_READY, _mail_context(set_up_account=True, test=test), link, NOW
+    )
+    for absent in (None, False, "true", 1):
+        hidden = render_email(
+            SUBSCRIPTION_READY, _mail_context(set_up_account=absent, test=test), link, NOW
+        )
+        assert "Set up your account" not in hidden.text + hidden.html
+
+    assert "Set up your account" in shown.text and anchored in shown.text
+    assert f'href="{anchored.replace("&", "&amp;")}"' in shown.html
+    assert ("A test hand-off" in shown.text) is test
