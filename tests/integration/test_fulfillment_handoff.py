@@ -251,3 +251,36 @@ def test_no_set_up_link_in_the_email_of_a_product_without_a_url(
 
     [message] = mailbox.messages()
     assert "Set up your account" not in message["text"] + message["html"]
+
+
+def test_the_admin_api_stores_returns_patches_and_refuses_fulfillment_urls(
+    api: Any, tables: dict[str, Any]
+) -> None:
+    # A hostile URL is a 400 in JSON naming the field, and nothing is stored
+    status, body = admin(
+        api,
+        "POST",
+        "/admin/products",
+        {**CONTRACT_PAYG, "fulfillment_url": "https://u:p@x.example/"},
+    )
+    assert status == 400 and body["error"]["field"] == "fulfillment_url"
+    assert table_items(tables, "products") == []
+
+    # A good one is stored and returned; a PATCH changes it; a hostile PATCH changes nothing
+    create_products(api, {**CONTRACT_PAYG, "fulfillment_url": SELLER_PAGE})
+    status, body = admin(api, "GET", "/admin/products/datastream-pro")
+    assert (status, body["product"]["fulfillment_url"]) == (200, SELLER_PAGE)
+    moved = "https://seller.example/v2/register"
+    status, body = admin(api, "PATCH", "/admin/products/datastream-pro", {"fulfillment_url": moved})
+    assert (status, body["product"]["fulfillment_url"]) == (200, moved)
+    status, body = admin(
+        api,
+        "PATCH",
+        "/admin/products/datastream-pro",
+        {"fulfillment_url": "http://seller.example/"},
+    )
+    assert status == 400 and "https" in body["error"]["message"]
+    assert (
+        admin(api, "GET", "/admin/products/datastream-pro")[1]["product"]["fulfillment_url"]
+        == moved
+    )
