@@ -143,6 +143,7 @@ class Product(NamedTuple):
     support_contact: str = ""
     refund_policy: str = ""
     listed: bool = True
+    fulfillment_url: str = ""  # the seller's registration page (functions/handoff.py), or none
     created_at: str = ""
     updated_at: str = ""
     version: int = 0
@@ -187,6 +188,7 @@ class Product(NamedTuple):
             "refund_policy": self.refund_policy,
             "product_type": self.product_type,
             "listed": self.listed,
+            "fulfillment_url": self.fulfillment_url,
             "offers": [offer_json(o) for o in self.offers],
             "created_at": self.created_at,
             "updated_at": self.updated_at,

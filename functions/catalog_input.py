@@ -23,6 +23,7 @@ from functions.catalog import (
 )
 from functions.clock import iso, now
 from functions.errors import BadRequest
+from functions.handoff import MAX_FULFILLMENT_URL_CHARS, fulfillment_url_problem
 from functions.units import PERIOD_UNITS, UNITS
 from functions.urls import MAX_URL_CHARS, BadUrl, parse_web_url
 
@@ -200,15 +201,29 @@ def _eula_url(data: Mapping[str, Any]) -> str:
     return value
 
 
+def _fulfillment_url(data: Mapping[str, Any], *, allow_local_http: bool) -> str:
+    """The seller's registration page the buyer's browser posts the token to: https (plain
+    http to loopback only where the local stack allows it), or none (null or "" removes it)."""
+    value = fields.text(data, "fulfillment_url", required=False, limit=MAX_FULFILLMENT_URL_CHARS)
+    if value:
+        problem = fulfillment_url_problem(value, allow_local_http=allow_local_http)
+        if problem:
+            raise BadRequest(f"'fulfillment_url' {problem}.", field="fulfillment_url")
+    return value
+
+
 PRODUCT_FIELDS = {
     "id", "name", "seller", "seller_account", "short_description", "long_description",
     "usage_instructions", "eula_url", "support_contact", "refund_policy", "product_type",
-    "offers", "listed",
+    "offers", "listed", "fulfillment_url",
 }  # fmt: skip
 
 
-def product_from_json(payload: Any, base: Product | None = None) -> Product:
-    """A validated product from admin JSON: a full product, or a patch over `base`."""
+def product_from_json(
+    payload: Any, base: Product | None = None, *, allow_local_http: bool = False
+) -> Product:
+    """A validated product from admin JSON: a full product, or a patch over `base`.
+    `allow_local_http`: the local stack's FULFILLMENT_LOCAL_HTTP (`_fulfillment_url`)."""
     if not isinstance(payload, Mapping) or (base is not None and not payload):
         raise BadRequest("The body must be a JSON object describing the product.")
     fields.only(payload, PRODUCT_FIELDS)
@@ -239,6 +254,7 @@ def product_from_json(payload: Any, base: Product | None = None) -> Product:
         product_type=product_type,
         offers=_offers(data.get("offers")),
         listed=listed,
+        fulfillment_url=_fulfillment_url(data, allow_local_http=allow_local_http),
         created_at=base.created_at if base else stamp,
         updated_at=stamp,
         version=base.version if base else 0,

@@ -63,6 +63,9 @@ class Settings(NamedTuple):
     ariba_invoice_url: str = ARIBA_PRODUCTION_URL
     """Where Ariba integrations' invoices are posted: SAP Business Network's cXML endpoint
     (docs/PROTOCOL.md §8); the local stack points it at its fake network."""
+    fulfillment_local_http: bool = False
+    """Local stack only (FULFILLMENT_LOCAL_HTTP=1): a product's fulfillment URL may be plain http
+    on 127.0.0.1/localhost (the fake seller). Deployed, every fulfillment URL is https."""
     ariba_supplier_anid: str | None = None
     """Our supplier ANID on SAP Business Network (From and Sender of Ariba invoices); unset,
     Ariba invoices stay `stored` with a note saying so."""
@@ -145,5 +148,7 @@ def settings() -> Settings:
         invoice_delivery_local_http=os.environ.get("INVOICE_DELIVERY_LOCAL_HTTP", "")
         .strip()
         .lower()
+        in {"1", "true", "yes"},
+        fulfillment_local_http=os.environ.get("FULFILLMENT_LOCAL_HTTP", "").strip().lower()
         in {"1", "true", "yes"},
     )

@@ -169,6 +169,7 @@ def template_context(context: Mapping[str, Any]) -> dict[str, Any]:
     values["base_url"] = str(context["base_url"]).strip().rstrip("/")
     values["test"] = context.get("test") is True
     values["preapproved"] = preapproved
+    values["set_up_account"] = context.get("set_up_account") is True  # functions/handoff.py
     values["usage_instructions"] = _paragraphs(context.get("usage_instructions"))
     values["cancelled_at"] = _date(context.get("cancelled_at"))
     values["refund_policy"] = _paragraphs(context.get("refund_policy"))[:MAX_POLICY]

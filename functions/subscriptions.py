@@ -84,6 +84,7 @@ class Subscription:
     trial_days: int = 0
     rates: dict[str, dict[str, str]] = field(default_factory=dict)
     billing_schedule: str = "upfront"  # the offer's when requested (functions/schedules.py)
+    fulfillment_url: str = ""  # the product's when requested (functions/handoff.py)
     created_at: str = ""
     activated_at: str = ""
     trial_ends_at: str = ""
@@ -172,6 +173,7 @@ def from_request(
         trial_days=request.trial_days,
         rates=request.rates,
         billing_schedule=request.billing_schedule,
+        fulfillment_url=request.fulfillment_url,
         created_at=iso(now),
     )
 
@@ -316,6 +318,7 @@ def announce(
             "requester_name": subscription.requester.display_name,
             "requester_email": subscription.requester.email,
             "cancelled_at": subscription.cancelled_at,
+            "set_up_account": event == "ready" and bool(subscription.fulfillment_url),
         },
     )
 

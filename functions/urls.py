@@ -48,10 +48,12 @@ def _ascii_host(hostname: str, *, bracketed: bool) -> str:
     return host
 
 
-def parse_web_url(text: str, schemes: tuple[str, ...] = ("https",)) -> WebUrl:
+def parse_web_url(
+    text: str, schemes: tuple[str, ...] = ("https",), *, max_chars: int = MAX_URL_CHARS
+) -> WebUrl:
     """An absolute URL with one of `schemes`, a valid host and port, no user or password."""
-    if len(text) > MAX_URL_CHARS:
-        raise BadUrl(f"is longer than {MAX_URL_CHARS} characters")
+    if len(text) > max_chars:
+        raise BadUrl(f"is longer than {max_chars} characters")
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
         raise BadUrl("contains spaces or control characters")
     try:

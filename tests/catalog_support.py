@@ -25,7 +25,7 @@ def product_payload(**overrides: Any) -> dict[str, Any]:
         "seller_account": "309876543210",
         "short_description": "Managed change-data-capture pipelines.",
         "long_description": "Replicates databases into S3 within seconds.",
-        "usage_instructions": "Open the console from the confirmation email.",
+        "usage_instructions": "Press Set up your account on Your subscriptions.",
         "product_type": "saas",
         "offers": [
             {

@@ -168,7 +168,9 @@ def _existing_product(product_id: str) -> Product:
 
 @app.post("/admin/products")
 def create_product() -> Response:
-    product = catalog_input.product_from_json(json_edge.json_body(app))
+    product = catalog_input.product_from_json(
+        json_edge.json_body(app), allow_local_http=settings().fulfillment_local_http
+    )
     stored = _products().save(product, expected_version=None)
     logger.info("product created", extra={"product_id": stored.id})
     return json_edge.json_reply({"product": stored.to_json()}, 201)
@@ -187,7 +189,9 @@ def get_product(product_id: str) -> Response:
 @app.patch("/admin/products/<product_id>")
 def patch_product(product_id: str) -> Response:
     current = _existing_product(product_id)
-    updated = catalog_input.product_from_json(json_edge.json_body(app), base=current)
+    updated = catalog_input.product_from_json(
+        json_edge.json_body(app), base=current, allow_local_http=settings().fulfillment_local_http
+    )
     stored = _products().save(updated, expected_version=current.version)
     return json_edge.json_reply({"product": stored.to_json()})
 

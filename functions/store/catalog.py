@@ -7,6 +7,7 @@ from pynamodb.exceptions import PutError
 from functions.catalog import Product
 from functions.catalog_input import offer_from_json
 from functions.errors import Conflict
+from functions.store.batch import get_many
 from functions.store.errors import findable, storage_errors
 from functions.store.models import ProductRecord
 
@@ -43,6 +44,7 @@ def product_of(record: ProductRecord) -> Product:
         product_type=data["product_type"],
         offers=tuple(offer_from_json(o) for o in data["offers"]),
         listed=bool(data.get("listed", True)),
+        fulfillment_url=data.get("fulfillment_url", ""),
         created_at=data.get("created_at", ""),
         updated_at=data.get("updated_at", ""),
         version=int(record.version),
@@ -58,6 +60,19 @@ class DynamoProductStore:
                 return product_of(ProductRecord.get(product_id))
             except ProductRecord.DoesNotExist:
                 return None
+
+    def fulfillment_urls(self, product_ids: list[str]) -> dict[str, str]:
+        """Product id → its fulfillment URL ("" for none), for the products found: one
+        BatchGetItem for a page of subscriptions (at most 100 products)."""
+        wanted = [p for p in dict.fromkeys(product_ids) if findable(p)][:100]
+        if not wanted:
+            return {}
+        records = get_many(*((ProductRecord, p) for p in wanted))
+        return {
+            record.pk: str(record.document.get("fulfillment_url") or "")
+            for record in records
+            if record is not None
+        }
 
     def listed(self) -> list[Product]:
         """Every listed product, by name: one Query per MB of catalog."""

@@ -100,9 +100,19 @@ def subscriptions_page(
 ) -> Response:
     """One page of the account's subscriptions, newest first, with previous/next links that
     keep `keep` (the signed link's parameters)."""
+    from functions.handoff import form_origins, page_handoffs
+    from functions.store.secrets import LinkSigningKey
     from functions.storefront_subscriptions import account_subscriptions
 
-    found = account_subscriptions(account_id, _cursor(params), _DynamoSubscriptionPorts(), now())
+    moment = now()
+    found = account_subscriptions(account_id, _cursor(params), _DynamoSubscriptionPorts(), moment)
+    handoffs = page_handoffs(
+        found.subscriptions,
+        stores().products.fulfillment_urls,
+        _link_key(LinkSigningKey),
+        moment,
+        allow_local_http=settings().fulfillment_local_http,
+    )
     here = links.subscriptions() if session else f"{links.root}/subscriptions/{account_id}"
 
     def link(name: str, subscription: Any) -> str:
@@ -117,6 +127,9 @@ def subscriptions_page(
         account_id=account_id,
         subscriptions=listed,
         budgets=found.budgets,
+        handoffs=handoffs,
+        handoff_in_new_tab=session is not None,
+        form_targets=form_origins(handoffs),
         previous_page=link("before", listed[0]) if listed and found.more_before else "",
         next_page=link("after", listed[-1]) if listed and found.more_after else "",
     )
