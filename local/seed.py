@@ -59,13 +59,9 @@ def _create(api: LocalApi, admin_token: str, path: str, payload: dict[str, Any])
 
 def with_fulfillment_urls(products: list[dict[str, Any]], base_url: str) -> list[dict[str, Any]]:
     """Each product with a seller account gets that fake seller's registration page as its
-    `fulfillment_url` (local/fake_seller.py), so Set up your account works out of the box.
-    Only while the admin API knows the field: before it does, it refuses unknown fields."""
-    from functions.catalog_input import PRODUCT_FIELDS
+    `fulfillment_url` (local/fake_seller.py), so Set up your account works out of the box."""
     from local.fake_seller import registration_url
 
-    if "fulfillment_url" not in PRODUCT_FIELDS:
-        return products
     return [
         {**p, "fulfillment_url": registration_url(base_url, p["seller_account"])}
         if p.get("seller_account")

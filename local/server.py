@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 import boto3
 from moto import mock_aws
 
-<<<<<<< HEAD
 from local import (
+    cognito,
     fake_business_network,
     fake_coupa,
     fake_seller,
@@ -39,9 +39,6 @@ from local import (
     mailbox,
     simulator,
 )
-=======
-from local import cognito, fake_business_network, fake_coupa, mailbox, simulator
->>>>>>> signin
 from local.aws import configure_environment, create_resources
 from local.fake_business_network import FakeBusinessNetwork
 from local.fake_coupa import FakeCoupa, Party
@@ -93,16 +90,14 @@ def make_handler(
                 )
                 self._write(status, [("Content-Type", content_type)], document)
                 return
-<<<<<<< HEAD
             if seller is not None and (
                 url.path == fake_seller.PREFIX or url.path.startswith(fake_seller.PREFIX + "/")
             ):
                 answer = seller.handle(self.command, url.path, body)
                 self._write(answer.status, answer.headers, answer.body)
-=======
+                return
             if url.path == cognito.JWKS_PATH:  # what the console's verifier reads
                 self._write(200, [("Content-Type", "application/json")], cognito.public_jwks())
->>>>>>> signin
                 return
             if url.path.startswith("/_local/"):
                 status, content_type, text = mailbox.page(url.path, pump.dead_letters())

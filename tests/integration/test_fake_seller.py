@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 import boto3
 import pytest
 
-from functions.catalog_input import PRODUCT_FIELDS
 from functions.clock import now
 from functions.links import verify_subscriptions_link
 from functions.registration import TOKEN_FIELD, ExpiredToken, InvalidToken, issue, verify
@@ -257,19 +256,16 @@ def test_a_message_that_is_not_an_event_is_kept_as_unreadable_and_pumping_goes_o
 
 
 def test_the_seed_points_each_sellers_products_at_its_registration_page(api: Any) -> None:
-    # Given the admin API knowing fulfillment_url (as the hand-off part adds it)
+    # Given the demo products pointed at their sellers' registration pages
     products = with_fulfillment_urls(demo_products(), "http://127.0.0.1:8080")
     expected = {p["id"]: registration_url("http://127.0.0.1:8080", p["seller_account"])
                 for p in demo_products()}  # fmt: skip
-    if "fulfillment_url" in PRODUCT_FIELDS:
-        assert {p["id"]: p["fulfillment_url"] for p in products} == expected
-    else:  # before it does, the seed leaves the field out rather than be refused
-        assert products == demo_products()
+    assert {p["id"]: p["fulfillment_url"] for p in products} == expected
     # When the local server seeds with its base URL, it succeeds through the admin API
     seed(api, ADMIN_TOKEN, fulfillment_base_url="http://127.0.0.1:8080")
     status, body = admin(api, "GET", "/admin/products/datastream-pro")
     assert status == 200
-    assert body["product"].get("fulfillment_url", "") in ("", expected["datastream-pro"])
+    assert body["product"]["fulfillment_url"] == expected["datastream-pro"]
 
 
 def test_the_simulator_links_an_approved_requisition_to_the_accounts_signed_subscriptions_page(
