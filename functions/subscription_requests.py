@@ -105,6 +105,7 @@ class SubscriptionRequest:
     rates: dict[str, dict[str, str]] = field(default_factory=dict)
     """Usage dimensions as priced when requested: key -> name, unit, unit_price (invoicing)."""
     billing_schedule: str = "upfront"  # the contract's, as offered when requested
+    seller_account: str = ""  # the product's: its seller events' source, with no product read
 
     @property
     def total(self) -> Decimal:
@@ -298,6 +299,7 @@ def new_request(
             for d in (offer.pricing.dimensions if offer.pricing.has_usage else ())
         },
         billing_schedule=offer.pricing.schedule,
+        seller_account=product.seller_account,
     )
     return request
 

@@ -89,6 +89,8 @@ class Subscription:
     trial_ends_at: str = ""
     cancelled_at: str = ""
     version: int = 0
+    seller_account: str = ""  # the product's when requested: its seller events' source
+    unsubscribed_at: str = ""  # when the metering window after the cancellation closed
 
     @property
     def approved(self) -> bool:
@@ -173,6 +175,7 @@ def from_request(
         rates=request.rates,
         billing_schedule=request.billing_schedule,
         created_at=iso(now),
+        seller_account=request.seller_account,
     )
 
 

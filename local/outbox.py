@@ -35,6 +35,9 @@ INVOICE_PREFIX = contracts.OUTBOX_CONTRACT_INVOICE_PREFIX
 BILLING_PREFIXES = (INVOICE_PREFIX, contracts.OUTBOX_CONFIRMATION_PREFIX)
 """What the billing worker's stream mapping passes it (infra/invoicing.py)."""
 """Outbox keys for the billing worker."""
+MAIL_PREFIXES = (contracts.OUTBOX_EMAIL_PREFIX,)
+"""What the email worker's stream mapping passes it (infra/email.py): `event#` items are not
+mail, whatever publishes them."""
 BATCH_SIZE = 10  # infra/constants.py OUTBOX_BATCH_SIZE
 RETRY_ATTEMPTS = 8  # infra/constants.py OUTBOX_RETRY_ATTEMPTS
 MAX_ATTEMPTS = 1 + RETRY_ATTEMPTS
@@ -212,10 +215,10 @@ class OutboxPump:
 
     def _invoke(self, records: list[dict[str, Any]]) -> dict[str, str]:
         """The sequence numbers the workers reported failed, each with its error: `invoice#`
-        items to the billing worker (inserts only, as its mapping's filter), the rest to the
-        email worker."""
+        items to the billing worker (inserts only, as its mapping's filter), `email#` items to
+        the email worker."""
         invoices = [r for r in records if _key(r).startswith(BILLING_PREFIXES)]
-        mail = [r for r in records if not _key(r).startswith(BILLING_PREFIXES)]
+        mail = [r for r in records if _key(r).startswith(MAIL_PREFIXES)]
         failed: dict[str, str] = {}
         if mail:
             failed.update(self._invoke_worker(WORKER, mail))
