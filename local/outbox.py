@@ -21,6 +21,7 @@ import importlib
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -42,6 +43,9 @@ BATCH_SIZE = 10  # infra/constants.py OUTBOX_BATCH_SIZE
 RETRY_ATTEMPTS = 8  # infra/constants.py OUTBOX_RETRY_ATTEMPTS
 MAX_ATTEMPTS = 1 + RETRY_ATTEMPTS
 INTERVAL_SECONDS = 0.5
+SWEEP_SECONDS = 60.0
+"""The unsubscribe sweep, hourly when deployed (infra/unsubscribes.py), runs every minute here."""
+SWEEPER = "functions.handlers.unsubscribe_sweep"
 
 _worker_lock = threading.Lock()
 _log = logging.getLogger(__name__)
@@ -244,11 +248,15 @@ class OutboxPump:
 
     def start(self, interval: float = INTERVAL_SECONDS) -> None:
         def run() -> None:
+            swept = time.monotonic()
             while not self._stop.wait(interval):
                 try:
                     self.pump_once()
                 except Exception:  # keep pumping: a local hiccup must not stop the mail
                     _log.exception("outbox pump failed; retrying")
+                if time.monotonic() - swept >= SWEEP_SECONDS:
+                    swept = time.monotonic()
+                    sweep_unsubscribes()
 
         self._thread = threading.Thread(target=run, name="outbox-pump", daemon=True)
         self._thread.start()
@@ -257,6 +265,16 @@ class OutboxPump:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def sweep_unsubscribes() -> None:
+    """One run of the unsubscribe sweep, as its schedule invokes it (a failure is logged: the
+    next run retries, as the next hourly one does when deployed)."""
+    try:
+        with _worker_lock:
+            importlib.import_module(SWEEPER).handler({}, LambdaContext("unsubscribe_sweep"))
+    except Exception:
+        _log.exception("unsubscribe sweep failed; the next run retries")
 
 
 def _key(record: dict[str, Any]) -> str:
