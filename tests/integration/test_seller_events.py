@@ -63,7 +63,8 @@ def _sweep() -> dict[str, Any]:
     from functions.handlers.unsubscribe_sweep import handler
     from local.events import LambdaContext
 
-    answer: dict[str, Any] = handler({}, LambdaContext("unsubscribe_sweep"))
+    context: Any = LambdaContext("unsubscribe_sweep")  # what Powertools reads of Lambda's
+    answer: dict[str, Any] = handler({}, context)
     return answer
 
 
