@@ -4,23 +4,34 @@ Running it twice, or twice at once, announces nothing twice."""
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.clock import now
 from functions.observability import logger
 
+if TYPE_CHECKING:
+    from functions.store.unsubscribes import DynamoUnsubscribes
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+
+@cache
+def _unsubscribes() -> DynamoUnsubscribes:
+    """The adapters, bound once per container (imported on the first run: once an hour)."""
     from functions import store
     from functions.config import settings
     from functions.store.unsubscribes import DynamoUnsubscribes
-    from functions.unsubscribes import sweep
 
     store.bind(settings())
-    result = sweep(DynamoUnsubscribes(), now())
+    return DynamoUnsubscribes()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from functions.unsubscribes import sweep
+
+    result = sweep(_unsubscribes(), now())
     logger.info(
         "Unsubscribe sweep done",
         extra={"announced": len(result.announced), "skipped": result.skipped},
