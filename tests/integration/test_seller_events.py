@@ -330,3 +330,39 @@ def _run_all(jobs: list[Callable[[], None]]) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+
+
+def test_the_po_still_costs_one_read_and_one_transaction_with_its_event(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.client
+
+    lines = _lines(api, coupa)
+    calls: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counted(self: Any, operation: str, params: Any) -> Any:
+        if self.meta.service_model.service_name == "dynamodb":
+            calls.append(operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
+
+    answer = post_order(api, coupa_po(coupa, lines))
+    made = list(calls)  # before the test's own reads
+
+    assert made == ["BatchGetItem", "TransactWriteItems"]
+    assert answer.code == 200 and _actions(tables) == ["subscribe-success"]
+
+
+def test_the_local_stack_sweeps_too(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any], clock: Any
+) -> None:
+    from local.outbox import sweep_unsubscribes
+
+    cancelled_at = _cancelled(api, tables, coupa, clock)
+    clock.freeze(cancelled_at + timedelta(hours=6))
+
+    sweep_unsubscribes()
+
+    assert "unsubscribe-success" in _actions(tables)
