@@ -46,6 +46,7 @@ HANDLERS = (
     "functions.handlers.billing_worker",
     "functions.handlers.billing_schedule",
     "functions.handlers.delivery_worker",
+    "functions.handlers.unsubscribe_sweep",
 )
 PROJECT_PACKAGE = "functions"
 _MARK = "bench: import starts"

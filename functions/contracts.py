@@ -15,6 +15,11 @@ INVOICE_SECRET_CONTEXT_KEY = "integration_id"  # noqa: S105 (a key name, not a s
 # A billing run starts one page walk per shard of the `billable` index, in parallel.
 BILLING_SHARDS = 16
 
+# Metering accepts usage up to this many hours old (functions/metering_input.py), so a
+# cancelled subscription's usage may arrive this long after its cancellation; the unsubscribe
+# sweep announces `unsubscribe-success` once it has passed (functions/unsubscribes.py).
+METERING_WINDOW_HOURS = 6
+
 # Global secondary indexes (functions/store/models.py queries them by these names). All are
 # sparse and project every attribute; keys are strings.
 INTEGRATIONS_BY_ACCOUNT_INDEX = "by-account"  # integrations of a buyer's marketplace account
@@ -23,6 +28,7 @@ REQUESTS_AWAITING_PUNCHOUT_INDEX = "awaiting-punchout"  # started outside a punc
 SUBSCRIPTIONS_BY_ACCOUNT_INDEX = "by-account"  # an account's subscriptions, by age
 SUBSCRIPTIONS_BILLABLE_INDEX = "billable"  # invoiceable subscriptions, in BILLING_SHARDS, by age
 SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX = "by-account-product"  # metering's lookup, by age
+SUBSCRIPTIONS_UNSUBSCRIBING_INDEX = "unsubscribing"  # cancelled, not yet unsubscribed, by window
 INVOICES_BY_INTEGRATION_INDEX = "by-integration"  # an integration's invoices, by period
 INVOICES_BY_SUBSCRIPTION_INDEX = "by-subscription"  # a subscription's invoices, by period
 INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
@@ -38,6 +44,7 @@ SUBSCRIPTIONS_INDEXES: dict[str, tuple[str, str | None]] = {
     SUBSCRIPTIONS_BY_ACCOUNT_INDEX: ("account_id", "created_at"),
     SUBSCRIPTIONS_BILLABLE_INDEX: ("billing_shard", "created_at"),
     SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX: ("account_product", "created_at"),
+    SUBSCRIPTIONS_UNSUBSCRIBING_INDEX: ("unsubscribing", "window_closes_at"),
 }
 INVOICES_INDEXES: dict[str, tuple[str, str | None]] = {
     INVOICES_BY_INTEGRATION_INDEX: ("integration_id", "period_key"),

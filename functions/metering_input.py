@@ -15,13 +15,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from functions import fields
+from functions import contracts, fields
 from functions.catalog import Pricing, Product
 from functions.clock import iso
 from functions.errors import BadRequest
 
 MAX_RECORDS = 25
-WINDOW = timedelta(hours=6)
+WINDOW = timedelta(hours=contracts.METERING_WINDOW_HOURS)
 """Usage older than this is refused (AWS Marketplace's rule, docs/PROTOCOL.md §9)."""
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a seller's clock may run before its records are refused."""

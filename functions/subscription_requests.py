@@ -106,6 +106,7 @@ class SubscriptionRequest:
     """Usage dimensions as priced when requested: key -> name, unit, unit_price (invoicing)."""
     billing_schedule: str = "upfront"  # the contract's, as offered when requested
     fulfillment_url: str = ""  # the product's when requested: the success mail's Set up link
+    seller_account: str = ""  # the product's: its seller events' source, with no product read
 
     @property
     def total(self) -> Decimal:
@@ -300,6 +301,7 @@ def new_request(
         },
         billing_schedule=offer.pricing.schedule,
         fulfillment_url=product.fulfillment_url,
+        seller_account=product.seller_account,
     )
     return request
 

@@ -90,6 +90,8 @@ class Subscription:
     trial_ends_at: str = ""
     cancelled_at: str = ""
     version: int = 0
+    seller_account: str = ""  # the product's when requested: its seller events' source
+    unsubscribed_at: str = ""  # when the metering window after the cancellation closed
 
     @property
     def approved(self) -> bool:
@@ -175,6 +177,7 @@ def from_request(
         billing_schedule=request.billing_schedule,
         fulfillment_url=request.fulfillment_url,
         created_at=iso(now),
+        seller_account=request.seller_account,
     )
 
 

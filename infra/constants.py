@@ -62,6 +62,7 @@ EMAIL_HANDLER = "functions.handlers.email_worker.handler"
 METERING_HANDLER = "functions.handlers.metering_api.handler"
 BILLING_HANDLER = "functions.handlers.billing_worker.handler"
 BILLING_SCHEDULE_HANDLER = "functions.handlers.billing_schedule.handler"
+UNSUBSCRIBE_SWEEP_HANDLER = "functions.handlers.unsubscribe_sweep.handler"
 DELIVERY_HANDLER = "functions.handlers.delivery_worker.handler"
 
 # Construct ids, which CloudFormation logical ids and the tests derive from.
@@ -90,6 +91,7 @@ EMAIL_FUNCTION_ID = "EmailFunction"
 METERING_FUNCTION_ID = "MeteringFunction"
 BILLING_FUNCTION_ID = "BillingFunction"
 BILLING_SCHEDULE_FUNCTION_ID = "BillingScheduleFunction"
+UNSUBSCRIBE_SWEEP_FUNCTION_ID = "UnsubscribeSweepFunction"
 DELIVERY_FUNCTION_ID = "DeliveryFunction"
 
 # DynamoDB key and TTL attributes.
@@ -212,6 +214,9 @@ BILLING_BATCH_SIZE = 1
 DELIVERY_BATCH_SIZE = 1
 # The monthly run starts at 02:00 UTC on the 1st, for the month that just ended.
 BILLING_SCHEDULE_CRON = {"minute": "0", "hour": "2", "day": "1", "month": "*", "year": "*"}
+# The unsubscribe sweep runs hourly: `unsubscribe-success` within an hour of the metering
+# window's close (6 hours after the cancellation).
+UNSUBSCRIBE_SWEEP_RATE = Duration.hours(1)
 # Outbox key prefixes and the invoice bucket's object prefixes: functions/contracts.py.
 # An overwritten invoice object stays recoverable this long; access logs are kept a year.
 INVOICE_NONCURRENT_VERSION_EXPIRATION = Duration.days(90)

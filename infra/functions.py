@@ -82,7 +82,8 @@ class GatewayFunctions(Construct):
     products, invoices, billing runs), WebFunction (storefront and subscription pages),
     OpenBuyFunction (Coupa Open Buy), EmailFunction (the outbox's mail), MeteringFunction (the
     sellers' usage records), BillingFunction (invoices), BillingScheduleFunction (the monthly
-    run), DeliveryFunction (invoices to the buyers' procurement systems)."""
+    run), UnsubscribeSweepFunction (hourly seller events), DeliveryFunction (invoices to the
+    buyers' procurement systems)."""
 
     def __init__(
         self,
@@ -232,6 +233,13 @@ class GatewayFunctions(Construct):
             environment=environment,
             description="Starts the monthly billing run: one message per shard.",
         )
+        self.unsubscribe_sweep_function = self._function(
+            constants.UNSUBSCRIBE_SWEEP_FUNCTION_ID,
+            handler=constants.UNSUBSCRIBE_SWEEP_HANDLER,
+            timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
+            environment=environment,
+            description="Hourly: announces unsubscribe-success once a metering window closed.",
+        )
         # Posts invoices to the buyers' public invoice endpoints over HTTPS: no VPC, so it
         # reaches the internet without a NAT gateway.
         self.delivery_function = self._function(
@@ -262,6 +270,7 @@ class GatewayFunctions(Construct):
         subscriptions_by_account = contracts.SUBSCRIPTIONS_BY_ACCOUNT_INDEX
         billable = contracts.SUBSCRIPTIONS_BILLABLE_INDEX
         subscriptions_by_account_product = contracts.SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX
+        unsubscribing = contracts.SUBSCRIPTIONS_UNSUBSCRIBING_INDEX
         invoices_by_integration = contracts.INVOICES_BY_INTEGRATION_INDEX
         invoices_by_subscription = contracts.INVOICES_BY_SUBSCRIPTION_INDEX
 
@@ -366,6 +375,12 @@ class GatewayFunctions(Construct):
         _grant_send(billing, billing_queue, delivery_queue)
 
         _grant_send(self.billing_schedule_function, billing_queue)  # 16 "shard" messages
+
+        # One Query of the unsubscribing index; per subscription one TransactWriteItems (the
+        # subscription, conditioned on its version, and the event's outbox item).
+        sweep = self.unsubscribe_sweep_function
+        _grant(sweep, subscriptions, "dynamodb:PutItem", indexes=[unsubscribing])
+        _grant(sweep, outbox, "dynamodb:PutItem")
 
         # Reads the invoice and the integration's endpoint, posts the stored document, records
         # the outcome on the invoice.

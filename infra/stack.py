@@ -15,6 +15,7 @@ from infra.data import GatewayData
 from infra.email import GatewayEmail
 from infra.functions import GatewayFunctions
 from infra.invoicing import InvoicingQueues, InvoicingTriggers
+from infra.unsubscribes import UnsubscribeSweepSchedule
 
 
 class ProcurementGatewayStack(Stack):
@@ -122,6 +123,9 @@ class ProcurementGatewayStack(Stack):
             billing_schedule_function=functions.billing_schedule_function,
             alarm_email=str(alarm_email) if alarm_email else None,
         )
+        UnsubscribeSweepSchedule(
+            self, "UnsubscribeSweep", sweep=functions.unsubscribe_sweep_function, topic=alarms.topic
+        )
         GatewayDashboard(
             self,
             "Monitoring",
@@ -130,6 +134,7 @@ class ProcurementGatewayStack(Stack):
             errors_alarmed_elsewhere=[
                 functions.orders_function,
                 functions.billing_schedule_function,
+                functions.unsubscribe_sweep_function,
             ],
         )
 

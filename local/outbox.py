@@ -21,6 +21,7 @@ import importlib
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,10 +36,16 @@ INVOICE_PREFIX = contracts.OUTBOX_CONTRACT_INVOICE_PREFIX
 BILLING_PREFIXES = (INVOICE_PREFIX, contracts.OUTBOX_CONFIRMATION_PREFIX)
 """What the billing worker's stream mapping passes it (infra/invoicing.py)."""
 """Outbox keys for the billing worker."""
+MAIL_PREFIXES = (contracts.OUTBOX_EMAIL_PREFIX,)
+"""What the email worker's stream mapping passes it (infra/email.py): `event#` items are not
+mail, whatever publishes them."""
 BATCH_SIZE = 10  # infra/constants.py OUTBOX_BATCH_SIZE
 RETRY_ATTEMPTS = 8  # infra/constants.py OUTBOX_RETRY_ATTEMPTS
 MAX_ATTEMPTS = 1 + RETRY_ATTEMPTS
 INTERVAL_SECONDS = 0.5
+SWEEP_SECONDS = 60.0
+"""The unsubscribe sweep, hourly when deployed (infra/unsubscribes.py), runs every minute here."""
+SWEEPER = "functions.handlers.unsubscribe_sweep"
 
 _worker_lock = threading.Lock()
 _log = logging.getLogger(__name__)
@@ -212,10 +219,10 @@ class OutboxPump:
 
     def _invoke(self, records: list[dict[str, Any]]) -> dict[str, str]:
         """The sequence numbers the workers reported failed, each with its error: `invoice#`
-        items to the billing worker (inserts only, as its mapping's filter), the rest to the
-        email worker."""
+        items to the billing worker (inserts only, as its mapping's filter), `email#` items to
+        the email worker."""
         invoices = [r for r in records if _key(r).startswith(BILLING_PREFIXES)]
-        mail = [r for r in records if not _key(r).startswith(BILLING_PREFIXES)]
+        mail = [r for r in records if _key(r).startswith(MAIL_PREFIXES)]
         failed: dict[str, str] = {}
         if mail:
             failed.update(self._invoke_worker(WORKER, mail))
@@ -241,11 +248,15 @@ class OutboxPump:
 
     def start(self, interval: float = INTERVAL_SECONDS) -> None:
         def run() -> None:
+            swept = time.monotonic()
             while not self._stop.wait(interval):
                 try:
                     self.pump_once()
                 except Exception:  # keep pumping: a local hiccup must not stop the mail
                     _log.exception("outbox pump failed; retrying")
+                if time.monotonic() - swept >= SWEEP_SECONDS:
+                    swept = time.monotonic()
+                    sweep_unsubscribes()
 
         self._thread = threading.Thread(target=run, name="outbox-pump", daemon=True)
         self._thread.start()
@@ -254,6 +265,16 @@ class OutboxPump:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+def sweep_unsubscribes() -> None:
+    """One run of the unsubscribe sweep, as its schedule invokes it (a failure is logged: the
+    next run retries, as the next hourly one does when deployed)."""
+    try:
+        with _worker_lock:
+            importlib.import_module(SWEEPER).handler({}, LambdaContext("unsubscribe_sweep"))
+    except Exception:
+        _log.exception("unsubscribe sweep failed; the next run retries")
 
 
 def _key(record: dict[str, Any]) -> str:

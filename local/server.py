@@ -6,15 +6,11 @@ a buyer simulator (Coupa or Ariba punching out) at /_local/simulator, and the de
 invoice endpoint at /_local/coupa/cxml/invoices (local/fake_coupa.py: what it received at
 /_local/coupa; `POST /_local/coupa/fail?count=N` makes it answer 500 N times), and a fake SAP
 Business Network at /_local/ariba/cxml taking the demo Ariba integration's invoices
-<<<<<<< HEAD
 (local/fake_business_network.py; the same control routes under /_local/ariba), and the demo
 sellers' applications at /_local/seller (local/fake_seller.py: registration pages resolving the
-token through the API, the customers resolved and the events received). A background
-=======
-(local/fake_business_network.py; the same control routes under /_local/ariba). The buyer
-console at /console signs in against moto's Cognito (local/cognito.py; its key served at
+token through the API, the customers resolved and the events received). The buyer console at
+/console signs in against moto's Cognito (local/cognito.py; its key served at
 /_local/cognito/.well-known/jwks.json) as the demo buyer admin the banner prints. A background
->>>>>>> signin
 thread stands in for the outbox stream's Lambda trigger (local/outbox.py): it runs the email
 worker every 0.5 s."""
 

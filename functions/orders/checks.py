@@ -16,9 +16,9 @@ from functions.unit_mapping import UnitMapping
 MAX_ID_CHARS = 100  # SupplierPartID, SupplierPartAuxiliaryID (ours are at most 81)
 MAX_AMOUNT = Decimal(10) ** 12
 MAX_NUMBER_CHARS = 32
-MAX_REQUESTS_PER_ORDER = 20
-"""One PO is one transaction (at most 100 items): 3 order items plus, per request, its
-subscription, the request, a mail and a contract-invoice request."""
+MAX_REQUESTS_PER_ORDER = 19
+"""One PO is one transaction (at most 100 items): 3 order items and a confirmation plus, per
+request, its subscription, the request, a mail, a contract-invoice request and a seller event."""
 
 
 def request_ids(po: PurchaseOrder) -> list[str]:

@@ -21,6 +21,8 @@ from functions.orders.checks import check_line, describe, ended, request_ids
 from functions.orders.model import StoredOrder, kept_order
 from functions.orders.reuse import Fingerprint, fingerprint
 from functions.parties import address_of
+from functions.seller_events import SellerEvent
+from functions.subscription_events import events_for
 from functions.subscription_requests import ORDERED, SubscriptionRequest, request_id_of
 from functions.subscriptions import (
     ACTIVE,
@@ -65,6 +67,8 @@ class OrderOutcome:
     """The original (credentials removed) to put at `order.document_key` before the commit."""
     confirmation: OrderConfirmation | None = None
     """The ConfirmationRequest to send once committed (`functions.order_confirmations`)."""
+    events: tuple[SellerEvent, ...] = ()
+    """Seller events the changes announce (`functions.subscription_events`), outbox items."""
 
 
 @dataclass(frozen=True)
@@ -195,10 +199,15 @@ def process(
     mails: list[Mail] = []
     invoices: list[str] = []
     notes: list[str] = []
+    announced: list[SellerEvent] = []
     for rid, subscription in subscriptions.items():
         updated, event = settle(with_approvals(subscription, approvals[rid]), now)
         if updated != subscription or rid not in context.subscriptions:
             changed.append(updated)
+        before = context.subscriptions.get(rid)
+        announced += events_for(
+            before, updated, now, order_id=po.order_id, order_version=po.order_version
+        )
         if event is not None:
             mails.append(announce(event, updated, integration.account_email, po.order_id, base_url))
         if event == "ready" and owes_contract_invoice(updated):
@@ -214,7 +223,7 @@ def process(
     prefix = "Test order recorded: no real subscription is created. " if test else ""
     return OrderOutcome(
         order, tuple(changed), touched, tuple(mails), prefix + " ".join(notes),
-        invoices=tuple(invoices), fingerprint=sent, archive=archive,
+        invoices=tuple(invoices), fingerprint=sent, archive=archive, events=tuple(announced),
     )  # fmt: skip
 
 
@@ -256,14 +265,19 @@ def _delete(
             f"Order {po.order_id} was never received here: there is nothing to delete."
         )
     changed, mails, notes, refunds = [], [], [], []
+    announced: list[SellerEvent] = []
     for subscription in affected:
         ended, event = end(subscription, now)
         if ended != subscription:
             changed.append(ended)
+            announced += events_for(subscription, ended, now)
             notes.append(f"{subscription.product_name}: subscription {ended.state}.")
         if event is not None:
             mails.append(announce(event, ended, integration.account_email, po.order_id, base_url))
         if owes_refund(subscription, event):
             refunds.append(refund_outbox_key(subscription.id))
     message = " ".join(notes) or f"Order {po.order_id} deleted; nothing was active."
-    return OrderOutcome(order, tuple(changed), (), tuple(mails), message, invoices=tuple(refunds))
+    return OrderOutcome(
+        order, tuple(changed), (), tuple(mails), message,
+        invoices=tuple(refunds), events=tuple(announced),
+    )  # fmt: skip

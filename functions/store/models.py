@@ -218,6 +218,18 @@ class AccountProductIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class UnsubscribingIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
+    """Cancelled subscriptions not yet announced unsubscribed (sparse), by when their metering
+    window closes: the hourly sweep's one Query (functions/unsubscribes.py)."""
+
+    class Meta:
+        index_name = contracts.SUBSCRIPTIONS_UNSUBSCRIBING_INDEX
+        projection = AllProjection()
+
+    unsubscribing = UnicodeAttribute(hash_key=True)
+    window_closes_at = UnicodeAttribute(range_key=True)
+
+
 class SubscriptionRecord(Model):
     """A subscription, keyed by the id of the request it came from (one request, one
     subscription), so a PO line's aux ID leads straight to it."""
@@ -234,9 +246,12 @@ class SubscriptionRecord(Model):
     version = NumberAttribute()
     billing_shard = UnicodeAttribute(null=True)  # set while usage may be invoiced
     account_product = UnicodeAttribute(null=True)  # `<account>#<product>`
+    unsubscribing = UnicodeAttribute(null=True)  # set while cancelled, not yet unsubscribed
+    window_closes_at = UnicodeAttribute(null=True)
     by_account = AccountSubscriptionsIndex()
     by_account_product = AccountProductIndex()
     by_billing_shard = BillableIndex()
+    by_unsubscribing = UnsubscribingIndex()
 
 
 class PreapprovalRecord(Model):

@@ -1,6 +1,7 @@
 """Purchase orders in DynamoDB: one batch read of everything a PO needs, and one transaction
 that writes the order, its de-duplication markers, the subscriptions, the requests, the
-outbox mail and the outbox requests for contract invoices together (all or nothing)."""
+outbox mail, the seller events and the outbox requests for contract invoices together (all
+or nothing)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from functions.orders import (
 from functions.store import invoice_files
 from functions.store.batch import connection_of, get_many
 from functions.store.errors import NotStorable, storage_errors
+from functions.store.event_outbox import event_record
 from functions.store.integrations import BUYER, integration_of
 from functions.store.models import (
     IntegrationRecord,
@@ -210,6 +212,9 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
                         OutboxRecord.pending(mail, received, expires),
                         condition=OutboxRecord.pk.does_not_exist(),
                     )
+                for event in outcome.events:
+                    tx.save(event_record(event, received, expires),
+                            condition=OutboxRecord.pk.does_not_exist())  # fmt: skip
                 for key in outcome.invoices:
                     tx.save(invoice_request(key, received, expires),
                             condition=OutboxRecord.pk.does_not_exist())  # fmt: skip

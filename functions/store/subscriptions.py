@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -15,6 +16,7 @@ from functions.sessions import Requester
 from functions.store.batch import connection_of
 from functions.store.errors import storage_errors
 from functions.store.models import SubscriptionRecord
+from functions.subscription_events import events_for, window_closes_at
 from functions.subscriptions import (
     LineApproval,
     Mail,
@@ -93,7 +95,13 @@ def account_product(account_id: str, product_id: str) -> str:
     return f"{account_id}#{product_id}"
 
 
+UNSUBSCRIBING = "due"
+"""The `unsubscribing` index's one partition: a cancelled subscription is there until the
+sweep has announced it unsubscribed (a handful an hour: one partition is plenty)."""
+
+
 def subscription_record(subscription: Subscription) -> SubscriptionRecord:
+    closes = window_closes_at(subscription)
     return SubscriptionRecord(
         subscription.id,
         account_id=subscription.account_id,
@@ -104,6 +112,8 @@ def subscription_record(subscription: Subscription) -> SubscriptionRecord:
         version=subscription.version,
         billing_shard=billing_shard(subscription),
         account_product=account_product(subscription.account_id, subscription.product_id),
+        unsubscribing=UNSUBSCRIBING if closes else None,
+        window_closes_at=closes or None,
     )
 
 
@@ -168,9 +178,10 @@ def preapproved_holder(key: str) -> str | None:
 
 
 def save_preapproved(request: Any, subscription: Subscription, mail: Mail, expires: Any) -> None:
-    """A pre-approved request, its active subscription, the mail announcing it and the marker
-    that makes it the account's only one of this offer: one transaction, so neither a retry of
-    the same request nor another press on Subscribe (even concurrent) subscribes twice.
+    """A pre-approved request, its active subscription, the mail and the seller event
+    announcing it, and the marker that makes it the account's only one of this offer: one
+    transaction, so neither a retry of the same request nor another press on Subscribe (even
+    concurrent) subscribes twice.
 
     Raises AlreadySubscribed when the account holds the offer already, and Conflict when this
     very request was stored meanwhile (a concurrent double submit)."""
@@ -201,6 +212,7 @@ def _write_preapproved(
 ) -> None:
     from pynamodb.transactions import TransactWrite
 
+    from functions.store.event_outbox import event_record
     from functions.store.models import OutboxRecord, PreapprovalRecord, RequestRecord
     from functions.subscriptions import preapproval_key
 
@@ -233,3 +245,14 @@ def _write_preapproved(
             ),
             condition=PreapprovalRecord.pk.does_not_exist(),
         )
+        for event in _announced(subscription):  # after the marker: reasons[3] stays its own
+            tx.save(
+                event_record(event, subscription.created_at, expires),
+                condition=OutboxRecord.pk.does_not_exist(),
+            )
+
+
+def _announced(subscription: Subscription) -> tuple[Any, ...]:
+    """The pre-approved subscription's `subscribe-success` (pending → active at once)."""
+    moment = datetime.fromisoformat(subscription.activated_at or subscription.created_at)
+    return events_for(None, subscription, moment)

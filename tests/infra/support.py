@@ -59,6 +59,7 @@ FUNCTION_HANDLERS = (
     constants.BILLING_HANDLER,
     constants.BILLING_SCHEDULE_HANDLER,
     constants.DELIVERY_HANDLER,
+    constants.UNSUBSCRIBE_SWEEP_HANDLER,
 )
 EMAIL_SENDER = "orders@marketplace.example"
 ALARM_EMAIL = "oncall@marketplace.example"

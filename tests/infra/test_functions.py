@@ -102,7 +102,7 @@ def test_custom_domain_sets_public_base_url_and_the_punchout_and_order_urls(
     for function in functions.values():
         environment = function["Properties"]["Environment"]["Variables"]
         assert environment["PUBLIC_BASE_URL"] == "https://punchout.example.com"
-    assert len(functions) == 10
+    assert len(functions) == 11
     outputs = variant.template["Outputs"]
     assert outputs["PunchoutUrl"]["Value"] == "https://punchout.example.com/cxml/punchout"
     assert outputs["OrdersUrl"]["Value"] == "https://punchout.example.com/cxml/orders"

@@ -82,16 +82,20 @@ def test_invoicing_queues_dead_letter_after_5_receives_and_outwait_their_worker(
 def test_the_monthly_billing_run_starts_at_2_utc_on_the_1st_through_the_schedule_function(
     stack: Synthesized,
 ) -> None:
-    (rule_id, rule), *others = stack.of_type("AWS::Events::Rule").items()
-    (target,) = rule["Properties"]["Targets"]
     schedule = stack.function_id(constants.BILLING_SCHEDULE_HANDLER)
+    ((rule_id, rule),) = [
+        (rule_id, rule)
+        for rule_id, rule in stack.of_type("AWS::Events::Rule").items()
+        if rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [schedule, "Arn"]}
+    ]
+    (target,) = rule["Properties"]["Targets"]
     (permission,) = [
         p["Properties"]
         for p in stack.of_type("AWS::Lambda::Permission").values()
         if p["Properties"]["Principal"] == "events.amazonaws.com"
+        and p["Properties"]["FunctionName"] == {"Fn::GetAtt": [schedule, "Arn"]}
     ]
 
-    assert others == []
     # minute hour day-of-month month day-of-week year, in UTC
     assert rule["Properties"]["ScheduleExpression"] == "cron(0 2 1 * ? *)"
     assert rule["Properties"]["State"] == "ENABLED"

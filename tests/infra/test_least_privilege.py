@@ -214,6 +214,16 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
         ),
         (constants.BILLING_SCHEDULE_HANDLER, {}),
         (
+            constants.UNSUBSCRIBE_SWEEP_HANDLER,
+            {
+                # cancelled subscriptions whose metering window closed; each one marked
+                # unsubscribed with its event in one TransactWriteItems (two puts)
+                "SubscriptionsTable/index/unsubscribing": QUERY,
+                "SubscriptionsTable": {"dynamodb:PutItem"},
+                "OutboxTable": {"dynamodb:PutItem"},
+            },
+        ),
+        (
             constants.DELIVERY_HANDLER,
             {
                 "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
@@ -276,6 +286,7 @@ NO_QUEUE_OR_BUCKET: dict[str, set[str]] = {}
             },
         ),
         (constants.BILLING_SCHEDULE_HANDLER, {"BillingQueue": SEND}),
+        (constants.UNSUBSCRIBE_SWEEP_HANDLER, NO_QUEUE_OR_BUCKET),
         (
             constants.DELIVERY_HANDLER,
             {"DeliveryQueue": CONSUME, "InvoiceBucket/invoices/*": {"s3:GetObject"}},

@@ -471,11 +471,11 @@ def test_what_storage_could_never_take_is_a_4xx_not_a_retryable_500(
 def test_an_order_naming_too_many_requests_is_refused_before_any_storage_call(
     api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
-    lines = [_line("x/y", f"req-{n:016x}-1", "1.00") for n in range(21)]
+    lines = [_line("x/y", f"req-{n:016x}-1", "1.00") for n in range(20)]
 
     answer = post_order(api, coupa_po(coupa, lines))
 
-    assert answer.code == 400 and "one order may approve at most 20" in answer.message
+    assert answer.code == 400 and "one order may approve at most 19" in answer.message
 
 
 def test_a_write_dynamodb_refuses_as_invalid_is_a_4xx_and_changes_nothing(

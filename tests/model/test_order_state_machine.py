@@ -47,6 +47,7 @@ from tests.model.reference import (
     ACTIVE,
     PENDING,
     SEEN,
+    WITHDRAWN,
     Order,
     PoLine,
     ReferenceModel,
@@ -556,6 +557,7 @@ class OrderStateMachine(RuleBasedStateMachine):
         self._subscriptions_match(stored)
         self._active_iff_every_line_approved_by_one_live_po_line()
         self._one_mail_per_activation_and_cancellation(outbox)
+        self._one_seller_event_per_change(outbox)
         self._usage_recorded_once(items("usage"))
         self._contract_invoices_never_exceed_the_approved_contract_line(stored, outbox)
 
@@ -621,6 +623,22 @@ class OrderStateMachine(RuleBasedStateMachine):
             if s.contract_invoice
         } | {f"invoice#{rid}#refund" for rid, s in self.model.subscriptions.items() if s.refund}
         assert {key for key in outbox if key.startswith("invoice#")} == expected_invoices
+
+    def _one_seller_event_per_change(self, outbox: set[str]) -> None:
+        """subscribe-success iff it was ever active, unsubscribe-pending iff cancelled while
+        active, subscribe-fail iff withdrawn; entitlement-updated only for a subscription there
+        is (once per PO version: its key names it)."""
+        expected = set()
+        for rid, subscription in self.model.subscriptions.items():
+            if "ready" in subscription.mails:
+                expected.add(f"event#{rid}#subscribe-success")
+            if "cancelled" in subscription.mails:
+                expected.add(f"event#{rid}#unsubscribe-pending")
+            if subscription.state == WITHDRAWN:
+                expected.add(f"event#{rid}#subscribe-fail")
+        events = {key for key in outbox if key.startswith("event#")}
+        assert {key for key in events if "#entitlement-updated#" not in key} == expected
+        assert {key.split("#")[1] for key in events} <= set(self.model.subscriptions)
 
     def _contract_invoices_never_exceed_the_approved_contract_line(
         self, stored: dict[str, dict[str, Any]], outbox: set[str]
