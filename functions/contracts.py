@@ -23,6 +23,9 @@ REQUESTS_AWAITING_PUNCHOUT_INDEX = "awaiting-punchout"  # started outside a punc
 SUBSCRIPTIONS_BY_ACCOUNT_INDEX = "by-account"  # an account's subscriptions, by age
 SUBSCRIPTIONS_BILLABLE_INDEX = "billable"  # invoiceable subscriptions, in BILLING_SHARDS, by age
 SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX = "by-account-product"  # metering's lookup, by age
+# A product's contract entitlements (GetEntitlements), by customer: active subscriptions with
+# an approved contract line only (functions/entitlements.py).
+SUBSCRIPTIONS_ENTITLEMENTS_INDEX = "entitlements"
 INVOICES_BY_INTEGRATION_INDEX = "by-integration"  # an integration's invoices, by period
 INVOICES_BY_SUBSCRIPTION_INDEX = "by-subscription"  # a subscription's invoices, by period
 INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
@@ -38,6 +41,7 @@ SUBSCRIPTIONS_INDEXES: dict[str, tuple[str, str | None]] = {
     SUBSCRIPTIONS_BY_ACCOUNT_INDEX: ("account_id", "created_at"),
     SUBSCRIPTIONS_BILLABLE_INDEX: ("billing_shard", "created_at"),
     SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX: ("account_product", "created_at"),
+    SUBSCRIPTIONS_ENTITLEMENTS_INDEX: ("entitled_product", "entitlement_key"),
 }
 INVOICES_INDEXES: dict[str, tuple[str, str | None]] = {
     INVOICES_BY_INTEGRATION_INDEX: ("integration_id", "period_key"),

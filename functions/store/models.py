@@ -218,6 +218,18 @@ class AccountProductIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class EntitlementsIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
+    """A product's contract entitlements by `<customer>#<subscription>`: a GetEntitlements page
+    is one Query. Sparse: only active subscriptions with an approved contract line carry it."""
+
+    class Meta:
+        index_name = contracts.SUBSCRIPTIONS_ENTITLEMENTS_INDEX
+        projection = AllProjection()
+
+    entitled_product = UnicodeAttribute(hash_key=True)
+    entitlement_key = UnicodeAttribute(range_key=True)
+
+
 class SubscriptionRecord(Model):
     """A subscription, keyed by the id of the request it came from (one request, one
     subscription), so a PO line's aux ID leads straight to it."""
@@ -234,9 +246,13 @@ class SubscriptionRecord(Model):
     version = NumberAttribute()
     billing_shard = UnicodeAttribute(null=True)  # set while usage may be invoiced
     account_product = UnicodeAttribute(null=True)  # `<account>#<product>`
+    entitled_product = UnicodeAttribute(null=True)  # set while it holds a contract entitlement
+    entitlement_key = UnicodeAttribute(null=True)  # `<account>#<subscription>`
+    entitled_dimension = UnicodeAttribute(null=True)  # the offer id: GetEntitlements' DIMENSION
     by_account = AccountSubscriptionsIndex()
     by_account_product = AccountProductIndex()
     by_billing_shard = BillableIndex()
+    entitlements = EntitlementsIndex()
 
 
 class PreapprovalRecord(Model):

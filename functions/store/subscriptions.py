@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from functions import contracts
+from functions.entitlements import index_entry
 from functions.instalments import has_instalments
 from functions.parties import address_of
 from functions.sessions import Requester
@@ -94,6 +95,7 @@ def account_product(account_id: str, product_id: str) -> str:
 
 
 def subscription_record(subscription: Subscription) -> SubscriptionRecord:
+    entitled = index_entry(subscription)  # every write sets or drops it: never stale
     return SubscriptionRecord(
         subscription.id,
         account_id=subscription.account_id,
@@ -104,6 +106,9 @@ def subscription_record(subscription: Subscription) -> SubscriptionRecord:
         version=subscription.version,
         billing_shard=billing_shard(subscription),
         account_product=account_product(subscription.account_id, subscription.product_id),
+        entitled_product=entitled.product if entitled else None,
+        entitlement_key=entitled.key if entitled else None,
+        entitled_dimension=entitled.dimension if entitled else None,
     )
 
 
