@@ -361,3 +361,22 @@ def test_unreadable_bodies_are_a_400_on_both_routes(
     for path in ("/marketplace/entitlements", "/marketplace/resolve-customer"):
         status, body = _post(api, path, raw, seller_token(SELLER))
         assert status == 400 and "error" in body
+
+
+def test_the_backfill_indexes_subscriptions_stored_before_the_index(
+    api: Any, tables: dict[str, Any], subscription: dict[str, Any]
+) -> None:
+    from functions.store.backfill import backfill_entitlements
+
+    dynamodb, table = tables["dynamodb"], os.environ["SUBSCRIPTIONS_TABLE"]
+    dynamodb.update_item(
+        TableName=table, Key={"pk": {"S": subscription["id"]}},
+        UpdateExpression="REMOVE entitled_product, entitlement_key, entitled_dimension",
+    )  # fmt: skip
+    assert entitlements(api)[1] == {"Entitlements": []}
+
+    assert backfill_entitlements(dynamodb, table) == 1
+    assert backfill_entitlements(dynamodb, table) == 0
+
+    (listed,) = entitlements(api)[1]["Entitlements"]
+    assert listed["CustomerIdentifier"] == CUSTOMER and listed["Dimension"] == "annual"
