@@ -48,6 +48,9 @@ FIGURES = (
     Figure("order_own_ratio", "  same, excluding time inside AWS calls (moto)", None, None),
     Figure("large_order_calls", "DynamoDB calls per 900 KB OrderRequest", 4, None, 0),
     Figure("large_order_s3_puts", "  S3 puts for it (its original, reported apart)", None, None, 0),
+    Figure("resolve_customer_calls", "DynamoDB calls per ResolveCustomer", 1, None, 0),
+    Figure("entitlements_calls", "DynamoDB calls per GetEntitlements first page", 1, None, 0),
+    Figure("entitlements_next_calls", "  same, a page reached with NextToken", 1, None, 0),
     *(
         Figure(f"billing_ms.{size}", f"Billing run ms per subscription ({size:,})", None, None)
         for size in BILLING_SIZES
@@ -246,6 +249,23 @@ def in_process(
         print(f"  A {large.document_bytes:,}-byte OrderRequest, AWS calls: {listed}")
         values["large_order_calls"] = large.dynamodb_calls
         values["large_order_s3_puts"] = large.s3_puts
+
+        _section("Seller APIs: AWS calls (counted after a warm-up, on the orders above)")
+        seller_apis(stack, values)
+
+
+def seller_apis(stack: Any, values: dict[str, float]) -> None:
+    from bench.seller_api import count_seller_api_calls
+
+    counted = count_seller_api_calls(stack)
+    for label, key, calls in (
+        ("ResolveCustomer", "resolve_customer_calls", counted.resolve),
+        ("GetEntitlements, first page", "entitlements_calls", counted.first_page),
+        ("GetEntitlements, NextToken page", "entitlements_next_calls", counted.next_page),
+    ):
+        listed = ", ".join(f"{c.name} ({c.origin})" for c in calls) or "none"
+        print(f"  {label:<34} {listed}")
+        values[key] = counted.dynamodb(calls)
 
 
 def billing(sizes: tuple[int, ...], values: dict[str, float], details: dict[str, Any]) -> None:

@@ -29,6 +29,9 @@ SUBSCRIPTIONS_BY_ACCOUNT_INDEX = "by-account"  # an account's subscriptions, by 
 SUBSCRIPTIONS_BILLABLE_INDEX = "billable"  # invoiceable subscriptions, in BILLING_SHARDS, by age
 SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX = "by-account-product"  # metering's lookup, by age
 SUBSCRIPTIONS_UNSUBSCRIBING_INDEX = "unsubscribing"  # cancelled, not yet unsubscribed, by window
+# A product's contract entitlements (GetEntitlements), by customer: active subscriptions with
+# an approved contract line only (functions/entitlements.py).
+SUBSCRIPTIONS_ENTITLEMENTS_INDEX = "entitlements"
 INVOICES_BY_INTEGRATION_INDEX = "by-integration"  # an integration's invoices, by period
 INVOICES_BY_SUBSCRIPTION_INDEX = "by-subscription"  # a subscription's invoices, by period
 INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
@@ -45,6 +48,7 @@ SUBSCRIPTIONS_INDEXES: dict[str, tuple[str, str | None]] = {
     SUBSCRIPTIONS_BILLABLE_INDEX: ("billing_shard", "created_at"),
     SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX: ("account_product", "created_at"),
     SUBSCRIPTIONS_UNSUBSCRIBING_INDEX: ("unsubscribing", "window_closes_at"),
+    SUBSCRIPTIONS_ENTITLEMENTS_INDEX: ("entitled_product", "entitlement_key"),
 }
 INVOICES_INDEXES: dict[str, tuple[str, str | None]] = {
     INVOICES_BY_INTEGRATION_INDEX: ("integration_id", "period_key"),

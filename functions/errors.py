@@ -66,3 +66,14 @@ class Transient(GatewayError):
     """Our side failed before anything was persisted: the caller should retry."""
 
     status = 500
+
+
+class MarketplaceError(BadRequest):
+    """A seller API refusal in AWS Marketplace's terms: `code` is the exception AWS names
+    (`InvalidTokenException`, `InvalidParameterException`...), answered as `__type` beside
+    the usual JSON error (functions/handlers/json_edge.py)."""
+
+    def __init__(self, code: str, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status

@@ -311,6 +311,12 @@ class GatewayApi(Construct):
         # Sellers report usage with SigV4, as to AWS Marketplace's BatchMeterUsage.
         self.metering_resource = root.add_resource("metering", default_method_options=iam_only)
         self.metering_resource.add_resource("batch-meter-usage").add_method("POST", metering)
+        # ResolveCustomer and GetEntitlements: the same function, the same SigV4 as metering.
+        self.marketplace_resource = root.add_resource(
+            "marketplace", default_method_options=iam_only
+        )
+        for operation in ("resolve-customer", "entitlements"):
+            self.marketplace_resource.add_resource(operation).add_method("POST", metering)
 
         self.health_resource = root.add_resource("health")
         self.health_resource.add_method("GET", web)
@@ -360,6 +366,13 @@ class GatewayApi(Construct):
             "Sellers call the metering API from their own servers with AWS SigV4, as they call "
             "AWS Marketplace's BatchMeterUsage: the method uses AWS_IAM authorization, not a "
             "Cognito user pool.",
+        )
+        acknowledge(
+            self.marketplace_resource,
+            "AwsSolutions-COG4",
+            "Sellers call ResolveCustomer and GetEntitlements from their own servers with AWS "
+            "SigV4, as they call AWS Marketplace's: every method uses AWS_IAM authorization, "
+            "not a Cognito user pool.",
         )
         acknowledge(
             self.rest_api,

@@ -138,7 +138,8 @@ class GatewayFunctions(Construct):
             constants.ENV_DELIVERY_QUEUE_URL: queues.delivery_queue.queue_url,
             constants.ENV_SESSION_TTL_SECONDS: str(constants.SESSION_TTL_SECONDS),
             constants.ENV_EMAIL_SENDER: email_sender,
-            # An address, not the key: only EmailFunction and WebFunction may read it.
+            # An address, not the key: only EmailFunction, WebFunction and MeteringFunction
+            # (registration tokens) may read it.
             constants.ENV_LINK_KEY_SECRET_ARN: data.link_signing_key.secret_arn,
         }
         if public_base_url:
@@ -213,7 +214,7 @@ class GatewayFunctions(Construct):
             handler=constants.METERING_HANDLER,
             timeout_seconds=constants.METERING_TIMEOUT_SECONDS,
             environment=environment,
-            description="Metering API: sellers' usage records (BatchMeterUsage-shaped).",
+            description="Seller APIs: BatchMeterUsage, ResolveCustomer, GetEntitlements.",
         )
         self.billing_function = self._function(
             constants.BILLING_FUNCTION_ID,
@@ -271,6 +272,7 @@ class GatewayFunctions(Construct):
         billable = contracts.SUBSCRIPTIONS_BILLABLE_INDEX
         subscriptions_by_account_product = contracts.SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX
         unsubscribing = contracts.SUBSCRIPTIONS_UNSUBSCRIBING_INDEX
+        subscriptions_entitlements = contracts.SUBSCRIPTIONS_ENTITLEMENTS_INDEX
         invoices_by_integration = contracts.INVOICES_BY_INTEGRATION_INDEX
         invoices_by_subscription = contracts.INVOICES_BY_SUBSCRIPTION_INDEX
 
@@ -353,6 +355,11 @@ class GatewayFunctions(Construct):
         metering = self.metering_function
         _grant(metering, products, "dynamodb:GetItem")
         _grant(metering, subscriptions, indexes=[subscriptions_by_account_product])
+        # ResolveCustomer reads the product (GetItem, above) and checks the registration token
+        # with a key derived from the link-signing key; GetEntitlements queries the sparse
+        # entitlements index (one Query a page) and signs its NextToken with that key too.
+        _grant(metering, subscriptions, indexes=[subscriptions_entitlements])
+        data.link_signing_key.grant_read(metering)
         _grant(metering, usage, "dynamodb:GetItem", *TRANSACT)
 
         # "shard" messages walk the billable index a page at a time and send the next page;

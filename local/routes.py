@@ -41,6 +41,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("POST", "/admin/invoices/{id}/cancel", ADMIN),
     ("POST", "/admin/billing-runs", ADMIN),
     ("POST", "/metering/batch-meter-usage", METERING),
+    ("POST", "/marketplace/resolve-customer", METERING),
+    ("POST", "/marketplace/entitlements", METERING),
     ("GET", "/health", WEB),
     ("GET", "/catalog", WEB),
     ("ANY", "/catalog/{proxy+}", WEB),

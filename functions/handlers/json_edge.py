@@ -41,15 +41,26 @@ def json_reply(payload: Any, status: int = 200) -> Response:
     )
 
 
-def error_reply(status: int, message: str, field: str | None = None) -> Response:
+def error_reply(
+    status: int, message: str, field: str | None = None, code: str | None = None
+) -> Response:
+    """`{"error": {...}}`; with `code` (an AWS exception name: the seller APIs), also
+    `"__type": code`, as AWS's JSON APIs name their errors."""
     error: dict[str, Any] = {"status": status, "message": message}
     if field:
         error["field"] = field
-    return json_reply({"error": error}, status)
+    payload: dict[str, Any] = {"error": error}
+    if code:
+        payload["__type"] = code
+    return json_reply(payload, status)
 
 
 def json_body(app: APIGatewayRestResolver) -> Any:
-    body = raw_body(app.current_event)
+    return json_body_of(app.current_event)
+
+
+def json_body_of(event: Any) -> Any:
+    body = raw_body(event)
     if len(body) > MAX_JSON_BYTES:
         raise BadRequest(f"The body is larger than {MAX_JSON_BYTES} bytes.")
     if not body.strip():
@@ -78,7 +89,7 @@ def install(app: APIGatewayRestResolver) -> None:
             logger.error("API request failed", extra={"reason": error.message}, exc_info=error)
         elif error.detail:
             logger.info("API request refused", extra={"detail": error.detail[:500]})
-        return error_reply(status, error.message, error.field)
+        return error_reply(status, error.message, error.field, getattr(error, "code", None))
 
     @app.exception_handler(Exception)
     def _unexpected(_: Exception) -> Response:

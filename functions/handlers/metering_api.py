@@ -1,4 +1,5 @@
-"""Lambda: `POST /metering/batch-meter-usage`, where sellers report pay-as-you-go usage.
+"""Lambda: `POST /metering/batch-meter-usage`, where sellers report pay-as-you-go usage, and
+the seller APIs ResolveCustomer and GetEntitlements (functions/handlers/marketplace_api.py).
 
 Deployed, API Gateway checks IAM (SigV4) and the caller's account must be the product's seller
 (the marketplace's own account may meter any product); locally a bearer token stands in: the
@@ -15,11 +16,11 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import fields, metering, observability, store
+from functions import metering, observability, store
 from functions.clock import now
 from functions.config import settings
-from functions.errors import Forbidden, Unauthenticated
-from functions.handlers import json_edge
+from functions.handlers import json_edge, marketplace_api
+from functions.handlers.seller_auth import seller_caller
 from functions.observability import logger
 from functions.store.catalog import DynamoProductStore
 from functions.store.subscriptions import DynamoSubscriptionStore
@@ -27,6 +28,7 @@ from functions.store.usage import DynamoUsageStore, usage_store
 
 app = APIGatewayRestResolver()
 json_edge.install(app)
+app.include_router(marketplace_api.router)
 
 
 @cache
@@ -35,24 +37,9 @@ def _stores() -> tuple[DynamoProductStore, DynamoSubscriptionStore, DynamoUsageS
     return DynamoProductStore(), DynamoSubscriptionStore(), usage_store()
 
 
-def _caller() -> metering.Caller:
-    config = settings()
-    event = app.current_event
-    if config.admin_auth == "iam":
-        context = event.request_context
-        return metering.caller_from_iam(context.identity.account_id, context.account_id)
-    token = fields.bearer_token(event.headers.get("authorization"))
-    if token is None:
-        raise Unauthenticated("Send 'Authorization: Bearer <seller or admin token>'.")
-    caller = metering.caller_from_token(token, config.admin_token, config.seller_tokens)
-    if caller is None:
-        raise Forbidden("The token is not accepted.")
-    return caller
-
-
 @app.post("/metering/batch-meter-usage")
 def batch_meter_usage() -> Response:
-    caller = _caller()
+    caller = seller_caller(app.current_event)
     products, subscriptions, usage = _stores()
     answer = metering.batch_meter_usage(
         json_edge.json_body(app),

@@ -4,6 +4,9 @@ account in the shell.
 
 - `account_product`: subscriptions stored before the `by-account-product` index existed lack
   its key, so metering (which queries that index) would not find them. Idempotent.
+- `entitlements`: active subscriptions stored before the `entitlements` index existed lack its
+  keys, so GetEntitlements would not list them. `python -m functions.store.backfill
+  entitlements <subscriptions table>`. Idempotent.
 - `seal-invoice-secrets`: integrations stored before invoice endpoints' shared secrets were
   sealed with KMS hold them in clear; each is written again, sealed (both items, guarded by
   the version read). Idempotent. `python -m functions.store.backfill seal-invoice-secrets
@@ -64,6 +67,51 @@ def _product_of(item: dict[str, Any]) -> str:
     return str(json.loads(raw).get("product_id") or "")
 
 
+def backfill_entitlements(client: Any, table: str) -> int:
+    """Set the entitlements index attributes on every entitled subscription lacking them; how
+    many were set. Each update is conditioned on the version read, so one the order path wrote
+    meanwhile (which sets them itself) is left alone. Safe to run again."""
+    from functions.entitlements import index_entry
+    from functions.store.models import SubscriptionRecord
+    from functions.store.subscriptions import subscription_of
+
+    updated = 0
+    request: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": (
+            "attribute_exists(account_id) AND attribute_not_exists(entitled_product) "
+            "AND #state = :active"
+        ),
+        "ExpressionAttributeNames": {"#state": "state"},
+        "ExpressionAttributeValues": {":active": {"S": "active"}},
+    }
+    while True:
+        page = client.scan(**request)
+        for item in page.get("Items", []):
+            entry = index_entry(subscription_of(SubscriptionRecord.from_raw_data(item)))
+            if entry is None:
+                continue
+            try:
+                client.update_item(
+                    TableName=table,
+                    Key={"pk": item["pk"]},
+                    UpdateExpression=(
+                        "SET entitled_product = :p, entitlement_key = :k, entitled_dimension = :d"
+                    ),
+                    ConditionExpression="version = :v",
+                    ExpressionAttributeValues={
+                        ":p": {"S": entry.product}, ":k": {"S": entry.key},
+                        ":d": {"S": entry.dimension}, ":v": item["version"],
+                    },
+                )  # fmt: skip
+            except client.exceptions.ConditionalCheckFailedException:
+                continue
+            updated += 1
+        if "LastEvaluatedKey" not in page:
+            return updated
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def seal_invoice_secrets(store: DynamoIntegrationStore) -> int:
     """Write again, sealed, every integration whose invoice endpoint's secret is still in clear
     (`store` must be given a SecretBox); how many were. An integration changed meanwhile is
@@ -104,12 +152,16 @@ if __name__ == "__main__":  # pragma: no cover (operator entry point)
 
     if len(sys.argv) == 4 and sys.argv[1] == "seal-invoice-secrets":
         _seal_main(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 3 and sys.argv[1] == "entitlements":
+        count = backfill_entitlements(boto3.client("dynamodb"), sys.argv[2])
+        print(f"entitlements index set on {count} subscription(s)")
     elif len(sys.argv) == 2:
         count = backfill_account_product(boto3.client("dynamodb"), sys.argv[1])
         print(f"account_product set on {count} subscription(s)")
     else:
         sys.exit(
             "usage: python -m functions.store.backfill <subscriptions table name>\n"
+            "       python -m functions.store.backfill entitlements <subscriptions table name>\n"
             "       python -m functions.store.backfill seal-invoice-secrets "
             "<integrations table name> <KMS key ARN>"
         )

@@ -230,6 +230,18 @@ class UnsubscribingIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
     window_closes_at = UnicodeAttribute(range_key=True)
 
 
+class EntitlementsIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
+    """A product's contract entitlements by `<customer>#<subscription>`: a GetEntitlements page
+    is one Query. Sparse: only active subscriptions with an approved contract line carry it."""
+
+    class Meta:
+        index_name = contracts.SUBSCRIPTIONS_ENTITLEMENTS_INDEX
+        projection = AllProjection()
+
+    entitled_product = UnicodeAttribute(hash_key=True)
+    entitlement_key = UnicodeAttribute(range_key=True)
+
+
 class SubscriptionRecord(Model):
     """A subscription, keyed by the id of the request it came from (one request, one
     subscription), so a PO line's aux ID leads straight to it."""
@@ -248,10 +260,14 @@ class SubscriptionRecord(Model):
     account_product = UnicodeAttribute(null=True)  # `<account>#<product>`
     unsubscribing = UnicodeAttribute(null=True)  # set while cancelled, not yet unsubscribed
     window_closes_at = UnicodeAttribute(null=True)
+    entitled_product = UnicodeAttribute(null=True)  # set while it holds a contract entitlement
+    entitlement_key = UnicodeAttribute(null=True)  # `<account>#<subscription>`
+    entitled_dimension = UnicodeAttribute(null=True)  # the offer id: GetEntitlements' DIMENSION
     by_account = AccountSubscriptionsIndex()
     by_account_product = AccountProductIndex()
     by_billing_shard = BillableIndex()
     by_unsubscribing = UnsubscribingIndex()
+    entitlements = EntitlementsIndex()
 
 
 class PreapprovalRecord(Model):

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from functions import contracts
+from functions.entitlements import index_entry
 from functions.instalments import has_instalments
 from functions.parties import address_of
 from functions.sessions import Requester
@@ -102,6 +103,7 @@ sweep has announced it unsubscribed (a handful an hour: one partition is plenty)
 
 def subscription_record(subscription: Subscription) -> SubscriptionRecord:
     closes = window_closes_at(subscription)
+    entitled = index_entry(subscription)  # every write sets or drops it: never stale
     return SubscriptionRecord(
         subscription.id,
         account_id=subscription.account_id,
@@ -114,6 +116,9 @@ def subscription_record(subscription: Subscription) -> SubscriptionRecord:
         account_product=account_product(subscription.account_id, subscription.product_id),
         unsubscribing=UNSUBSCRIBING if closes else None,
         window_closes_at=closes or None,
+        entitled_product=entitled.product if entitled else None,
+        entitlement_key=entitled.key if entitled else None,
+        entitled_dimension=entitled.dimension if entitled else None,
     )
 
 

@@ -1,4 +1,4 @@
-"""Fuzz: every JSON API (admin, metering, Coupa Open Buy) with valid requests mutated in
+"""Fuzz: every JSON API (admin, metering and the seller APIs, Coupa Open Buy) with valid requests mutated in
 structure and in bytes. Every answer is JSON, never a 5xx, never a trace, and a refused request
 stores nothing."""
 
@@ -42,6 +42,18 @@ def _seller(_: World) -> str:
     return seller_token("309876543210")
 
 
+def _registration_token() -> str:
+    """A genuine token (signed with the local link key) for a datastream-pro subscription."""
+    import os
+
+    from functions import registration
+
+    return registration.issue(
+        os.environ["LINK_SIGNING_KEY"].encode(), subscription_id="req-0123456789abcdef",
+        account_id=CUSTOMER, product_id="datastream-pro", test=False, now=NOW,
+    )  # fmt: skip
+
+
 def _openbuy(world: World) -> str:
     return world.openbuy_token
 
@@ -72,6 +84,16 @@ ENDPOINTS = {
         lambda w: {"ProductCode": "datastream-pro", "UsageRecords": [{
             "Timestamp": NOW.isoformat(),
             "CustomerIdentifier": CUSTOMER, "Dimension": "hours", "Quantity": 5}]},
+        _seller,
+    ),
+    "resolve customer": JsonEndpoint(
+        "POST", lambda w: "/marketplace/resolve-customer",
+        lambda w: {"RegistrationToken": _registration_token()}, _seller,
+    ),
+    "get entitlements": JsonEndpoint(
+        "POST", lambda w: "/marketplace/entitlements",
+        lambda w: {"ProductCode": "datastream-pro", "MaxResults": 5, "Filter": {
+            "CUSTOMER_IDENTIFIER": [CUSTOMER], "DIMENSION": ["annual"]}},
         _seller,
     ),
     "open buy login": JsonEndpoint(

@@ -114,18 +114,28 @@ def test_open_buy_operations_are_post_only_and_reach_the_open_buy_function(
     assert set(under_openbuy.values()) == {Route("NONE", openbuy)}
 
 
-def test_metering_is_one_post_route_requiring_iam_to_the_metering_function(
+def test_the_seller_apis_are_three_post_routes_requiring_iam_to_the_metering_function(
     stack: Synthesized,
 ) -> None:
     metering = stack.function_id(constants.METERING_HANDLER)
 
     reaching_metering = {k: v for k, v in routes(stack).items() if v.function_id == metering}
-    under_metering = {k: v for k, v in routes(stack).items() if k[0].startswith("/metering")}
+    under_seller_apis = {
+        k: v for k, v in routes(stack).items() if k[0].startswith(("/metering", "/marketplace"))
+    }
 
-    # Sellers sign with SigV4, as for AWS Marketplace's BatchMeterUsage.
-    expected = {("/metering/batch-meter-usage", "POST"): Route("AWS_IAM", metering)}
+    # Sellers sign with SigV4, as for AWS Marketplace's BatchMeterUsage, ResolveCustomer and
+    # GetEntitlements.
+    expected = {
+        (path, "POST"): Route("AWS_IAM", metering)
+        for path in (
+            "/metering/batch-meter-usage",
+            "/marketplace/resolve-customer",
+            "/marketplace/entitlements",
+        )
+    }
     assert reaching_metering == expected
-    assert under_metering == expected
+    assert under_seller_apis == expected
 
 
 def test_every_route_is_under_a_known_prefix(stack: Synthesized) -> None:
@@ -139,6 +149,7 @@ def test_every_route_is_under_a_known_prefix(stack: Synthesized) -> None:
         "/console",
         "/openbuy/",
         "/metering/",
+        "/marketplace/",
     )
 
     assert [path for path, _ in routes(stack) if not path.startswith(prefixes)] == []

@@ -194,6 +194,8 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "ProductsTable": {"dynamodb:GetItem"},
                 # the customer's subscriptions to the product
                 "SubscriptionsTable/index/by-account-product": QUERY,
+                # GetEntitlements: a page of the product's entitlements, one Query
+                "SubscriptionsTable/index/entitlements": QUERY,
                 # Hourly record and totals in one TransactWriteItems.
                 "UsageTable": {"dynamodb:GetItem"} | TRANSACT,
             },
@@ -459,11 +461,15 @@ def test_only_the_cxml_functions_and_the_delivery_worker_read_the_ariba_secret(
     }
 
 
-def test_only_the_email_and_web_functions_read_the_link_signing_key(stack: Synthesized) -> None:
-    # The email worker signs the links it mails; the web function checks them.
+def test_only_the_email_web_and_metering_functions_read_the_link_signing_key(
+    stack: Synthesized,
+) -> None:
+    # The email worker signs the links it mails; the web function checks them; the metering
+    # function checks registration tokens (ResolveCustomer) and signs NextTokens.
     assert _secret_readers(stack, "LinkSigningKey") == {
         constants.EMAIL_HANDLER,
         constants.WEB_HANDLER,
+        constants.METERING_HANDLER,
     }
 
 

@@ -135,6 +135,7 @@ def test_local_bucket_and_queues_are_the_deployed_ones(stack: Synthesized) -> No
         ("POST", "/admin/invoices/inv_1/cancel", "/admin/invoices/{id}/cancel"),
         ("POST", "/admin/invoices/inv_1/credit-memos", "/admin/invoices/{id}/credit-memos"),
         ("POST", "/metering/batch-meter-usage", "/metering/batch-meter-usage"),
+        ("POST", "/marketplace/entitlements", "/marketplace/entitlements"),
     ],
 )
 def test_local_matching_follows_api_gateway_precedence(
