@@ -246,16 +246,18 @@ def test_a_metering_quantity_with_a_huge_exponent_is_refused_at_once_echoing_wha
 ) -> None:
     body = (
         b'{"ProductCode":"datastream-pro","UsageRecords":[{"Timestamp":"2026-11-26T10:00:00Z",'
-        b'"CustomerIdentifier":"c","Dimension":"hours","Quantity":1E+400000}]}'
+        b'"CustomerIdentifier":"c","Dimension":"hours","Quantity":1E+4000000}]}'
     )
     started = time.monotonic()
 
     answer = api.handle("POST", "/metering/batch-meter-usage", headers=JSON, body=body)
 
-    assert time.monotonic() - started < 1.0  # was 5 s of CPU (44 s for 1E+1000000)
+    # A wide margin, so a busy machine never fails it: 1E+400000 took 5 s of CPU before the fix,
+    # 1E+1000000 44 s, and this exponent minutes; refused at once, it takes milliseconds.
+    assert time.monotonic() - started < 10.0
     error = json.loads(answer.body)["error"]
     assert (answer.status, error["field"]) == (400, "UsageRecords[0].Quantity")
-    assert "0 to 2147483647" in error["message"] and "1E+400000" in error["message"]
+    assert "0 to 2147483647" in error["message"] and "1E+4000000" in error["message"]
 
 
 # --- leaks and injection ------------------------------------------------------------------
@@ -434,4 +436,4 @@ def test_invoice_delivery_enforces_its_deadline_on_a_dripping_endpoint() -> None
             sender.post(Send(url, b"<cXML/>", timeout=1))
         elapsed = time.monotonic() - started
 
-    assert elapsed < 1.8  # was held until the last byte: 27 s for this answer
+    assert elapsed < 8  # was held until the last byte: 27 s (a margin for a busy machine)
