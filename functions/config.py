@@ -66,6 +66,8 @@ class Settings(NamedTuple):
     ariba_supplier_anid: str | None = None
     """Our supplier ANID on SAP Business Network (From and Sender of Ariba invoices); unset,
     Ariba invoices stay `stored` with a note saying so."""
+    user_pool_id: str | None = None
+    """The Cognito user pool of buyer users (USER_POOL_ID): the admin API invites into it."""
 
 
 def _required(name: str) -> str:
@@ -146,4 +148,5 @@ def settings() -> Settings:
         .strip()
         .lower()
         in {"1", "true", "yes"},
+        user_pool_id=(os.environ.get("USER_POOL_ID") or "").strip() or None,
     )

@@ -126,6 +126,16 @@ ENV_ARIBA_SUPPLIER_ANID = "ARIBA_SUPPLIER_ANID"
 ENV_ARIBA_INVOICE_URL = "ARIBA_INVOICE_URL"
 ENV_INVOICE_SECRET_KEY = "INVOICE_SECRET_KEY"  # noqa: S105 (a variable name)
 ENV_ADMIN_AUTH = "ADMIN_AUTH"
+ENV_USER_POOL_ID = "USER_POOL_ID"
+USER_POOL_ADMIN_ACTIONS = (
+    "cognito-idp:AdminCreateUser",  # invite: Cognito sends the invitation email
+    "cognito-idp:AdminGetUser",  # whose a user is, before removing it or on a duplicate
+    "cognito-idp:AdminDeleteUser",
+)
+"""What the admin function may do in the buyers' user pool: invite, read and remove users."""
+BUYER_USER_POOL_PLACEHOLDER_ID = "us-east-1_accountsF2"
+"""Until the buyers' user pool (issue 15, sign-in) is in this stack: an imported stand-in whose
+id the admin function's grant and USER_POOL_ID name. Replaced at merge by the real pool."""
 ENV_SUPPLIER_DOMAIN = "SUPPLIER_DOMAIN"
 ENV_SUPPLIER_IDENTITY = "SUPPLIER_IDENTITY"
 ADMIN_AUTH_IAM = "iam"

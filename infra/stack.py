@@ -4,9 +4,11 @@ alarms, and what to paste where."""
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from infra import constants
+from infra.accounts import grant_user_pool_admin
 from infra.alarms import GatewayAlarms
 from infra.api import GatewayApi
 from infra.dashboard import GatewayDashboard
@@ -69,6 +71,12 @@ class ProcurementGatewayStack(Stack):
                 if (value := self.node.try_get_context(key))
             },
         )
+        # The buyers' user pool: a stand-in until the sign-in part's pool joins this stack;
+        # at merge, pass that pool here instead (docs/CONSOLE.md, "Accounts").
+        buyer_users = cognito.UserPool.from_user_pool_id(
+            self, "BuyerUserPoolStandIn", constants.BUYER_USER_POOL_PLACEHOLDER_ID
+        )
+        grant_user_pool_admin(functions.admin_function, buyer_users)
         api = GatewayApi(
             self,
             "Api",
