@@ -6,15 +6,18 @@ operator's listing is a filtered Scan (accounts are few, listed rarely, by the o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from functions.accounts import Account
 from functions.errors import Conflict
 from functions.store.errors import findable, storage_errors
 from functions.store.models import UNBOUND
+
+if TYPE_CHECKING:  # `functions.store` binds this model for every handler: keep its import lean
+    from functions.accounts import Account
 
 PREFIX = "account#"
 KIND = "account"
@@ -37,6 +40,8 @@ class AccountRecord(Model):
 
 
 def account_of(record: AccountRecord) -> Account:
+    from functions.accounts import Account
+
     return Account(
         id=record.account_id,
         name=record.name,
