@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from functions import ids
-from tests.support import admin, ariba_integration, coupa_integration
+from tests.support import account, admin, ariba_integration, coupa_integration
 
 
 def _items(tables: dict[str, Any]) -> list[dict[str, Any]]:
@@ -250,6 +250,8 @@ def test_deployed_admin_api_trusts_the_iam_identity_api_gateway_checked(
     }
     stranger = dict(caller, accountId="999999999999", userArn="arn:aws:iam::999999999999:user/x")
 
+    account_body = json.dumps(account("111122223333")).encode()
+    api.handle("POST", "/admin/accounts", headers=headers, body=account_body, identity=caller)
     signed = api.handle("POST", "/admin/integrations", headers=headers, body=body, identity=caller)
     unsigned = api.handle("GET", "/admin/integrations", headers=headers)
     other_account = api.handle("GET", "/admin/integrations", headers=headers, identity=stranger)
