@@ -172,6 +172,8 @@ def _offers(raw: Any) -> tuple[Offer, ...]:
         path = f"offers[{index}]."
         item = fields.entry(item, OFFER_KEYS, name=path[:-1])
         currency = item.get("currency", "USD")
+        if isinstance(currency, str) and currency.isascii():  # "usd" is USD, stored upper-case
+            currency = currency.upper()
         if not isinstance(currency, str) or not _CURRENCY.match(currency):
             raise BadRequest(
                 f"'{path}currency' must be an ISO 4217 code like USD.", field=f"{path}currency"

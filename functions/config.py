@@ -69,6 +69,8 @@ class Settings(NamedTuple):
     ariba_supplier_anid: str | None = None
     """Our supplier ANID on SAP Business Network (From and Sender of Ariba invoices); unset,
     Ariba invoices stay `stored` with a note saying so."""
+    user_pool_id: str | None = None
+    """The console's Cognito user pool (CONSOLE_USER_POOL_ID): the admin API invites into it."""
 
 
 def _required(name: str) -> str:
@@ -151,4 +153,5 @@ def settings() -> Settings:
         in {"1", "true", "yes"},
         fulfillment_local_http=os.environ.get("FULFILLMENT_LOCAL_HTTP", "").strip().lower()
         in {"1", "true", "yes"},
+        user_pool_id=(os.environ.get("CONSOLE_USER_POOL_ID") or "").strip() or None,
     )

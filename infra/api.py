@@ -307,6 +307,14 @@ class GatewayApi(Construct):
         invoice.add_resource("credit-memos").add_method("POST", admin)  # corrections
         invoice.add_resource("cancel").add_method("POST", admin)
         self.admin_resource.add_resource("billing-runs").add_method("POST", admin)
+        accounts = self.admin_resource.add_resource("accounts")  # buyer accounts and users
+        accounts.add_method("GET", admin)
+        accounts.add_method("POST", admin)
+        account = accounts.add_resource("{id}")
+        account.add_method("GET", admin)
+        users = account.add_resource("users")
+        users.add_method("POST", admin)
+        users.add_resource("{username}").add_method("DELETE", admin)
 
         # Sellers report usage with SigV4, as to AWS Marketplace's BatchMeterUsage.
         self.metering_resource = root.add_resource("metering", default_method_options=iam_only)

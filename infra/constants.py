@@ -128,6 +128,13 @@ ENV_ARIBA_SUPPLIER_ANID = "ARIBA_SUPPLIER_ANID"
 ENV_ARIBA_INVOICE_URL = "ARIBA_INVOICE_URL"
 ENV_INVOICE_SECRET_KEY = "INVOICE_SECRET_KEY"  # noqa: S105 (a variable name)
 ENV_ADMIN_AUTH = "ADMIN_AUTH"
+ENV_USER_POOL_ID = "CONSOLE_USER_POOL_ID"  # the console's pool: functions/console_users.py
+USER_POOL_ADMIN_ACTIONS = (
+    "cognito-idp:AdminCreateUser",  # invite: Cognito sends the invitation email
+    "cognito-idp:AdminGetUser",  # whose a user is, before removing it or on a duplicate
+    "cognito-idp:AdminDeleteUser",
+)
+"""What the admin function may do in the buyers' user pool: invite, read and remove users."""
 ENV_SUPPLIER_DOMAIN = "SUPPLIER_DOMAIN"
 ENV_SUPPLIER_IDENTITY = "SUPPLIER_IDENTITY"
 ADMIN_AUTH_IAM = "iam"

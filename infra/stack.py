@@ -7,6 +7,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra import constants
+from infra.accounts import grant_user_pool_admin
 from infra.alarms import GatewayAlarms
 from infra.api import GatewayApi
 from infra.console import ConsoleUsers, default_console_url
@@ -88,6 +89,8 @@ class ProcurementGatewayStack(Stack):
         )
         console = ConsoleUsers(self, "Console", console_url=console_url)
         console.serve(functions.web_function)
+        # The operator invites each account's users into the console's pool (infra/accounts.py).
+        grant_user_pool_admin(functions.admin_function, console.user_pool)
         CfnOutput(self, "ConsoleUrl", value=console_url, description="The buyer console")
         CfnOutput(
             self,

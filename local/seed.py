@@ -12,6 +12,13 @@ DEMO_CATALOG = Path(__file__).with_name("demo_catalog.json")
 """Every product type and pricing model, with the ids the browser tests rely on
 (`datastream-pro`, `sentinel-siem-trial`); tests/unit/test_catalog.py checks the coverage."""
 
+DEMO_ACCOUNTS: tuple[dict[str, Any], ...] = (
+    {"id": "111122223333", "name": "Initech", "contact_email": "it-admin@initech.example"},
+    {"id": "444455556666", "name": "Globex", "contact_email": "procurement@globex.example"},
+)
+"""Two buyer companies, two accounts: each sees its own subscriptions only. Created before the
+integrations naming them (`POST /admin/accounts`)."""
+
 DEMO_INTEGRATIONS: tuple[dict[str, Any], ...] = (
     {
         "name": "Demo Coupa (Initech)",
@@ -90,10 +97,12 @@ def seed(
     coupa_invoice_delivery: dict[str, Any] | None = None,
     fulfillment_base_url: str = "",
 ) -> list[dict[str, Any]]:
-    """The demo integrations (returned, for the server to print) and the demo catalog. With
-    `coupa_invoice_delivery` (the local server passes its fake Coupa's), the demo Coupa
-    integration sends its invoices there; with `fulfillment_base_url`, the products' fulfillment
-    URLs are the fake sellers' registration pages there."""
+    """The demo accounts, their integrations (returned, for the server to print) and the demo
+    catalog. With `coupa_invoice_delivery` (the local server passes its fake Coupa's), the demo
+    Coupa integration sends its invoices there; with `fulfillment_base_url`, the products'
+    fulfillment URLs are the fake sellers' registration pages there."""
+    for account in DEMO_ACCOUNTS:
+        _create(api, admin_token, "/admin/accounts", account)
     created = []
     for demo in DEMO_INTEGRATIONS:
         payload = dict(demo)

@@ -19,9 +19,10 @@ from functions import catalog_input, fields, ids, integrations, store
 from functions.catalog import Product
 from functions.config import settings
 from functions.errors import BadRequest, Forbidden, NotFound, Unauthenticated
-from functions.handlers import admin_corrections, admin_views, json_edge
+from functions.handlers import admin_accounts, admin_corrections, admin_views, json_edge
 from functions.handlers.http import base_url, query_params
 from functions.integrations import Endpoints, Integration
+from functions.integrations.advice import warnings
 from functions.observability import logger
 from functions.store.catalog import DynamoProductStore
 from functions.store.integrations import DynamoIntegrationStore
@@ -35,6 +36,7 @@ app = APIGatewayRestResolver()
 json_edge.install(app)
 app.include_router(admin_corrections.router)  # credit memos and cancellations
 app.include_router(admin_views.router)  # a subscription, an order
+app.include_router(admin_accounts.router)  # buyer accounts and their users
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def create_integration() -> Response:
     )
     stored = _store().create(integration)
     logger.info("integration created", extra={"integration_id": stored.id})
-    return json_edge.json_reply(_view(stored, secret), 201)
+    return json_edge.json_reply({**_view(stored, secret), "warnings": warnings(stored)}, 201)
 
 
 @app.get("/admin/integrations")
@@ -133,7 +135,8 @@ def patch_integration(integration_id: str) -> Response:
     updated = integrations.patched(
         current, json_edge.json_body(app), allow_local_http=settings().invoice_delivery_local_http
     )
-    return json_edge.json_reply(_view(_store().replace(current, updated)))
+    stored = _store().replace(current, updated)
+    return json_edge.json_reply({**_view(stored), "warnings": warnings(stored)})
 
 
 @app.post("/admin/integrations/<integration_id>/secret")

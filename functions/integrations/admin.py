@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from functions import fields, ids
+from functions.accounts import checked_account_id
 from functions.clock import iso, now
 from functions.cxml.model import CART_FIELDS, Credential, normalize
 from functions.errors import BadRequest
@@ -298,7 +299,7 @@ def with_enabled(integration: Integration, enabled: bool) -> Integration:
 _PARSERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
     "name": lambda merged: fields.text(merged, "name", required=True, limit=_MAX_TEXT),
     "description": lambda merged: fields.text(merged, "description", required=False, limit=1000),
-    "account_id": lambda merged: fields.text(merged, "account_id", required=True, limit=64),
+    "account_id": lambda merged: checked_account_id(merged.get("account_id")),
     "account_email": lambda merged: _email(merged, "account_email"),
     "test_mode": lambda merged: _flag(merged, "test_mode", True),
     "preapprove_free": lambda merged: _flag(merged, "preapprove_free", False),

@@ -8,6 +8,7 @@ from pynamodb.models import Model
 
 from functions.config import Settings
 from functions.store import invoice_files, queues, timeouts
+from functions.store.accounts import AccountRecord
 from functions.store.models import (
     BudgetLedgerRecord,
     IntegrationRecord,
@@ -26,6 +27,7 @@ from functions.store.openbuy import OpenBuyTokenRecord
 def bind(settings: Settings) -> None:
     tables: tuple[tuple[type[Model], str], ...] = (
         (IntegrationRecord, settings.integrations_table),
+        (AccountRecord, settings.integrations_table),
         (SessionRecord, settings.sessions_table),
         (OpenBuyTokenRecord, settings.sessions_table),
         (ProductRecord, settings.products_table),

@@ -22,6 +22,8 @@ from functions.integrations.model import (
     SealedSecret,
     SecretBox,
 )
+from functions.store.accounts import PREFIX as ACCOUNT
+from functions.store.accounts import AccountRecord
 from functions.store.batch import connection_of
 from functions.store.errors import findable, storage_errors
 from functions.store.models import INTEGRATION_PREFIX, IntegrationRecord
@@ -78,8 +80,16 @@ def integration_of(record: IntegrationRecord) -> Integration:
     )
 
 
-def _conflict(error: TransactWriteError, integration: Integration) -> Conflict:
+def _conflict(
+    error: TransactWriteError, integration: Integration, *, account_checked: bool = False
+) -> Conflict:
     reasons = [r.code if r else None for r in (error.cancellation_reasons or [])]
+    if account_checked and reasons and reasons.pop(0) == "ConditionalCheckFailed":
+        return Conflict(
+            f"No account {integration.account_id}: the operator creates it first "
+            "(POST /admin/accounts), then its integrations.",
+            field="account_id",
+        )
     if "ConditionalCheckFailed" in reasons[1:]:
         return Conflict(
             f"The buyer identity {integration.buyer.domain}/{integration.buyer.identity} already "
@@ -145,8 +155,9 @@ class DynamoIntegrationStore:
                 with TransactWrite(connection=_connection()) as tx:
                     tx.save(main, condition=IntegrationRecord.pk.does_not_exist())
                     tx.save(buyer, condition=IntegrationRecord.pk.does_not_exist())
+                    _check_account(tx, stored)
             except TransactWriteError as exc:
-                raise _conflict(exc, stored) from exc
+                raise _conflict(exc, stored, account_checked=True) from exc
         return stored
 
     def replace(self, previous: Integration, updated: Integration) -> Integration:
@@ -155,6 +166,7 @@ class DynamoIntegrationStore:
         stored = _replace_version(self._sealed(updated), previous.version + 1)
         main, buyer = _records(stored)
         moved = previous.buyer.key != stored.buyer.key
+        account_moved = previous.account_id != stored.account_id
         with storage_errors("saving the integration"):
             try:
                 with TransactWrite(connection=_connection()) as tx:
@@ -167,9 +179,20 @@ class DynamoIntegrationStore:
                         )
                     else:
                         tx.save(buyer, condition=IntegrationRecord.integration_id == previous.id)
+                    if account_moved:
+                        _check_account(tx, stored)
             except TransactWriteError as exc:
-                raise _conflict(exc, stored) from exc
+                raise _conflict(exc, stored, account_checked=account_moved) from exc
         return stored
+
+
+def _check_account(tx: TransactWrite, integration: Integration) -> None:
+    """An integration belongs to an existing account: checked in the writing transaction, so
+    none is ever stored for an unknown one. pynamodb sends condition checks first: `_conflict`
+    reads this one's reason first."""
+    tx.condition_check(
+        AccountRecord, ACCOUNT + integration.account_id, condition=AccountRecord.pk.exists()
+    )
 
 
 def _replace_version(integration: Integration, version: int) -> Integration:

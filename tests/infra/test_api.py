@@ -68,6 +68,11 @@ def test_every_admin_method_requires_iam_and_reaches_the_admin_function(
         ("/admin/invoices/{id}/credit-memos", "POST"),
         ("/admin/invoices/{id}/cancel", "POST"),
         ("/admin/billing-runs", "POST"),
+        ("/admin/accounts", "GET"),
+        ("/admin/accounts", "POST"),
+        ("/admin/accounts/{id}", "GET"),
+        ("/admin/accounts/{id}/users", "POST"),
+        ("/admin/accounts/{id}/users/{username}", "DELETE"),
     }
 
     under_admin = {k: v for k, v in routes(stack).items() if k[0].startswith("/admin")}

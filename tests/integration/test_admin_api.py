@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from functions import ids
-from tests.support import admin, ariba_integration, coupa_integration
+from tests.support import account, admin, ariba_integration, coupa_integration
 
 
 def _items(tables: dict[str, Any]) -> list[dict[str, Any]]:
-    return tables["dynamodb"].scan(TableName="local-integrations")["Items"]
+    items = tables["dynamodb"].scan(TableName="local-integrations")["Items"]
+    return [item for item in items if not item["pk"]["S"].startswith("account#")]  # no accounts
 
 
 def test_create_coupa_integration_gives_purchase_information_and_stores_only_a_digest(
@@ -249,6 +250,8 @@ def test_deployed_admin_api_trusts_the_iam_identity_api_gateway_checked(
     }
     stranger = dict(caller, accountId="999999999999", userArn="arn:aws:iam::999999999999:user/x")
 
+    account_body = json.dumps(account("111122223333")).encode()
+    api.handle("POST", "/admin/accounts", headers=headers, body=account_body, identity=caller)
     signed = api.handle("POST", "/admin/integrations", headers=headers, body=body, identity=caller)
     unsigned = api.handle("GET", "/admin/integrations", headers=headers)
     other_account = api.handle("GET", "/admin/integrations", headers=headers, identity=stranger)

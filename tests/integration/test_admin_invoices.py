@@ -25,7 +25,8 @@ NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 
 
 def _items(tables: dict[str, Any]) -> list[dict[str, Any]]:
-    return tables["dynamodb"].scan(TableName="local-integrations")["Items"]
+    items = tables["dynamodb"].scan(TableName="local-integrations")["Items"]
+    return [item for item in items if not item["pk"]["S"].startswith("account#")]  # no accounts
 
 
 def _secret_box() -> KmsSecretBox:

@@ -173,8 +173,8 @@ def test_each_required_field_missing_is_refused_by_its_path(path: str) -> None:
         ("offers[0].id", "Platform Offer"),
         ("offers[0].name", "x" * 81),
         ("offers[0].description", "x" * 501),
-        ("offers[0].currency", "usd"),
-        ("offers[0].currency", "US"),
+        ("offers[0].currency", "us"),
+        ("offers[0].currency", "uß"),  # upper-cases to "USS": only ASCII codes are folded
         ("offers[0].currency", "USD\n"),
         ("offers[0].currency", 840),
         ("offers[0].pricing", "contract"),
