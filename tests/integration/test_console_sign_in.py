@@ -251,3 +251,29 @@ def test_a_user_with_an_authenticator_app_is_asked_for_its_code(
     # Then with the code they are signed in
     done = browser.post("/console/sign-in", _challenge_fields(challenge.text, code="123456"))
     assert done.status == 303 and "console_id" in browser.cookies
+
+
+def test_the_home_offers_set_up_your_account_for_an_active_subscription(
+    api: Any, console: dict[str, Any]
+) -> None:
+    # Given an active subscription of a product whose seller has a registration page
+    seller_page = "https://register.streamline.example:8443/aws/register"
+    create_products(api, {**CONTRACT_PAYG, "fulfillment_url": seller_page})
+    integration = create_integration(api, coupa_integration(test_mode=False))
+    session = punch_out(api, integration)
+    cart = cart_of(post_form(api, f"{session}/requests",
+                             {"product_id": "datastream-pro", "offer_id": "annual",
+                              "estimate.hours": "1000"}))  # fmt: skip
+    post_accepted_po(api, integration, cart.lines, order_id="PO-SETUP")
+    # When a member of the account signs in to the console
+    browser = Browser(api)
+    browser.sign_in(new_user(console, role="member"))
+    home = browser.get("/console")
+    # Then the home posts a registration token to the seller's page, and its CSP allows that
+    # origin (and no other) beside ourselves
+    assert home.status == 200
+    assert f'action="{seller_page}"' in home.text
+    assert 'name="x-amzn-marketplace-token"' in home.text
+    policy = home.header("Content-Security-Policy")
+    assert "form-action 'self' https://register.streamline.example:8443;" in policy
+    assert "frame-ancestors 'none'" in policy

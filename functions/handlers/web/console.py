@@ -137,11 +137,17 @@ def signed_in() -> tuple[ConsoleUser | None, list[str]]:
 
 
 def _page(
-    template: str, status: int = 200, cookies: list[str] | None = None, **context: Any
+    template: str,
+    status: int = 200,
+    cookies: list[str] | None = None,
+    form_targets: tuple[str, ...] = (),
+    **context: Any,
 ) -> Response:
-    """A console page: never framed (`frame-ancestors 'none'`), forms post only to us."""
+    """A console page: never framed (`frame-ancestors 'none'`), forms post only to us (and to
+    the sellers' registration pages of the Set up your account forms it shows)."""
     body = render(template, session=None, **context)
-    return _with_cookies(html_edge.html_reply(body, status), cookies or [])
+    reply = html_edge.html_reply(body, status, form_targets=form_targets)
+    return _with_cookies(reply, cookies or [])
 
 
 def _refused_form() -> Response:
@@ -270,17 +276,15 @@ def sign_out() -> Response:
 @router.get(HOME)
 def home() -> Response:
     """Who is signed in, and the subscriptions of their account (as "Your subscriptions")."""
-    from functions.handlers.web.subscriptions import _cursor, _DynamoSubscriptionPorts
-    from functions.storefront_subscriptions import account_subscriptions
+    from functions.handlers.web.subscriptions import account_listing
 
     user, cookies = signed_in()
     if user is None:
         return _redirect(_url(SIGN_IN), cookies)
-    params = query_params(event_of(router))
-    found = account_subscriptions(
-        user.account_id, _cursor(params), _DynamoSubscriptionPorts(), now()
-    )
-    listed = found.subscriptions
+    listing = account_listing(user.account_id, query_params(event_of(router)))
+    more_before, more_after = listing.pop("more_before"), listing.pop("more_after")
+    form_targets = listing.pop("form_targets")
+    listed = listing["subscriptions"]
 
     def link(name: str, subscription: Any) -> str:
         return _url(f"{HOME}?{urlencode({name: f'{subscription.created_at}~{subscription.id}'})}")
@@ -289,12 +293,12 @@ def home() -> Response:
         "console_home.html",
         200,
         cookies,
+        form_targets=form_targets,
         user=user,
-        account_id=user.account_id,
-        subscriptions=listed,
-        budgets=found.budgets,
-        previous_page=link("before", listed[0]) if listed and found.more_before else "",
-        next_page=link("after", listed[-1]) if listed and found.more_after else "",
+        handoff_in_new_tab=False,
+        previous_page=link("before", listed[0]) if listed and more_before else "",
+        next_page=link("after", listed[-1]) if listed and more_after else "",
+        **listing,
         sign_out_url=_url(f"{CONSOLE_PATH}/sign-out"),
         csrf_field=CSRF_FIELD,
         csrf_token=csrf_token(_csrf_key(), user.session_id),

@@ -91,15 +91,11 @@ class _DynamoSubscriptionPorts:
         return ledgers_for(subscription_ids)
 
 
-def subscriptions_page(
-    params: dict[str, str],
-    session: PunchOutSession | None,
-    links: Links,
-    account_id: str,
-    keep: dict[str, str] | None = None,
-) -> Response:
-    """One page of the account's subscriptions, newest first, with previous/next links that
-    keep `keep` (the signed link's parameters)."""
+def account_listing(account_id: str, params: dict[str, str]) -> dict[str, Any]:
+    """What a page listing an account's subscriptions shows ("Your subscriptions", the
+    console's home): one page of them, newest first, their budgets, the Set up your account
+    hand-offs, and the origins those forms post to (the page's CSP `form-action`). The caller
+    adds `previous_page` / `next_page` from `listed`, `more_before` and `more_after`."""
     from functions.handoff import form_origins, page_handoffs
     from functions.store.secrets import LinkSigningKey
     from functions.storefront_subscriptions import account_subscriptions
@@ -113,23 +109,41 @@ def subscriptions_page(
         moment,
         allow_local_http=settings().fulfillment_local_http,
     )
+    return {
+        "account_id": account_id,
+        "subscriptions": found.subscriptions,
+        "budgets": found.budgets,
+        "handoffs": handoffs,
+        "form_targets": form_origins(handoffs),
+        "more_before": found.more_before,
+        "more_after": found.more_after,
+    }
+
+
+def subscriptions_page(
+    params: dict[str, str],
+    session: PunchOutSession | None,
+    links: Links,
+    account_id: str,
+    keep: dict[str, str] | None = None,
+) -> Response:
+    """One page of the account's subscriptions, newest first, with previous/next links that
+    keep `keep` (the signed link's parameters)."""
+    listing = account_listing(account_id, params)
+    more_before, more_after = listing.pop("more_before"), listing.pop("more_after")
     here = links.subscriptions() if session else f"{links.root}/subscriptions/{account_id}"
 
     def link(name: str, subscription: Any) -> str:
         kept = {**(keep or {}), name: f"{subscription.created_at}~{subscription.id}"}
         return f"{here}?{urlencode(kept)}"
 
-    listed = found.subscriptions
+    listed = listing["subscriptions"]
     return page(
         "subscriptions.html",
         session=session,
         links=links,
-        account_id=account_id,
-        subscriptions=listed,
-        budgets=found.budgets,
-        handoffs=handoffs,
         handoff_in_new_tab=session is not None,
-        form_targets=form_origins(handoffs),
-        previous_page=link("before", listed[0]) if listed and found.more_before else "",
-        next_page=link("after", listed[-1]) if listed and found.more_after else "",
+        previous_page=link("before", listed[0]) if listed and more_before else "",
+        next_page=link("after", listed[-1]) if listed and more_after else "",
+        **listing,
     )
