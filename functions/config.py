@@ -71,6 +71,8 @@ class Settings(NamedTuple):
     Ariba invoices stay `stored` with a note saying so."""
     user_pool_id: str | None = None
     """The console's Cognito user pool (CONSOLE_USER_POOL_ID): the admin API invites into it."""
+    event_bus_name: str | None = None
+    """The EventBridge bus seller events are published on (the email worker only)."""
 
 
 def _required(name: str) -> str:
@@ -147,6 +149,7 @@ def settings() -> Settings:
         ariba_invoice_url=(os.environ.get("ARIBA_INVOICE_URL") or "").strip()
         or ARIBA_PRODUCTION_URL,
         ariba_supplier_anid=(os.environ.get("ARIBA_SUPPLIER_ANID") or "").strip() or None,
+        event_bus_name=(os.environ.get("EVENT_BUS_NAME") or "").strip() or None,
         invoice_delivery_local_http=os.environ.get("INVOICE_DELIVERY_LOCAL_HTTP", "")
         .strip()
         .lower()

@@ -11,6 +11,8 @@ SUBSCRIPTIONS_ACTIVATED = "SubscriptionsActivated"
 SUBSCRIPTIONS_CANCELLED = "SubscriptionsCancelled"
 MAILS_SENT = "MailsSent"
 MAILS_FAILED = "MailsFailed"
+SELLER_EVENTS_PUBLISHED = "SellerEventsPublished"  # action (subscribe-success, ...)
+SELLER_EVENTS_FAILED = "SellerEventsFailed"
 INVOICES = "Invoices"  # outcome: created, delivered, rejected, failed
 METERING_RECORDS = "MeteringRecords"  # result: BatchMeterUsage's per-record status
 BILLING_MESSAGE_DURATION = "BillingMessageDuration"  # kind: shard or batch; milliseconds
@@ -25,6 +27,8 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     SUBSCRIPTIONS_CANCELLED: (),
     MAILS_SENT: (),
     MAILS_FAILED: (),
+    SELLER_EVENTS_PUBLISHED: ("action",),
+    SELLER_EVENTS_FAILED: (),
     INVOICES: ("outcome",),
     METERING_RECORDS: ("result",),
     BILLING_MESSAGE_DURATION: ("kind",),

@@ -26,6 +26,8 @@ from functions.metric_names import (  # noqa: F401 (the names handlers count und
     NAMESPACE,
     PUNCHOUTS,
     PURCHASE_ORDERS,
+    SELLER_EVENTS_FAILED,
+    SELLER_EVENTS_PUBLISHED,
     SUBSCRIPTIONS_ACTIVATED,
     SUBSCRIPTIONS_CANCELLED,
 )

@@ -50,6 +50,9 @@ CONTEXT_EMAIL_SENDER = "emailSender"
 DEFAULT_EMAIL_SENDER = "marketplace@example.com"
 CONTEXT_ALARM_EMAIL = "alarmEmail"
 CONTEXT_LOG_LEVEL = "logLevel"
+# AWS accounts of the sellers who may attach rules to the seller events' bus (a list in cdk.json,
+# or comma-separated with -c): infra/seller_events.py.
+CONTEXT_SELLER_ACCOUNTS = "sellerAccounts"
 
 # The one Lambda asset: the `functions` package at the repository root.
 FUNCTIONS_PACKAGE = "functions"
@@ -93,6 +96,11 @@ BILLING_FUNCTION_ID = "BillingFunction"
 BILLING_SCHEDULE_FUNCTION_ID = "BillingScheduleFunction"
 UNSUBSCRIBE_SWEEP_FUNCTION_ID = "UnsubscribeSweepFunction"
 DELIVERY_FUNCTION_ID = "DeliveryFunction"
+SELLER_EVENT_BUS_ID = "SellerEventBus"
+
+# Seller events (issue 14): one bus, named so sellers can write its ARN into their rules.
+SELLER_EVENT_BUS_NAME = "procurement-gateway-seller-events"
+SELLER_EVENT_ARCHIVE_DAYS = 30
 
 # DynamoDB key and TTL attributes.
 PARTITION_KEY = "pk"
@@ -120,6 +128,7 @@ ENV_INVOICE_BUCKET = "INVOICE_BUCKET"
 ENV_BILLING_QUEUE_URL = "BILLING_QUEUE_URL"
 ENV_DELIVERY_QUEUE_URL = "DELIVERY_QUEUE_URL"
 ENV_EMAIL_SENDER = "EMAIL_SENDER"
+ENV_EVENT_BUS_NAME = "EVENT_BUS_NAME"  # the email worker only: where seller events go
 ENV_LINK_KEY_SECRET_ARN = "LINK_KEY_SECRET_ARN"  # noqa: S105 (a variable name)
 ENV_SESSION_TTL_SECONDS = "SESSION_TTL_SECONDS"
 ENV_PUBLIC_BASE_URL = "PUBLIC_BASE_URL"

@@ -97,6 +97,7 @@ class GatewayDashboard(Construct):
                 [
                     _business(metric_names.MAILS_SENT, label="sent"),
                     _business(metric_names.MAILS_FAILED, label="failed (retried)"),
+                    _business(metric_names.SELLER_EVENTS_FAILED, label="seller event failed"),
                 ],
             ),
             _search_graph("Invoices by outcome", metric_names.INVOICES),
@@ -111,6 +112,11 @@ class GatewayDashboard(Construct):
             cloudwatch.AlarmStatusWidget(
                 title="Alarms", alarms=self.alarms, width=WIDGET_WIDTH, height=6
             ),
+        )
+        self.dashboard.add_widgets(
+            _search_graph(
+                "Seller events published, by action", metric_names.SELLER_EVENTS_PUBLISHED
+            )
         )
         self.dashboard.add_widgets(
             _graph(

@@ -32,13 +32,13 @@ class GatewayEmail(Construct):
         # SendEmail/SendRawEmail as this identity only: never as any other address of the account.
         self.sender_identity.grant_send_email(worker)
 
-        # Only new mail wakes the worker: not its own claim/sent updates, TTL deletions, nor
-        # the outbox's `invoice#` items (the billing worker's, infra/invoicing.py).
+        # Only new mail and seller events wake the worker: not its own claim/sent updates, TTL
+        # deletions, nor the outbox's `invoice#` items (the billing worker's, infra/invoicing.py).
         self.dead_letter_queue = outbox_trigger(
             self,
             "DeadLetters",
             outbox_table=outbox_table,
             worker=worker,
-            key_prefix=contracts.OUTBOX_EMAIL_PREFIX,
-            what="mail",
+            key_prefix=(contracts.OUTBOX_EMAIL_PREFIX, contracts.OUTBOX_EVENT_PREFIX),
+            what="mail and seller events",
         )

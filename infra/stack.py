@@ -16,6 +16,7 @@ from infra.data import GatewayData
 from infra.email import GatewayEmail
 from infra.functions import GatewayFunctions
 from infra.invoicing import InvoicingQueues, InvoicingTriggers
+from infra.seller_events import SellerEventsBus, seller_accounts
 from infra.unsubscribes import UnsubscribeSweepSchedule
 
 
@@ -24,7 +25,8 @@ class ProcurementGatewayStack(Stack):
     (custom domain), `supplierDomain`/`supplierIdentity` (who we are to buyers), the legal
     entity invoices name (`supplierLegalName`, `supplierTaxId`, `remitTo*`), `emailSender`
     (the address mail comes from), `alarmEmail` (who hears the alarms, optional), `logLevel`
-    (the functions' log level, INFO by default)."""
+    (the functions' log level, INFO by default), `sellerAccounts` (AWS accounts that may attach
+    rules to the seller events' bus)."""
 
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -104,6 +106,12 @@ class ProcurementGatewayStack(Stack):
             sender=email_sender,
             outbox_table=data.outbox_table,
             worker=functions.email_function,
+        )
+        seller_events_bus = SellerEventsBus(
+            self,
+            "SellerEvents",
+            publisher=functions.email_function,
+            sellers=seller_accounts(self.node.try_get_context(constants.CONTEXT_SELLER_ACCOUNTS)),
         )
         invoicing = InvoicingTriggers(
             self,
@@ -225,6 +233,12 @@ class ProcurementGatewayStack(Stack):
             "EmailSenderIdentity",
             value=email.sender_identity.email_identity_name,
             description="SES identity mail is sent as: confirm the verification mail SES sent it",
+        )
+        CfnOutput(
+            self,
+            "SellerEventBusArn",
+            value=seller_events_bus.bus.event_bus_arn,
+            description="Seller events: sellers' accounts attach rules to this bus (README)",
         )
         CfnOutput(
             self,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from functools import cache
 from typing import Any
 
 from functions import contracts
@@ -98,7 +99,8 @@ def create_resources(
     client, also verify the sender address (SES refuses unverified senders, moto too); with S3
     and SQS clients, the invoice bucket (versioned) and the queues with their DLQs; with a KMS
     client, the key sealing invoice endpoints' secrets (once per mocked account: keys cannot
-    be deleted at once, so it is kept across calls)."""
+    be deleted at once, so it is kept across calls). Always the seller events' bus."""
+    create_event_bus()
     if kms is not None:
         create_secret_key(kms)
     if ses is not None:
@@ -158,6 +160,29 @@ def create_resources(
                 TableName=name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": spec["ttl"]},
             )
+
+
+@cache
+def _events_client(region: str) -> Any:
+    import boto3
+
+    return boto3.client("events", region_name=region)
+
+
+def create_event_bus(events: Any = None) -> str:
+    """The EventBridge bus seller events are published on (`EVENT_BUS_NAME`), as deployed
+    (infra/seller_events.py); kept across calls, like the key: rules on it (the fake seller's,
+    a test's) are their creator's to remove. Its ARN, for rules and targets."""
+    from botocore.exceptions import ClientError
+
+    client = events or _events_client(os.environ["AWS_REGION"])
+    name = os.environ["EVENT_BUS_NAME"]
+    try:
+        return str(client.create_event_bus(Name=name)["EventBusArn"])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceAlreadyExistsException":
+            raise
+    return str(client.describe_event_bus(Name=name)["Arn"])
 
 
 def create_secret_key(kms: Any) -> None:

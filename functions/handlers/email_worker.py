@@ -1,4 +1,5 @@
-"""Lambda: the outbox table's stream → email (`functions.notifications.deliver`).
+"""Lambda: the outbox table's stream → email (`functions.notifications.deliver`), and seller
+events (`event#` items) → the EventBridge bus (`functions.event_publishing.publish`).
 
 Each record is handled on its own; one that fails is reported as a batch item failure, so
 Lambda retries it (and, after its retries, sends its coordinates to the dead-letter queue) while
@@ -22,10 +23,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import notifications, observability, store
+from functions import contracts, event_publishing, notifications, observability, store
 from functions.clock import now
 from functions.config import settings
 from functions.observability import logger
+from functions.store.event_bus import EventBridgeBus
 from functions.store.mail import SesMailer
 from functions.store.outbox import DynamoOutbox
 from functions.store.secrets import LinkSigningKey
@@ -39,6 +41,7 @@ class Wiring:
     mailer: SesMailer
     link_key: LinkSigningKey
     sender: str
+    bus: EventBridgeBus
 
 
 @cache
@@ -46,7 +49,11 @@ def _wiring() -> Wiring:
     config = settings()
     store.bind(config)
     return Wiring(
-        DynamoOutbox(), SesMailer(config.region), LinkSigningKey(config), config.email_sender
+        DynamoOutbox(),
+        SesMailer(config.region),
+        LinkSigningKey(config),
+        config.email_sender,
+        EventBridgeBus(config.region, config.event_bus_name),
     )
 
 
@@ -60,6 +67,9 @@ def send_new_mail(record: DynamoDBRecord) -> None:
     if not notifications.is_fresh(image):
         return
     key = str(image["pk"])
+    if key.startswith(contracts.OUTBOX_EVENT_PREFIX):
+        publish_seller_event(key)
+        return
     wiring = _wiring()
     try:
         delivery = notifications.deliver(
@@ -85,6 +95,22 @@ def send_new_mail(record: DynamoDBRecord) -> None:
                 "message_id": delivery.message_id,
             },
         )
+
+
+def publish_seller_event(key: str) -> None:
+    """An `event#` item: on the bus, once; raises when it was not published (retried)."""
+    wiring = _wiring()
+    try:
+        publication = event_publishing.publish(key, wiring.outbox, wiring.bus, now())
+    except Exception:
+        logger.exception("Seller event not published: retried", extra={"outbox_key": key})
+        observability.count(observability.SELLER_EVENTS_FAILED)
+        raise
+    if publication.outcome in ("published", "published_unrecorded"):
+        observability.count(observability.SELLER_EVENTS_PUBLISHED, action=publication.action)
+    log = logger.error if publication.outcome == "published_unrecorded" else logger.info
+    outcome = {"outcome": publication.outcome, "event_id": publication.event_id}
+    log("Seller event handled", extra={"outbox_key": key, **outcome})
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -12,6 +12,7 @@ from tests.infra.support import (
     ALARM_EMAIL,
     EMAIL_SENDER,
     PUBLIC_BASE_URL,
+    SELLER_ACCOUNTS,
     SUPPLIER_ENTITY_CONTEXT,
     Synthesized,
     synthesize,
@@ -43,7 +44,11 @@ def stack(
 ) -> Synthesized:
     return synthesize(
         tmp_path_factory.mktemp("cdk.out"),
-        {"layerDir": str(built_layer), "assetDir": str(built_asset)},
+        {
+            "layerDir": str(built_layer),
+            "assetDir": str(built_asset),
+            "sellerAccounts": SELLER_ACCOUNTS,
+        },
     )
 
 

@@ -63,6 +63,7 @@ FUNCTION_HANDLERS = (
 )
 EMAIL_SENDER = "orders@marketplace.example"
 ALARM_EMAIL = "oncall@marketplace.example"
+SELLER_ACCOUNTS = ["444455556666", "777788889999"]  # sellerAccounts: rules on the seller bus
 SUPPLIER_ENTITY_CONTEXT = {
     "supplierLegalName": "Procurement Gateway Ltd", "supplierTaxId": "GB999999973",
     "remitToStreet": "1 Demo Street", "remitToCity": "London", "remitToCountry": "GB",

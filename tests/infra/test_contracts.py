@@ -76,6 +76,7 @@ def test_outbox_stream_filters_use_the_outbox_prefixes(stack: Synthesized) -> No
         contracts.OUTBOX_EMAIL_PREFIX,
         contracts.OUTBOX_CONTRACT_INVOICE_PREFIX,
         contracts.OUTBOX_CONFIRMATION_PREFIX,
+        contracts.OUTBOX_EVENT_PREFIX,
     }
 
 

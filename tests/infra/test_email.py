@@ -63,11 +63,11 @@ def test_outbox_items_wake_one_worker_each_by_key_prefix_and_only_when_new(
         if (trigger := _triggers(stack, handler).get(outbox))
     }
 
-    # Mail to the email worker, contract invoices to the billing worker; neither sees the
-    # other's items nor any MODIFY (claims, marks) or REMOVE (TTL). Two readers per stream
-    # shard is what DynamoDB Streams serves without throttling.
+    # Mail and seller events to the email worker, contract invoices to the billing worker;
+    # neither sees the other's items nor any MODIFY (claims, marks) or REMOVE (TTL). Two
+    # readers per stream shard is what DynamoDB Streams serves without throttling.
     assert patterns == {
-        constants.EMAIL_HANDLER: [_key_prefix_filter("email#")],
+        constants.EMAIL_HANDLER: [_key_prefix_filter("email#"), _key_prefix_filter("event#")],
         constants.BILLING_HANDLER: [
             _key_prefix_filter("invoice#"),
             _key_prefix_filter("confirmation#"),  # queued for the delivery worker

@@ -25,7 +25,7 @@ from tests.infra.support import (
         (constants.ADMIN_HANDLER, 10, {"ADMIN_AUTH", "INVOICE_SECRET_KEY", "CONSOLE_USER_POOL_ID"}),
         (constants.WEB_HANDLER, 10, {"CONSOLE_USER_POOL_ID", "CONSOLE_CLIENT_ID"}),
         (constants.OPENBUY_HANDLER, 10, set()),
-        (constants.EMAIL_HANDLER, 30, set()),
+        (constants.EMAIL_HANDLER, 30, {"EVENT_BUS_NAME"}),  # seller events' bus
         (constants.METERING_HANDLER, 25, set()),
         (constants.BILLING_HANDLER, 60, set()),
         (constants.BILLING_SCHEDULE_HANDLER, 10, set()),
