@@ -84,6 +84,8 @@ OUTBOX_CONFIRMATION_PREFIX = "confirmation#"
 # Seller events (functions/seller_events.py): the notification (email) worker publishes them on
 # the EventBridge bus; the stream keeps two readers (DynamoDB Streams' advice per shard).
 OUTBOX_EVENT_PREFIX = "event#"
+# What the email (notification) worker's stream mapping passes it: mail, and seller events.
+EMAIL_WORKER_PREFIXES = (OUTBOX_EMAIL_PREFIX, OUTBOX_EVENT_PREFIX)
 
 # Objects in the invoice bucket: invoices/<integration>/<YYYY-MM>/<invoice id>.xml|.json, and
 # purchase orders too large to keep inline, credentials removed: orders/<integration>/<sha256>.xml.

@@ -39,6 +39,6 @@ class GatewayEmail(Construct):
             "DeadLetters",
             outbox_table=outbox_table,
             worker=worker,
-            key_prefix=(contracts.OUTBOX_EMAIL_PREFIX, contracts.OUTBOX_EVENT_PREFIX),
+            key_prefix=contracts.EMAIL_WORKER_PREFIXES,
             what="mail and seller events",
         )

@@ -36,9 +36,8 @@ INVOICE_PREFIX = contracts.OUTBOX_CONTRACT_INVOICE_PREFIX
 BILLING_PREFIXES = (INVOICE_PREFIX, contracts.OUTBOX_CONFIRMATION_PREFIX)
 """What the billing worker's stream mapping passes it (infra/invoicing.py)."""
 """Outbox keys for the billing worker."""
-MAIL_PREFIXES = (contracts.OUTBOX_EMAIL_PREFIX,)
-"""What the email worker's stream mapping passes it (infra/email.py): `event#` items are not
-mail, whatever publishes them."""
+MAIL_PREFIXES = contracts.EMAIL_WORKER_PREFIXES
+"""What the email worker's stream mapping passes it (infra/email.py): mail and seller events."""
 BATCH_SIZE = 10  # infra/constants.py OUTBOX_BATCH_SIZE
 RETRY_ATTEMPTS = 8  # infra/constants.py OUTBOX_RETRY_ATTEMPTS
 MAX_ATTEMPTS = 1 + RETRY_ATTEMPTS
@@ -219,8 +218,8 @@ class OutboxPump:
 
     def _invoke(self, records: list[dict[str, Any]]) -> dict[str, str]:
         """The sequence numbers the workers reported failed, each with its error: `invoice#`
-        items to the billing worker (inserts only, as its mapping's filter), `email#` items to
-        the email worker."""
+        items to the billing worker (inserts only, as its mapping's filter), `email#` and
+        `event#` items to the email worker."""
         invoices = [r for r in records if _key(r).startswith(BILLING_PREFIXES)]
         mail = [r for r in records if _key(r).startswith(MAIL_PREFIXES)]
         failed: dict[str, str] = {}
