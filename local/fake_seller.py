@@ -37,7 +37,6 @@ RESOLVE_CUSTOMER = "/marketplace/resolve-customer"
 _SELLER_PATH = re.compile(
     rf"^{PREFIX}/(?P<account>[0-9A-Za-z_-]{{1,64}})/(?P<page>register|registrations|events)$"
 )
-_EXCEPTION_NAME = re.compile(r"[A-Za-z]{1,64}Exception")
 PAGES = Environment(
     loader=FileSystemLoader(Path(__file__).with_name("fake_seller_templates")),
     autoescape=True,
@@ -215,40 +214,26 @@ def _resolved(account: str, answer: HttpAnswer) -> ResolvedCustomer | None:
         customer_identifier=identifier,
         aws_account_id=str(payload.get("CustomerAWSAccountId", "")),
         product_code=str(payload.get("ProductCode", "")),
-        test=_test_marker(payload),
+        test=payload.get("Test") is True,  # ResolveCustomer's marker (docs/FULFILLMENT.md)
         resolved_at=now().isoformat(),
     )
 
 
-def _test_marker(payload: Mapping[str, Any]) -> bool:
-    """The answer's test marker: any true field whose name says test (`Test`, `IsTest`...)."""
-    return any(
-        "test" in name.lower() and value in (True, "true") for name, value in payload.items()
-    )
-
-
 def _refusal(answer: HttpAnswer) -> Refusal:
-    """What the API said, whatever its shape: the exception it names and its message."""
+    """What the API said: AWS's exception name (`__type`) and our error's message (README,
+    "ResolveCustomer and GetEntitlements"); an answer of another shape is shown as it came."""
     text = answer.body.decode("utf-8", errors="replace")
-    strings: list[str] = []
     try:
-        _strings(json.loads(text), strings)
+        payload = json.loads(text)
     except ValueError:
-        strings = [text]
-    name = next((m.group(0) for s in strings if (m := _EXCEPTION_NAME.search(s))), "")
-    message = next((s for s in strings if " " in s), "") or text[:300]
-    return Refusal(status=answer.status, name=name, message=message, body=text[:2000])
-
-
-def _strings(value: Any, found: list[str]) -> None:
-    if isinstance(value, str):
-        found.append(value)
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            _strings(item, found)
-    elif isinstance(value, list):
-        for item in value:
-            _strings(item, found)
+        payload = None
+    name = message = ""
+    if isinstance(payload, dict):
+        name = str(payload.get("__type") or "")
+        error = payload.get("error")
+        message = str(error.get("message") or "") if isinstance(error, dict) else ""
+    return Refusal(status=answer.status, name=name, message=message or text[:300],
+                   body=text[:2000])  # fmt: skip
 
 
 def _headers(content_type: str) -> list[tuple[str, str]]:

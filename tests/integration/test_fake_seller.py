@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlencode
 
 import boto3
@@ -18,11 +18,11 @@ import pytest
 
 from functions.clock import now
 from functions.links import verify_subscriptions_link
-from functions.registration import TOKEN_FIELD, ExpiredToken, InvalidToken, issue, verify
+from functions.registration import TOKEN_FIELD, issue
 from functions.seller_events import DETAIL_TYPE, source_for
 from local.fake_seller import PREFIX, FakeSeller, registration_url, seller_tokens
 from local.fake_seller_events import RULE_PREFIX, EventPump, ensure_bus, subscribe
-from local.seed import demo_products, seed, with_fulfillment_urls
+from local.seed import demo_products, seed, seed_catalog, with_fulfillment_urls
 from local.simulator import BuyerAccount, BuyerState
 from local.stack import HttpAnswer
 from tests.support import ADMIN_TOKEN, BASE_URL, SELLER, admin, seller_token
@@ -44,50 +44,30 @@ def _form(token: str) -> bytes:
     return urlencode({TOKEN_FIELD: token}).encode()
 
 
-class ResolveCustomerContract:
-    """Stands in for the API (LocalApi.handle) with POST /marketplace/resolve-customer as
-    docs/FULFILLMENT.md fixes it: a seller's bearer token, a token of its own product →
-    ResolveCustomer's shape; forged or expired → JSON 400 naming AWS's exception. Keeps what it
-    was sent, as the seller's server sent it."""
+class RecordingApi:
+    """The real local API (ResolveCustomer included), keeping what the seller's server sent it."""
 
-    PRODUCT_SELLERS: ClassVar[dict[str, str]] = {
-        p["id"]: p["seller_account"] for p in demo_products()
-    }
-
-    def __init__(self) -> None:
+    def __init__(self, api: Any) -> None:
+        self.api = api
         self.sent: list[tuple[str, str, dict[str, str], bytes]] = []
 
     def handle(self, method: str, path: str, query: str = "", headers: Any = (),
                body: bytes = b"", identity: Any = None) -> HttpAnswer:  # fmt: skip
         self.sent.append((method, path, dict(headers), body))
-        tokens = {f"Bearer {t}": a for a, t in seller_tokens(os.environ["SELLER_TOKENS"]).items()}
-        seller = tokens.get(dict(headers).get("Authorization", ""))
-        if seller is None:
-            return _reply(403, {"error": {"message": "The token is not accepted."}})
-        try:
-            found = verify(_link_key(), json.loads(body)["RegistrationToken"], now())
-        except (InvalidToken, ExpiredToken) as exc:
-            name = f"{type(exc).__name__}Exception"
-            return _reply(400, {"error": {"code": name, "message": str(exc)}})
-        if self.PRODUCT_SELLERS[found.product_id] != seller:
-            return _reply(400, {"error": {"code": "InvalidTokenException",
-                                          "message": "The registration token is invalid."}})  # fmt: skip
-        return _reply(200, {"CustomerIdentifier": found.account_id, "ProductCode":
-                            found.product_id, "CustomerAWSAccountId": found.account_id,
-                            "Test": found.test})  # fmt: skip
-
-
-def _reply(status: int, payload: Any) -> HttpAnswer:
-    return HttpAnswer(status, [("Content-Type", "application/json")], json.dumps(payload).encode())
+        answer: HttpAnswer = self.api.handle(method, path, query=query, headers=headers,
+                                             body=body, identity=identity)  # fmt: skip
+        return answer
 
 
 @pytest.fixture
-def contract() -> ResolveCustomerContract:
-    return ResolveCustomerContract()
+def contract(api: Any) -> RecordingApi:
+    """The demo catalog (each product with its seller account) behind the real API."""
+    seed_catalog(api, ADMIN_TOKEN)
+    return RecordingApi(api)
 
 
 @pytest.fixture
-def seller(contract: ResolveCustomerContract) -> FakeSeller:
+def seller(contract: RecordingApi) -> FakeSeller:
     return FakeSeller(contract, seller_tokens(os.environ["SELLER_TOKENS"]))  # type: ignore[arg-type]
 
 
@@ -101,7 +81,7 @@ def _json(seller: FakeSeller, name: str) -> list[dict[str, Any]]:
 
 
 def test_the_registration_page_resolves_the_token_with_the_sellers_token_and_welcomes_the_customer(
-    seller: FakeSeller, contract: ResolveCustomerContract
+    seller: FakeSeller, contract: RecordingApi
 ) -> None:
     # Given a buyer's browser posting a fresh test-mode token for DataStream Pro
     token = _token("datastream-pro", test=True)
