@@ -11,7 +11,7 @@ import pytest
 from functions import store
 from functions.config import settings
 from functions.store.catalog import DynamoProductStore
-from local.seed import DEMO_INTEGRATIONS, demo_products, seed, seed_catalog
+from local.seed import DEMO_ACCOUNTS, DEMO_INTEGRATIONS, demo_products, seed, seed_catalog
 from tests.support import ADMIN_TOKEN, admin
 
 
@@ -339,7 +339,8 @@ def test_seed_creates_the_demo_catalog_through_the_admin_api(api: Any) -> None:
     demo = demo_products()
     listed = {p.id: p for p in _catalog().listed()}
     assert set(listed) == {p["id"] for p in demo}
-    assert api.invocations["functions.handlers.admin_api"] == len(DEMO_INTEGRATIONS) + len(demo)
+    calls = len(DEMO_ACCOUNTS) + len(DEMO_INTEGRATIONS) + len(demo)  # each through the API
+    assert api.invocations["functions.handlers.admin_api"] == calls
     for payload in demo:
         _, fetched = admin(api, "GET", f"/admin/products/{payload['id']}")
         assert {k: v for k, v in fetched["product"].items() if k in payload} == payload
