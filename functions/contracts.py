@@ -28,10 +28,12 @@ REQUESTS_AWAITING_PUNCHOUT_INDEX = "awaiting-punchout"  # started outside a punc
 SUBSCRIPTIONS_BY_ACCOUNT_INDEX = "by-account"  # an account's subscriptions, by age
 SUBSCRIPTIONS_BILLABLE_INDEX = "billable"  # invoiceable subscriptions, in BILLING_SHARDS, by age
 SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX = "by-account-product"  # metering's lookup, by age
-SUBSCRIPTIONS_UNSUBSCRIBING_INDEX = "unsubscribing"  # cancelled, not yet unsubscribed, by window
-# A product's contract entitlements (GetEntitlements), by customer: active subscriptions with
-# an approved contract line only (functions/entitlements.py).
-SUBSCRIPTIONS_ENTITLEMENTS_INDEX = "entitlements"
+# One overloaded sparse index for two exclusive states (CloudFormation adds or deletes at most
+# one GSI per table in an update, so each release adds at most one): an active subscription
+# holding a contract entitlement is under `entitlement#<product>`, by `<customer>#<subscription>`
+# (GetEntitlements, functions/entitlements.py); a cancelled one not yet announced unsubscribed is
+# under `unsubscribing`, by when its metering window closes (the sweep, functions/unsubscribes.py).
+SUBSCRIPTIONS_LIFECYCLE_INDEX = "lifecycle"
 INVOICES_BY_INTEGRATION_INDEX = "by-integration"  # an integration's invoices, by period
 INVOICES_BY_SUBSCRIPTION_INDEX = "by-subscription"  # a subscription's invoices, by period
 INTEGRATIONS_INDEXES: dict[str, tuple[str, str | None]] = {
@@ -47,8 +49,7 @@ SUBSCRIPTIONS_INDEXES: dict[str, tuple[str, str | None]] = {
     SUBSCRIPTIONS_BY_ACCOUNT_INDEX: ("account_id", "created_at"),
     SUBSCRIPTIONS_BILLABLE_INDEX: ("billing_shard", "created_at"),
     SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX: ("account_product", "created_at"),
-    SUBSCRIPTIONS_UNSUBSCRIBING_INDEX: ("unsubscribing", "window_closes_at"),
-    SUBSCRIPTIONS_ENTITLEMENTS_INDEX: ("entitled_product", "entitlement_key"),
+    SUBSCRIPTIONS_LIFECYCLE_INDEX: ("lifecycle_key", "lifecycle_sort"),
 }
 INVOICES_INDEXES: dict[str, tuple[str, str | None]] = {
     INVOICES_BY_INTEGRATION_INDEX: ("integration_id", "period_key"),

@@ -6,8 +6,11 @@ An entitlement is an active subscription's contract line a purchase order approv
 approved quantity (periods of the term), its `ExpirationDate` the term's end. Test
 subscriptions are included, marked `"Test": true`, so a seller can try its integration.
 
-The subscriptions table keeps a sparse index of them (`index_entry`), written in the same
-transaction as every state change: a page is one Query, a cancellation drops out at once.
+The subscriptions table keeps them in its sparse `lifecycle` index (`index_entry`), written in
+the same transaction as every state change: a page is one Query, a cancellation drops out at
+once. Each entry carries the seller the subscription was sold by (`Subscription.seller_account`),
+so a seller's Query filters on it and reads no product: a seller sees only its own products by
+construction, and a foreign or unknown product is an empty page.
 `NextToken` is the page's LastEvaluatedKey signed (HMAC) and bound to the caller, the product
 and the filter: a tampered or borrowed token is a 400, never a read of someone else's data.
 
@@ -34,8 +37,7 @@ MAX_FILTER_VALUES = 25
 MAX_VALUE_LENGTH = 255
 MAX_NEXT_TOKEN_LENGTH = 2048
 NEXT_TOKEN_LIFETIME = timedelta(minutes=15)
-"""A NextToken stands for the product check of the page that issued it (so a walk costs one
-Query a page); after this long the walk restarts, and so re-checks who sells the product."""
+"""A NextToken's life: a walk older than this starts again (AWS's tokens expire too)."""
 CUSTOMER_FILTER = "CUSTOMER_IDENTIFIER"
 DIMENSION_FILTER = "DIMENSION"
 _PURPOSE = b"procurement-gateway entitlements next token v1"
@@ -43,12 +45,22 @@ _TEXT = re.compile(r"[^\x00-\x1f\x7f#]{1,255}")
 _PART = re.compile(r"[A-Za-z0-9_-]{1,1800}")
 
 
-class IndexEntry(NamedTuple):
-    """The entitlements index attributes of a subscription item."""
+ENTITLEMENT_PARTITION = "entitlement#"
+"""The `lifecycle` index partitions of entitlements: `entitlement#<ProductCode>` (a ProductCode
+holds no `#`, `parse_query`), never the sweep's `unsubscribing`."""
 
-    product: str  # partition: the ProductCode
+
+def entitlement_partition(product_code: str) -> str:
+    return f"{ENTITLEMENT_PARTITION}{product_code}"
+
+
+class IndexEntry(NamedTuple):
+    """The `lifecycle` index attributes of an entitled subscription item."""
+
+    partition: str  # `entitlement#<ProductCode>`
     key: str  # sort: `<customer>#<subscription>`, so one customer is a key condition
     dimension: str
+    seller: str  # the seller account it was sold by: a seller's filter
 
 
 class EntitlementsQuery(NamedTuple):
@@ -78,7 +90,10 @@ def index_entry(subscription: Subscription) -> IndexEntry | None:
     if contract_line(subscription) is None:
         return None
     key = f"{subscription.account_id}#{subscription.id}"
-    return IndexEntry(subscription.product_id, key, subscription.offer_id)
+    return IndexEntry(
+        entitlement_partition(subscription.product_id), key, subscription.offer_id,
+        subscription.seller_account,
+    )  # fmt: skip
 
 
 def customer_prefix(customer: str) -> str:

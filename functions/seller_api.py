@@ -2,9 +2,12 @@
 registration token → the customer) and GetEntitlements (a product's contract entitlements).
 
 Who calls is decided as for metering (`metering.Caller`): the marketplace's admin may ask about
-any product, a seller only about its own, judged against the product's seller now. Refusals are
-`MarketplaceError`s named as AWS names them; a token or product of another seller is refused
-exactly like a forged one or an unknown product, so the answer tells nothing about that seller.
+any product, a seller only about its own. ResolveCustomer judges against the product's seller
+now; GetEntitlements lists only the entitlements a seller sold (the seller snapshot each indexed
+subscription carries), so it reads no product: a foreign or unknown product is an empty page,
+exactly like a product of its own nobody holds. Refusals are `MarketplaceError`s named as AWS
+names them; a token of another seller is refused exactly like a forged one, so the answer tells
+nothing about that seller.
 
 Plain Python: the stores and the link-signing key are passed in."""
 
@@ -31,8 +34,13 @@ class ProductLookup(Protocol):
 
 class EntitlementPages(Protocol):
     def page(
-        self, query: entitlements.EntitlementsQuery, start: entitlements.PageStart | None
-    ) -> tuple[list[Subscription], entitlements.PageStart | None]: ...
+        self,
+        query: entitlements.EntitlementsQuery,
+        start: entitlements.PageStart | None,
+        seller: str | None,
+    ) -> tuple[list[Subscription], entitlements.PageStart | None]:
+        """`seller`: only the entitlements it sold; None (the admin): every one."""
+        ...
 
 
 def sells(caller: Caller, product: Product | None) -> bool:
@@ -81,23 +89,21 @@ def get_entitlements(
     caller: Caller,
     now: datetime,
     *,
-    products: ProductLookup,
     pages: EntitlementPages,
     link_key: bytes,
 ) -> dict[str, Any]:
-    """GetEntitlements: one page. The first page reads the product (is the caller its seller
-    now?); a NextToken, signed for this caller, product and filter, stands for that check for a
-    few minutes, so every further page is the index Query alone."""
+    """GetEntitlements: one page, one index Query, every page alike. A seller's Query keeps
+    only what it sold (no product read); a NextToken is signed for this caller, product and
+    filter. A caller that is neither the admin nor a seller is refused without a read."""
     query = entitlements.parse_query(body)
+    if not caller.admin and not caller.seller_account:
+        raise MarketplaceError(
+            ACCESS_DENIED, "Only a seller or the marketplace's admin may ask.", status=403
+        )
     name = caller_name(caller)
     start = entitlements.page_start(link_key, name, query, now)
-    if start is None and not sells(caller, products.get(query.product_code)):
-        raise MarketplaceError(
-            ACCESS_DENIED,
-            f"Product {query.product_code!r} is not one of your products.",
-            status=403,
-        )
-    found, following = pages.page(query, start)
+    seller = None if caller.admin else caller.seller_account
+    found, following = pages.page(query, start, seller)
     answer: dict[str, Any] = {
         "Entitlements": [entitlements.entitlement_json(subscription) for subscription in found]
     }

@@ -76,7 +76,7 @@ def events_for(
 def window_closes_at(subscription: Subscription) -> str:
     """When a cancelled subscription's metering window closes (metering accepts usage
     timestamped before the cancellation for `METERING_WINDOW`), or "" when it is not cancelled
-    or was announced unsubscribed already: the `unsubscribing` index's sort key."""
+    or was announced unsubscribed already: the `lifecycle` index's sort key (`unsubscribing`)."""
     if subscription.state != CANCELLED or not subscription.cancelled_at:
         return ""
     if subscription.unsubscribed_at:

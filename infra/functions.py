@@ -271,8 +271,7 @@ class GatewayFunctions(Construct):
         subscriptions_by_account = contracts.SUBSCRIPTIONS_BY_ACCOUNT_INDEX
         billable = contracts.SUBSCRIPTIONS_BILLABLE_INDEX
         subscriptions_by_account_product = contracts.SUBSCRIPTIONS_BY_ACCOUNT_PRODUCT_INDEX
-        unsubscribing = contracts.SUBSCRIPTIONS_UNSUBSCRIBING_INDEX
-        subscriptions_entitlements = contracts.SUBSCRIPTIONS_ENTITLEMENTS_INDEX
+        lifecycle = contracts.SUBSCRIPTIONS_LIFECYCLE_INDEX  # entitlements and unsubscribing
         invoices_by_integration = contracts.INVOICES_BY_INTEGRATION_INDEX
         invoices_by_subscription = contracts.INVOICES_BY_SUBSCRIPTION_INDEX
 
@@ -357,8 +356,9 @@ class GatewayFunctions(Construct):
         _grant(metering, subscriptions, indexes=[subscriptions_by_account_product])
         # ResolveCustomer reads the product (GetItem, above) and checks the registration token
         # with a key derived from the link-signing key; GetEntitlements queries the sparse
-        # entitlements index (one Query a page) and signs its NextToken with that key too.
-        _grant(metering, subscriptions, indexes=[subscriptions_entitlements])
+        # lifecycle index's entitlement partition (one Query a page, no product read) and signs
+        # its NextToken with that key too.
+        _grant(metering, subscriptions, indexes=[lifecycle])
         data.link_signing_key.grant_read(metering)
         _grant(metering, usage, "dynamodb:GetItem", *TRANSACT)
 
@@ -383,10 +383,11 @@ class GatewayFunctions(Construct):
 
         _grant_send(self.billing_schedule_function, billing_queue)  # 16 "shard" messages
 
-        # One Query of the unsubscribing index; per subscription one TransactWriteItems (the
-        # subscription, conditioned on its version, and the event's outbox item).
+        # One Query of the lifecycle index's unsubscribing partition; per subscription one
+        # TransactWriteItems (the subscription, conditioned on its version, and the event's
+        # outbox item).
         sweep = self.unsubscribe_sweep_function
-        _grant(sweep, subscriptions, "dynamodb:PutItem", indexes=[unsubscribing])
+        _grant(sweep, subscriptions, "dynamodb:PutItem", indexes=[lifecycle])
         _grant(sweep, outbox, "dynamodb:PutItem")
 
         # Reads the invoice and the integration's endpoint, posts the stored document, records

@@ -55,9 +55,7 @@ def resolve_customer() -> Response:
 @router.post("/marketplace/entitlements")
 def get_entitlements() -> Response:
     caller = seller_caller(router.current_event)
-    products, pages = _stores()
+    _, pages = _stores()
     body = json_edge.json_body_of(router.current_event)
-    answer = seller_api.get_entitlements(
-        body, caller, now(), products=products, pages=pages, link_key=_link_key()()
-    )
+    answer = seller_api.get_entitlements(body, caller, now(), pages=pages, link_key=_link_key()())
     return json_edge.json_reply(answer)

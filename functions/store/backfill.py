@@ -4,9 +4,10 @@ account in the shell.
 
 - `account_product`: subscriptions stored before the `by-account-product` index existed lack
   its key, so metering (which queries that index) would not find them. Idempotent.
-- `entitlements`: active subscriptions stored before the `entitlements` index existed lack its
-  keys, so GetEntitlements would not list them. `python -m functions.store.backfill
-  entitlements <subscriptions table>`. Idempotent.
+- `entitlements`: active subscriptions stored before the `lifecycle` index existed lack its
+  keys, so GetEntitlements would not list them; those stored before the seller snapshot take
+  their product's seller, or a seller would not see them. `python -m functions.store.backfill
+  entitlements <subscriptions table> <products table>`. Idempotent.
 - `seal-invoice-secrets`: integrations stored before invoice endpoints' shared secrets were
   sealed with KMS hold them in clear; each is written again, sealed (both items, guarded by
   the version read). Idempotent. `python -m functions.store.backfill seal-invoice-secrets
@@ -15,6 +16,7 @@ account in the shell.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from functions.store.subscriptions import account_product
@@ -67,41 +69,53 @@ def _product_of(item: dict[str, Any]) -> str:
     return str(json.loads(raw).get("product_id") or "")
 
 
-def backfill_entitlements(client: Any, table: str) -> int:
-    """Set the entitlements index attributes on every entitled subscription lacking them; how
-    many were set. Each update is conditioned on the version read, so one the order path wrote
-    meanwhile (which sets them itself) is left alone. Safe to run again."""
-    from functions.entitlements import index_entry
+def backfill_entitlements(client: Any, table: str, products_table: str) -> int:
+    """Set the `lifecycle` index attributes on every entitled subscription lacking them, or
+    indexed without a seller; how many were set. A subscription stored before the seller
+    snapshot (`seller_account` "") takes its product's seller (one product read per distinct
+    product), so a seller's GetEntitlements finds it. Each update is conditioned on the
+    version read, so one the order path wrote meanwhile is left alone (it sets the index
+    itself; run again for the seller). Safe to run again."""
     from functions.store.models import SubscriptionRecord
-    from functions.store.subscriptions import subscription_of
+    from functions.store.subscriptions import lifecycle_of, subscription_of, subscription_record
 
+    sellers: dict[str, str] = {}
     updated = 0
     request: dict[str, Any] = {
         "TableName": table,
         "FilterExpression": (
-            "attribute_exists(account_id) AND attribute_not_exists(entitled_product) "
-            "AND #state = :active"
+            "attribute_exists(account_id) AND #state = :active AND "
+            "(attribute_not_exists(lifecycle_key) OR lifecycle_seller = :unknown)"
         ),
         "ExpressionAttributeNames": {"#state": "state"},
-        "ExpressionAttributeValues": {":active": {"S": "active"}},
+        "ExpressionAttributeValues": {":active": {"S": "active"}, ":unknown": {"S": ""}},
     }
     while True:
         page = client.scan(**request)
         for item in page.get("Items", []):
-            entry = index_entry(subscription_of(SubscriptionRecord.from_raw_data(item)))
-            if entry is None:
+            subscription = subscription_of(SubscriptionRecord.from_raw_data(item))
+            if lifecycle_of(subscription).key is None:
                 continue
+            if not subscription.seller_account:
+                product = subscription.product_id
+                if product not in sellers:
+                    sellers[product] = _seller_of(client, products_table, product)
+                subscription = replace(subscription, seller_account=sellers[product])
+            stored = subscription_record(subscription).serialize()  # as every write sets it
             try:
                 client.update_item(
                     TableName=table,
                     Key={"pk": item["pk"]},
                     UpdateExpression=(
-                        "SET entitled_product = :p, entitlement_key = :k, entitled_dimension = :d"
+                        "SET lifecycle_key = :k, lifecycle_sort = :s, lifecycle_seller = :seller, "
+                        "entitled_dimension = :d, #document = :doc"
                     ),
                     ConditionExpression="version = :v",
+                    ExpressionAttributeNames={"#document": "document"},
                     ExpressionAttributeValues={
-                        ":p": {"S": entry.product}, ":k": {"S": entry.key},
-                        ":d": {"S": entry.dimension}, ":v": item["version"],
+                        ":k": stored["lifecycle_key"], ":s": stored["lifecycle_sort"],
+                        ":seller": stored["lifecycle_seller"], ":d": stored["entitled_dimension"],
+                        ":doc": stored["document"], ":v": item["version"],
                     },
                 )  # fmt: skip
             except client.exceptions.ConditionalCheckFailedException:
@@ -110,6 +124,17 @@ def backfill_entitlements(client: Any, table: str) -> int:
         if "LastEvaluatedKey" not in page:
             return updated
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _seller_of(client: Any, products_table: str, product_id: str) -> str:
+    """The product's seller account now ("" when the product is gone or names none)."""
+    found = client.get_item(
+        TableName=products_table,
+        Key={"pk": {"S": product_id}},
+        ProjectionExpression="seller_account",
+        ConsistentRead=True,
+    ).get("Item", {})
+    return str(found.get("seller_account", {}).get("S", ""))
 
 
 def seal_invoice_secrets(store: DynamoIntegrationStore) -> int:
@@ -152,8 +177,8 @@ if __name__ == "__main__":  # pragma: no cover (operator entry point)
 
     if len(sys.argv) == 4 and sys.argv[1] == "seal-invoice-secrets":
         _seal_main(sys.argv[2], sys.argv[3])
-    elif len(sys.argv) == 3 and sys.argv[1] == "entitlements":
-        count = backfill_entitlements(boto3.client("dynamodb"), sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "entitlements":
+        count = backfill_entitlements(boto3.client("dynamodb"), sys.argv[2], sys.argv[3])
         print(f"entitlements index set on {count} subscription(s)")
     elif len(sys.argv) == 2:
         count = backfill_account_product(boto3.client("dynamodb"), sys.argv[1])
@@ -161,7 +186,8 @@ if __name__ == "__main__":  # pragma: no cover (operator entry point)
     else:
         sys.exit(
             "usage: python -m functions.store.backfill <subscriptions table name>\n"
-            "       python -m functions.store.backfill entitlements <subscriptions table name>\n"
+            "       python -m functions.store.backfill entitlements <subscriptions table name> "
+            "<products table name>\n"
             "       python -m functions.store.backfill seal-invoice-secrets "
             "<integrations table name> <KMS key ARN>"
         )

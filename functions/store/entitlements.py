@@ -1,11 +1,17 @@
-"""GetEntitlements' read: one Query of the sparse `entitlements` index of the subscriptions
-table per page (functions/entitlements.py says what is in it)."""
+"""GetEntitlements' read: one Query of the `entitlement#<product>` partition of the sparse
+`lifecycle` index of the subscriptions table per page (functions/entitlements.py says what is
+in it)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from functions.entitlements import EntitlementsQuery, PageStart, customer_prefix
+from functions.entitlements import (
+    EntitlementsQuery,
+    PageStart,
+    customer_prefix,
+    entitlement_partition,
+)
 from functions.store.errors import storage_errors
 from functions.store.models import SubscriptionRecord
 from functions.store.subscriptions import subscription_of
@@ -14,20 +20,24 @@ from functions.subscriptions import Subscription
 
 class DynamoEntitlements:
     def page(
-        self, query: EntitlementsQuery, start: PageStart | None
+        self, query: EntitlementsQuery, start: PageStart | None, seller: str | None
     ) -> tuple[list[Subscription], PageStart | None]:
         """At most `query.max_results` entitled subscriptions of the product, by customer, and
-        where the next page starts. Exactly one Query: with a filter, a page may hold fewer
-        than MaxResults (even none) and still have a next one, as AWS's pages may."""
-        index = SubscriptionRecord.entitlements
+        where the next page starts; `seller` keeps only those it sold (None: all). Exactly one
+        Query: with a filter, a page may hold fewer than MaxResults (even none) and still have
+        a next one, as AWS's pages may."""
+        partition = entitlement_partition(query.product_code)
         key_condition: Any = None
         filters: Any = None
+        if seller is not None:
+            filters = SubscriptionRecord.lifecycle_seller == seller
         if len(query.customers) == 1:
-            key_condition = SubscriptionRecord.entitlement_key.startswith(
+            key_condition = SubscriptionRecord.lifecycle_sort.startswith(
                 customer_prefix(query.customers[0])
             )
         elif query.customers:
-            filters = SubscriptionRecord.account_id.is_in(*query.customers)
+            by_customer = SubscriptionRecord.account_id.is_in(*query.customers)
+            filters = by_customer if filters is None else filters & by_customer
         if query.dimensions:
             by_dimension = SubscriptionRecord.entitled_dimension.is_in(*query.dimensions)
             filters = by_dimension if filters is None else filters & by_dimension
@@ -35,12 +45,12 @@ class DynamoEntitlements:
         if start is not None:
             exclusive_start = {
                 "pk": {"S": start.subscription_id},
-                "entitled_product": {"S": query.product_code},
-                "entitlement_key": {"S": start.entitlement_key},
+                "lifecycle_key": {"S": partition},
+                "lifecycle_sort": {"S": start.entitlement_key},
             }
         with storage_errors("reading the product's entitlements"):
-            results = index.query(
-                query.product_code,
+            results = SubscriptionRecord.by_lifecycle.query(
+                partition,
                 range_key_condition=key_condition,
                 filter_condition=filters,
                 page_size=query.max_results,
@@ -53,4 +63,4 @@ class DynamoEntitlements:
         ]
         if not last:
             return found, None
-        return found, PageStart(last["pk"]["S"], last["entitlement_key"]["S"])
+        return found, PageStart(last["pk"]["S"], last["lifecycle_sort"]["S"])

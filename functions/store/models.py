@@ -218,28 +218,19 @@ class AccountProductIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
-class UnsubscribingIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
-    """Cancelled subscriptions not yet announced unsubscribed (sparse), by when their metering
-    window closes: the hourly sweep's one Query (functions/unsubscribes.py)."""
+class LifecycleIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
+    """One sparse index overloaded for two exclusive states (contracts.py says why one): an
+    active subscription's contract entitlement under `entitlement#<product>` by
+    `<customer>#<subscription>` (a GetEntitlements page is one Query), and a cancelled one not
+    yet announced unsubscribed under `unsubscribing` by when its metering window closes (the
+    hourly sweep's one Query). `functions.store.subscriptions.subscription_record` sets it."""
 
     class Meta:
-        index_name = contracts.SUBSCRIPTIONS_UNSUBSCRIBING_INDEX
+        index_name = contracts.SUBSCRIPTIONS_LIFECYCLE_INDEX
         projection = AllProjection()
 
-    unsubscribing = UnicodeAttribute(hash_key=True)
-    window_closes_at = UnicodeAttribute(range_key=True)
-
-
-class EntitlementsIndex(GlobalSecondaryIndex["SubscriptionRecord"]):
-    """A product's contract entitlements by `<customer>#<subscription>`: a GetEntitlements page
-    is one Query. Sparse: only active subscriptions with an approved contract line carry it."""
-
-    class Meta:
-        index_name = contracts.SUBSCRIPTIONS_ENTITLEMENTS_INDEX
-        projection = AllProjection()
-
-    entitled_product = UnicodeAttribute(hash_key=True)
-    entitlement_key = UnicodeAttribute(range_key=True)
+    lifecycle_key = UnicodeAttribute(hash_key=True)
+    lifecycle_sort = UnicodeAttribute(range_key=True)
 
 
 class SubscriptionRecord(Model):
@@ -258,16 +249,14 @@ class SubscriptionRecord(Model):
     version = NumberAttribute()
     billing_shard = UnicodeAttribute(null=True)  # set while usage may be invoiced
     account_product = UnicodeAttribute(null=True)  # `<account>#<product>`
-    unsubscribing = UnicodeAttribute(null=True)  # set while cancelled, not yet unsubscribed
-    window_closes_at = UnicodeAttribute(null=True)
-    entitled_product = UnicodeAttribute(null=True)  # set while it holds a contract entitlement
-    entitlement_key = UnicodeAttribute(null=True)  # `<account>#<subscription>`
+    lifecycle_key = UnicodeAttribute(null=True)  # `entitlement#<product>` or `unsubscribing`
+    lifecycle_sort = UnicodeAttribute(null=True)  # `<account>#<subscription>` or window close
+    lifecycle_seller = UnicodeAttribute(null=True)  # the seller it sold: a seller's filter
     entitled_dimension = UnicodeAttribute(null=True)  # the offer id: GetEntitlements' DIMENSION
     by_account = AccountSubscriptionsIndex()
     by_account_product = AccountProductIndex()
     by_billing_shard = BillableIndex()
-    by_unsubscribing = UnsubscribingIndex()
-    entitlements = EntitlementsIndex()
+    by_lifecycle = LifecycleIndex()
 
 
 class PreapprovalRecord(Model):

@@ -96,14 +96,34 @@ def account_product(account_id: str, product_id: str) -> str:
     return f"{account_id}#{product_id}"
 
 
-UNSUBSCRIBING = "due"
-"""The `unsubscribing` index's one partition: a cancelled subscription is there until the
-sweep has announced it unsubscribed (a handful an hour: one partition is plenty)."""
+UNSUBSCRIBING = "unsubscribing"
+"""The `lifecycle` index partition of cancelled subscriptions: one is there until the sweep has
+announced it unsubscribed (a handful an hour: one partition is plenty, no sharding)."""
+
+
+class Lifecycle(NamedTuple):
+    """A subscription's `lifecycle` index attributes (all None: not in the index)."""
+
+    key: str | None = None
+    sort: str | None = None
+    seller: str | None = None
+    dimension: str | None = None
+
+
+def lifecycle_of(subscription: Subscription) -> Lifecycle:
+    """Entitled (active) and unsubscribing (cancelled) exclude each other, so one index holds
+    both; every write sets or drops the attributes, so the index is never stale."""
+    entitled = index_entry(subscription)
+    if entitled is not None:
+        return Lifecycle(entitled.partition, entitled.key, entitled.seller, entitled.dimension)
+    closes = window_closes_at(subscription)
+    if closes:
+        return Lifecycle(UNSUBSCRIBING, closes)
+    return Lifecycle()
 
 
 def subscription_record(subscription: Subscription) -> SubscriptionRecord:
-    closes = window_closes_at(subscription)
-    entitled = index_entry(subscription)  # every write sets or drops it: never stale
+    lifecycle = lifecycle_of(subscription)
     return SubscriptionRecord(
         subscription.id,
         account_id=subscription.account_id,
@@ -114,11 +134,10 @@ def subscription_record(subscription: Subscription) -> SubscriptionRecord:
         version=subscription.version,
         billing_shard=billing_shard(subscription),
         account_product=account_product(subscription.account_id, subscription.product_id),
-        unsubscribing=UNSUBSCRIBING if closes else None,
-        window_closes_at=closes or None,
-        entitled_product=entitled.product if entitled else None,
-        entitlement_key=entitled.key if entitled else None,
-        entitled_dimension=entitled.dimension if entitled else None,
+        lifecycle_key=lifecycle.key,
+        lifecycle_sort=lifecycle.sort,
+        lifecycle_seller=lifecycle.seller,
+        entitled_dimension=lifecycle.dimension,
     )
 
 

@@ -1,6 +1,7 @@
-"""The unsubscribe sweep's port in DynamoDB (`functions.unsubscribes`): one Query of the sparse
-`unsubscribing` index, and per subscription one TransactWriteItems that marks it unsubscribed
-(so it leaves the index) and writes its `unsubscribe-success` outbox item."""
+"""The unsubscribe sweep's port in DynamoDB (`functions.unsubscribes`): one Query of the
+`unsubscribing` partition of the sparse `lifecycle` index, and per subscription one
+TransactWriteItems that marks it unsubscribed (so it leaves the index) and writes its
+`unsubscribe-success` outbox item."""
 
 from __future__ import annotations
 
@@ -26,9 +27,9 @@ OUTBOX_KEPT = timedelta(days=30)
 class DynamoUnsubscribes:
     def closed_by(self, moment: str, page_size: int) -> list[Subscription]:
         with storage_errors("looking up cancelled subscriptions"):
-            records = SubscriptionRecord.by_unsubscribing.query(
+            records = SubscriptionRecord.by_lifecycle.query(
                 UNSUBSCRIBING,
-                SubscriptionRecord.window_closes_at <= moment,
+                SubscriptionRecord.lifecycle_sort <= moment,
                 page_size=page_size,
             )
             return [subscription_of(record) for record in records]

@@ -97,8 +97,7 @@ def test_global_secondary_indexes_project_everything_on_string_keys(stack: Synth
         (table["SubscriptionsTable"], "by-account"): ("account_id", "created_at"),
         (table["SubscriptionsTable"], "billable"): ("billing_shard", "created_at"),
         (table["SubscriptionsTable"], "by-account-product"): ("account_product", "created_at"),
-        (table["SubscriptionsTable"], "unsubscribing"): ("unsubscribing", "window_closes_at"),
-        (table["SubscriptionsTable"], "entitlements"): ("entitled_product", "entitlement_key"),
+        (table["SubscriptionsTable"], "lifecycle"): ("lifecycle_key", "lifecycle_sort"),
         (table["InvoicesTable"], "by-integration"): ("integration_id", "period_key"),
         (table["InvoicesTable"], "by-subscription"): ("subscription_id", "period_key"),
     }

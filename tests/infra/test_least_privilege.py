@@ -194,8 +194,9 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "ProductsTable": {"dynamodb:GetItem"},
                 # the customer's subscriptions to the product
                 "SubscriptionsTable/index/by-account-product": QUERY,
-                # GetEntitlements: a page of the product's entitlements, one Query
-                "SubscriptionsTable/index/entitlements": QUERY,
+                # GetEntitlements: a page of the product's entitlements, one Query of the
+                # lifecycle index's `entitlement#<product>` partition
+                "SubscriptionsTable/index/lifecycle": QUERY,
                 # Hourly record and totals in one TransactWriteItems.
                 "UsageTable": {"dynamodb:GetItem"} | TRANSACT,
             },
@@ -220,7 +221,7 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
             {
                 # cancelled subscriptions whose metering window closed; each one marked
                 # unsubscribed with its event in one TransactWriteItems (two puts)
-                "SubscriptionsTable/index/unsubscribing": QUERY,
+                "SubscriptionsTable/index/lifecycle": QUERY,  # its `unsubscribing` partition
                 "SubscriptionsTable": {"dynamodb:PutItem"},
                 "OutboxTable": {"dynamodb:PutItem"},
             },

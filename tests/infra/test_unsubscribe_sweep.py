@@ -42,16 +42,14 @@ def test_a_failed_sweep_raises_an_alarm(stack: Synthesized) -> None:
     assert alarm["AlarmActions"], "to the alarm topic"
 
 
-def test_the_subscriptions_table_has_the_sparse_unsubscribing_index(stack: Synthesized) -> None:
+def test_the_subscriptions_table_has_the_sparse_lifecycle_index(stack: Synthesized) -> None:
     table = stack.resources[stack.logical_id("AWS::DynamoDB::Table", "SubscriptionsTable")]
 
     (index,) = [
-        i
-        for i in table["Properties"]["GlobalSecondaryIndexes"]
-        if i["IndexName"] == "unsubscribing"
+        i for i in table["Properties"]["GlobalSecondaryIndexes"] if i["IndexName"] == "lifecycle"
     ]
 
     assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
-        ("unsubscribing", "HASH"),
-        ("window_closes_at", "RANGE"),
+        ("lifecycle_key", "HASH"),
+        ("lifecycle_sort", "RANGE"),
     ]

@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from functions import registration
-from tests.order_support import only_subscription, order_request, post_order, subscribe
+from tests.order_support import (
+    DATASTREAM_ANNUAL,
+    only_subscription,
+    order_request,
+    po_from,
+    post_order,
+    request_approval,
+    subscribe,
+)
 from tests.storefront_support import CONTRACT_PAYG, create_integration, create_products
 from tests.support import ADMIN_TOKEN, SELLER, coupa_integration, seller_token
 
@@ -271,17 +279,40 @@ def test_the_customer_filter_and_the_dimension_filter(api: Any, coupa: dict[str,
     assert monthly == {"Entitlements": []}
 
 
-def test_another_sellers_product_is_access_denied_and_an_unknown_one_alike(
-    api: Any, subscription: dict[str, Any]
+def test_another_sellers_product_leaks_nothing_and_reads_like_an_unknown_one(
+    api: Any, coupa: dict[str, Any]
 ) -> None:
-    status, body = entitlements(api, ProductCode=OTHER_PRODUCT["id"])
+    # Given OTHER_SELLER's product with an active subscription (its seller snapshot theirs)
+    cart = request_approval(api, coupa, {**DATASTREAM_ANNUAL, "product_id": OTHER_PRODUCT["id"]})
+    assert post_order(api, po_from(coupa, cart.lines)).code == 200
+
+    # When SELLER asks about it, and about a product that does not exist
+    theirs = entitlements(api, ProductCode=OTHER_PRODUCT["id"])
     unknown = entitlements(api, ProductCode="no-such-product")
 
-    assert status == 403 and body["__type"] == "AccessDeniedException"
-    assert unknown[0] == 403
-    assert unknown[1]["error"]["message"] == body["error"]["message"].replace(
-        OTHER_PRODUCT["id"], "no-such-product"
-    )
+    # Then both are the same empty page; its seller and the admin see the entitlement
+    assert theirs == unknown == (200, {"Entitlements": []})
+    for caller in (seller_token(OTHER_SELLER), ADMIN_TOKEN):
+        status, body = entitlements(api, caller=caller, ProductCode=OTHER_PRODUCT["id"])
+        assert status == 200, body
+        assert [e["ProductCode"] for e in body["Entitlements"]] == [OTHER_PRODUCT["id"]]
+
+
+def test_every_page_is_one_query_and_reads_no_product(api: Any, coupa: dict[str, Any]) -> None:
+    from bench.counting import ApiCallCounter
+
+    for order in (1, 2):
+        _subscribe(api, coupa, order)
+    entitlements(api, MaxResults=1)  # warm: the link-signing key is read once per container
+
+    with ApiCallCounter() as counter:
+        _, first = entitlements(api, MaxResults=1)
+        first_calls = [c.name for c in counter.take()]
+        _, second = entitlements(api, MaxResults=1, NextToken=first["NextToken"])
+        next_calls = [c.name for c in counter.take()]
+
+    assert len(first["Entitlements"]) == len(second["Entitlements"]) == 1
+    assert first_calls == next_calls == ["dynamodb.Query"]
 
 
 def test_a_cancelled_subscription_drops_out_at_once(
@@ -360,20 +391,48 @@ def test_unreadable_bodies_are_a_400_on_both_routes(
         assert status == 400 and "error" in body
 
 
-def test_the_backfill_indexes_subscriptions_stored_before_the_index(
-    api: Any, tables: dict[str, Any], subscription: dict[str, Any]
+def test_the_backfill_indexes_subscriptions_stored_before_the_index_or_the_seller_snapshot(
+    api: Any, tables: dict[str, Any], coupa: dict[str, Any]
 ) -> None:
+    from bench.counting import ApiCallCounter
     from functions.store.backfill import backfill_entitlements
 
+    # Given two subscriptions stored before the lifecycle index and the seller snapshot
+    for order in (1, 2):
+        _subscribe(api, coupa, order)
     dynamodb, table = tables["dynamodb"], os.environ["SUBSCRIPTIONS_TABLE"]
-    dynamodb.update_item(
-        TableName=table, Key={"pk": {"S": subscription["id"]}},
-        UpdateExpression="REMOVE entitled_product, entitlement_key, entitled_dimension",
-    )  # fmt: skip
+    for item in dynamodb.scan(TableName=table, FilterExpression="attribute_exists(account_id)")[
+        "Items"
+    ]:
+        document = json.loads(item["document"]["S"])
+        dynamodb.update_item(
+            TableName=table, Key={"pk": item["pk"]},
+            UpdateExpression="SET #document = :doc REMOVE lifecycle_key, lifecycle_sort, "
+            "lifecycle_seller, entitled_dimension",
+            ExpressionAttributeNames={"#document": "document"},
+            ExpressionAttributeValues={
+                ":doc": {"S": json.dumps({**document, "seller_account": ""})}
+            },
+        )  # fmt: skip
     assert entitlements(api)[1] == {"Entitlements": []}
+    assert entitlements(api, caller=ADMIN_TOKEN)[1] == {"Entitlements": []}
 
-    assert backfill_entitlements(dynamodb, table) == 1
-    assert backfill_entitlements(dynamodb, table) == 0
+    # When the operator runs the backfill (twice: the second changes nothing)
+    with ApiCallCounter() as counter:
+        first = backfill_entitlements(dynamodb, table, os.environ["PRODUCTS_TABLE"])
+    second = backfill_entitlements(dynamodb, table, os.environ["PRODUCTS_TABLE"])
 
-    (listed,) = entitlements(api)[1]["Entitlements"]
-    assert listed["CustomerIdentifier"] == CUSTOMER and listed["Dimension"] == "annual"
+    # Then the seller finds both, their snapshot is the product's seller, and the one product
+    # was read once
+    assert (first, second) == (2, 0)
+    listed = entitlements(api)[1]["Entitlements"]
+    assert [(e["CustomerIdentifier"], e["Dimension"]) for e in listed] == [(CUSTOMER, "annual")] * 2
+    assert {s["seller_account"] for s in _subscriptions(tables)} == {SELLER}
+    assert [c.name for c in counter.take()].count("dynamodb.GetItem") == 1
+
+
+def _subscriptions(tables: dict[str, Any]) -> list[dict[str, Any]]:
+    items = tables["dynamodb"].scan(
+        TableName=os.environ["SUBSCRIPTIONS_TABLE"], FilterExpression="attribute_exists(account_id)"
+    )["Items"]
+    return [json.loads(item["document"]["S"]) for item in items]

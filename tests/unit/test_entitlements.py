@@ -29,20 +29,41 @@ def _active() -> Subscription:
 
 
 def test_only_an_active_subscription_with_an_approved_contract_line_is_indexed() -> None:
-    active = _active()
+    active = replace(_active(), seller_account=SELLER.seller_account)
     record = subscription_record(active)
 
     assert entitlements.index_entry(active) == (
-        active.product_id,
+        f"entitlement#{active.product_id}",
         f"{active.account_id}#{active.id}",
         active.offer_id,
+        SELLER.seller_account,
     )
-    assert record.entitled_product == active.product_id
+    assert (record.lifecycle_key, record.lifecycle_seller) == (
+        f"entitlement#{active.product_id}", SELLER.seller_account,
+    )  # fmt: skip
     for ended in (replace(active, state=CANCELLED), replace(active, state=PENDING)):
         assert entitlements.index_entry(ended) is None
-        assert subscription_record(ended).entitled_product is None
+        assert not (subscription_record(ended).lifecycle_key or "").startswith("entitlement#")
     usage_only = replace(active, lines=tuple(x for x in active.lines if x.kind != "contract"))
     assert entitlements.index_entry(usage_only) is None
+
+
+def test_one_lifecycle_index_holds_entitled_and_unsubscribing_subscriptions_apart() -> None:
+    # Given one subscription active, then cancelled, then announced unsubscribed
+    active = replace(_active(), seller_account=SELLER.seller_account)
+    cancelled = replace(active, state=CANCELLED, cancelled_at="2026-11-02T09:00:00+00:00")
+    announced = replace(cancelled, unsubscribed_at="2026-11-02T16:00:00+00:00")
+
+    # When each is stored, Then it is in the index at most once, under its state's partition
+    records = [subscription_record(s) for s in (active, cancelled, announced)]
+
+    assert [(r.lifecycle_key, r.lifecycle_sort) for r in records] == [
+        (f"entitlement#{active.product_id}", f"{active.account_id}#{active.id}"),
+        ("unsubscribing", "2026-11-02T15:00:00+00:00"),
+        (None, None),
+    ]
+    assert [r.lifecycle_seller for r in records] == [SELLER.seller_account, None, None]
+    assert [r.entitled_dimension for r in records] == [active.offer_id, None, None]
 
 
 def test_an_entitlement_reads_as_get_entitlements_shows_it() -> None:
@@ -103,28 +124,38 @@ def test_a_seller_asks_only_about_its_own_products_the_admin_about_any() -> None
 
 class _Pages:
     def __init__(self) -> None:
-        self.asked: list[PageStart | None] = []
+        self.asked: list[tuple[PageStart | None, str | None]] = []
 
     def page(
-        self, query: EntitlementsQuery, start: PageStart | None
+        self, query: EntitlementsQuery, start: PageStart | None, seller: str | None
     ) -> tuple[list[Subscription], PageStart | None]:
-        self.asked.append(start)
+        self.asked.append((start, seller))
         return [_active()], PageStart("req-9", "1#req-9") if start is None else None
 
 
-def test_a_next_page_skips_the_product_read_its_token_stands_for() -> None:
-    pages, reads = _Pages(), []
+def test_every_page_is_the_index_alone_filtered_to_the_sellers_own() -> None:
+    pages = _Pages()
 
-    class Products(_Products):
-        def get(self, product_id: str) -> Product | None:
-            reads.append(product_id)
-            return _product("309876543210")
-
-    ask = {"products": Products(), "pages": pages, "link_key": KEY}
+    ask = {"pages": pages, "link_key": KEY}
     first = seller_api.get_entitlements({"ProductCode": "datastream-pro"}, SELLER, NOW, **ask)
     body = {"ProductCode": "datastream-pro", "NextToken": first["NextToken"]}
     second = seller_api.get_entitlements(body, SELLER, NOW + timedelta(minutes=1), **ask)
+    seller_api.get_entitlements({"ProductCode": "datastream-pro"}, Caller(admin=True), NOW, **ask)
 
-    assert reads == ["datastream-pro"]
-    assert pages.asked == [None, PageStart("req-9", "1#req-9")]
+    assert pages.asked == [
+        (None, SELLER.seller_account),
+        (PageStart("req-9", "1#req-9"), SELLER.seller_account),
+        (None, None),  # the admin: every seller's
+    ]
     assert "NextToken" not in second and len(second["Entitlements"]) == 1
+
+
+def test_a_caller_neither_admin_nor_seller_is_refused_without_a_read() -> None:
+    pages = _Pages()
+
+    with pytest.raises(MarketplaceError) as refused:
+        seller_api.get_entitlements(
+            {"ProductCode": "datastream-pro"}, Caller(), NOW, pages=pages, link_key=KEY
+        )
+
+    assert (refused.value.code, pages.asked) == ("AccessDeniedException", [])
