@@ -5,11 +5,13 @@ and 390 px), and a screenshot at both widths lands in build/screenshots/ for a r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 # package.json pins axe-core; make test installs it (npm ci)
@@ -63,6 +65,18 @@ def with_axe(context: BrowserContext) -> BrowserContext:
         pytest.fail(f"{AXE} is missing: `make test` installs it (npm ci, package-lock.json)")
     context.add_init_script(path=AXE)
     return context
+
+
+@contextmanager
+def axe_page(browser: Browser, timeout_ms: float | None = None) -> Iterator[Page]:
+    """A desktop-sized page with axe-core in every document it loads, closed afterwards."""
+    context = with_axe(browser.new_context(viewport={"width": DESKTOP, "height": HEIGHT}))
+    if timeout_ms is not None:
+        context.set_default_timeout(timeout_ms)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def axe_violations(page: Page) -> list[str]:

@@ -10,16 +10,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.layout_support import DESKTOP, HEIGHT, assert_page_fits, with_axe
+from tests.e2e.layout_support import assert_page_fits, axe_page
 
 
 @pytest.fixture
 def console_page(browser: Browser) -> Iterator[Page]:
-    context = with_axe(browser.new_context(viewport={"width": DESKTOP, "height": HEIGHT}))
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with axe_page(browser) as page:
+        yield page
 
 
 def test_the_demo_admin_signs_in_sees_the_home_and_signs_out(

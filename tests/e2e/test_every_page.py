@@ -30,12 +30,11 @@ from tests.e2e.browser_support import (
 from tests.e2e.conftest import run_stack
 from tests.e2e.layout_support import (
     DESKTOP,
-    HEIGHT,
     NARROWEST,
     PHONE,
     assert_page_fits,
+    axe_page,
     set_width,
-    with_axe,
 )
 
 # One product per pricing model, and the usage offers with more than one dimension.
@@ -56,12 +55,8 @@ EXPIRY_WAIT_SECONDS = 10.0
 @pytest.fixture(scope="module")
 def walker(browser: Browser) -> Iterator[Page]:
     """The one page the walk reuses, with axe-core in every document it loads."""
-    context = with_axe(browser.new_context(viewport={"width": DESKTOP, "height": HEIGHT}))
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with axe_page(browser, TIMEOUT_MS) as page:
+        yield page
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from tests.e2e.browser_support import (
     press,
     punch_out,
 )
-from tests.e2e.layout_support import DESKTOP, HEIGHT, axe_violations, with_axe
+from tests.e2e.layout_support import axe_page, axe_violations
 
 PRODUCT = "sentinel-siem-trial"
 EVENT_TIMEOUT_SECONDS = 15.0  # the email worker publishes every 0.5 s, the event pump too
@@ -36,12 +36,8 @@ EVENT_POLL_SECONDS = 0.2
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A page with axe-core in every document it loads."""
-    context = with_axe(browser.new_context(viewport={"width": DESKTOP, "height": HEIGHT}))
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with axe_page(browser, TIMEOUT_MS) as opened:
+        yield opened
 
 
 def _events(base: str, seller: str, action: str, customer: str) -> list[dict[str, Any]]:

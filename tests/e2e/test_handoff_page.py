@@ -15,7 +15,7 @@ import requests
 from playwright.sync_api import Browser, Page, Request, Route, expect
 
 from tests.e2e.browser_support import TIMEOUT_MS, punch_out
-from tests.e2e.layout_support import assert_page_fits, with_axe
+from tests.e2e.layout_support import assert_page_fits, axe_page
 
 SELLER_PAGE = "https://register.openlens.example/aws/register"
 PRODUCT = "openlens-observability"
@@ -50,12 +50,8 @@ def seller_product(stack: dict[str, Any]) -> Iterator[str]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = with_axe(browser.new_context())
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with axe_page(browser, TIMEOUT_MS) as opened:
+        yield opened
 
 
 def test_set_up_your_account_posts_the_token_to_the_sellers_page(

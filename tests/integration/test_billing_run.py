@@ -25,12 +25,13 @@ from functions.store.billing_ports import DynamoBillingPorts, start_billing_run
 from functions.store.models import OutboxRecord
 from functions.store.subscriptions import billing_shard
 from local.events import LambdaContext
-from local.outbox import OutboxPump, lambda_record, streams_client
+from local.outbox import OutboxPump, streams_client
 from local.queues import QueuePump
 from tests.billing_support import PERIOD, seed, subscription
 from tests.conftest import _sent_messages
 from tests.log_support import captured_metrics
 from tests.order_support import subscribe
+from tests.outbox_support import invoke_email_worker, outbox_stream_records
 from tests.storefront_support import (
     CONTRACT_PAYG,
     create_integration,
@@ -353,24 +354,15 @@ def test_the_email_worker_takes_an_invoice_item_for_no_mail(
     tables: dict[str, Any], streams: Any, clock: Any
 ) -> None:
     # Given the stream record of a contract-invoice outbox item, as the PO transaction writes it
-    from functions.handlers import email_worker
     from functions.store.orders import invoice_request
 
     store.bind(settings())
     invoice_request("invoice#req-1#contract", "2026-11-26T10:00:00+00:00",
                     datetime(2026, 12, 26, tzinfo=UTC)).save()  # fmt: skip
-    arn = tables["dynamodb"].describe_table(TableName=settings().outbox_table)["Table"][
-        "LatestStreamArn"
-    ]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]  # fmt: skip
-    records = [
-        lambda_record(r, arn) for r in streams.get_records(ShardIterator=iterator)["Records"]
-    ]
+    records = outbox_stream_records(tables, streams)
 
     # When it reaches the email worker (no filter on its event source mapping)
-    answer = email_worker.handler({"Records": records}, LambdaContext("email_worker"))
+    answer = invoke_email_worker(records)
 
     # Then no failure, no mail, the item untouched
     assert answer == {"batchItemFailures": []}

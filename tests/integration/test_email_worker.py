@@ -20,9 +20,9 @@ from functions.links import verify_subscriptions_link
 from functions.store.models import OutboxRecord
 from functions.store.secrets import LinkSigningKey
 from local import mailbox
-from local.events import LambdaContext
-from local.outbox import OutboxPump, lambda_record, streams_client
+from local.outbox import OutboxPump, streams_client
 from tests.conftest import _sent_messages
+from tests.outbox_support import invoke_email_worker, outbox_stream_records
 
 ACCOUNT = "111122223333"
 SENDER = "marketplace@procurement-gateway.example"
@@ -98,24 +98,6 @@ def _ses_up(tables: dict[str, Any]) -> None:
     tables["ses"].verify_email_identity(EmailAddress=settings().email_sender)
 
 
-def _stream_event(tables: dict[str, Any], streams: Any) -> list[dict[str, Any]]:
-    """Every record of the outbox stream so far, shaped as Lambda delivers them."""
-    arn = tables["dynamodb"].describe_table(TableName=settings().outbox_table)["Table"][
-        "LatestStreamArn"
-    ]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    return [lambda_record(r, arn) for r in streams.get_records(ShardIterator=iterator)["Records"]]
-
-
-def _invoke_worker(records: list[dict[str, Any]]) -> Any:
-    from functions.handlers import email_worker
-
-    return email_worker.handler({"Records": records}, LambdaContext("email_worker"))
-
-
 def test_pending_mail_is_sent_once_and_marked_sent(outbox: Any, pump: OutboxPump) -> None:
     # Given an item the order handler wrote
     key = outbox()
@@ -184,10 +166,10 @@ def test_same_stream_record_delivered_twice_sends_once(
     outbox: Any, tables: dict[str, Any], streams: Any
 ) -> None:
     key = outbox()
-    [insert] = _stream_event(tables, streams)
+    [insert] = outbox_stream_records(tables, streams)
 
-    first = _invoke_worker([insert, insert])  # twice in one batch
-    second = _invoke_worker([insert])  # and again later
+    first = invoke_email_worker([insert, insert])  # twice in one batch
+    second = invoke_email_worker([insert])  # and again later
 
     assert first == {"batchItemFailures": []} and second == {"batchItemFailures": []}
     assert len(_sent_messages()) == 1

@@ -20,9 +20,9 @@ from functions.config import settings
 from functions.store.models import OutboxRecord
 from functions.subscriptions import ACTIVE, Subscription
 from local.aws import create_event_bus
-from local.events import LambdaContext
-from local.outbox import OutboxPump, lambda_record, streams_client
+from local.outbox import OutboxPump, streams_client
 from tests.log_support import captured_metrics
+from tests.outbox_support import invoke_email_worker, outbox_stream_records
 
 SELLER = "444455556666"
 OTHER_SELLER = "777788889999"
@@ -109,35 +109,17 @@ def _received(sqs: Any, url: str) -> list[dict[str, Any]]:
     return [json.loads(m["Body"]) for m in answer.get("Messages", [])]
 
 
-def _stream_records(tables: dict[str, Any], streams: Any) -> list[dict[str, Any]]:
-    """Every record of the outbox stream so far, shaped as Lambda delivers them."""
-    arn = tables["dynamodb"].describe_table(TableName=settings().outbox_table)["Table"][
-        "LatestStreamArn"
-    ]
-    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(
-        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-    )["ShardIterator"]
-    return [lambda_record(r, arn) for r in streams.get_records(ShardIterator=iterator)["Records"]]
-
-
-def _invoke_worker(records: list[dict[str, Any]]) -> Any:
-    from functions.handlers import email_worker
-
-    return email_worker.handler({"Records": records}, LambdaContext("email_worker"))
-
-
 def test_the_seller_receives_the_event_once_and_no_other_seller_does(
     tables: dict[str, Any], streams: Any, seller_queues: dict[str, str]
 ) -> None:
     # Given a subscribe-success event for a product of seller 444455556666, in the outbox
     key = put_event()
-    [insert] = _stream_records(tables, streams)
+    [insert] = outbox_stream_records(tables, streams)
 
     # When the stream delivers its record twice in one batch, and again later
     with captured_metrics() as metrics:
-        first = _invoke_worker([insert, insert])
-        second = _invoke_worker([insert])
+        first = invoke_email_worker([insert, insert])
+        second = invoke_email_worker([insert])
 
     # Then the seller's rule got exactly one event, shaped like a Marketplace SaaS notification
     assert first == second == {"batchItemFailures": []}
@@ -186,13 +168,13 @@ def test_an_unreachable_bus_fails_the_record_and_leaves_the_event_pending(
     from functions.handlers import email_worker
 
     key = put_event()
-    [insert] = _stream_records(tables, streams)
+    [insert] = outbox_stream_records(tables, streams)
     wiring = email_worker._wiring()
     monkeypatch.setattr(wiring.bus, "_bus_name", "no-such-bus")
 
     # When the worker handles the record
     with pytest.raises(BatchProcessingError):  # every record failed: Lambda retries the batch
-        _invoke_worker([insert])
+        invoke_email_worker([insert])
 
     # Then nothing was received, and the item is pending again, not sent
     assert _received(tables["sqs"], seller_queues[SELLER]) == []
@@ -200,7 +182,7 @@ def test_an_unreachable_bus_fails_the_record_and_leaves_the_event_pending(
 
     # When the bus is back and Lambda retries the record
     monkeypatch.undo()
-    assert _invoke_worker([insert]) == {"batchItemFailures": []}
+    assert invoke_email_worker([insert]) == {"batchItemFailures": []}
 
     # Then the seller receives the event, once
     assert len(_received(tables["sqs"], seller_queues[SELLER])) == 1
