@@ -95,6 +95,14 @@ def run(base: str, admin_token: str | None, say: Callable[[str], None]) -> None:
     assert offer is not None
     identity = f"smoke-{secrets.token_hex(4)}"
     email = os.environ.get("SMOKE_EMAIL") or f"{identity}@smoke.example"
+    account_id = str(100000000000 + secrets.randbelow(899999999999))
+    # Integrations belong to an existing buyer account: the operator creates it first.
+    admin.call(
+        "POST",
+        "/admin/accounts",
+        {"id": account_id, "name": f"Smoke test {identity}", "contact_email": email},
+    )
+    say(f"account {account_id} created")
     created = admin.call(
         "POST",
         "/admin/integrations",
@@ -102,7 +110,7 @@ def run(base: str, admin_token: str | None, say: Callable[[str], None]) -> None:
             "name": f"Smoke test {identity}",
             "system": "coupa",
             "buyer_identity": {"domain": "DUNS", "identity": identity},
-            "account_id": str(100000000000 + secrets.randbelow(899999999999)),
+            "account_id": account_id,
             "account_email": email,
             "test_mode": True,
         },
