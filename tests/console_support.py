@@ -24,7 +24,7 @@ def _forget_cached_pool() -> None:
     from functions.handlers.web import console
 
     console_auth.console_pool.cache_clear()
-    for cached in (console._pool, console._keys, console._cognito, console._csrf_key):
+    for cached in (console._pool, console._keys, console._cognito, console.csrf_signing_key):
         cached.cache_clear()
 
 

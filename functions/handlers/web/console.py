@@ -43,6 +43,10 @@ router = Router()
 
 SIGN_IN = f"{CONSOLE_PATH}/sign-in"
 HOME = CONSOLE_PATH
+INTEGRATIONS = f"{CONSOLE_PATH}/integrations"
+"""Admins: the account's procurement integrations (and /integrations/<integration_id>/...)."""
+MEMBERS = f"{CONSOLE_PATH}/members"
+"""Admins: the account's users, invited and removed."""
 STEPS = {"password": None, "new_password": "NEW_PASSWORD_REQUIRED", "mfa": "SOFTWARE_TOKEN_MFA"}
 """The sign-in form's steps and the Cognito challenge each answers."""
 _STEP_OF = {challenge: step for step, challenge in STEPS.items() if challenge}
@@ -71,18 +75,18 @@ def _cognito() -> Any:
 
 
 @cache
-def _csrf_key() -> bytes:
+def csrf_signing_key() -> bytes:
     from functions.store.secrets import LinkSigningKey
 
     return csrf_key(LinkSigningKey(settings())())
 
 
-def _url(path: str) -> str:
+def url(path: str) -> str:
     """`path` under the public base URL (with API Gateway's stage when there is no domain)."""
     return f"{links_of(event_of(router)).root}{path}"
 
 
-def _cookie_path() -> str:
+def cookie_path() -> str:
     return f"{urlsplit(links_of(event_of(router)).root).path}{CONSOLE_PATH}"
 
 
@@ -96,7 +100,7 @@ def _with_cookies(response: Response, cookies: list[str]) -> Response:
     return response
 
 
-def _redirect(url: str, cookies: list[str] | None = None) -> Response:
+def redirect(url: str, cookies: list[str] | None = None) -> Response:
     response = Response(303, "text/plain", "", {"Location": url, "Cache-Control": "no-store"})
     return _with_cookies(response, cookies or [])
 
@@ -127,16 +131,14 @@ def signed_in() -> tuple[ConsoleUser | None, list[str]]:
             renewed = ""
         user = _user_of(renewed) if renewed else None
         if user is not None:
-            return user, [set_cookie(ID_COOKIE, renewed, None, _cookie_path())]
+            return user, [set_cookie(ID_COOKIE, renewed, None, cookie_path())]
     ended = [
-        clear_cookie(name, _cookie_path())
-        for name in (ID_COOKIE, REFRESH_COOKIE)
-        if name in cookies
+        clear_cookie(name, cookie_path()) for name in (ID_COOKIE, REFRESH_COOKIE) if name in cookies
     ]
     return None, ended
 
 
-def _page(
+def page(
     template: str,
     status: int = 200,
     cookies: list[str] | None = None,
@@ -150,15 +152,52 @@ def _page(
     return _with_cookies(reply, cookies or [])
 
 
-def _refused_form() -> Response:
-    return _page(
+def refused_form() -> Response:
+    return page(
         "error.html",
         403,
         heading="This form has expired",
         message="The page was open too long, or it did not come from this console.",
         advice="Open the page again and resubmit.",
-        sign_in_url=_url(SIGN_IN),
+        sign_in_url=url(SIGN_IN),
     )
+
+
+def csrf_context(user: ConsoleUser) -> dict[str, str]:
+    """The template values of a console form's CSRF field for this user's session."""
+    return {"csrf_field": CSRF_FIELD, "csrf_token": csrf_token(csrf_signing_key(), user.session_id)}
+
+
+def genuine_form(user: ConsoleUser, fields: dict[str, str]) -> bool:
+    """Whether a POSTed form carries this session's CSRF token: check before anything else."""
+    return csrf_valid(csrf_signing_key(), user.session_id, fields.get(CSRF_FIELD))
+
+
+def chrome(user: ConsoleUser, section: str = "subscriptions") -> dict[str, str]:
+    """What `_console_bar.html` needs on every signed-in page (as `console`): the sections'
+    URLs, the one marked current, and the sign-out form's CSRF field."""
+    return {
+        "section": section,
+        "home_url": url(HOME),
+        "integrations_url": url(INTEGRATIONS),
+        "members_url": url(MEMBERS),
+        "catalog_url": links_of(event_of(router)).catalog(),
+        "sign_out_url": url(f"{CONSOLE_PATH}/sign-out"),
+        **csrf_context(user),
+    }
+
+
+def console_page(
+    user: ConsoleUser,
+    template: str,
+    status: int = 200,
+    cookies: list[str] | None = None,
+    section: str = "subscriptions",
+    **context: Any,
+) -> Response:
+    """A signed-in console page (a template extending `console_base.html`): the bar's values
+    as `console`, `user`, and this page's own context (its forms add `**csrf_context(user)`)."""
+    return page(template, status, cookies, user=user, console=chrome(user, section), **context)
 
 
 def _sign_in_form(
@@ -173,12 +212,12 @@ def _sign_in_form(
 ) -> Response:
     """The form of one sign-in step, bound to a fresh pre-session nonce (login CSRF)."""
     nonce = new_pre_session()
-    return _page(
+    return page(
         "console_sign_in.html",
         status,
         [
             *(cookies or []),
-            set_cookie(PRE_SESSION_COOKIE, nonce, PRE_SESSION_SECONDS, _cookie_path()),
+            set_cookie(PRE_SESSION_COOKIE, nonce, PRE_SESSION_SECONDS, cookie_path()),
         ],
         step=step,
         error=error,
@@ -186,8 +225,8 @@ def _sign_in_form(
         username=username,
         challenge_session=challenge_session,
         csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(_csrf_key(), nonce),
-        action=_url(SIGN_IN),
+        csrf_token=csrf_token(csrf_signing_key(), nonce),
+        action=url(SIGN_IN),
     )
 
 
@@ -195,7 +234,7 @@ def _sign_in_form(
 def sign_in_page() -> Response:
     user, cookies = signed_in()
     if user is not None:
-        return _redirect(_url(HOME), cookies)
+        return redirect(url(HOME), cookies)
     notice = "You have signed out." if "signed-out" in query_params(event_of(router)) else ""
     return _sign_in_form(notice=notice, cookies=cookies)
 
@@ -206,8 +245,8 @@ def sign_in() -> Response:
 
     fields = form_fields(event_of(router))
     nonce = _cookies().get(PRE_SESSION_COOKIE, "")
-    if not csrf_valid(_csrf_key(), nonce, fields.get(CSRF_FIELD)):
-        return _refused_form()
+    if not csrf_valid(csrf_signing_key(), nonce, fields.get(CSRF_FIELD)):
+        return refused_form()
     step = fields.get("step", "password")
     username = fields.get("username", "").strip()[:256]
     challenge_session = fields.get("session", "")[:4096]
@@ -239,7 +278,7 @@ def sign_in() -> Response:
                              challenge_session=outcome.session)  # fmt: skip
     user = _user_of(outcome.id_token)
     if user is None:
-        return _page(
+        return page(
             "error.html",
             403,
             heading="No marketplace account",
@@ -247,30 +286,28 @@ def sign_in() -> Response:
             advice="Ask your account's admin to invite you again.",
         )
     cookies = [
-        set_cookie(ID_COOKIE, outcome.id_token, None, _cookie_path()),
-        clear_cookie(PRE_SESSION_COOKIE, _cookie_path()),
+        set_cookie(ID_COOKIE, outcome.id_token, None, cookie_path()),
+        clear_cookie(PRE_SESSION_COOKIE, cookie_path()),
     ]
     if outcome.refresh_token:
         cookies.append(
             set_cookie(
-                REFRESH_COOKIE, outcome.refresh_token, REFRESH_LIFETIME_SECONDS, _cookie_path()
+                REFRESH_COOKIE, outcome.refresh_token, REFRESH_LIFETIME_SECONDS, cookie_path()
             )
         )
-    return _redirect(_url(HOME), cookies)
+    return redirect(url(HOME), cookies)
 
 
 @router.post(f"{CONSOLE_PATH}/sign-out")
 def sign_out() -> Response:
     user, _ = signed_in()
     cookies = _cookies()
-    if user is not None and not csrf_valid(
-        _csrf_key(), user.session_id, form_fields(event_of(router)).get(CSRF_FIELD)
-    ):
-        return _refused_form()
+    if user is not None and not genuine_form(user, form_fields(event_of(router))):
+        return refused_form()
     if cookies.get(REFRESH_COOKIE):
         _cognito().revoke(cookies[REFRESH_COOKIE])
-    ended = [clear_cookie(name, _cookie_path()) for name in (ID_COOKIE, REFRESH_COOKIE)]
-    return _redirect(_url(f"{SIGN_IN}?{urlencode({'signed-out': '1'})}"), ended)
+    ended = [clear_cookie(name, cookie_path()) for name in (ID_COOKIE, REFRESH_COOKIE)]
+    return redirect(url(f"{SIGN_IN}?{urlencode({'signed-out': '1'})}"), ended)
 
 
 @router.get(HOME)
@@ -280,27 +317,24 @@ def home() -> Response:
 
     user, cookies = signed_in()
     if user is None:
-        return _redirect(_url(SIGN_IN), cookies)
+        return redirect(url(SIGN_IN), cookies)
     listing = account_listing(user.account_id, query_params(event_of(router)))
     more_before, more_after = listing.pop("more_before"), listing.pop("more_after")
     form_targets = listing.pop("form_targets")
     listed = listing["subscriptions"]
 
     def link(name: str, subscription: Any) -> str:
-        return _url(f"{HOME}?{urlencode({name: f'{subscription.created_at}~{subscription.id}'})}")
+        return url(f"{HOME}?{urlencode({name: f'{subscription.created_at}~{subscription.id}'})}")
 
-    return _page(
+    return page(
         "console_home.html",
         200,
         cookies,
         form_targets=form_targets,
         user=user,
+        console=chrome(user),
         handoff_in_new_tab=False,
         previous_page=link("before", listed[0]) if listed and more_before else "",
         next_page=link("after", listed[-1]) if listed and more_after else "",
         **listing,
-        sign_out_url=_url(f"{CONSOLE_PATH}/sign-out"),
-        csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(_csrf_key(), user.session_id),
-        catalog_url=links_of(event_of(router)).catalog(),
     )
