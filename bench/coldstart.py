@@ -39,6 +39,7 @@ HANDLERS = (
     "functions.handlers.cxml_api",
     "functions.handlers.admin_api",
     "functions.handlers.web",
+    "functions.handlers.console",
     "functions.handlers.openbuy_api",
     "functions.handlers.orders_api",
     "functions.handlers.metering_api",

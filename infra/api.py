@@ -29,7 +29,7 @@ SUBSCRIPTIONS_REASON = (
     "by WebFunction before anything is read; buyers have no AWS or Cognito identity."
 )
 CONSOLE_REASON = (
-    "The buyer console signs users in with the Cognito user pool itself: WebFunction verifies "
+    "The buyer console signs users in with the Cognito user pool itself: ConsoleFunction verifies "
     "the ID token in the console's HttpOnly cookie (RS256 signature against the pool's JWKS, "
     "issuer, audience, expiry, token_use) before reading anything, and scopes every page to "
     "the token's account. A Cognito authorizer reads headers, not cookies, and the sign-in "
@@ -171,6 +171,7 @@ class GatewayApi(Construct):
         orders_function: lambda_.IFunction,
         admin_function: lambda_.IFunction,
         web_function: lambda_.IFunction,
+        console_function: lambda_.IFunction,
         openbuy_function: lambda_.IFunction,
         metering_function: lambda_.IFunction,
     ) -> None:
@@ -225,6 +226,7 @@ class GatewayApi(Construct):
             orders_function,
             admin_function,
             web_function,
+            console_function,
             openbuy_function,
             metering_function,
         )
@@ -254,6 +256,7 @@ class GatewayApi(Construct):
         orders_function: lambda_.IFunction,
         admin_function: lambda_.IFunction,
         web_function: lambda_.IFunction,
+        console_function: lambda_.IFunction,
         openbuy_function: lambda_.IFunction,
         metering_function: lambda_.IFunction,
     ) -> None:
@@ -262,6 +265,7 @@ class GatewayApi(Construct):
         orders = _integration(orders_function)
         admin = _integration(admin_function)
         web = _integration(web_function)
+        console = _integration(console_function)
         openbuy = _integration(openbuy_function)
         metering = _integration(metering_function)
 
@@ -337,10 +341,11 @@ class GatewayApi(Construct):
         session.add_proxy(default_integration=web, any_method=True)
         self.subscriptions_resource = root.add_resource("subscriptions")
         self.subscriptions_resource.add_resource("{account_id}").add_method("GET", web)
-        # The buyer console: sign-in, sign-out, pages (cookie sessions, checked in WebFunction).
+        # The buyer console: sign-in, sign-out, pages (cookie sessions, checked in
+        # ConsoleFunction).
         self.console_resource = root.add_resource("console")
-        self.console_resource.add_method("ANY", web)
-        self.console_resource.add_proxy(default_integration=web, any_method=True)
+        self.console_resource.add_method("ANY", console)
+        self.console_resource.add_proxy(default_integration=console, any_method=True)
 
         # Coupa Open Buy: POST only, one versioned resource per operation.
         self.openbuy_resource = root.add_resource("openbuy")

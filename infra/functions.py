@@ -80,10 +80,10 @@ ORDER_OBJECTS_REASON = (
 class GatewayFunctions(Construct):
     """CxmlFunction (punchout), OrdersFunction (purchase orders), AdminFunction (integrations,
     products, invoices, billing runs), WebFunction (storefront and subscription pages),
-    OpenBuyFunction (Coupa Open Buy), EmailFunction (the outbox's mail), MeteringFunction (the
-    sellers' usage records), BillingFunction (invoices), BillingScheduleFunction (the monthly
-    run), UnsubscribeSweepFunction (hourly seller events), DeliveryFunction (invoices to the
-    buyers' procurement systems)."""
+    ConsoleFunction (the buyer console), OpenBuyFunction (Coupa Open Buy), EmailFunction (the
+    outbox's mail), MeteringFunction (the sellers' usage records), BillingFunction (invoices),
+    BillingScheduleFunction (the monthly run), UnsubscribeSweepFunction (hourly seller events),
+    DeliveryFunction (invoices to the buyers' procurement systems)."""
 
     def __init__(
         self,
@@ -138,8 +138,8 @@ class GatewayFunctions(Construct):
             constants.ENV_DELIVERY_QUEUE_URL: queues.delivery_queue.queue_url,
             constants.ENV_SESSION_TTL_SECONDS: str(constants.SESSION_TTL_SECONDS),
             constants.ENV_EMAIL_SENDER: email_sender,
-            # An address, not the key: only EmailFunction, WebFunction and MeteringFunction
-            # (registration tokens) may read it.
+            # An address, not the key: only EmailFunction, WebFunction, ConsoleFunction and
+            # MeteringFunction (registration tokens) may read it.
             constants.ENV_LINK_KEY_SECRET_ARN: data.link_signing_key.secret_arn,
         }
         if public_base_url:
@@ -193,6 +193,18 @@ class GatewayFunctions(Construct):
                 "signed 'Your subscriptions' page."
             ),
             snap_start=True,
+        )
+        # The buyer console: its own role, so the storefront's never gains the console admins'
+        # writes (docs/CONSOLE.md, "Where it runs"). No SnapStart: a few users per account.
+        self.console_function = self._function(
+            constants.CONSOLE_FUNCTION_ID,
+            handler=constants.CONSOLE_HANDLER,
+            timeout_seconds=constants.DEFAULT_TIMEOUT_SECONDS,
+            environment=environment,
+            description=(
+                "The buyer console: sign-in, the account's subscriptions, and for its admins "
+                "the procurement integrations and members."
+            ),
         )
         self.openbuy_function = self._function(
             constants.OPENBUY_FUNCTION_ID,
@@ -338,6 +350,14 @@ class GatewayFunctions(Construct):
         _grant(web, outbox, "dynamodb:PutItem")
         _grant(web, usage, *READ)  # Your subscriptions: usage so far against the PO budget
         data.link_signing_key.grant_read(web)  # checks the signed "Your subscriptions" links
+
+        # The console's home lists the signed-in account's subscriptions as "Your
+        # subscriptions" does: a Query by account, the products in one BatchGetItem, usage.
+        console = self.console_function
+        _grant(console, subscriptions, "dynamodb:GetItem", indexes=[subscriptions_by_account])
+        _grant(console, products, *READ)
+        _grant(console, usage, *READ)
+        data.link_signing_key.grant_read(console)  # CSRF and registration tokens derive from it
 
         openbuy = self.openbuy_function  # Open Buy tokens are short-lived items in sessions
         _grant(openbuy, integrations, *READ)

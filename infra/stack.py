@@ -81,6 +81,7 @@ class ProcurementGatewayStack(Stack):
             orders_function=functions.api_target(functions.orders_function),
             admin_function=functions.admin_function,
             web_function=functions.api_target(functions.web_function),
+            console_function=functions.console_function,
             openbuy_function=functions.openbuy_function,
             metering_function=functions.metering_function,
         )
@@ -90,7 +91,7 @@ class ProcurementGatewayStack(Stack):
             else default_console_url(api.rest_api.rest_api_id)
         )
         console = ConsoleUsers(self, "Console", console_url=console_url)
-        console.serve(functions.web_function)
+        console.serve(functions.console_function)
         # The operator invites each account's users into the console's pool (infra/accounts.py).
         grant_user_pool_admin(functions.admin_function, console.user_pool)
         CfnOutput(self, "ConsoleUrl", value=console_url, description="The buyer console")

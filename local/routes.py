@@ -9,6 +9,7 @@ from dataclasses import dataclass
 CXML = "functions.handlers.cxml_api"
 ADMIN = "functions.handlers.admin_api"
 WEB = "functions.handlers.web"
+CONSOLE = "functions.handlers.console"
 OPENBUY = "functions.handlers.openbuy_api"
 ORDERS = "functions.handlers.orders_api"
 METERING = "functions.handlers.metering_api"
@@ -54,8 +55,8 @@ ROUTES: tuple[tuple[str, str, str], ...] = (
     ("GET", "/s/{token}", WEB),
     ("ANY", "/s/{token}/{proxy+}", WEB),
     ("GET", "/subscriptions/{account_id}", WEB),
-    ("ANY", "/console", WEB),
-    ("ANY", "/console/{proxy+}", WEB),
+    ("ANY", "/console", CONSOLE),
+    ("ANY", "/console/{proxy+}", CONSOLE),
     ("POST", "/openbuy/authentication/v1.0.0", OPENBUY),
     ("POST", "/openbuy/search/v1.0.0", OPENBUY),
     ("POST", "/openbuy/detail/v1.0.0", OPENBUY),

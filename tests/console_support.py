@@ -21,10 +21,10 @@ CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 def _forget_cached_pool() -> None:
     from functions import console_auth
-    from functions.handlers.web import console
+    from functions.handlers.console import kit as console
 
     console_auth.console_pool.cache_clear()
-    for cached in (console._pool, console._keys, console._cognito, console.csrf_signing_key):
+    for cached in (console._pool, console._keys, console.cognito_sign_in, console.csrf_signing_key):
         cached.cache_clear()
 
 

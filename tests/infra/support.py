@@ -53,6 +53,7 @@ FUNCTION_HANDLERS = (
     constants.ORDERS_HANDLER,
     constants.ADMIN_HANDLER,
     constants.WEB_HANDLER,
+    constants.CONSOLE_HANDLER,
     constants.OPENBUY_HANDLER,
     constants.EMAIL_HANDLER,
     constants.METERING_HANDLER,

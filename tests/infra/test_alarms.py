@@ -71,9 +71,9 @@ def test_alarms_watch_every_dead_letter_queue_the_api_and_every_function(
 ) -> None:
     dead_letter_queues = {stack.logical_id("AWS::SQS::Queue", q) for q in DEAD_LETTER_QUEUES}
 
-    # 4 dead-letter queues, API 5XX, errors and throttles of 11 functions, 2 on invoices, 1 on
+    # 4 dead-letter queues, API 5XX, errors and throttles of 12 functions, 2 on invoices, 1 on
     # invoices the buyer rejected (test_status_alarms.py)
-    assert len(stack.of_type("AWS::CloudWatch::Alarm")) == 4 + 1 + 11 + 11 + 2 + 1
+    assert len(stack.of_type("AWS::CloudWatch::Alarm")) == 4 + 1 + 12 + 12 + 2 + 1
     assert _watched(stack, "ApproximateNumberOfMessagesVisible") == dead_letter_queues
     for alarm in _alarms(stack, "ApproximateNumberOfMessagesVisible"):
         assert alarm["Dimensions"][0]["Name"] == "QueueName"

@@ -93,14 +93,25 @@ def test_health_catalog_and_storefront_routes_reach_the_web_function_without_an_
         ("/s/{token}", "GET"),
         ("/s/{token}/{proxy+}", "ANY"),
         ("/subscriptions/{account_id}", "GET"),  # the signed link is the credential
-        ("/console", "ANY"),  # the Cognito ID token cookie, verified by the function
-        ("/console/{proxy+}", "ANY"),
     }
 
     reaching_web = {k for k, v in table.items() if v.function_id == web}
 
     assert reaching_web == expected
     assert {table[route] for route in expected} == {Route("NONE", web)}
+
+
+def test_the_console_routes_reach_the_console_function_alone_without_an_authorizer(
+    stack: Synthesized,
+) -> None:
+    # The Cognito ID token cookie is verified by the function; the storefront's function
+    # serves none of the console (its role cannot change integrations or users).
+    console = stack.function_id(constants.CONSOLE_HANDLER)
+    table = routes(stack)
+    expected = {("/console", "ANY"), ("/console/{proxy+}", "ANY")}
+
+    assert {k for k, v in table.items() if v.function_id == console} == expected
+    assert {table[route] for route in expected} == {Route("NONE", console)}
 
 
 def test_open_buy_operations_are_post_only_and_reach_the_open_buy_function(

@@ -85,10 +85,10 @@ def test_the_console_client_signs_in_without_a_secret_and_tokens_live_an_hour(
         "IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "minutes"}  # fmt: skip
 
 
-def test_the_console_routes_reach_the_web_function_which_knows_the_pool(
+def test_the_console_routes_reach_the_console_function_which_knows_the_pool(
     stack: Synthesized,
 ) -> None:
-    web = stack.function_id(constants.WEB_HANDLER)
+    web = stack.function_id(constants.CONSOLE_HANDLER)
     table = routes(stack)
     for route in (("/console", "ANY"), ("/console/{proxy+}", "ANY")):
         assert table[route].function_id == web
@@ -99,7 +99,7 @@ def test_the_console_routes_reach_the_web_function_which_knows_the_pool(
     assert environment[spec.ENV_CLIENT_ID] == {
         "Ref": stack.logical_id("AWS::Cognito::UserPoolClient", "ConsoleClient")
     }
-    # Besides the web function (the console), only the admin function knows the pool: the
+    # Besides the console function, only the admin function knows the pool: the
     # operator invites users into it (infra/accounts.py)
     admin = stack.function_id(constants.ADMIN_HANDLER)
     others = [

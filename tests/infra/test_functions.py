@@ -23,7 +23,8 @@ from tests.infra.support import (
         # API Gateway cuts at 29 s: 25 s leaves it time to answer a cXML 500 itself.
         (constants.ORDERS_HANDLER, 25, {"ARIBA_SECRET_ARN"}),
         (constants.ADMIN_HANDLER, 10, {"ADMIN_AUTH", "INVOICE_SECRET_KEY", "CONSOLE_USER_POOL_ID"}),
-        (constants.WEB_HANDLER, 10, {"CONSOLE_USER_POOL_ID", "CONSOLE_CLIENT_ID"}),
+        (constants.WEB_HANDLER, 10, set()),
+        (constants.CONSOLE_HANDLER, 10, {"CONSOLE_USER_POOL_ID", "CONSOLE_CLIENT_ID"}),
         (constants.OPENBUY_HANDLER, 10, set()),
         (constants.EMAIL_HANDLER, 30, {"EVENT_BUS_NAME"}),  # seller events' bus
         (constants.METERING_HANDLER, 25, set()),
@@ -102,7 +103,7 @@ def test_custom_domain_sets_public_base_url_and_the_punchout_and_order_urls(
     for function in functions.values():
         environment = function["Properties"]["Environment"]["Variables"]
         assert environment["PUBLIC_BASE_URL"] == "https://punchout.example.com"
-    assert len(functions) == 11
+    assert len(functions) == len(FUNCTION_HANDLERS) == 12
     outputs = variant.template["Outputs"]
     assert outputs["PunchoutUrl"]["Value"] == "https://punchout.example.com/cxml/punchout"
     assert outputs["OrdersUrl"]["Value"] == "https://punchout.example.com/cxml/orders"

@@ -395,6 +395,25 @@ def test_web_function_only_puts_new_items_and_does_not_read_the_ariba_secret(
     )
 
 
+def test_the_web_function_can_change_no_integration_and_no_user(stack: Synthesized) -> None:
+    # The console (its own function) changes integrations and invites users: the public
+    # storefront's role can do neither, nor seal an invoice secret.
+    integrations = stack.logical_id("AWS::DynamoDB::Table", "IntegrationsTable")
+    assert _allowed(stack, constants.WEB_HANDLER, integrations).isdisjoint(WRITE_ACTIONS)
+    role = stack.resources[stack.function_id(constants.WEB_HANDLER)]["Properties"]["Role"]
+    role_ref = {"Ref": role["Fn::GetAtt"][0]}
+    actions = {
+        action
+        for policy in stack.of_type("AWS::IAM::Policy").values()
+        if role_ref in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        for action in _actions(statement)
+    }
+    assert "dynamodb:GetItem" in actions  # the role's policies were found
+    assert not any(a.startswith("cognito-idp:") for a in actions)
+    assert "kms:Encrypt" not in actions
+
+
 def test_open_buy_function_writes_only_sessions_and_not_requests_nor_the_secret(
     stack: Synthesized,
 ) -> None:
@@ -462,14 +481,16 @@ def test_only_the_cxml_functions_and_the_delivery_worker_read_the_ariba_secret(
     }
 
 
-def test_only_the_email_web_and_metering_functions_read_the_link_signing_key(
+def test_only_the_email_web_console_and_metering_functions_read_the_link_signing_key(
     stack: Synthesized,
 ) -> None:
-    # The email worker signs the links it mails; the web function checks them; the metering
-    # function checks registration tokens (ResolveCustomer) and signs NextTokens.
+    # The email worker signs the links it mails; the web function checks them; the console
+    # derives its CSRF and registration-token keys from it; the metering function checks
+    # registration tokens (ResolveCustomer) and signs NextTokens.
     assert _secret_readers(stack, "LinkSigningKey") == {
         constants.EMAIL_HANDLER,
         constants.WEB_HANDLER,
+        constants.CONSOLE_HANDLER,
         constants.METERING_HANDLER,
     }
 

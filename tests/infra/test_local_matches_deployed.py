@@ -15,6 +15,7 @@ HANDLER_OF_MODULE = {
     routes.CXML: constants.CXML_HANDLER,
     routes.ADMIN: constants.ADMIN_HANDLER,
     routes.WEB: constants.WEB_HANDLER,
+    routes.CONSOLE: constants.CONSOLE_HANDLER,
     routes.OPENBUY: constants.OPENBUY_HANDLER,
     routes.ORDERS: constants.ORDERS_HANDLER,
     routes.METERING: constants.METERING_HANDLER,

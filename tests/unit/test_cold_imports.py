@@ -41,6 +41,7 @@ WATCHED: dict[str, str] = {
 _BATCH = "Powertools' BatchProcessor (utilities/batch/base.py) imports asyncio itself"
 ALLOWED: dict[tuple[str, str], str] = {
     ("functions.handlers.web", "jinja2"): "every page is a template",
+    ("functions.handlers.console", "jinja2"): "every console page is a template",
     ("functions.handlers.email_worker", "jinja2"): "mails are rendered when sent",
     ("functions.handlers.email_worker", "asyncio"): _BATCH,
     ("functions.handlers.billing_worker", "asyncio"): _BATCH,

@@ -1,7 +1,7 @@
 """Lambda: the storefront pages, one resolver for three audiences, each a Router: inside a
-punchout session (`session`, the token is the credential), the public catalog (`public`), and
-the account's subscriptions (`subscriptions`, also behind a signed email link), and the buyer
-console's sign-in and home (`console`, Cognito cookie sessions). Shared page
+punchout session (`session`, the token is the credential), the public catalog (`public`),
+and the account's subscriptions (`subscriptions`, behind a signed email link); the buyer
+console is a function of its own (`functions.handlers.console`). Shared page
 building is in `pages`; the domain work in `functions.storefront` and
 `functions.storefront_subscriptions`."""
 
@@ -14,7 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.handlers import html_edge
-from functions.handlers.web import console, public, session, subscriptions
+from functions.handlers.web import public, session, subscriptions
 from functions.observability import logger
 
 app = APIGatewayRestResolver()
@@ -29,7 +29,6 @@ def health() -> Response:
 app.include_router(session.router)
 app.include_router(subscriptions.router)
 app.include_router(public.router)
-app.include_router(console.router)
 
 
 @logger.inject_lambda_context(
