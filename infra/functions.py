@@ -359,6 +359,14 @@ class GatewayFunctions(Construct):
         _grant(console, usage, *READ)
         data.link_signing_key.grant_read(console)  # CSRF and registration tokens derive from it
 
+        # Console, procurement integrations (admins):
+
+        # Console, activity of an integration (admins):
+
+        # Console, members (admins):
+
+        # Console, a subscription's usage and invoices (everyone in the account):
+
         openbuy = self.openbuy_function  # Open Buy tokens are short-lived items in sessions
         _grant(openbuy, integrations, *READ)
         _grant(openbuy, products, *READ, indexes=[catalog])

@@ -18,6 +18,7 @@ from functions.observability import logger
 app = APIGatewayRestResolver()
 html_edge.install(app)
 app.include_router(sign_in.router)  # sign-in, sign-out, the account's subscriptions
+# Each further part of the console: its own Router module in this package, included below.
 
 
 @logger.inject_lambda_context(
