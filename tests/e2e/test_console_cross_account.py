@@ -85,7 +85,8 @@ def test_a_subscriptions_link_with_a_tampered_signature_is_refused(
     page = initech_admin
     # Given the signed link Globex's success mail carries: it is the credential, and works
     genuine = _link(stack, GLOBEX)
-    assert page.goto(genuine).status == 200  # type: ignore[union-attr]
+    opened = page.goto(genuine)
+    assert opened is not None and opened.status == 200
     # When its signature is altered, or Initech's own signature is put on Globex's path
     tampered = genuine[:-1] + ("0" if genuine[-1] != "0" else "1")
     initech_signature = _link(stack, INITECH).split("?", 1)[1]
