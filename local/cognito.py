@@ -98,6 +98,12 @@ def invite(
         MessageAction="SUPPRESS",
         **({"TemporaryPassword": temporary_password} if temporary_password else {}),
     )
+    group = spec.account_group(account_id)  # as functions/store/users.py invites, listed by it
+    try:
+        cognito.create_group(UserPoolId=pool_id, GroupName=group)
+    except cognito.exceptions.GroupExistsException:
+        pass
+    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
     if password:
         cognito.admin_set_user_password(
             UserPoolId=pool_id, Username=email, Password=password, Permanent=True
