@@ -222,7 +222,11 @@ class CognitoUserDirectory:
             raise NotFound(f"No user {username!r} in account {account_id}.")
         client = _client(self._region)
         try:
-            client.admin_user_global_sign_out(UserPoolId=self._pool_id(), Username=user.username)
+            # By email (the pool's sign-in alias, which Cognito accepts as Username): moto's
+            # Cognito matches sessions by the name signed in with, which is the email
+            client.admin_user_global_sign_out(
+                UserPoolId=self._pool_id(), Username=user.email or user.username
+            )
             client.admin_delete_user(UserPoolId=self._pool_id(), Username=user.username)
         except ClientError as exc:
             if _code(exc) == "UserNotFoundException":  # removed meanwhile: what was asked
