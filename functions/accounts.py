@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from functions import fields
-from functions.errors import BadRequest
+from functions.errors import BadRequest, Conflict
 
 ACCOUNT_ID = re.compile(r"^[0-9]{12}\Z")
 """A marketplace account ID is the buyer's 12-digit AWS account ID: AWS Marketplace's
@@ -107,10 +107,7 @@ def invitation(payload: Any) -> Invitation:
         )
     fields.only(payload, _INVITATION_FIELDS)
     email = _email(payload, "email").lower()  # Cognito compares email usernames as given
-    role = payload.get("role", "member")
-    if role not in ROLES:
-        raise BadRequest("'role' must be 'admin' or 'member'.", field="role")
-    return Invitation(email, role)
+    return Invitation(email, role_of(payload.get("role", "member")))
 
 
 @dataclass(frozen=True)
@@ -121,6 +118,8 @@ class AccountUser:
     email: str
     role: str
     status: str  # Cognito's: FORCE_CHANGE_PASSWORD until the invitation is used, CONFIRMED...
+    enabled: bool = True
+    """False when the operator disabled the user in Cognito: it cannot sign in."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -129,3 +128,31 @@ class AccountUser:
             "role": self.role,
             "status": self.status,
         }
+
+
+def role_of(value: Any) -> Role:
+    """A role chosen in a form or a body: `admin` or `member`, else a 400 naming `role`."""
+    if value not in ROLES:
+        raise BadRequest("'role' must be 'admin' or 'member'.", field="role")
+    return value
+
+
+def check_role_change(target: AccountUser, role: Role, admins: list[AccountUser]) -> None:
+    """An account keeps at least one admin who can sign in: the last one cannot be made a
+    member (by themself or anyone), or nobody could invite or remove anyone but the operator.
+    `admins` are the account's enabled admins."""
+    if target.role == "admin" and role != "admin":
+        others = [a for a in admins if a.username != target.username]
+        if not others:
+            raise Conflict(
+                f"{target.email} is the account's last admin: make someone else an admin first.",
+                field="role",
+            )
+
+
+def check_removal(actor_username: str, target: AccountUser, admins: list[AccountUser]) -> None:
+    """Nobody removes themself (they would lose the page they are on mid-sentence; another
+    admin, or the operator, does it), and the last admin stays."""
+    if target.username == actor_username:
+        raise Conflict("You cannot remove yourself: ask another admin of the account.")
+    check_role_change(target, "member", admins)

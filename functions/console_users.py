@@ -28,6 +28,17 @@ AUTH_FLOWS = ("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_
 """The console signs in server-side with USER_PASSWORD_AUTH (the password travels over TLS to
 our function, then to Cognito; never stored or logged); SRP stays allowed for a future
 browser-side or CLI client."""
+ACCOUNT_GROUP_PREFIX = "account-"
+"""Each account's users are also members of the pool group `account-<account id>`: Cognito's
+ListUsers cannot filter on custom attributes, ListUsersInGroup lists one account's users a page
+at a time (docs/CONSOLE.md, "Members")."""
+
+
+def account_group(account_id: str) -> str:
+    """The pool group holding `account_id`'s users."""
+    return f"{ACCOUNT_GROUP_PREFIX}{account_id}"
+
+
 ID_TOKEN_MINUTES = 60
 ACCESS_TOKEN_MINUTES = 60
 REFRESH_TOKEN_DAYS = 30

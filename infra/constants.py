@@ -142,10 +142,20 @@ ENV_ADMIN_AUTH = "ADMIN_AUTH"
 ENV_USER_POOL_ID = "CONSOLE_USER_POOL_ID"  # the console's pool: functions/console_users.py
 USER_POOL_ADMIN_ACTIONS = (
     "cognito-idp:AdminCreateUser",  # invite: Cognito sends the invitation email
+    "cognito-idp:CreateGroup",  # the account's group, with its first user
+    "cognito-idp:AdminAddUserToGroup",  # every user is listed by their account's group
     "cognito-idp:AdminGetUser",  # whose a user is, before removing it or on a duplicate
+    "cognito-idp:AdminUserGlobalSignOut",  # a removed user's refresh tokens stop working
     "cognito-idp:AdminDeleteUser",
 )
 """What the admin function may do in the buyers' user pool: invite, read and remove users."""
+CONSOLE_MEMBERS_ACTIONS = (
+    *USER_POOL_ADMIN_ACTIONS,
+    "cognito-idp:ListUsersInGroup",  # Members: the account's users, a page at a time
+    "cognito-idp:AdminUpdateUserAttributes",  # Members: change a user's custom:role
+)
+"""What the console function may do in the buyers' user pool, for an account's admins
+(docs/CONSOLE.md, "Members"): the operator's actions, listing and role changes."""
 ENV_SUPPLIER_DOMAIN = "SUPPLIER_DOMAIN"
 ENV_SUPPLIER_IDENTITY = "SUPPLIER_IDENTITY"
 ADMIN_AUTH_IAM = "iam"

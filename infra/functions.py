@@ -364,6 +364,8 @@ class GatewayFunctions(Construct):
         # Console, activity of an integration (admins):
 
         # Console, members (admins):
+        # Cognito actions on the console's pool only: infra/stack.py (grant_user_pool_members),
+        # where the pool exists. No table: users and their groups live in Cognito.
 
         # Console, a subscription's usage and invoices (everyone in the account):
 

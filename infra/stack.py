@@ -7,7 +7,7 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra import constants
-from infra.accounts import grant_user_pool_admin
+from infra.accounts import grant_user_pool_admin, grant_user_pool_members
 from infra.alarms import GatewayAlarms
 from infra.api import GatewayApi
 from infra.console import ConsoleUsers, default_console_url
@@ -94,6 +94,9 @@ class ProcurementGatewayStack(Stack):
         console.serve(functions.console_function)
         # The operator invites each account's users into the console's pool (infra/accounts.py).
         grant_user_pool_admin(functions.admin_function, console.user_pool)
+        # Console, members (admins): its admins list, invite, re-role and remove their account's
+        # users (infra/functions.py's anchor; the pool is made here, after the functions).
+        grant_user_pool_members(functions.console_function, console.user_pool)
         CfnOutput(self, "ConsoleUrl", value=console_url, description="The buyer console")
         CfnOutput(
             self,

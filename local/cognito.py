@@ -5,6 +5,7 @@ moto/cognitoidp/resources/jwks-public.json), and the demo buyer admin the seed i
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from functions import console_users as spec
@@ -98,6 +99,10 @@ def invite(
         MessageAction="SUPPRESS",
         **({"TemporaryPassword": temporary_password} if temporary_password else {}),
     )
+    group = spec.account_group(account_id)  # as functions/store/users.py invites, listed by it
+    with suppress(cognito.exceptions.GroupExistsException):
+        cognito.create_group(UserPoolId=pool_id, GroupName=group)
+    cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=group)
     if password:
         cognito.admin_set_user_password(
             UserPoolId=pool_id, Username=email, Password=password, Permanent=True
@@ -115,3 +120,51 @@ def seed_demo_admin(cognito: Any, pool_id: str) -> dict[str, str]:
         "password": DEMO_ADMIN_PASSWORD,
         "account_id": DEMO_ACCOUNT_ID,
     }
+
+
+INVITATION_SENDER = "no-reply@verificationemail.com"
+"""Cognito's own sender of invitation mail (the pool uses Cognito's email, not SES)."""
+_INVITATION_CONTEXT = "local_cognito_invitation"
+
+
+def install_invitation_mail(console_url: str, region: str = "us-east-1") -> None:
+    """Locally, an invitation arrives as it would from Cognito: moto sends no mail and, when
+    the caller gives none, sets no temporary password, so the invitee could never sign in.
+    A botocore hook gives AdminCreateUser a temporary password (as Cognito generates one) and,
+    once the user exists, puts Cognito's invitation mail in the local mailbox
+    (/_local/mailbox). Only `make run` installs it; tests set passwords themselves."""
+    import secrets
+
+    import boto3
+    from botocore import handlers
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import Message, ses_backends
+
+    def give_password(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        if params.get("MessageAction") == "SUPPRESS" or params.get("TemporaryPassword"):
+            return
+        password = f"{secrets.token_urlsafe(9)}-Aa7"  # lower, upper, digit, symbol; 15 chars
+        params["TemporaryPassword"] = password
+        context[_INVITATION_CONTEXT] = (str(params.get("Username", "")), password)
+
+    def mail_invitation(parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        invited = context.get(_INVITATION_CONTEXT)
+        if invited is None or "User" not in parsed:
+            return
+        email, password = invited
+        body = (
+            spec.INVITATION_BODY.format(console_url=console_url)
+            .replace("{username}", email)
+            .replace("{####}", password)
+        )
+        mail = Message(secrets.token_hex(16), INVITATION_SENDER, spec.INVITATION_SUBJECT, body,
+                       {"ToAddresses": [email]})  # fmt: skip
+        ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages.append(mail)
+
+    for event, hook in (
+        ("before-parameter-build.cognito-idp.AdminCreateUser", give_password),
+        ("after-call.cognito-idp.AdminCreateUser", mail_invitation),
+    ):
+        handlers.BUILTIN_HANDLERS.append((event, hook))
+        if boto3.DEFAULT_SESSION is not None:
+            boto3.DEFAULT_SESSION.events.register(event, hook, unique_id=f"local-cognito-{event}")

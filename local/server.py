@@ -135,6 +135,7 @@ def main() -> None:
         pool = cognito.create_console_pool(users, f"{base_url}/console")
         os.environ.update(pool, CONSOLE_JWKS_URL=f"http://127.0.0.1:{port}{cognito.JWKS_PATH}")
         console_admin = cognito.seed_demo_admin(users, pool["CONSOLE_USER_POOL_ID"])
+        cognito.install_invitation_mail(f"{base_url}/console", env["AWS_REGION"])  # to the mailbox
         create_resources(
             boto3.client("dynamodb", region_name=env["AWS_REGION"]),
             boto3.client("ses", region_name=env["AWS_REGION"]),
