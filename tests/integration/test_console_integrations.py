@@ -157,7 +157,7 @@ def test_an_ariba_integration_with_a_non_anid_identity_is_created_with_a_warning
             },
             "delivery_from_identity",
             "'invoice_delivery.from.identity' must not be empty.",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_a_refused_field_shows_the_form_again_with_the_message_next_to_it(
