@@ -140,3 +140,15 @@ def test_the_values_can_be_selected_without_javascript(
         expect(page.locator("button[data-copy]").first).to_be_hidden()
     finally:
         context.close()
+
+
+def test_the_simulator_refuses_a_supplier_setup_pointing_elsewhere(stack: dict[str, Any]) -> None:
+    fields = {"system": "coupa", "name": "Elsewhere", "punchout_url": "https://evil.example/p",
+              "supplier_domain": "NetworkID", "supplier_identity": "pg", "buyer_domain": "DUNS",
+              "buyer_identity": "x", "shared_secret": "s"}  # fmt: skip
+    answer = requests.post(f"{stack['base']}/_local/simulator/suppliers", data=fields, timeout=10)
+    assert answer.status_code == 400 and "punches out to this server only" in answer.text
+    missing = requests.post(f"{stack['base']}/_local/simulator/suppliers",
+                            data={**fields, "shared_secret": ""}, timeout=10)  # fmt: skip
+    assert missing.status_code == 400 and "shared_secret" in missing.text
+    assert "Elsewhere" not in requests.get(f"{stack['base']}/_local/simulator", timeout=10).text
