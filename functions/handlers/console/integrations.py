@@ -196,6 +196,7 @@ def _form_page(
         form_error=error.message if error and not field else "",
         action=_link(current.id) if current else _link(),
         cancel_url=_link(current.id) if current else _link(),
+        script_hashes=(),  # no script on forms (and no CSRF value can be taken for it)
         **csrf_context(user),
     )
 
