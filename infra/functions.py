@@ -359,7 +359,15 @@ class GatewayFunctions(Construct):
         _grant(console, usage, *READ)
         data.link_signing_key.grant_read(console)  # CSRF and registration tokens derive from it
 
-        # Console, procurement integrations (admins):
+        # Console, procurement integrations (admins): the account's integrations (Query on the
+        # by-account index), one read, and the admin API's transactions (create, replace):
+        # conditional puts of the main and buyer-lookup items and the ConditionCheck on the
+        # account item. No delete: the console never changes a buyer identity, the one change
+        # that deletes a lookup item. KMS Encrypt only, to seal a Coupa invoice secret.
+        _grant(console, integrations, "dynamodb:GetItem", "dynamodb:PutItem",
+               "dynamodb:ConditionCheckItem", indexes=[by_account])  # fmt: skip
+        _grant_key(console, data.invoice_secret_key, "kms:Encrypt")
+        console.add_environment(constants.ENV_INVOICE_SECRET_KEY, data.invoice_secret_key.key_arn)
 
         # Console, activity of an integration (admins):
 

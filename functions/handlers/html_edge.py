@@ -42,11 +42,15 @@ def html_reply(
     frame_ancestors: tuple[str, ...] = (),
     form_targets: tuple[str, ...] = (),
     script_nonce: str | None = None,
+    script_hashes: tuple[str, ...] = (),
 ) -> Response:
     """A page. Framing is allowed only for the procurement system's origins, forms post only
-    to us (and to the session's cart URL), and the only script is the one carrying the nonce."""
+    to us (and to the session's cart URL), and the only scripts are the one carrying the nonce
+    or those whose exact text has one of `script_hashes` (base64 SHA-256)."""
     ancestors = " ".join(frame_ancestors) or "'none'"
-    scripts = f"'nonce-{script_nonce}'" if script_nonce else "'none'"
+    allowed = [f"'nonce-{script_nonce}'"] if script_nonce else []
+    allowed += [f"'sha256-{digest}'" for digest in script_hashes]
+    scripts = " ".join(allowed) or "'none'"
     return Response(
         status_code=status,
         content_type=HTML_CONTENT_TYPE,

@@ -3,6 +3,7 @@ demo integrations, so the storefront can be clicked through by hand and by the b
 Never deployed.
 
     GET  /_local/simulator               the integrations, a punchout form for each
+    POST /_local/simulator/suppliers     set up a supplier with the console's purchase information
     POST /_local/simulator/punchout      send a PunchOutSetupRequest, follow its StartPage (303)
     POST /_local/simulator/cart/<id>     the browser's cart return, decoded, checked and shown
     GET  /_local/simulator/carts.json    every cart received, oldest first

@@ -35,6 +35,11 @@ PUNCHOUT_PATH = "/cxml/punchout"
 ORDERS_PATH = "/cxml/orders"
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 OPERATIONS = ("create", "edit", "inspect")
+SUPPLIER_FIELDS = (
+    "name", "punchout_url", "supplier_domain", "supplier_identity", "buyer_domain",
+    "buyer_identity", "shared_secret",
+)  # fmt: skip
+"""The supplier setup form: a name, then the purchase information the console shows."""
 DEMO_USERS = {
     "coupa": ("Peter", "Gibbons", "peter.gibbons@initech.example"),
     "ariba": ("Hank", "Scorpio", "hank.scorpio@globex.example"),
@@ -60,6 +65,38 @@ class BuyerState:
             carts, sent = list(self.carts), len(self.orders)
         return html(200, "index.html", title="Buyer simulator", accounts=self.accounts,
                      demo_users=DEMO_USERS, carts=carts, sent=sent)  # fmt: skip
+
+    def add_supplier(self, form: Mapping[str, list[str]]) -> HttpAnswer:
+        """What a buyer's admin does in Coupa's or Ariba's supplier punchout setup: paste the
+        marketplace's purchase information (the console shows it) under a supplier of their
+        own. The new supplier is listed with its punchout form, in memory."""
+
+        def value(name: str) -> str:
+            return field_value(form, name)
+
+        system = value("system")
+        pasted = {name: value(name) for name in SUPPLIER_FIELDS}
+        missing = [name for name, text in pasted.items() if not text]
+        if system not in DEMO_USERS or missing:
+            raise Refused(f"Choose Coupa or Ariba and fill in {', '.join(missing) or 'the form'}.")
+        if pasted["punchout_url"] != f"{self.base_url}{PUNCHOUT_PATH}":
+            raise Refused(
+                f"This simulator punches out to this server only: {self.base_url}{PUNCHOUT_PATH}"
+            )
+        with self.lock:
+            account = BuyerAccount(
+                id=f"sim-{len(self.accounts) + 1}",
+                name=pasted["name"],
+                system=system,
+                buyer_domain=pasted["buyer_domain"],
+                buyer_identity=pasted["buyer_identity"],
+                supplier_domain=pasted["supplier_domain"],
+                supplier_identity=pasted["supplier_identity"],
+                shared_secret=pasted["shared_secret"],
+            )
+            self.accounts = (*self.accounts, account)
+        location = f"{PREFIX}#integration-{account.id}"
+        return HttpAnswer(303, [("Location", location), *headers("text/plain")], b"")
 
     def punch_out(self, form: Mapping[str, list[str]]) -> HttpAnswer:
         """Send a PunchOutSetupRequest (in-process, as Coupa's server would over HTTP) and

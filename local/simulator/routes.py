@@ -32,6 +32,8 @@ class BuyerSimulator(BuyerState):
                 with self.lock:
                     orders = [order.as_json() for order in self.orders]
                 return HttpAnswer(200, headers("application/json"), json.dumps(orders).encode())
+            if method == "POST" and path == f"{PREFIX}/suppliers":
+                return self.add_supplier(form_fields(body))
             if method == "POST" and path == f"{PREFIX}/punchout":
                 return self.punch_out(form_fields(body))
             found = _CART_PATH.match(path)

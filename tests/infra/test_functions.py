@@ -24,7 +24,11 @@ from tests.infra.support import (
         (constants.ORDERS_HANDLER, 25, {"ARIBA_SECRET_ARN"}),
         (constants.ADMIN_HANDLER, 10, {"ADMIN_AUTH", "INVOICE_SECRET_KEY", "CONSOLE_USER_POOL_ID"}),
         (constants.WEB_HANDLER, 10, set()),
-        (constants.CONSOLE_HANDLER, 10, {"CONSOLE_USER_POOL_ID", "CONSOLE_CLIENT_ID"}),
+        (
+            constants.CONSOLE_HANDLER,
+            10,
+            {"CONSOLE_USER_POOL_ID", "CONSOLE_CLIENT_ID", "INVOICE_SECRET_KEY"},
+        ),
         (constants.OPENBUY_HANDLER, 10, set()),
         (constants.EMAIL_HANDLER, 30, {"EVENT_BUS_NAME"}),  # seller events' bus
         (constants.METERING_HANDLER, 25, set()),

@@ -495,7 +495,7 @@ def test_only_the_email_web_console_and_metering_functions_read_the_link_signing
     }
 
 
-def test_only_the_admin_seals_and_only_the_delivery_worker_opens_invoice_secrets(
+def test_only_the_admin_and_console_seal_and_only_the_delivery_worker_opens_invoice_secrets(
     stack: Synthesized,
 ) -> None:
     key = stack.logical_id("AWS::KMS::Key", "InvoiceSecretKey")
@@ -507,6 +507,7 @@ def test_only_the_admin_seals_and_only_the_delivery_worker_opens_invoice_secrets
     assert on_key == {
         handler: {
             constants.ADMIN_HANDLER: {"kms:Encrypt"},
+            constants.CONSOLE_HANDLER: {"kms:Encrypt"},  # a console admin's Coupa invoice secret
             constants.DELIVERY_HANDLER: {"kms:Decrypt"},
         }.get(handler, set())
         for handler in FUNCTION_HANDLERS
@@ -521,4 +522,8 @@ def test_only_the_admin_seals_and_only_the_delivery_worker_opens_invoice_secrets
         if "INVOICE_SECRET_KEY"
         in stack.resources[stack.function_id(handler)]["Properties"]["Environment"]["Variables"]
     }
-    assert with_the_key == {constants.ADMIN_HANDLER, constants.DELIVERY_HANDLER}
+    assert with_the_key == {
+        constants.ADMIN_HANDLER,
+        constants.CONSOLE_HANDLER,
+        constants.DELIVERY_HANDLER,
+    }

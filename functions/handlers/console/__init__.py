@@ -12,13 +12,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.handlers import html_edge
-from functions.handlers.console import members, sign_in
+from functions.handlers.console import integrations, members, sign_in
 from functions.observability import logger
 
 app = APIGatewayRestResolver()
 html_edge.install(app)
 app.include_router(sign_in.router)  # sign-in, sign-out, the account's subscriptions
 # Each further part of the console: its own Router module in this package, included below.
+app.include_router(integrations.router)  # procurement integrations (admins)
 app.include_router(members.router)  # admins: the account's users, invited, re-roled, removed
 
 

@@ -139,12 +139,16 @@ def page(
     status: int = 200,
     cookies: list[str] | None = None,
     form_targets: tuple[str, ...] = (),
+    script_hashes: tuple[str, ...] = (),
     **context: Any,
 ) -> Response:
     """A console page: never framed (`frame-ancestors 'none'`), forms post only to us (and to
-    the sellers' registration pages of the Set up your account forms it shows)."""
+    the sellers' registration pages of the Set up your account forms it shows); no script but
+    those named by the SHA-256 of their text (`script_hashes`)."""
     body = render(template, session=None, **context)
-    reply = html_edge.html_reply(body, status, form_targets=form_targets)
+    reply = html_edge.html_reply(
+        body, status, form_targets=form_targets, script_hashes=script_hashes
+    )
     return _with_cookies(reply, cookies or [])
 
 
@@ -189,8 +193,10 @@ def console_page(
     status: int = 200,
     cookies: list[str] | None = None,
     section: str = "subscriptions",
+    script_hashes: tuple[str, ...] = (),
     **context: Any,
 ) -> Response:
     """A signed-in console page (a template extending `console_base.html`): the bar's values
     as `console`, `user`, and this page's own context (its forms add `**csrf_context(user)`)."""
-    return page(template, status, cookies, user=user, console=chrome(user, section), **context)
+    return page(template, status, cookies, script_hashes=script_hashes, user=user,
+                console=chrome(user, section), **context)  # fmt: skip
