@@ -32,7 +32,6 @@ from local import (
     fake_coupa,
     fake_seller,
     fake_seller_events,
-    invitations,
     mailbox,
     simulator,
 )
@@ -95,10 +94,6 @@ def make_handler(
                 return
             if url.path == cognito.JWKS_PATH:  # what the console's verifier reads
                 self._write(200, [("Content-Type", "application/json")], cognito.public_jwks())
-                return
-            if url.path == invitations.PATH:  # the temporary passwords Cognito would mail
-                status, content_type, text = invitations.page()
-                self._write(status, [("Content-Type", content_type)], text.encode())
                 return
             if url.path.startswith("/_local/"):
                 status, content_type, text = mailbox.page(url.path, pump.dead_letters())

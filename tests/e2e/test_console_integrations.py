@@ -5,6 +5,7 @@ out to the storefront. Every integrations page fits 320 px and has no axe-core v
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -38,17 +39,18 @@ def _operator(stack: dict[str, Any], path: str, payload: dict[str, Any]) -> requ
 
 def _invited_admin(stack: dict[str, Any]) -> tuple[str, str]:
     """The operator creates the account and invites its first admin; the temporary password
-    is the one Cognito's invitation mail carries (shown locally at /_local/invitations.json)."""
+    is the one Cognito's invitation mail carries (the local mailbox receives it)."""
     account = {"id": ACCOUNT, "name": "Initech", "contact_email": "it@initech.example"}
     assert _operator(stack, "/admin/accounts", account).status_code in (200, 201)
     email = f"admin-{uuid.uuid4().hex[:8]}@initech.example"
     invited = _operator(stack, f"/admin/accounts/{ACCOUNT}/users", {"email": email,
                                                                     "role": "admin"})  # fmt: skip
     assert invited.status_code == 201, invited.text
-    mails = requests.get(f"{stack['base']}/_local/invitations.json", timeout=10).json()
-    found = next(i for i in mails["invitations"] if i["email"] == email)
-    assert found["account_id"] == ACCOUNT and found["role"] == "admin"
-    return email, found["temporary_password"]
+    mails = requests.get(f"{stack['base']}/_local/mailbox.json", timeout=10).json()
+    (mail,) = [m for m in mails if email in str(m["destinations"])]
+    found = re.search(r"temporary password (\S+) \(valid", str(mail["body"]))
+    assert found, mail
+    return email, found.group(1)
 
 
 def _sign_in_first_time(page: Page, stack: dict[str, Any], email: str, temporary: str) -> None:
