@@ -13,12 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.handlers import html_edge
 from functions.handlers.console import sign_in
+from functions.handlers.console import subscriptions as subscription_pages
 from functions.observability import logger
 
 app = APIGatewayRestResolver()
 html_edge.install(app)
 app.include_router(sign_in.router)  # sign-in, sign-out, the account's subscriptions
 # Each further part of the console: its own Router module in this package, included below.
+app.include_router(subscription_pages.router)  # a subscription's usage and invoices (everyone)
 
 
 @logger.inject_lambda_context(
