@@ -19,7 +19,6 @@ from lxml import etree
 from functions.config import settings
 from functions.links import sign_subscriptions_link
 from tests.billing_support import CUSTOMER, invoicing_stack, meter_hours, seed, stored_document
-from tests.billing_support import CoupaStack as Stack
 from tests.billing_support import subscription as made_subscription
 from tests.console_support import Browser, console, console_pool, new_user
 from tests.order_support import po_from, post_order, request_approval
@@ -38,7 +37,9 @@ def invoiced(
         integration = stack.integration()
         cart = request_approval(stack.api, integration, {
             "product_id": "datastream-pro", "offer_id": "annual", "estimate.hours": "1000"})  # fmt: skip
-        assert post_order(stack.api, po_from(integration, cart.lines, order_id="PO-1001")).code == 200
+        assert (
+            post_order(stack.api, po_from(integration, cart.lines, order_id="PO-1001")).code == 200
+        )
         stack.run_triggers()
         assert meter_hours(stack, [400, 500, 300]) == ["Success"] * 3
         stack.clock.freeze(datetime(2026, 12, 1, 2, 0, tzinfo=UTC))

@@ -147,4 +147,3 @@ def invoice_document(invoice_id: str) -> Response:
     if cookies:
         reply.headers["Set-Cookie"] = cookies
     return reply
-
