@@ -1,6 +1,6 @@
 """A member of the demo account in Chromium against `make run`: after the buyer's company
-approved DataStream Pro in the simulator (its contract invoice is issued at once and delivered
-to the fake Coupa), the member signs in to the console, sees the account's subscriptions, opens
+approved DataStream Pro in the simulator on the demo Coupa integration taken out of test mode
+(its contract invoice is issued at once and delivered to the fake Coupa), the member signs in to the console, sees the account's subscriptions, opens
 the subscription and its invoice; every page fits 320 px and has no axe-core violation."""
 
 from __future__ import annotations
@@ -26,16 +26,34 @@ def member_page(browser: Browser) -> Iterator[Page]:
         yield page
 
 
+def _admin(stack: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack['banner']['admin_token']}"}
+
+
+def _go_live(stack: dict[str, Any]) -> str:
+    """The demo Coupa integration out of test mode (the demos start in it, and test
+    subscriptions are never invoiced), as its operator would: its id."""
+    coupa = next(i for i in stack["banner"]["integrations"] if i["system"] == "coupa")
+    answer = requests.patch(
+        f"{stack['base']}/admin/integrations/{coupa['id']}",
+        json={"test_mode": False},
+        headers=_admin(stack),
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return str(coupa["id"])
+
+
 def _contract_invoice(stack: dict[str, Any], order_id: str) -> dict[str, Any]:
     """The demo Coupa integration's contract invoice for `order_id`, once the local workers
     issued it (the admin API's list, polled until it shows)."""
-    coupa = next(i for i in stack["banner"]["integrations"] if i["system"] == "coupa")
+    coupa_id = next(i["id"] for i in stack["banner"]["integrations"] if i["system"] == "coupa")
     deadline = time.monotonic() + INVOICE_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         answer = requests.get(
             f"{stack['base']}/admin/invoices",
-            params={"integration_id": coupa["id"]},
-            headers={"Authorization": f"Bearer {stack['banner']['admin_token']}"},
+            params={"integration_id": coupa_id},
+            headers=_admin(stack),
             timeout=10,
         )
         assert answer.status_code == 200, answer.text
@@ -51,7 +69,9 @@ def test_a_member_sees_the_accounts_subscription_and_opens_its_invoice(
 ) -> None:
     page = member_page
     base, console = stack["base"], stack["banner"]["console"]
-    # Given the buyer's company approved DataStream Pro (a contract invoice is issued at once)
+    # Given the live demo Coupa integration, whose company approved DataStream Pro (its
+    # contract invoice is issued at once)
+    _go_live(stack)
     request_datastream(page, base, "1000")
     (po,) = press(page, "Approve", adds=1)
     assert po.status_code == "200"
