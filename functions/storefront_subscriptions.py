@@ -123,15 +123,25 @@ def account_subscriptions(
     approved (usage and ledgers read for metered ones only)."""
     page = ports.page_of_account(account_id, cursor) if account_id else None
     found = list(page.subscriptions) if page else []
+    return AccountSubscriptions(
+        found,
+        subscription_budgets(found, ports, moment),
+        bool(page and page.more_before),
+        bool(page and page.more_after),
+    )
+
+
+def subscription_budgets(
+    found: list[Subscription], ports: SubscriptionPorts, moment: datetime
+) -> dict[str, BudgetView]:
+    """The budgets of those of `found` whose usage a PO approved, by subscription id (usage
+    and ledgers read for metered ones only): a page of them, or the console's one."""
     metered = [s.id for s in found if any(line.kind == "usage" for line in s.lines)]
     totals = ports.usage_for(metered, period_of(moment)) if metered else {}
     ledgers = ports.ledgers(metered) if metered else {}
-    views = {
+    return {
         s.id: view
         for s in found
         if s.id in totals
         and (view := budget_view(s, totals[s.id][1], ledgers.get(s.id) or Ledger())) is not None
     }
-    return AccountSubscriptions(
-        found, views, bool(page and page.more_before), bool(page and page.more_after)
-    )

@@ -376,6 +376,11 @@ class GatewayFunctions(Construct):
         # where the pool exists. No table: users and their groups live in Cognito.
 
         # Console, a subscription's usage and invoices (everyone in the account):
+        # One invoice by id, a subscription's invoices (its index), the documents under
+        # invoices/ (the readable invoice's parties, the cXML download). Reads only; usage and
+        # budget ledgers are the home's grant above.
+        _grant(console, invoices, "dynamodb:GetItem", indexes=[invoices_by_subscription])
+        _grant_objects(console, invoice_bucket, "s3:GetObject")
 
         openbuy = self.openbuy_function  # Open Buy tokens are short-lived items in sessions
         _grant(openbuy, integrations, *READ)

@@ -14,6 +14,8 @@ JWKS_PATH = "/_local/cognito/.well-known/jwks.json"
 DEMO_ADMIN_EMAIL = "admin@initech.example"
 DEMO_ADMIN_PASSWORD = "Demo-Console-2026!"
 DEMO_ACCOUNT_ID = "111122223333"
+DEMO_MEMBER_EMAIL = "member@initech.example"
+"""A member of the demo account (the admin's password): sees subscriptions and invoices only."""
 """The demo Coupa integration's account (local/seed.py): its subscriptions show in the console."""
 
 
@@ -111,14 +113,18 @@ def invite(
 
 
 def seed_demo_admin(cognito: Any, pool_id: str) -> dict[str, str]:
-    """The demo buyer admin of the demo Coupa account, for the banner."""
+    """The demo buyer admin of the demo Coupa account, and a member of it, for the banner."""
     invite(
         cognito, pool_id, DEMO_ADMIN_EMAIL, DEMO_ACCOUNT_ID, "admin", password=DEMO_ADMIN_PASSWORD
+    )
+    invite(
+        cognito, pool_id, DEMO_MEMBER_EMAIL, DEMO_ACCOUNT_ID, "member", password=DEMO_ADMIN_PASSWORD
     )
     return {
         "email": DEMO_ADMIN_EMAIL,
         "password": DEMO_ADMIN_PASSWORD,
         "account_id": DEMO_ACCOUNT_ID,
+        "member_email": DEMO_MEMBER_EMAIL,
     }
 
 

@@ -96,14 +96,34 @@ def account_listing(account_id: str, params: dict[str, str]) -> dict[str, Any]:
     console's home): one page of them, newest first, their budgets, the Set up your account
     hand-offs, and the origins those forms post to (the page's CSP `form-action`). The caller
     adds `previous_page` / `next_page` from `listed`, `more_before` and `more_after`."""
-    from functions.handoff import form_origins, page_handoffs
-    from functions.store.secrets import LinkSigningKey
     from functions.storefront_subscriptions import account_subscriptions
 
     moment = now()
     found = account_subscriptions(account_id, _cursor(params), _DynamoSubscriptionPorts(), moment)
+    return {
+        **_shown(account_id, found.subscriptions, found.budgets, moment),
+        "more_before": found.more_before,
+        "more_after": found.more_after,
+    }
+
+
+def subscription_listing(subscription: Any) -> dict[str, Any]:
+    """What a page showing one of the account's subscriptions as "Your subscriptions" shows
+    it needs (the console's subscription page): its budget and its Set up your account
+    hand-off, in `account_listing`'s shape."""
+    from functions.storefront_subscriptions import subscription_budgets
+
+    moment = now()
+    budgets = subscription_budgets([subscription], _DynamoSubscriptionPorts(), moment)
+    return _shown(subscription.account_id, [subscription], budgets, moment)
+
+
+def _shown(account_id: str, subscriptions: Any, budgets: Any, moment: Any) -> dict[str, Any]:
+    from functions.handoff import form_origins, page_handoffs
+    from functions.store.secrets import LinkSigningKey
+
     handoffs = page_handoffs(
-        found.subscriptions,
+        subscriptions,
         stores().products.fulfillment_urls,
         _link_key(LinkSigningKey),
         moment,
@@ -111,12 +131,10 @@ def account_listing(account_id: str, params: dict[str, str]) -> dict[str, Any]:
     )
     return {
         "account_id": account_id,
-        "subscriptions": found.subscriptions,
-        "budgets": found.budgets,
+        "subscriptions": subscriptions,
+        "budgets": budgets,
         "handoffs": handoffs,
         "form_targets": form_origins(handoffs),
-        "more_before": found.more_before,
-        "more_after": found.more_after,
     }
 
 
