@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +107,31 @@ FORMS: dict[str, Form] = {
         csrf="pre-session",
     ),
     "POST /console/sign-out": Form(),
+    # Procurement integrations (admins): a valid Coupa integration's form, so a refusal can
+    # only come from the scoping (creating one concerns the sender's own account alone).
+    "POST /console/integrations": Form(
+        lambda target: {
+            "system": "coupa",
+            "name": f"Probe of {target.name}",
+            "buyer_domain": "DUNS",
+            "buyer_identity": f"probe-{target.id}",
+            "account_email": target.contact_email,
+            "cart_field": "cxml-base64",
+            "test_mode": "on",
+        }
+    ),
+    "POST /console/integrations/<integration_id>": Form(
+        lambda target: {"name": f"Renamed by a probe of {target.name}", "test_mode": "on"}
+    ),
+    "POST /console/integrations/<integration_id>/secret": Form(),
+    "POST /console/integrations/<integration_id>/disable": Form(),
+    "POST /console/integrations/<integration_id>/enable": Form(),
+    # Members (admins): invite, re-role, remove.
+    "POST /console/members": Form(  # a new colleague: only the sender's account may gain one
+        lambda _target: {"email": f"probe-{uuid.uuid4().hex[:12]}@probe.example", "role": "admin"}
+    ),
+    "POST /console/members/<username>/role": Form(lambda _target: {"role": "admin"}),
+    "POST /console/members/<username>/remove": Form(),
 }
 """Every POST route of the console, keyed `"POST <rule>"`."""
 
