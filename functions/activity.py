@@ -169,6 +169,31 @@ def answered(
     )
 
 
+def sent(
+    integration_id: str,
+    document: str,
+    code: int | None,
+    text: str,
+    at: datetime,
+    *,
+    reference: str = "",
+    payload_id: str = "",
+) -> ActivityEntry:
+    """An outbound document we posted (an invoice, an order confirmation): the buyer system's
+    answer code and text, None when it never answered (a timeout, no cXML)."""
+    return entry(
+        integration_id,
+        at,
+        OUTBOUND,
+        document,
+        payload_id,
+        code,
+        text or ("No answer" if code is None else ""),
+        "The marketplace",
+        reference,
+    )
+
+
 def refused(
     request: CxmlRequest, refusal: GatewayError, at: datetime, *, reference: str = ""
 ) -> ActivityEntry | None:

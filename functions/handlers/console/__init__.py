@@ -12,13 +12,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.handlers import html_edge
-from functions.handlers.console import sign_in
+from functions.handlers.console import activity, sign_in
 from functions.observability import logger
 
 app = APIGatewayRestResolver()
 html_edge.install(app)
 app.include_router(sign_in.router)  # sign-in, sign-out, the account's subscriptions
 # Each further part of the console: its own Router module in this package, included below.
+app.include_router(activity.router)  # an integration's cXML exchanges (admins)
 
 
 @logger.inject_lambda_context(
