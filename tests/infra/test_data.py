@@ -17,7 +17,7 @@ def test_every_table_is_encrypted_recoverable_on_demand_protected_and_retained(
 ) -> None:
     template = stack.assertions()
 
-    template.resource_count_is("AWS::DynamoDB::Table", 9)
+    template.resource_count_is("AWS::DynamoDB::Table", 10)
     template.all_resources_properties(
         "AWS::DynamoDB::Table",
         {
