@@ -21,7 +21,7 @@ from functions.sessions import PunchOutSession
 from functions.store.batch import connection_of
 from functions.store.errors import findable, storage_errors
 from functions.store.models import UNBOUND
-from functions.store.sessions import session_record
+from functions.store.sessions import DynamoSessionStore, session_record
 
 
 class ActivityRecord(Model):
@@ -105,9 +105,9 @@ def recent(integration_id: str, limit: int = SHOWN) -> list[ActivityEntry]:
         ]
 
 
-class SessionsWithActivity:
-    """The punchout's session store (`functions.sessions.SessionRepository`) writing the
-    session and its activity entry in one TransactWriteItems: the punchout's budget stays two
+class SessionsWithActivity(DynamoSessionStore):
+    """The punchout's session store (`functions.sessions.SessionRepository`), its `put` writing
+    the session and its activity entry in one TransactWriteItems: the punchout's budget stays two
     DynamoDB calls (the integration's read, this write), and the entry exists exactly when the
     session does."""
 
