@@ -112,6 +112,19 @@ def receive(
     """Record one StatusUpdateRequest; a Recorded, or a GatewayError for the buyer."""
     keys = list(dict.fromkeys(c.key for c in request.header.from_credentials[:10]))
     integration = authenticate(request.header, ports.integrations(keys), ariba_secret).integration
+    try:
+        return _record(request, integration, ports, clock)
+    except GatewayError as refusal:  # its activity shows it (functions/activity.py)
+        refusal.integration_id = refusal.integration_id or integration.id
+        raise
+
+
+def _record(
+    request: CxmlRequest,
+    integration: Integration,
+    ports: StatusPorts,
+    clock: Callable[[], datetime],
+) -> Recorded:
     update = parse_status_update(request)
     for _ in range(ATTEMPTS):
         kept = ports.recorded_before(integration.id, update.payload_id)

@@ -30,6 +30,7 @@ class Settings(NamedTuple):
     outbox_table: str
     usage_table: str
     invoices_table: str
+    activity_table: str  # the integrations' cXML exchanges (functions/activity.py)
     invoice_bucket: str
     billing_queue_url: str
     delivery_queue_url: str
@@ -127,6 +128,7 @@ def settings() -> Settings:
         outbox_table=_required("OUTBOX_TABLE"),
         usage_table=_required("USAGE_TABLE"),
         invoices_table=_required("INVOICES_TABLE"),
+        activity_table=_required("ACTIVITY_TABLE"),
         invoice_bucket=_required("INVOICE_BUCKET"),
         billing_queue_url=_required("BILLING_QUEUE_URL"),
         delivery_queue_url=_required("DELIVERY_QUEUE_URL"),

@@ -8,6 +8,12 @@ class GatewayError(Exception):
     """A refusal with a cXML status code. 4xx: do not retry; 5xx: retry."""
 
     status: int = 500
+    integration_id: str | None = None
+    """The integration the refused request belongs to, once its credentials named one: the
+    activity log records the refusal there (functions/activity.py)."""
+    admin_reason: str = ""
+    """What the answer hides from the caller but the integration's own admin may read in its
+    activity ("Shared secret does not match"); never a secret."""
 
     def __init__(
         self, message: str, *, field: str | None = None, detail: str | None = None

@@ -71,6 +71,7 @@ class Receipt:
     message: str
     accepted: OrderOutcome | None = None
     context: OrderContext | None = None
+    integration_id: str = ""
 
 
 def receive(
@@ -91,45 +92,70 @@ def receive(
     for _ in range(ATTEMPTS):
         candidates, requests, subscriptions = ports.read(keys, orders.request_ids(po))
         integration = authenticate(request.header, candidates, ariba_secret).integration
-        previous = (
-            ports.previous_order(integration.id, po.order_id) if po.order_type != "new" else None
-        )
-        if previous is not None:  # its lines count too: a request it no longer names is read
-            missing = [rid for rid in orders.request_ids_of(previous) if rid not in requests]
-            if missing:
-                _, more_requests, more_subscriptions = ports.read([], missing)
-                requests, subscriptions = (
-                    requests | more_requests,
-                    subscriptions | more_subscriptions,
-                )
-        context = OrderContext(integration, requests, subscriptions, previous)
         try:
-            outcome = orders.process(
-                po,
-                context,
-                payload_id=request.payload_id,
-                deployment_mode=request.deployment_mode,
-                document=stored_document,
-                base_url=public_url,
-                now=clock(),
-            )
-        except GatewayError as refusal:
-            if refusal.status >= 500:
-                raise
-            received = ports.received_before(integration.id, request.payload_id, sent)
-            if received is None:
-                raise
-            return Receipt(orders.answer_to_reuse(*received, sent, request.payload_id))
-        outcome = _with_confirmation(outcome, integration, clock())
-        saved = ports.save(outcome, clock())
-        if isinstance(saved, AlreadyReceived):
-            return Receipt(
-                orders.answer_to_reuse(saved.marker, saved.kept, sent, request.payload_id)
-            )
-        if isinstance(saved, Raced):
-            continue
-        return Receipt(outcome.message, outcome, context)
+            receipt = _attempt(
+                request, po, sent, stored_document, public_url, ports, clock, integration,
+                requests, subscriptions,
+            )  # fmt: skip
+        except GatewayError as refusal:  # its activity shows it (functions/activity.py)
+            refusal.integration_id = refusal.integration_id or integration.id
+            raise
+        if receipt is not None:
+            return receipt
     raise Transient("The order could not be saved because of concurrent changes; please retry.")
+
+
+def _attempt(
+    request: CxmlRequest,
+    po: PurchaseOrder,
+    sent: Fingerprint,
+    stored_document: bytes,
+    public_url: str,
+    ports: OrderIntakePorts,
+    clock: Callable[[], datetime],
+    integration: Integration,
+    requests: dict[str, SubscriptionRequest],
+    subscriptions: dict[str, Subscription],
+) -> Receipt | None:
+    """One read-decide-save round for the authenticated integration; None: raced, read again."""
+    previous = ports.previous_order(integration.id, po.order_id) if po.order_type != "new" else None
+    if previous is not None:  # its lines count too: a request it no longer names is read
+        missing = [rid for rid in orders.request_ids_of(previous) if rid not in requests]
+        if missing:
+            _, more_requests, more_subscriptions = ports.read([], missing)
+            requests, subscriptions = (
+                requests | more_requests,
+                subscriptions | more_subscriptions,
+            )
+    context = OrderContext(integration, requests, subscriptions, previous)
+    try:
+        outcome = orders.process(
+            po,
+            context,
+            payload_id=request.payload_id,
+            deployment_mode=request.deployment_mode,
+            document=stored_document,
+            base_url=public_url,
+            now=clock(),
+        )
+    except GatewayError as refusal:
+        if refusal.status >= 500:
+            raise
+        received = ports.received_before(integration.id, request.payload_id, sent)
+        if received is None:
+            raise
+        answer = orders.answer_to_reuse(*received, sent, request.payload_id)
+        return Receipt(answer, integration_id=integration.id)
+    outcome = _with_confirmation(outcome, integration, clock())
+    saved = ports.save(outcome, clock())
+    if isinstance(saved, AlreadyReceived):
+        return Receipt(
+            orders.answer_to_reuse(saved.marker, saved.kept, sent, request.payload_id),
+            integration_id=integration.id,
+        )
+    if isinstance(saved, Raced):
+        return None
+    return Receipt(outcome.message, outcome, context, integration.id)
 
 
 def _with_confirmation(

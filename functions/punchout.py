@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from functions import ids
+from functions.activity import ActivityLog, answered
 from functions.clock import now
 from functions.cxml import build
 from functions.cxml.model import ItemOut, ItemRef, normalize
 from functions.cxml.parse import CxmlRequest, PunchOutSetup, parse_punchout_setup
-from functions.errors import BadRequest, NotImplementedByGateway
+from functions.errors import BadRequest, GatewayError, NotImplementedByGateway
 from functions.integrations import Authenticated, Endpoints, Integration, authenticate
 from functions.sessions import (
     IntegrationSnapshot,
@@ -171,8 +172,12 @@ def answer(
     ariba_secret: Callable[[], str | None],
     endpoints: Endpoints,
     ttl: timedelta,
+    activity: ActivityLog | None = None,
 ) -> bytes:
-    """The cXML answer to a request posted to the punchout URL (errors raise GatewayError)."""
+    """The cXML answer to a request posted to the punchout URL (errors raise GatewayError,
+    carrying the integration once the credentials named one: its activity shows them). A
+    session's activity entry is the session store's to write with it; a ProfileRequest's goes
+    to `activity`."""
     if request.request_name not in ANSWERED_REQUESTS:
         raise NotImplementedByGateway(
             f"{request.request_name} is not accepted at the punchout URL; it accepts "
@@ -182,16 +187,23 @@ def answer(
     candidates = directory.find_by_buyer_keys(list(dict.fromkeys(c.key for c in credentials)))
     authenticated = authenticate(request.header, candidates, ariba_secret)
     integration = authenticated.integration
-    if request.request_name == "ProfileRequest":
-        return build.profile_response(
-            datetime.fromisoformat(integration.created_at),
-            [
-                ("ProfileRequest", endpoints.punchout_url),
-                ("PunchOutSetupRequest", endpoints.punchout_url),
-                ("OrderRequest", endpoints.order_url),
-                ("StatusUpdateRequest", endpoints.order_url),
-            ],
-        )
-    setup = parse_punchout_setup(request)
-    token, _ = start_session(request, setup, authenticated, sessions, ttl)
+    try:
+        if request.request_name == "ProfileRequest":
+            document = build.profile_response(
+                datetime.fromisoformat(integration.created_at),
+                [
+                    ("ProfileRequest", endpoints.punchout_url),
+                    ("PunchOutSetupRequest", endpoints.punchout_url),
+                    ("OrderRequest", endpoints.order_url),
+                    ("StatusUpdateRequest", endpoints.order_url),
+                ],
+            )
+            if activity is not None:
+                activity.record(answered(request, integration.id, now()))
+            return document
+        setup = parse_punchout_setup(request)
+        token, _ = start_session(request, setup, authenticated, sessions, ttl)
+    except GatewayError as refusal:
+        refusal.integration_id = refusal.integration_id or integration.id
+        raise
     return build.punchout_setup_response(start_page_url(endpoints.base_url, token))

@@ -79,6 +79,7 @@ SUBSCRIPTIONS_TABLE_ID = "SubscriptionsTable"
 OUTBOX_TABLE_ID = "OutboxTable"
 USAGE_TABLE_ID = "UsageTable"
 INVOICES_TABLE_ID = "InvoicesTable"
+ACTIVITY_TABLE_ID = "ActivityTable"
 INVOICE_BUCKET_ID = "InvoiceBucket"
 ACCESS_LOG_BUCKET_ID = "AccessLogBucket"
 BILLING_QUEUE_ID = "BillingQueue"
@@ -110,6 +111,7 @@ SORT_KEY = "sk"  # the usage table only: hourly records and totals of one subscr
 SESSION_TTL_ATTRIBUTE = "expires_at"
 OUTBOX_TTL_ATTRIBUTE = "expires_at"  # sent mail is forgotten after a while
 REQUESTS_TTL_ATTRIBUTE = "expires_at"  # set on requests waiting for a punchout only (7 days)
+ACTIVITY_TTL_ATTRIBUTE = "expires_at"  # an integration's cXML exchanges, kept 30 days
 
 # Global secondary indexes: functions/contracts.py.
 
@@ -126,6 +128,7 @@ ENV_SUBSCRIPTIONS_TABLE = "SUBSCRIPTIONS_TABLE"
 ENV_OUTBOX_TABLE = "OUTBOX_TABLE"
 ENV_USAGE_TABLE = "USAGE_TABLE"
 ENV_INVOICES_TABLE = "INVOICES_TABLE"
+ENV_ACTIVITY_TABLE = "ACTIVITY_TABLE"
 ENV_INVOICE_BUCKET = "INVOICE_BUCKET"
 ENV_BILLING_QUEUE_URL = "BILLING_QUEUE_URL"
 ENV_DELIVERY_QUEUE_URL = "DELIVERY_QUEUE_URL"

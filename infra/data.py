@@ -65,6 +65,15 @@ class GatewayData(Construct):
         self.invoices_table = _table(
             self, constants.INVOICES_TABLE_ID, indexes=contracts.INVOICES_INDEXES
         )
+        # Each integration's cXML exchanges (docs/CONSOLE.md "Activity"): its id, then time
+        # and entry id in the sort key, so its console page is one Query, newest first; TTL
+        # forgets an entry after 30 days (functions/activity.py KEPT).
+        self.activity_table = _table(
+            self,
+            constants.ACTIVITY_TABLE_ID,
+            sort_key=constants.SORT_KEY,
+            time_to_live_attribute=constants.ACTIVITY_TTL_ATTRIBUTE,
+        )
 
         # Server access logs of the invoice bucket: who read or wrote which invoice. S3 delivers
         # them with SSE-S3 only (not KMS), through the bucket policy CDK writes for the logging

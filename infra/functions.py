@@ -133,6 +133,7 @@ class GatewayFunctions(Construct):
             constants.ENV_OUTBOX_TABLE: data.outbox_table.table_name,
             constants.ENV_USAGE_TABLE: data.usage_table.table_name,
             constants.ENV_INVOICES_TABLE: data.invoices_table.table_name,
+            constants.ENV_ACTIVITY_TABLE: data.activity_table.table_name,
             constants.ENV_INVOICE_BUCKET: data.invoice_bucket.bucket_name,
             constants.ENV_BILLING_QUEUE_URL: queues.billing_queue.queue_url,
             constants.ENV_DELIVERY_QUEUE_URL: queues.delivery_queue.queue_url,
@@ -369,7 +370,14 @@ class GatewayFunctions(Construct):
         _grant_key(console, data.invoice_secret_key, "kms:Encrypt")
         console.add_environment(constants.ENV_INVOICE_SECRET_KEY, data.invoice_secret_key.key_arn)
 
-        # Console, activity of an integration (admins):
+        # Console, activity of an integration (admins): one Query of the integration's
+        # partition (newest first), after the integration's GetItem proves it is the account's.
+        _grant(console, data.activity_table, "dynamodb:Query")
+        _grant(console, integrations, "dynamodb:GetItem")
+        # Recording it (docs/CONSOLE.md "Activity"): puts only, alone or inside the punchout's
+        # and the purchase order's transactions; nobody but the console reads it.
+        for recorder in (self.cxml_function, self.orders_function, self.delivery_function):
+            _grant(recorder, data.activity_table, "dynamodb:PutItem")
 
         # Console, members (admins):
         # Cognito actions on the console's pool only: infra/stack.py (grant_user_pool_members),

@@ -31,6 +31,7 @@ LOCAL_ENV = {
     "OUTBOX_TABLE": "local-outbox",
     "USAGE_TABLE": "local-usage",
     "INVOICES_TABLE": "local-invoices",
+    "ACTIVITY_TABLE": "local-activity",
     "INVOICE_BUCKET": "local-invoices",
     "BILLING_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/local-billing",
     "DELIVERY_QUEUE_URL": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/local-delivery",
@@ -61,6 +62,7 @@ TABLES: dict[str, dict[str, Any]] = {
     "OUTBOX_TABLE": {"ttl": "expires_at", "indexes": {}, "stream": True},
     "USAGE_TABLE": {"ttl": None, "indexes": {}, "range": "sk"},
     "INVOICES_TABLE": {"ttl": None, "indexes": contracts.INVOICES_INDEXES},
+    "ACTIVITY_TABLE": {"ttl": "expires_at", "indexes": {}, "range": "sk"},
 }
 """Partition key `pk` everywhere; global secondary indexes as (hash, range) attribute names."""
 

@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import observability, punchout, store
+from functions import activity, observability, punchout, store
+from functions.clock import now
 from functions.config import settings
 from functions.cxml.parse import parse_request
 from functions.errors import GatewayError
@@ -18,18 +19,18 @@ from functions.handlers import cxml_edge
 from functions.handlers.http import base_url
 from functions.integrations import Endpoints
 from functions.observability import logger, metrics
+from functions.store.activity import DynamoActivityLog, SessionsWithActivity
 from functions.store.integrations import DynamoIntegrationStore
 from functions.store.secrets import AribaSecret
-from functions.store.sessions import DynamoSessionStore
 
 app = APIGatewayRestResolver()
 cxml_edge.install(app)
 
 
 @cache
-def _wiring() -> tuple[DynamoIntegrationStore, DynamoSessionStore, AribaSecret]:
+def _wiring() -> tuple[DynamoIntegrationStore, SessionsWithActivity, AribaSecret]:
     store.bind(settings())
-    return DynamoIntegrationStore(), DynamoSessionStore(), AribaSecret(settings())
+    return DynamoIntegrationStore(), SessionsWithActivity(), AribaSecret(settings())
 
 
 @app.post("/cxml/punchout")
@@ -52,9 +53,13 @@ def punchout_request() -> Response:
                 config.supplier_identity,
             ),
             timedelta(seconds=config.session_ttl_seconds),
+            DynamoActivityLog(),
         )
     except GatewayError as refusal:
         observability.count(observability.PUNCHOUTS, system=system, outcome=str(refusal.status))
+        refused = activity.refused(request, refusal, now())
+        if refused is not None:  # a sender naming no integration is recorded nowhere
+            DynamoActivityLog().record(refused)
         raise
     observability.count(observability.PUNCHOUTS, system=system, outcome="200")
     return cxml_edge.cxml_reply(document)

@@ -26,7 +26,14 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import delivery, delivery_transport, observability, order_confirmations, store
+from functions import (
+    activity,
+    delivery,
+    delivery_transport,
+    observability,
+    order_confirmations,
+    store,
+)
 from functions.business_network import BusinessNetwork
 from functions.clock import now
 from functions.config import Settings, settings
@@ -154,6 +161,7 @@ def deliver_invoice(record: SQSRecord) -> None:
         logger.warning(
             "Invoice not delivered yet; SQS will retry", extra={**context, "why": str(exc)}
         )
+        _record_invoice_attempt(invoice_id)
         raise
     except Exception:
         logger.exception("Invoice delivery could not run", extra=context)
@@ -169,6 +177,7 @@ def deliver_invoice(record: SQSRecord) -> None:
     }
     if outcome.sent or outcome.state == delivery.FAILED:
         observability.count(observability.INVOICES, outcome=outcome.state)
+        _record_invoice_attempt(invoice_id)
     if outcome.sent and outcome.state in (delivery.REJECTED, delivery.FAILED):
         # An error in the logs for whoever reads them; the admin API shows the same record.
         logger.error("Invoice not delivered: the buyer system must be fixed first", extra=details)
@@ -217,7 +226,10 @@ def deliver_confirmation(record: SQSRecord) -> None:
             "Order confirmation not delivered yet; SQS will retry",
             extra={**context, "why": str(exc)},
         )
+        _record_confirmation_attempt(key)
         raise
+    if outcome.sent or outcome.state == delivery.FAILED:
+        _record_confirmation_attempt(key)
     details = {
         **context,
         "state": outcome.state,
@@ -229,6 +241,57 @@ def deliver_confirmation(record: SQSRecord) -> None:
         logger.error("Order confirmation not delivered", extra=details)
     else:
         logger.info("Order confirmation handled", extra=details)
+
+
+def _record_invoice_attempt(invoice_id: str) -> None:
+    """The attempt just made, as the invoice's delivery log kept it, in its integration's
+    activity (a read and a PutItem, off the answer's path; never raising)."""
+    from functions.store.activity import DynamoActivityLog
+
+    try:
+        invoice = invoices.get(invoice_id, consistent=True)
+    except Exception:  # the activity is a view: the delivery stands
+        logger.warning("invoice activity not recorded", extra={"invoice_id": invoice_id})
+        return
+    if invoice is None:
+        return
+    log = DeliveryLog.from_json(invoice.delivery)
+    DynamoActivityLog().record(
+        activity.sent(
+            invoice.integration_id,
+            "InvoiceDetailRequest",
+            log.last_code,
+            log.last_text,
+            now(),
+            reference=invoice_id,
+        )
+    )
+
+
+def _record_confirmation_attempt(key: str) -> None:
+    """The confirmation's attempt in its integration's activity, as for invoices."""
+    from functions.store.activity import DynamoActivityLog
+    from functions.store.confirmations import DynamoConfirmationLedger
+
+    try:
+        pending = DynamoConfirmationLedger().pending(key)
+    except Exception:  # the activity is a view: the delivery stands
+        logger.warning("confirmation activity not recorded", extra={"outbox_key": key})
+        return
+    if pending is None:
+        return
+    facts = pending.confirmation
+    DynamoActivityLog().record(
+        activity.sent(
+            facts.integration_id,
+            "ConfirmationRequest",
+            pending.delivery.last_code,
+            pending.delivery.last_text,
+            now(),
+            reference=facts.order_id,
+            payload_id=facts.payload_id,
+        )
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

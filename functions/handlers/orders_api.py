@@ -13,7 +13,8 @@ from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolv
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions import observability, order_intake, orders, store, subscriptions
+from functions import activity, observability, order_intake, orders, store, subscriptions
+from functions.clock import now
 from functions.config import settings
 from functions.cxml import build
 from functions.cxml.parse import CxmlRequest, parse_order_request, parse_request
@@ -23,6 +24,7 @@ from functions.handlers import cxml_edge
 from functions.handlers.http import base_url
 from functions.observability import logger, metrics
 from functions.store import orders as order_store
+from functions.store.activity import DynamoActivityLog, activity_record
 from functions.store.secrets import AribaSecret
 
 app = APIGatewayRestResolver()
@@ -49,10 +51,35 @@ def order_request() -> Response:
         observability.count(
             observability.PURCHASE_ORDERS, outcome=outcome, code=str(refusal.status)
         )
+        _record_refusal(document, refusal)
         raise
     if request.request_name == STATUS_UPDATE_REQUEST:
-        message = receive_status_update(request)
+        try:
+            message = receive_status_update(request)
+        except GatewayError as refusal:
+            _record_refusal(document, refusal)
+            raise
     return cxml_edge.cxml_reply(build.response(200, message))
+
+
+def _record_refusal(document: bytes, refusal: GatewayError) -> None:
+    """A refusal of a request whose credentials named an integration goes to its activity (one
+    PutItem, never raising); an unparsable document or an unknown sender is recorded nowhere."""
+    if not refusal.integration_id:
+        return
+    try:
+        request = parse_request(document)
+    except GatewayError:
+        return
+    reference = ""
+    if request.request_name == "OrderRequest":
+        try:
+            reference = parse_order_request(request).order_id
+        except GatewayError:
+            reference = ""
+    refused = activity.refused(request, refusal, now(), reference=reference)
+    if refused is not None:
+        DynamoActivityLog().record(refused)
 
 
 def receive_status_update(request: CxmlRequest) -> str:
@@ -69,6 +96,15 @@ def receive_status_update(request: CxmlRequest) -> str:
         )
         raise
     update, target = recorded.update, recorded.target
+    DynamoActivityLog().record(
+        activity.answered(
+            request,
+            recorded.integration.id,
+            now(),
+            recorded.message,
+            reference=target.key if target is not None else "",
+        )
+    )
     if update is None or target is None:
         observability.count(
             observability.BUYER_STATUS_UPDATES, subject="duplicate", status="duplicate"
@@ -106,7 +142,8 @@ class DynamoOrderIntake:
     def save(self, outcome: orders.OrderOutcome, moment: datetime) -> order_intake.SaveResult:
         try:
             order_store.archive(outcome)
-            order_store.commit(outcome, moment)
+            entry = activity.order_received(outcome.order, outcome.message, moment)
+            order_store.commit(outcome, moment, activity_record(entry))
         except order_store.DuplicateOrder as duplicate:
             logger.info("duplicate purchase order", extra={"marker": duplicate.marker})
             return order_intake.AlreadyReceived(duplicate.marker, duplicate.kept)
@@ -134,7 +171,12 @@ def receive_order(document: bytes, public_url: str, request: CxmlRequest | None 
         request, po, document, public_url, DynamoOrderIntake(), ariba_secret
     )
     if receipt.accepted is None or receipt.context is None:
-        _count_duplicate()
+        _count_duplicate()  # answered 200 again: one PutItem shows it (not the hot path)
+        DynamoActivityLog().record(
+            activity.answered(
+                request, receipt.integration_id, now(), receipt.message, reference=po.order_id
+            )
+        )
         return receipt.message
     logger.info(
         "purchase order accepted",

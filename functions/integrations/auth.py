@@ -62,9 +62,17 @@ def authenticate(
     if not secrets_sent:
         problem = f"the Sender credential carries no SharedSecret (integration {integration.id})"
     if not ok:
-        raise Unauthenticated(NOT_AUTHENTICATED, detail=problem)
-    if not integration.enabled:
-        raise Forbidden(
+        refusal: Unauthenticated | Forbidden = Unauthenticated(NOT_AUTHENTICATED, detail=problem)
+        refusal.admin_reason = (
+            "The Sender credential carries no SharedSecret"
+            if not secrets_sent
+            else "Shared secret does not match"
+        )
+    elif not integration.enabled:
+        refusal = Forbidden(
             f"Integration '{integration.name}' is disabled: ask the marketplace admin to enable it."
         )
-    return Authenticated(integration, credential)
+    else:
+        return Authenticated(integration, credential)
+    refusal.integration_id = integration.id  # its activity shows the refusal
+    raise refusal

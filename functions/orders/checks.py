@@ -17,8 +17,9 @@ MAX_ID_CHARS = 100  # SupplierPartID, SupplierPartAuxiliaryID (ours are at most 
 MAX_AMOUNT = Decimal(10) ** 12
 MAX_NUMBER_CHARS = 32
 MAX_REQUESTS_PER_ORDER = 19
-"""One PO is one transaction (at most 100 items): 3 order items and a confirmation plus, per
-request, its subscription, the request, a mail, a contract-invoice request and a seller event."""
+"""One PO is one transaction (at most 100 items): 3 order items, a confirmation and the
+integration's activity entry plus, per request, its subscription, the request, a mail, a
+contract-invoice request and a seller event (5 + 5 x 19 = 100)."""
 
 
 def request_ids(po: PurchaseOrder) -> list[str]:

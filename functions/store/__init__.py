@@ -9,6 +9,7 @@ from pynamodb.models import Model
 from functions.config import Settings
 from functions.store import invoice_files, queues, timeouts
 from functions.store.accounts import AccountRecord
+from functions.store.activity import ActivityRecord
 from functions.store.models import (
     BudgetLedgerRecord,
     IntegrationRecord,
@@ -38,6 +39,7 @@ def bind(settings: Settings) -> None:
         (OutboxRecord, settings.outbox_table),
         (InvoiceRecord, settings.invoices_table),
         (BudgetLedgerRecord, settings.usage_table),
+        (ActivityRecord, settings.activity_table),
     )
     for model, table in tables:
         model.Meta.table_name = table

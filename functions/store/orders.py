@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from functions import contracts
@@ -157,10 +158,12 @@ def archive(outcome: OrderOutcome) -> None:
 # --- the one write --------------------------------------------------------------------------
 
 
-def commit(outcome: OrderOutcome, now: datetime) -> None:
+def commit(outcome: OrderOutcome, now: datetime, activity: Model | None = None) -> None:
     """Everything a PO changes, in one TransactWriteItems. The two markers make a retry or a
     concurrent duplicate fail as a whole (DuplicateOrder); version conditions make a PO that
-    raced another one on the same subscription fail as a whole (ConcurrentChange)."""
+    raced another one on the same subscription fail as a whole (ConcurrentChange). `activity`,
+    the integration's activity entry (functions/store/activity.py), is the transaction's last
+    item: it exists exactly when the order does, at no extra call."""
     order = outcome.order
     received = order.received_at
     sent = outcome.fingerprint
@@ -221,6 +224,8 @@ def commit(outcome: OrderOutcome, now: datetime) -> None:
                 if outcome.confirmation is not None:
                     tx.save(confirmation_request(outcome.confirmation, received, expires),
                             condition=OutboxRecord.pk.does_not_exist())  # fmt: skip
+                if activity is not None:
+                    tx.save(activity)
         except TransactWriteError as exc:
             cancelled = list(exc.cancellation_reasons or [])
             reasons = [r.code if r else None for r in cancelled]

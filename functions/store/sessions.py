@@ -64,27 +64,32 @@ def session_of(record: SessionRecord) -> PunchOutSession:
     )
 
 
+def session_record(session: PunchOutSession) -> SessionRecord:
+    """The item of a session (also written inside a transaction, functions/store/activity.py)."""
+    return SessionRecord(
+        session.token_digest,
+        integration_id=session.integration_id,
+        integration_name=session.integration_name,
+        system=session.system,
+        buyer_cookie=session.buyer_cookie,
+        browser_form_post_url=session.browser_form_post_url,
+        operation=session.operation,
+        deployment_mode=session.deployment_mode,
+        requester=asdict(session.requester),
+        payload_id=session.payload_id,
+        selected_item=asdict(session.selected_item) if session.selected_item else None,
+        items_out=[_item_out_json(item) for item in session.items_out],
+        extrinsics=session.extrinsics,
+        integration=asdict(session.integration),
+        created_at=session.created_at,
+        ends_at=session.expires_at,
+        expires_at=session.expires_at + SESSION_REMEMBERED,
+    )
+
+
 class DynamoSessionStore:
     def put(self, session: PunchOutSession) -> None:
-        record = SessionRecord(
-            session.token_digest,
-            integration_id=session.integration_id,
-            integration_name=session.integration_name,
-            system=session.system,
-            buyer_cookie=session.buyer_cookie,
-            browser_form_post_url=session.browser_form_post_url,
-            operation=session.operation,
-            deployment_mode=session.deployment_mode,
-            requester=asdict(session.requester),
-            payload_id=session.payload_id,
-            selected_item=asdict(session.selected_item) if session.selected_item else None,
-            items_out=[_item_out_json(item) for item in session.items_out],
-            extrinsics=session.extrinsics,
-            integration=asdict(session.integration),
-            created_at=session.created_at,
-            ends_at=session.expires_at,
-            expires_at=session.expires_at + SESSION_REMEMBERED,
-        )
+        record = session_record(session)
         with storage_errors("storing the punchout session"):
             record.save()
 

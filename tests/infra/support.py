@@ -36,6 +36,7 @@ TABLE_OF_VARIABLE = {
     "OUTBOX_TABLE": "OutboxTable",
     "USAGE_TABLE": "UsageTable",
     "INVOICES_TABLE": "InvoicesTable",
+    "ACTIVITY_TABLE": "ActivityTable",
 }
 QUEUE_OF_VARIABLE = {
     "BILLING_QUEUE_URL": "BillingQueue",

@@ -17,7 +17,7 @@ def test_every_table_is_encrypted_recoverable_on_demand_protected_and_retained(
 ) -> None:
     template = stack.assertions()
 
-    template.resource_count_is("AWS::DynamoDB::Table", 9)
+    template.resource_count_is("AWS::DynamoDB::Table", 10)
     template.all_resources_properties(
         "AWS::DynamoDB::Table",
         {
@@ -32,21 +32,25 @@ def test_every_table_is_encrypted_recoverable_on_demand_protected_and_retained(
     )
 
 
-def test_every_table_is_keyed_by_pk_and_only_usage_has_a_sort_key(stack: Synthesized) -> None:
+def test_every_table_is_keyed_by_pk_and_only_usage_and_activity_have_a_sort_key(
+    stack: Synthesized,
+) -> None:
     key_schemas = {
         table_id: table["Properties"]["KeySchema"]
         for table_id, table in stack.of_type("AWS::DynamoDB::Table").items()
     }
     pk = {"AttributeName": "pk", "KeyType": "HASH"}
     usage = stack.logical_id("AWS::DynamoDB::Table", "UsageTable")
+    activity = stack.logical_id("AWS::DynamoDB::Table", "ActivityTable")
 
+    assert key_schemas.pop(activity) == [pk, {"AttributeName": "sk", "KeyType": "RANGE"}]
     assert key_schemas.pop(usage) == [pk, {"AttributeName": "sk", "KeyType": "RANGE"}]
     assert set(map(json.dumps, key_schemas.values())) == {json.dumps([pk])}
     usage_attributes = stack.resources[usage]["Properties"]["AttributeDefinitions"]
     assert {"AttributeName": "sk", "AttributeType": "S"} in usage_attributes
 
 
-def test_only_sessions_outbox_and_waiting_requests_expire_through_ttl_on_expires_at(
+def test_only_sessions_outbox_waiting_requests_and_activity_expire_through_ttl_on_expires_at(
     stack: Synthesized,
 ) -> None:
     expiring = {
@@ -60,7 +64,7 @@ def test_only_sessions_outbox_and_waiting_requests_expire_through_ttl_on_expires
             "AttributeName": "expires_at",
             "Enabled": True,
         }
-        for table_id in ("SessionsTable", "OutboxTable", "RequestsTable")
+        for table_id in ("SessionsTable", "OutboxTable", "RequestsTable", "ActivityTable")
     }
 
 

@@ -121,7 +121,11 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
     [
         (
             constants.CXML_HANDLER,
-            {"IntegrationsTable": READ_ITEMS, "SessionsTable": {"dynamodb:PutItem"}},
+            {
+                "IntegrationsTable": READ_ITEMS,
+                "SessionsTable": {"dynamodb:PutItem"},
+                "ActivityTable": {"dynamodb:PutItem"},  # with the session, or a refusal alone
+            },
         ),
         (
             constants.ORDERS_HANDLER,
@@ -133,6 +137,7 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "OutboxTable": TRANSACT,
                 # StatusUpdateRequests: read the invoice, set its buyer status (in a transaction)
                 "InvoicesTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+                "ActivityTable": {"dynamodb:PutItem"},  # in the PO's transaction, or alone
             },
         ),
         (
@@ -233,6 +238,7 @@ STREAM_READ = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetSh
                 "IntegrationsTable": {"dynamodb:GetItem"},
                 # order confirmations: read the outbox item, record its delivery state
                 "OutboxTable": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+                "ActivityTable": {"dynamodb:PutItem"},  # each attempt, with the answer's code
             },
         ),
     ],

@@ -12,7 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.handlers import html_edge
-from functions.handlers.console import integrations, members, sign_in
+from functions.handlers.console import activity, integrations, members, sign_in
 from functions.handlers.console import subscriptions as subscription_pages
 from functions.observability import logger
 
@@ -23,6 +23,7 @@ app.include_router(sign_in.router)  # sign-in, sign-out, the account's subscript
 app.include_router(integrations.router)  # procurement integrations (admins)
 app.include_router(members.router)  # admins: the account's users, invited, re-roled, removed
 app.include_router(subscription_pages.router)  # a subscription's usage and invoices (everyone)
+app.include_router(activity.router)  # an integration's cXML exchanges (admins)
 
 
 @logger.inject_lambda_context(
