@@ -371,9 +371,9 @@ class GatewayFunctions(Construct):
         console.add_environment(constants.ENV_INVOICE_SECRET_KEY, data.invoice_secret_key.key_arn)
 
         # Console, activity of an integration (admins): one Query of the integration's
-        # partition (newest first), after the integration's GetItem proves it is the account's.
+        # partition (newest first), after the integration's GetItem (granted above) proves it
+        # is the account's.
         _grant(console, data.activity_table, "dynamodb:Query")
-        _grant(console, integrations, "dynamodb:GetItem")
         # Recording it (docs/CONSOLE.md "Activity"): puts only, alone or inside the punchout's
         # and the purchase order's transactions; nobody but the console reads it.
         for recorder in (self.cxml_function, self.orders_function, self.delivery_function):
