@@ -21,8 +21,10 @@ CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 def _forget_cached_pool() -> None:
     from functions import console_auth
+    from functions.config import settings
     from functions.handlers.console import kit as console
 
+    settings.cache_clear()  # CONSOLE_USER_POOL_ID is read into the settings
     console_auth.console_pool.cache_clear()
     for cached in (console._pool, console._keys, console.cognito_sign_in, console.csrf_signing_key):
         cached.cache_clear()
@@ -44,6 +46,11 @@ def console(console_pool: dict[str, Any], api: Any, monkeypatch: Any) -> Iterato
     from functions.store import jwks
 
     monkeypatch.setattr(jwks, "_fetch", lambda _url: public_jwks())
+    # Each test module importing the session fixture has a pool of its own: this test's is
+    # the one in the environment (and in the settings read from it).
+    for name, value in console_pool.items():
+        if name != "cognito":
+            monkeypatch.setenv(name, value)
     _forget_cached_pool()
     yield console_pool
     _forget_cached_pool()

@@ -163,7 +163,7 @@ def refused_form() -> Response:
     )
 
 
-def csrf_context(user: ConsoleUser) -> dict[str, str]:
+def csrf_context(user: ConsoleUser) -> dict[str, Any]:
     """The template values of a console form's CSRF field for this user's session."""
     return {"csrf_field": CSRF_FIELD, "csrf_token": csrf_token(csrf_signing_key(), user.session_id)}
 
