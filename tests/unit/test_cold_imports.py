@@ -45,6 +45,10 @@ WATCHED: dict[str, str] = {
     "aws_lambda_powertools.event_handler.openapi.merge": (
         "the OpenAPI spec merger, from openapi's __init__: no function serves a spec"
     ),
+    "functions.integrations.admin": (
+        "validating an admin's integration input (account, tax and URL rules): the package "
+        "loads it when one of its names is first asked for"
+    ),
     "functions.instalments": (
         "contract instalments: web pages and mails load them in their render filter, on first use"
     ),
@@ -73,6 +77,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("functions.handlers.email_worker", "asyncio"): _BATCH,
     ("functions.handlers.billing_worker", "asyncio"): _BATCH,
     ("functions.handlers.delivery_worker", "asyncio"): _BATCH,
+    ("functions.handlers.delivery_worker", "functions.integrations.admin"): (
+        "functions.delivery_transport checks each delivery URL with delivery_url_problem"
+    ),
     ("functions.handlers.web", "functions.subscriptions"): _TERMS,
     ("functions.handlers.console", "functions.subscriptions"): _WEB_PAGES,
     ("functions.handlers.orders_api", "functions.subscriptions"): _ORDERS,
