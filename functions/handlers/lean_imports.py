@@ -72,7 +72,8 @@ def defer_package_init(name: str) -> None:
         if importlib.util.find_spec(f"{name}.{attribute}") is not None:
             raise AttributeError(attribute)  # a submodule: the import system loads it alone
         if reexports is None:
-            source = spec.loader.get_source(name) if hasattr(spec.loader, "get_source") else None
+            get_source = getattr(loader, "get_source", None)
+            source = get_source(name) if get_source else None
             reexports = _reexports(name, source) if source else {}
         if attribute in reexports:
             module, original = reexports[attribute]
