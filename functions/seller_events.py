@@ -13,10 +13,12 @@ unsubscribe sweep decide when one is due."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from functions import contracts
-from functions.subscriptions import Subscription
+
+if TYPE_CHECKING:  # a type only: the email worker publishes events without the model (cold start)
+    from functions.subscriptions import Subscription
 
 SUBSCRIBE_SUCCESS = "subscribe-success"
 """Pending → active (a PO approved every line, or the integration pre-approved free/BYOL)."""

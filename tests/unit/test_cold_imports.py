@@ -35,10 +35,41 @@ WATCHED: dict[str, str] = {
     "aws_xray_sdk": "the Tracer costs 190-280 ms and is not used (README, Observability)",
     "joserfc": "console token verification: the console's routes import it on first use",
     "cryptography": "RSA for console tokens: imported with joserfc, on first use only",
+    "aws_lambda_powertools.utilities.data_classes.code_pipeline_job_event": (
+        "Powertools' data_classes __init__ imports all its event sources (this one zipfile and "
+        "tempfile): handlers import the one they read from its submodule (lean_imports)"
+    ),
+    "aws_lambda_powertools.utilities.data_classes.appsync_resolver_event": (
+        "an event source no function reads: only data_classes' __init__ imports it"
+    ),
+    "aws_lambda_powertools.event_handler.openapi.merge": (
+        "the OpenAPI spec merger, from openapi's __init__: no function serves a spec"
+    ),
+    "functions.integrations.admin": (
+        "validating an admin's integration input (account, tax and URL rules): the package "
+        "loads it when one of its names is first asked for"
+    ),
+    "functions.instalments": (
+        "contract instalments: web pages and mails load them in their render filter, on first use"
+    ),
+    "functions.subscriptions": (
+        "the subscriptions model: the email worker publishes seller events without it, and "
+        "functions that never read a subscription must not load it"
+    ),
 }
 """Module → why a cold start should not import it."""
 
 _BATCH = "Powertools' BatchProcessor (utilities/batch/base.py) imports asyncio itself"
+_TERMS = "catalog and product pages state an offer's commitments (functions.commitments: term_end)"
+_WEB_PAGES = (
+    "console/kit.py imports functions.handlers.web.pages, which loads the web function's whole "
+    "app (its storefront included)"
+)
+_ORDERS = (
+    "every OrderRequest creates or changes subscriptions, and saving one marks its instalments"
+)
+_METERING = "metering prices usage with functions.billing, which cuts contracts into instalments"
+_BILLING = "the billing run invoices subscriptions and their contract instalments"
 ALLOWED: dict[tuple[str, str], str] = {
     ("functions.handlers.web", "jinja2"): "every page is a template",
     ("functions.handlers.console", "jinja2"): "every console page is a template",
@@ -46,6 +77,19 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("functions.handlers.email_worker", "asyncio"): _BATCH,
     ("functions.handlers.billing_worker", "asyncio"): _BATCH,
     ("functions.handlers.delivery_worker", "asyncio"): _BATCH,
+    ("functions.handlers.delivery_worker", "functions.integrations.admin"): (
+        "functions.delivery_transport checks each delivery URL with delivery_url_problem"
+    ),
+    ("functions.handlers.web", "functions.subscriptions"): _TERMS,
+    ("functions.handlers.console", "functions.subscriptions"): _WEB_PAGES,
+    ("functions.handlers.orders_api", "functions.subscriptions"): _ORDERS,
+    ("functions.handlers.orders_api", "functions.instalments"): _ORDERS,
+    ("functions.handlers.metering_api", "functions.subscriptions"): _METERING,
+    ("functions.handlers.metering_api", "functions.instalments"): _METERING,
+    ("functions.handlers.billing_worker", "functions.subscriptions"): _BILLING,
+    ("functions.handlers.billing_worker", "functions.instalments"): _BILLING,
+    ("functions.handlers.billing_schedule", "functions.subscriptions"): _BILLING,
+    ("functions.handlers.billing_schedule", "functions.instalments"): _BILLING,
 }
 
 _CHILD = """
@@ -106,5 +150,34 @@ def test_the_deferred_event_handler_package_still_answers_every_name():
     )
 
     # Then the real __init__ runs and answers, with the classes the handlers already use
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "whole"
+
+
+def test_the_deferred_data_classes_package_answers_its_names_from_their_own_modules():
+    # Given a handler imported without Powertools' data_classes __init__
+    code = (
+        "import sys\n"
+        "import functions.handlers.web\n"
+        "prefix = 'aws_lambda_powertools.utilities.data_classes.'\n"
+        "assert prefix + 'kafka_event' not in sys.modules\n"
+        "from aws_lambda_powertools.utilities.data_classes import KafkaEvent, event_source\n"
+        "from aws_lambda_powertools.utilities.data_classes import kafka_event\n"
+        "assert KafkaEvent is kafka_event.KafkaEvent\n"
+        "assert prefix + 'code_pipeline_job_event' not in sys.modules\n"
+        "from aws_lambda_powertools.utilities import data_classes\n"
+        "assert 'CodePipelineJobEvent' in data_classes.__all__\n"
+        "assert data_classes.CodePipelineJobEvent.__name__ == 'CodePipelineJobEvent'\n"
+        "assert prefix + 'code_pipeline_job_event' in sys.modules\n"
+        "print('whole')\n"
+    )
+
+    # When other code asks the package for a name it re-exports, then for one it defines
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+
+    # Then the re-exported name comes from its submodule alone (the same class), and any other
+    # name runs the real __init__, which answers everything
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "whole"
