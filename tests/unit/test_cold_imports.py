@@ -61,10 +61,6 @@ WATCHED: dict[str, str] = {
 
 _BATCH = "Powertools' BatchProcessor (utilities/batch/base.py) imports asyncio itself"
 _TERMS = "catalog and product pages state an offer's commitments (functions.commitments: term_end)"
-_WEB_PAGES = (
-    "console/kit.py imports functions.handlers.web.pages, which loads the web function's whole "
-    "app (its storefront included)"
-)
 _ORDERS = (
     "every OrderRequest creates or changes subscriptions, and saving one marks its instalments"
 )
@@ -81,7 +77,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "functions.delivery_transport checks each delivery URL with delivery_url_problem"
     ),
     ("functions.handlers.web", "functions.subscriptions"): _TERMS,
-    ("functions.handlers.console", "functions.subscriptions"): _WEB_PAGES,
     ("functions.handlers.orders_api", "functions.subscriptions"): _ORDERS,
     ("functions.handlers.orders_api", "functions.instalments"): _ORDERS,
     ("functions.handlers.metering_api", "functions.subscriptions"): _METERING,

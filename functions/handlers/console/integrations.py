@@ -32,7 +32,7 @@ from functions.handlers.console.kit import (
     url,
 )
 from functions.handlers.http import base_url, form_fields
-from functions.handlers.web.pages import event_of
+from functions.handlers.page_links import event_of
 from functions.integrations import Endpoints, Integration, purchase_information
 from functions.integrations.advice import warnings
 from functions.observability import logger

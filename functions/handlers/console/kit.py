@@ -30,7 +30,7 @@ from functions.console_session import (
     set_cookie,
 )
 from functions.handlers import html_edge
-from functions.handlers.web.pages import event_of, links_of
+from functions.handlers.page_links import event_of, links_of
 from functions.web.render import render
 
 if TYPE_CHECKING:  # imported by the routes on first use (cold start)

@@ -28,7 +28,7 @@ from functions.handlers.console.kit import (
     url,
 )
 from functions.handlers.http import form_fields, query_params
-from functions.handlers.web.pages import event_of
+from functions.handlers.page_links import event_of
 from functions.observability import logger
 
 if TYPE_CHECKING:  # the Cognito client and cryptography are imported on first use

@@ -39,7 +39,7 @@ from functions.handlers.console.kit import (
     user_of,
 )
 from functions.handlers.http import form_fields, query_params
-from functions.handlers.web.pages import event_of
+from functions.handlers.page_links import event_of
 
 router = Router()
 

@@ -7,10 +7,9 @@ import secrets
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import quote, urlencode
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import Response, Router
+from aws_lambda_powertools.event_handler.api_gateway import Response
 from aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event import (
     APIGatewayProxyEvent,
 )
@@ -22,7 +21,8 @@ from functions.commitments import commitments
 from functions.config import settings
 from functions.cxml.model import Credential
 from functions.handlers import html_edge
-from functions.handlers.http import base_url, query_params
+from functions.handlers.http import query_params
+from functions.handlers.page_links import Links
 from functions.money import display_money
 from functions.sessions import PunchOutSession
 from functions.store.catalog import DynamoProductStore
@@ -76,62 +76,6 @@ def stores() -> Stores:
     (nothing at import), and builds the adapters every route reaches through it."""
     store.bind(settings())
     return Stores()
-
-
-def _segment(value: str) -> str:
-    """One path segment, URL-encoded: ids come from outside (a SelectedItem `€uro`), and a raw
-    byte beyond ASCII in a Location header breaks HTTP servers and clients."""
-    return quote(value, safe="")
-
-
-class Links:
-    """Absolute links (API Gateway puts a stage in front of every path), inside a session or
-    on the public catalog."""
-
-    def __init__(self, root: str, token: str | None = None) -> None:
-        self.root = root
-        self.token = token
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.root}/s/{_segment(self.token)}" if self.token else f"{self.root}/catalog"
-
-    def catalog(self, **params: Any) -> str:
-        target = f"{self.prefix}/catalog" if self.token else self.prefix
-        kept = {k: v for k, v in params.items() if v not in ("", None) and (k, v) != ("page", 1)}
-        return f"{target}?{urlencode(kept)}" if kept else target
-
-    def product(self, product_id: str) -> str:
-        return f"{self.prefix}/products/{_segment(product_id)}"
-
-    def subscribe(self, product_id: str, offer_id: str) -> str:
-        return f"{self.prefix}/products/{_segment(product_id)}/subscribe?" + urlencode(
-            {"offer": offer_id}
-        )
-
-    def requests(self) -> str:
-        return f"{self.prefix}/requests"
-
-    def request(self, request_id: str) -> str:
-        return f"{self.prefix}/requests/{_segment(request_id)}"
-
-    def dismiss(self, request_id: str) -> str:
-        return f"{self.prefix}/requests/{_segment(request_id)}/dismiss"
-
-    def cancel(self) -> str:
-        return f"{self.prefix}/cancel"
-
-    def subscriptions(self) -> str:
-        return f"{self.prefix}/subscriptions"
-
-
-def event_of(router: Router) -> APIGatewayProxyEvent:
-    """The request being resolved (the web function's resolver is a REST API one)."""
-    return cast(APIGatewayProxyEvent, router.current_event)
-
-
-def links_of(event: APIGatewayProxyEvent, token: str | None = None) -> Links:
-    return Links(base_url(event, settings()), token)
 
 
 def page(

@@ -11,7 +11,8 @@ from functions import storefront
 from functions.clock import iso, now
 from functions.errors import BadRequest, Conflict
 from functions.handlers.http import form_fields, query_params
-from functions.handlers.web.pages import catalog, event_of, links_of, page, product_page, stores
+from functions.handlers.page_links import event_of, links_of
+from functions.handlers.web.pages import catalog, page, product_page, stores
 from functions.handlers.web.pages import subscribe as subscribe_page
 from functions.observability import logger
 from functions.subscription_requests import AWAITING_PUNCHOUT_KEPT

@@ -17,12 +17,10 @@ from functions.clock import iso, now
 from functions.errors import BadRequest, Forbidden, NotFound
 from functions.handlers import html_edge
 from functions.handlers.http import form_fields, query_params
+from functions.handlers.page_links import Links, event_of, links_of
 from functions.handlers.web.pages import (
-    Links,
     cart_return,
     catalog,
-    event_of,
-    links_of,
     page,
     product_page,
     redirect,

@@ -15,7 +15,8 @@ from functions.clock import now
 from functions.config import settings
 from functions.handlers import html_edge
 from functions.handlers.http import query_params
-from functions.handlers.web.pages import Links, event_of, links_of, page, stores
+from functions.handlers.page_links import Links, event_of, links_of
+from functions.handlers.web.pages import page, stores
 from functions.sessions import PunchOutSession
 
 router = Router()
