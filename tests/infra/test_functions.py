@@ -67,6 +67,7 @@ def test_functions_run_the_one_python_version_with_their_handler_limits_and_envi
         "OUTBOX_TABLE",
         "USAGE_TABLE",
         "INVOICES_TABLE",
+        "ACTIVITY_TABLE",
         "INVOICE_BUCKET",
         "BILLING_QUEUE_URL",
         "DELIVERY_QUEUE_URL",

@@ -19,6 +19,7 @@ RELEASED_INDEXES: dict[str, Indexes] = {
     },
     "OutboxTable": {},
     "UsageTable": {},
+    "ActivityTable": {},  # new in issue 15, with no index
     "InvoicesTable": {
         "by-integration": ("integration_id", "period_key"),
         "by-subscription": ("subscription_id", "period_key"),
