@@ -426,3 +426,24 @@ def test_the_operator_s_integration_of_the_account_shows_in_the_console(
     assert "Acme Coupa" in browser.get(LIST).text
     page = browser.get(f"{LIST}/{made['id']}")
     assert page.status == 200 and _purchase(page.text)["buyer_identity"] == "op"
+
+
+def test_the_integration_page_leads_to_its_activity_where_the_punchout_shows(
+    api: Any, console: dict[str, Any]
+) -> None:
+    # Given an integration created in the console and one punchout with its secret
+    browser = _admin_browser(api, console)
+    created = _create(browser, COUPA_FORM)
+    integration_id = _integration_id(created)
+    secret = _purchase(created.text)["shared_secret"]
+    assert _punch_out(api, "initech-coupa", secret).code == 200
+    # When the admin follows the integration page's Activity link
+    page = browser.get(f"{LIST}/{integration_id}")
+    link = re.search(
+        r'href="https://gateway\.test(/console/integrations/[^"]+/activity)"', page.text
+    )
+    assert link, page.text
+    activity = browser.get(link.group(1))
+    # Then the punchout is there, with its code
+    assert activity.status == 200, activity.text
+    assert "PunchOutSetupRequest" in activity.text and "200" in activity.text

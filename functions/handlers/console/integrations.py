@@ -167,6 +167,7 @@ def _integration_page(
         warnings=warnings(integration),
         copy_script=COPY_SCRIPT,
         edit_url=_link(integration.id, "edit"),
+        activity_url=_link(integration.id, "activity"),
         secret_url=_link(integration.id, "secret"),
         enabled_url=_link(integration.id, "disable" if integration.enabled else "enable"),
         list_url=_link(),
