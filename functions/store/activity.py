@@ -16,7 +16,6 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from functions.activity import SHOWN, ActivityEntry, punchout_started
-from functions.observability import logger
 from functions.sessions import PunchOutSession
 from functions.store.batch import connection_of
 from functions.store.errors import findable, storage_errors
@@ -85,6 +84,10 @@ class DynamoActivityLog:
         try:
             activity_record(entry).save()
         except Exception:  # whatever it is, the answer stands
+            # Imported here: the store package loads with every function, before anything it
+            # logs is needed (and, in the bench, before the environment names the metrics).
+            from functions.observability import logger
+
             logger.warning(
                 "activity entry not recorded",
                 extra={"integration_id": entry.integration_id, "document": entry.document},

@@ -176,3 +176,17 @@ def test_the_deferred_data_classes_package_answers_its_names_from_their_own_modu
     # name runs the real __init__, which answers everything
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "whole"
+
+
+def test_the_store_package_loads_without_the_observability_module():
+    # The store loads with every function and with the bench's stack before the environment
+    # is set; Powertools' Metrics reads its namespace when functions.observability is first
+    # imported, so importing it from the store made the bench's punchouts fail after 100
+    # unflushed metrics ("Must contain a metric namespace"). Log from the store on first use.
+    done = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, functions.store; print('functions.observability' in sys.modules)"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
